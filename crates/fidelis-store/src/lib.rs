@@ -1,1 +1,15 @@
-//! storage
+//! Fidelis storage.
+//!
+//! One `Db` over SQLite (embedded default) or PostgreSQL, and one repository per bounded
+//! context. Queries are written once in the SQL both backends accept (`$n` parameters,
+//! `RETURNING`, `ON CONFLICT`); only the migrations differ per backend.
+
+mod db;
+mod error;
+pub mod org;
+mod secrets;
+mod time;
+
+pub use db::{Backend, Db};
+pub use error::StoreError;
+pub use secrets::{hash_secret, verify_secret};

@@ -1,1 +1,50 @@
-//! The loyalty context (being written).
+//! The loyalty context: programs, points (earn, expiry, the ledger), tiers, returns,
+//! transaction rules, goodwill, cards and partner programs. Pure rules only: instants
+//! and the org's zone are passed in. Decisions where the spec is silent are recorded in
+//! docs/loyalty.md.
+
+pub mod cards;
+pub mod error;
+pub mod goodwill;
+pub mod ledger;
+pub mod partner;
+pub mod program;
+pub mod returns;
+pub mod tiers;
+pub mod time;
+pub mod transaction;
+
+pub use error::LoyaltyError;
+pub use ledger::{allocate_debit, expire_due, Allocation, EntryKind, EntrySource, Lot};
+pub use program::{EarnRule, ExpiryPolicy, Program, ProgramId, ProgramKind};
+pub use tiers::{TierChange, TierChangeKind, TierSet, TierState};
+pub use transaction::{ReturnType, TransactionType};
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use jiff::Timestamp;
+    use rust_decimal::Decimal;
+
+    use super::ledger::{EntrySource, Lot, LotId, SourceKind};
+
+    pub fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    pub fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    pub fn lot(id: LotId, pts: &str, awarded: &str, expires: Option<&str>) -> Lot {
+        Lot {
+            lot_id: id,
+            points: d(pts),
+            remaining: d(pts),
+            awarded_at: ts(awarded),
+            expires_at: expires.map(ts),
+            source: EntrySource::new(SourceKind::Bill, format!("b{id}")),
+            rule: None,
+            reason: None,
+        }
+    }
+}

@@ -194,7 +194,13 @@ impl OrgFile {
     }
 }
 
-fn positioned(file: &str, source: &str, offset: usize, field: &str, message: String) -> ConfigError {
+fn positioned(
+    file: &str,
+    source: &str,
+    offset: usize,
+    field: &str,
+    message: String,
+) -> ConfigError {
     let before = &source[..offset.min(source.len())];
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
@@ -215,7 +221,13 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn fail<T>(&mut self, at: &Spanned<T>, field: String, message: impl Into<String>) {
-        let e = positioned(self.file, self.source, at.span().start, &field, message.into());
+        let e = positioned(
+            self.file,
+            self.source,
+            at.span().start,
+            &field,
+            message.into(),
+        );
         self.errors.push(e);
     }
 
@@ -244,14 +256,26 @@ impl Validator<'_> {
         value.to_string()
     }
 
-    fn unique(&mut self, seen: &mut HashSet<String>, at: &Spanned<String>, field: String, what: &str) {
+    fn unique(
+        &mut self,
+        seen: &mut HashSet<String>,
+        at: &Spanned<String>,
+        field: String,
+        what: &str,
+    ) {
         if !seen.insert(at.get_ref().trim().to_string()) {
             let msg = format!("duplicate {what} \"{}\"", at.get_ref());
             self.fail(at, field, msg);
         }
     }
 
-    fn reference(&mut self, known: &HashSet<String>, at: &Spanned<String>, field: String, what: &str) -> String {
+    fn reference(
+        &mut self,
+        known: &HashSet<String>,
+        at: &Spanned<String>,
+        field: String,
+        what: &str,
+    ) -> String {
         let value = at.get_ref().trim().to_string();
         if !known.contains(&value) {
             let msg = format!("no {what} with code \"{value}\" in this file");
@@ -273,17 +297,27 @@ impl Validator<'_> {
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
-                self.unique(&mut seen, &s.code, format!("stores[{i}].code"), "store code");
+                self.unique(
+                    &mut seen,
+                    &s.code,
+                    format!("stores[{i}].code"),
+                    "store code",
+                );
                 StoreSpec {
                     code: self.code(&s.code, format!("stores[{i}].code")),
                     name: self.text(&s.name, format!("stores[{i}].name")),
                     description: s.description,
                     concept: s.concept.map(|c| {
-                        self.reference(&concept_codes, &c, format!("stores[{i}].concept"), "concept")
+                        self.reference(
+                            &concept_codes,
+                            &c,
+                            format!("stores[{i}].concept"),
+                            "concept",
+                        )
                     }),
-                    zone: s
-                        .zone
-                        .map(|z| self.reference(&zone_codes, &z, format!("stores[{i}].zone"), "zone")),
+                    zone: s.zone.map(|z| {
+                        self.reference(&zone_codes, &z, format!("stores[{i}].zone"), "zone")
+                    }),
                 }
             })
             .collect();
@@ -298,12 +332,21 @@ impl Validator<'_> {
                 self.unique(&mut seen, &t.code, format!("tills[{i}].code"), "till code");
                 let code = self.code(&t.code, format!("tills[{i}].code"));
                 if t.password.get_ref().is_empty() {
-                    self.fail(&t.password, format!("tills[{i}].password"), "must not be empty");
+                    self.fail(
+                        &t.password,
+                        format!("tills[{i}].password"),
+                        "must not be empty",
+                    );
                 }
                 TillSpec {
                     name: t.name.unwrap_or_else(|| code.clone()),
                     code,
-                    store: self.reference(&store_codes, &t.store, format!("tills[{i}].store"), "store"),
+                    store: self.reference(
+                        &store_codes,
+                        &t.store,
+                        format!("tills[{i}].store"),
+                        "store",
+                    ),
                     password: SecretString::from(t.password.into_inner()),
                 }
             })
@@ -316,10 +359,19 @@ impl Validator<'_> {
             .into_iter()
             .enumerate()
             .map(|(i, c)| {
-                self.unique(&mut seen, &c.key, format!("api_clients[{i}].key"), "API client key");
+                self.unique(
+                    &mut seen,
+                    &c.key,
+                    format!("api_clients[{i}].key"),
+                    "API client key",
+                );
                 let key = self.code(&c.key, format!("api_clients[{i}].key"));
                 if c.secret.get_ref().len() < 8 {
-                    self.fail(&c.secret, format!("api_clients[{i}].secret"), "must be at least 8 characters");
+                    self.fail(
+                        &c.secret,
+                        format!("api_clients[{i}].secret"),
+                        "must be at least 8 characters",
+                    );
                 }
                 let ttl = *c.token_ttl_seconds.get_ref();
                 if !(60..=MAX_TOKEN_TTL_SECONDS).contains(&ttl) {
@@ -387,11 +439,19 @@ impl Validator<'_> {
         };
         let currency = o.currency.get_ref().trim().to_string();
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            self.fail(&o.currency, "org.currency".into(), "must be an ISO 4217 code such as SGD");
+            self.fail(
+                &o.currency,
+                "org.currency".into(),
+                "must be an ISO 4217 code such as SGD",
+            );
         }
         let country = o.country.get_ref().trim().to_string();
         if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
-            self.fail(&o.country, "org.country".into(), "must be an ISO 3166 alpha-2 code such as SG");
+            self.fail(
+                &o.country,
+                "org.country".into(),
+                "must be an ISO 3166 alpha-2 code such as SG",
+            );
         }
         OrgSpec {
             code: self.code(&o.code, "org.code".into()),
@@ -408,7 +468,12 @@ impl Validator<'_> {
             .into_iter()
             .enumerate()
             .map(|(i, u)| {
-                self.unique(&mut seen, &u.code, format!("{section}[{i}].code"), &format!("{what} code"));
+                self.unique(
+                    &mut seen,
+                    &u.code,
+                    format!("{section}[{i}].code"),
+                    &format!("{what} code"),
+                );
                 UnitSpec {
                     code: self.code(&u.code, format!("{section}[{i}].code")),
                     name: self.text(&u.name, format!("{section}[{i}].name")),

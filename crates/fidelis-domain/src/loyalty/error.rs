@@ -1,0 +1,224 @@
+//! The loyalty context's errors, each with its Capillary code.
+//!
+//! Codes come from the public API documentation (transactions 6xx, cards 30xx and 70x,
+//! partner programs 20xx, requests 90xx). Where the documentation gives only a range
+//! (e.g. "626–639 return rules"), the specific number Fidelis uses is listed in
+//! docs/loyalty.md.
+
+use rust_decimal::Decimal;
+
+use crate::error::{CodedError, ErrorClass};
+
+use super::cards::CardStatus;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoyaltyError {
+    // --- configuration -------------------------------------------------------------------
+    #[error("invalid loyalty configuration: {0}")]
+    InvalidConfig(String),
+    #[error("invalid program id")]
+    ProgramNotFound,
+
+    // --- transactions ----------------------------------------------------------------------
+    #[error("invalid bill number")]
+    InvalidBillNumber,
+    #[error("bill number already exists")]
+    DuplicateBill,
+    #[error("invalid transaction type: {0}")]
+    InvalidTransactionType(String),
+    #[error("invalid return type: {0}")]
+    InvalidReturnType(String),
+    #[error("invalid outlier status: {0}")]
+    InvalidOutlierStatus(String),
+    #[error("billing date out of range")]
+    BillingDateOutOfRange,
+    #[error("billing date is older than the allowed {max_past_days} days")]
+    BillingDateTooOld { max_past_days: u32 },
+    #[error("billing date is later than the allowed {max_future_days} days ahead")]
+    BillingDateInFuture { max_future_days: u32 },
+    #[error("return date is before the purchase date")]
+    ReturnBeforePurchase,
+    #[error("bill number does not exist")]
+    BillNotFound,
+    #[error("returned amount {requested} exceeds the amount still returnable {returnable}")]
+    ReturnExceedsBill {
+        requested: Decimal,
+        returnable: Decimal,
+    },
+    #[error("bill has already been fully returned")]
+    BillAlreadyReturned,
+    #[error("returned amount must be positive")]
+    InvalidReturnAmount,
+
+    // --- points -------------------------------------------------------------------------
+    #[error("points must be positive")]
+    InvalidPoints,
+    #[error("insufficient points: requested {requested}, available {available}")]
+    InsufficientPoints {
+        requested: Decimal,
+        available: Decimal,
+    },
+
+    // --- goodwill requests ----------------------------------------------------------------
+    #[error("invalid request type: {0}")]
+    InvalidRequestType(String),
+    #[error("invalid request base type: {0}")]
+    InvalidBaseType(String),
+    #[error("goodwill reason is not one of the configured reasons: {0}")]
+    InvalidGoodwillReason(String),
+    #[error("request not found")]
+    RequestNotFound,
+    #[error("request is already {0}")]
+    RequestAlreadyDecided(&'static str),
+    #[error("the maker of a request cannot approve it")]
+    MakerCannotCheck,
+    #[error("coupon series is required for a coupon request")]
+    CouponSeriesRequired,
+
+    // --- cards ------------------------------------------------------------------------------
+    #[error("card status change from {from:?} to {to:?} is not allowed")]
+    CardTransitionNotAllowed { from: CardStatus, to: CardStatus },
+    #[error("card number already exists")]
+    CardNumberExists,
+    #[error("card does not exist")]
+    CardNotFound,
+    #[error("card cannot be linked")]
+    CardNotLinkable,
+    #[error("maximum active cards per customer exceeded")]
+    MaxActiveCardsExceeded,
+    #[error("card generation is not enabled for this series")]
+    CardGenerationDisabled,
+    #[error("card series has run out of numbers")]
+    CardNumbersExhausted,
+    #[error("invalid card series: {0}")]
+    InvalidCardSeries(String),
+
+    // --- partner programs ----------------------------------------------------------------
+    #[error("partner tier expiry date is in the past")]
+    PartnerTierExpiryInPast,
+    #[error("customer is not linked to the partner program; link first")]
+    PartnerNotLinked,
+    #[error("customer is already linked to the partner program")]
+    PartnerAlreadyLinked,
+    #[error("customer must be enrolled in the loyalty program first")]
+    NotEnrolledInLoyalty,
+    #[error("partner program not found")]
+    PartnerProgramNotFound,
+    #[error("partner tier not found: {0}")]
+    PartnerTierNotFound(String),
+    #[error("a request may name at most {0} partner programs")]
+    TooManyPartnerPrograms(usize),
+    #[error("invalid update type: {0}; allowed UPGRADE, RENEW, DOWNGRADE")]
+    InvalidPartnerUpdateType(String),
+    #[error("the new tier does not match the update type {0}")]
+    PartnerUpdateMismatch(&'static str),
+    #[error("activity history interval must be shorter than one year")]
+    HistoryIntervalTooLong,
+    #[error("invalid activity type: {0}")]
+    InvalidActivityType(String),
+    #[error("supplementary memberships have no benefits")]
+    NoBenefitsOnSupplementary,
+}
+
+impl CodedError for LoyaltyError {
+    fn code(&self) -> u32 {
+        use LoyaltyError::*;
+        match self {
+            InvalidConfig(_) => 400,
+            ProgramNotFound => 1101,
+            InvalidBillNumber => 602,
+            DuplicateBill => 604,
+            InvalidTransactionType(_) => 605,
+            InvalidReturnType(_) => 626,
+            InvalidOutlierStatus(_) => 400,
+            BillingDateOutOfRange => 621,
+            BillingDateTooOld { .. } => 643,
+            BillingDateInFuture { .. } => 644,
+            ReturnBeforePurchase => 624,
+            BillNotFound => 625,
+            ReturnExceedsBill { .. } => 627,
+            BillAlreadyReturned => 628,
+            InvalidReturnAmount => 629,
+            InvalidPoints => 400,
+            InsufficientPoints { .. } => 813,
+            InvalidRequestType(_) => 9006,
+            InvalidBaseType(_) => 9008,
+            InvalidGoodwillReason(_) => 9009,
+            RequestNotFound => 9013,
+            RequestAlreadyDecided(_) => 9014,
+            MakerCannotCheck => 9015,
+            CouponSeriesRequired => 9010,
+            CardTransitionNotAllowed { .. } => 3013,
+            CardNumberExists => 3009,
+            CardNotFound => 3010,
+            CardNotLinkable => 3027,
+            MaxActiveCardsExceeded => 3036,
+            CardGenerationDisabled => 701,
+            CardNumbersExhausted => 702,
+            InvalidCardSeries(_) => 703,
+            PartnerTierExpiryInPast => 2003,
+            PartnerNotLinked => 2004,
+            PartnerAlreadyLinked | NotEnrolledInLoyalty => 2005,
+            PartnerProgramNotFound => 2006,
+            PartnerTierNotFound(_) => 2007,
+            TooManyPartnerPrograms(_) => 2008,
+            InvalidPartnerUpdateType(_) | PartnerUpdateMismatch(_) => 2009,
+            HistoryIntervalTooLong => 2013,
+            InvalidActivityType(_) => 2014,
+            NoBenefitsOnSupplementary => 2018,
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        use LoyaltyError::*;
+        match self {
+            ProgramNotFound
+            | BillNotFound
+            | RequestNotFound
+            | CardNotFound
+            | PartnerProgramNotFound
+            | PartnerTierNotFound(_) => ErrorClass::NotFound,
+            DuplicateBill
+            | BillAlreadyReturned
+            | InsufficientPoints { .. }
+            | RequestAlreadyDecided(_)
+            | CardTransitionNotAllowed { .. }
+            | CardNumberExists
+            | CardNotLinkable
+            | MaxActiveCardsExceeded
+            | CardNumbersExhausted
+            | PartnerNotLinked
+            | PartnerAlreadyLinked
+            | NotEnrolledInLoyalty => ErrorClass::Conflict,
+            MakerCannotCheck => ErrorClass::Forbidden,
+            _ => ErrorClass::Invalid,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_classes_follow_the_spec() {
+        assert_eq!(LoyaltyError::DuplicateBill.code(), 604);
+        assert_eq!(LoyaltyError::DuplicateBill.class(), ErrorClass::Conflict);
+        let e = LoyaltyError::CardTransitionNotAllowed {
+            from: CardStatus::Expired,
+            to: CardStatus::Deleted,
+        };
+        assert_eq!(e.code(), 3013);
+        assert_eq!(LoyaltyError::PartnerTierExpiryInPast.code(), 2003);
+        assert_eq!(LoyaltyError::PartnerNotLinked.code(), 2004);
+        assert_eq!(
+            LoyaltyError::PartnerProgramNotFound.class(),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            LoyaltyError::BillingDateTooOld { max_past_days: 1 }.code(),
+            643
+        );
+        assert_eq!(LoyaltyError::InvalidBaseType("X".into()).code(), 9008);
+    }
+}
