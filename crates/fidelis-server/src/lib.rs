@@ -1,1 +1,17 @@
-//! server
+//! Fidelis HTTP surfaces.
+//!
+//! `api` holds the Capillary-compatible API (one module per version and context), `auth`
+//! turns credentials into a `Principal`, `error` is the one place domain errors become HTTP,
+//! and `ops` serves health, metrics and the OpenAPI document.
+
+mod api;
+pub mod auth;
+mod error;
+mod json;
+mod ops;
+mod serve;
+mod state;
+
+pub use error::ApiError;
+pub use serve::{router, serve, Listeners};
+pub use state::{AppState, SystemClock};

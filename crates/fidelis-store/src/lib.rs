@@ -2,7 +2,8 @@
 //!
 //! One `Db` over SQLite (embedded default) or PostgreSQL, and one repository per bounded
 //! context. Queries are written once in the SQL both backends accept (`$n` parameters,
-//! `RETURNING`, `ON CONFLICT`); only the migrations differ per backend.
+//! `RETURNING`, `ON CONFLICT`); only the migrations differ per backend. Instants are BIGINT
+//! microseconds (UTC) and flags BIGINT 0/1: the types every backend maps the same way.
 
 mod db;
 mod error;

@@ -90,7 +90,7 @@ type EntityRow = (
     String,
     Option<i64>,
     Option<i64>,
-    bool,
+    i64,
     i64,
 );
 const ENTITY_COLUMNS: &str =
@@ -107,7 +107,7 @@ fn entity_from_row(r: EntityRow) -> Result<Entity, StoreError> {
         description: r.4,
         parent_id: r.5,
         concept_id: r.6,
-        is_active: r.7,
+        is_active: r.7 != 0,
         updated_at: from_db(r.8)?,
     })
 }
@@ -182,7 +182,7 @@ impl OrgRepo<'_> {
             "SELECT e.org_id, e.id, c.password_hash FROM directory d \
              JOIN entities e ON e.org_id = d.org_id AND e.kind = 'TILL' AND e.code = d.name \
              JOIN till_credentials c ON c.org_id = e.org_id AND c.till_id = e.id \
-             WHERE d.kind = 'till' AND d.name = $1 AND e.is_active",
+             WHERE d.kind = 'till' AND d.name = $1 AND e.is_active = 1",
         )
         .bind(code)
         .fetch_optional(self.0.reader())
@@ -200,7 +200,7 @@ impl OrgRepo<'_> {
             "SELECT c.org_id, c.id, c.client_key, c.secret_hash, c.default_till_id, \
                     c.token_ttl_seconds, c.permissions \
              FROM directory d JOIN api_clients c ON c.org_id = d.org_id AND c.client_key = d.name \
-             WHERE d.kind = 'api_client' AND d.name = $1 AND c.is_active",
+             WHERE d.kind = 'api_client' AND d.name = $1 AND c.is_active = 1",
         )
         .bind(key)
         .fetch_optional(self.0.reader())
@@ -541,7 +541,7 @@ impl Units {
             Some((id, _, _)) => {
                 sqlx::query(
                     "UPDATE entities SET name = $3, description = $4, parent_id = $5, concept_id = $6, \
-                     is_active = TRUE, updated_at = $7 WHERE org_id = $1 AND id = $2",
+                     is_active = 1, updated_at = $7 WHERE org_id = $1 AND id = $2",
                 )
                 .bind(org_id)
                 .bind(*id)
@@ -558,7 +558,7 @@ impl Units {
             None => {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO entities (org_id, kind, code, name, description, parent_id, concept_id, \
-                     is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8) \
+                     is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) \
                      RETURNING id",
                 )
                 .bind(org_id)
@@ -589,7 +589,7 @@ impl Units {
         let mut n = 0;
         for (id, _, active) in self.existing.values() {
             if *active && !self.kept.contains(id) {
-                sqlx::query("UPDATE entities SET is_active = FALSE, updated_at = $3 WHERE org_id = $1 AND id = $2")
+                sqlx::query("UPDATE entities SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2")
                     .bind(org_id)
                     .bind(*id)
                     .bind(to_db(now))
@@ -649,7 +649,7 @@ async fn put_api_client(
 ) -> Result<(), StoreError> {
     let permissions = serde_json::to_string(&c.permissions)
         .map_err(|e| StoreError::Corrupt(format!("permissions: {e}")))?;
-    let existing: Option<(i64, String, String, i64, i64, String, bool)> = sqlx::query_as(
+    let existing: Option<(i64, String, String, i64, i64, String, i64)> = sqlx::query_as(
         "SELECT id, name, secret_hash, default_till_id, token_ttl_seconds, permissions, is_active \
          FROM api_clients WHERE org_id = $1 AND client_key = $2",
     )
@@ -664,7 +664,7 @@ async fn put_api_client(
                 && r.3 == till_id
                 && r.4 == c.token_ttl_seconds
                 && r.5 == permissions
-                && r.6
+                && r.6 != 0
                 && verify_secret(secret, &r.2) =>
         {
             summary.unchanged += 1;
@@ -677,7 +677,7 @@ async fn put_api_client(
             };
             sqlx::query(
                 "UPDATE api_clients SET name = $3, secret_hash = $4, default_till_id = $5, \
-                 token_ttl_seconds = $6, permissions = $7, is_active = TRUE, updated_at = $8 \
+                 token_ttl_seconds = $6, permissions = $7, is_active = 1, updated_at = $8 \
                  WHERE org_id = $1 AND id = $2",
             )
             .bind(org_id)
@@ -696,7 +696,7 @@ async fn put_api_client(
             sqlx::query(
                 "INSERT INTO api_clients (org_id, client_key, name, secret_hash, default_till_id, \
                  token_ttl_seconds, permissions, is_active, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
             )
             .bind(org_id)
             .bind(&c.key)
@@ -721,14 +721,14 @@ async fn deactivate_other_clients(
     now: Timestamp,
 ) -> Result<usize, StoreError> {
     let active: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, client_key FROM api_clients WHERE org_id = $1 AND is_active")
+        sqlx::query_as("SELECT id, client_key FROM api_clients WHERE org_id = $1 AND is_active = 1")
             .bind(org_id)
             .fetch_all(&mut **tx)
             .await?;
     let mut n = 0;
     for (id, key) in active {
         if !file.api_clients.iter().any(|c| c.key == key) {
-            sqlx::query("UPDATE api_clients SET is_active = FALSE, updated_at = $3 WHERE org_id = $1 AND id = $2")
+            sqlx::query("UPDATE api_clients SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2")
                 .bind(org_id)
                 .bind(id)
                 .bind(to_db(now))

@@ -1,1 +1,157 @@
-fn main() {}
+//! The `fidelis` binary: serve the API, migrate, apply org files, load the demo org.
+
+mod settings;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use fidelis_domain::org::OrgFile;
+use fidelis_server::{AppState, Listeners, SystemClock};
+use fidelis_store::Db;
+
+use settings::{Overrides, Settings};
+
+/// The demo organisation, shipped in the binary (examples/demo-org.toml).
+const DEMO_ORG: &str = include_str!("../../../examples/demo-org.toml");
+
+#[derive(Parser)]
+#[command(name = "fidelis", version, about = "Loyalty and customer data platform")]
+struct Cli {
+    /// Settings file (TOML); FIDELIS_CONFIG.
+    #[arg(long, global = true, env = "FIDELIS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://FILE (default sqlite://fidelis.db) or postgres://…
+    #[arg(long, global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and metrics on their own listener) until SIGTERM.
+    Serve {
+        /// API listen address (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Metrics listen address (default 127.0.0.1:9090).
+        #[arg(long)]
+        metrics_listen: Option<String>,
+        /// Load the demo organisation before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Create or update an org from a declarative TOML file.
+    Apply { file: PathBuf },
+    /// Load the bundled demo organisation (idempotent).
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        database_url: cli.database.clone(),
+        listen: match &cli.command {
+            Command::Serve { listen, .. } => listen.clone(),
+            _ => None,
+        },
+        metrics_listen: match &cli.command {
+            Command::Serve { metrics_listen, .. } => metrics_listen.clone(),
+            _ => None,
+        },
+    };
+    let settings = match Settings::load(cli.config.as_deref(), overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fidelis: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    settings::init_tracing(&settings);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fidelis: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fidelis: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            open(&settings).await?;
+            println!("migrations applied");
+        }
+        Command::Apply { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let parsed = parse_org_file(&file, &text)?;
+            let db = open(&settings).await?;
+            apply(&db, &parsed).await?;
+        }
+        Command::Demo => {
+            let db = open(&settings).await?;
+            apply(&db, &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?).await?;
+        }
+        Command::Serve { demo, .. } => {
+            let db = open(&settings).await?;
+            if demo {
+                apply(&db, &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?).await?;
+            }
+            let state = AppState::new(db, Arc::new(SystemClock));
+            let listeners = Listeners {
+                api: settings.listen,
+                metrics: settings.metrics_listen,
+            };
+            fidelis_server::serve(state, listeners).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", settings.redacted_database_url()))?;
+    db.migrate().await.context("migrations failed")?;
+    Ok(db)
+}
+
+fn parse_org_file(path: &Path, text: &str) -> anyhow::Result<OrgFile> {
+    OrgFile::parse(&path.display().to_string(), text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "{} has {} error(s); nothing was changed:\n{}",
+            path.display(),
+            errors.len(),
+            lines.join("\n")
+        )
+    })
+}
+
+async fn apply(db: &Db, file: &OrgFile) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now();
+    let s = db
+        .orgs()
+        .apply(file, now)
+        .await
+        .with_context(|| format!("cannot apply org {}; nothing was changed", file.org.code))?;
+    println!(
+        "org {} (id {}): {} created, {} updated, {} unchanged, {} deactivated",
+        file.org.code, s.org_id, s.created, s.updated, s.unchanged, s.deactivated
+    );
+    Ok(())
+}

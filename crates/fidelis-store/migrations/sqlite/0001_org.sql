@@ -29,7 +29,7 @@ CREATE TABLE entities (
     description  TEXT    NOT NULL DEFAULT '',
     parent_id    BIGINT,
     concept_id   BIGINT,
-    is_active    BOOLEAN NOT NULL DEFAULT TRUE,
+    is_active    BIGINT  NOT NULL DEFAULT 1,
     created_at   BIGINT  NOT NULL,
     updated_at   BIGINT  NOT NULL,
     UNIQUE (org_id, kind, code)
@@ -51,7 +51,7 @@ CREATE TABLE api_clients (
     default_till_id    BIGINT  NOT NULL,
     token_ttl_seconds  BIGINT  NOT NULL,
     permissions        TEXT    NOT NULL,
-    is_active          BOOLEAN NOT NULL DEFAULT TRUE,
+    is_active          BIGINT  NOT NULL DEFAULT 1,
     created_at         BIGINT  NOT NULL,
     updated_at         BIGINT  NOT NULL,
     UNIQUE (org_id, client_key)

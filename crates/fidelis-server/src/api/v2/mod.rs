@@ -1,0 +1,16 @@
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+mod organization;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(super::resource(
+        "organization",
+        OpenApiRouter::new()
+            .routes(routes!(organization::till_by_code))
+            .routes(routes!(organization::till_by_id))
+            .routes(routes!(organization::config)),
+    ))
+}

@@ -1,0 +1,153 @@
+//! The one place where failures become HTTP responses.
+//!
+//! A handler returns `ApiError`; its response carries the error as an extension with no
+//! body, and the layer of the API version that served it (`render_v2`, `render_v1_1`,
+//! `render_v3`) writes the envelope that version documents. So one error type serves every
+//! surface, and 404/405 from the router get the same envelopes.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use fidelis_domain::error::{CodedError, ErrorClass};
+use serde_json::json;
+
+/// One failed item of an error envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorItem {
+    pub code: u32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub items: Vec<ErrorItem>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            items: vec![ErrorItem {
+                code,
+                message: message.into(),
+            }],
+        }
+    }
+
+    /// Invalid input: HTTP 400, Capillary code 400 unless a sharper one is given.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, 400, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, 401, "Authentication failed")
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, 403, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, 404, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, 500, "Internal error; it has been logged")
+    }
+
+    pub fn first_code(&self) -> u32 {
+        self.items.first().map(|i| i.code).unwrap_or(500)
+    }
+}
+
+/// How each class of domain failure is answered over HTTP.
+pub fn status_for(class: ErrorClass) -> StatusCode {
+    match class {
+        ErrorClass::Invalid | ErrorClass::Conflict => StatusCode::BAD_REQUEST,
+        ErrorClass::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorClass::Forbidden => StatusCode::FORBIDDEN,
+        ErrorClass::NotFound => StatusCode::NOT_FOUND,
+        ErrorClass::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl<E: CodedError> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        let class = e.class();
+        if class == ErrorClass::Internal {
+            tracing::error!(error = %e, "internal error");
+            return ApiError::internal();
+        }
+        ApiError::new(status_for(class), e.code(), e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = self.status;
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+fn items_json(err: &ApiError) -> Vec<serde_json::Value> {
+    err.items
+        .iter()
+        .map(|i| json!({"status": false, "code": i.code, "message": i.message}))
+        .collect()
+}
+
+/// Fills a bodiless error response (ours, or the router's 404/405) with `body(err)`.
+async fn render(req: Request, next: Next, body: fn(&ApiError) -> serde_json::Value) -> Response {
+    let mut res = next.run(req).await;
+    let err = match res.extensions_mut().remove::<ApiError>() {
+        Some(e) => e,
+        None if res.status() == StatusCode::NOT_FOUND => {
+            ApiError::not_found("Resource not found")
+        }
+        None if res.status() == StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, 405, "Operation not supported")
+        }
+        None => return res,
+    };
+    let mut out = (err.status, axum::Json(body(&err))).into_response();
+    // Keep headers set on the way out (request id, Allow) on the rewritten response.
+    for (name, value) in res.headers() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Writes the envelope of the API version the path belongs to: v1.1
+/// `{"response": {"status": {"success": "false", "code": "n", "message": "…"}}}`, v3
+/// `{"data": null, "errors": [...]}`, and v2 (and everything else)
+/// `{"errors": [{"status": false, "code": n, "message": "…"}]}`.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let body: fn(&ApiError) -> serde_json::Value = if path.starts_with("/v1.1/") {
+        |e| {
+            let first = e.items.first();
+            json!({
+                "response": {
+                    "status": {
+                        "success": "false",
+                        "code": first.map(|i| i.code).unwrap_or(500).to_string(),
+                        "message": first.map(|i| i.message.as_str()).unwrap_or("Failed"),
+                    }
+                }
+            })
+        }
+    } else if path.starts_with("/v3/") {
+        |e| json!({ "data": null, "errors": items_json(e) })
+    } else {
+        |e| json!({ "errors": items_json(e) })
+    };
+    render(req, next, body).await
+}

@@ -1,0 +1,35 @@
+//! JSON bodies whose rejections answer in the API's envelope rather than axum's plain text.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// Like `axum::Json`, but a missing content type, malformed JSON or a wrong field type is an
+/// `ApiError` (400 or 415) that names the problem.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                415,
+                "Unsupported media type: send Content-Type: application/json",
+            )),
+            Err(e) => Err(ApiError::invalid(format!(
+                "Input is invalid, Please check request parameters or input json: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}

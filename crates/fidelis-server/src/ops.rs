@@ -1,0 +1,64 @@
+//! Operations: health, Prometheus metrics, request metrics middleware.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::json;
+
+use crate::AppState;
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "Serving, database reachable"),
+              (status = 503, description = "Database unreachable")))]
+pub async fn health(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable"}))).into_response()
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed");
+        }
+        handle
+    })
+}
+
+pub async fn metrics_text() -> String {
+    prometheus().render()
+}
+
+/// Counts requests and their latency by route template (not raw path: ids would explode
+/// the label space).
+pub async fn track(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::counter!("fidelis_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("fidelis_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    res
+}

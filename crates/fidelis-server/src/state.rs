@@ -1,0 +1,38 @@
+use std::sync::Arc;
+
+use fidelis_domain::clock::Clock;
+use fidelis_store::Db;
+
+use crate::auth::AuthCache;
+
+/// The wall clock, for production. Tests inject `FixedClock` instead.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub auth: Arc<AuthCache>,
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            db,
+            clock,
+            auth: Arc::new(AuthCache::default()),
+        }
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+}

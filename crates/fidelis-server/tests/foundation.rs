@@ -1,0 +1,288 @@
+//! Foundation: authentication, envelopes, org reads, tenant isolation, org files.
+
+mod common;
+
+use common::{send, DEMO_TILL};
+use fidelis_domain::credentials::basic_header;
+use reqwest::Method;
+use serde_json::json;
+
+const ACME_ORG: &str = r#"
+[org]
+code = "acme"
+name = "Acme Stores"
+time_zone = "America/New_York"
+currency = "USD"
+country = "US"
+
+[[concepts]]
+code = "main"
+name = "Acme Main"
+
+[[stores]]
+code = "downtown"
+name = "Downtown"
+concept = "main"
+
+[[tills]]
+code = "acme.till"
+store = "downtown"
+password = "acme-pw"
+
+[[api_clients]]
+key = "acme-key"
+secret = "acme-secret"
+default_till = "acme.till"
+token_ttl_seconds = 600
+"#;
+
+both_backends!(basic_auth_reads_the_demo_org, |app| {
+    let (status, body) = app.get_as_demo("/v1.1/organization/get.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["status"]["success"], "true");
+    let org = &body["response"]["organization"];
+    assert_eq!(org["name"], "Demo Retail");
+    assert_eq!(org["timezone"], "Asia/Singapore");
+    assert_eq!(org["timezone_offset"], "UTC+08:00");
+    assert_eq!(org["currency"], "SGD");
+});
+
+both_backends!(bad_credentials_get_401_in_the_envelope, |app| {
+    let wrong_password = app.as_till(DEMO_TILL.0, "wrong", Method::GET, "/v2/organization/till?code=demo.till");
+    let unknown_till = app.as_till("no.such.till", "demo123", Method::GET, "/v2/organization/till?code=demo.till");
+    let malformed = app
+        .http
+        .get(app.url("/v2/organization/till?code=demo.till"))
+        .header("Authorization", "Basic not-base64!!");
+    let no_colon = app
+        .http
+        .get(app.url("/v2/organization/till?code=demo.till"))
+        .header("Authorization", "Basic ZGVtby50aWxs");
+    let garbage_token = app
+        .http
+        .get(app.url("/v2/organization/till?code=demo.till"))
+        .header("X-CAP-API-OAUTH-TOKEN", "garbage");
+    let nothing = app.http.get(app.url("/v2/organization/till?code=demo.till"));
+    for req in [wrong_password, unknown_till, malformed, no_colon, garbage_token, nothing] {
+        let (status, body) = send(req).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body, json!({"errors": [{"status": false, "code": 401, "message": "Authentication failed"}]}));
+    }
+    // v1.1 paths answer in the v1.1 envelope.
+    let (status, body) = send(app.as_till(DEMO_TILL.0, "wrong", Method::GET, "/v1.1/organization/get.json")).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["response"]["status"]["success"], "false");
+    assert_eq!(body["response"]["status"]["code"], "401");
+});
+
+both_backends!(oauth_tokens_work_until_they_expire, |app| {
+    let token = app.token("demo-key", "demo-secret").await;
+    let call = || {
+        app.http
+            .get(app.url("/v1.1/organization/get.json"))
+            .header("X-CAP-API-OAUTH-TOKEN", &token)
+    };
+    let (status, body) = send(call()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["organization"]["timezone"], "Asia/Singapore");
+
+    app.clock.advance(jiff::SignedDuration::from_secs(3601));
+    let (status, body) = send(call()).await;
+    assert_eq!(status, 401, "an expired token must be refused: {body}");
+});
+
+both_backends!(token_generation_refuses_bad_input, |app| {
+    let url = app.url("/v3/oauth/token/generate");
+    let (status, body) = send(app.http.post(&url).json(&json!({"key": "demo-key", "secret": "nope"}))).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["data"], serde_json::Value::Null);
+    assert_eq!(body["errors"][0]["code"], 401);
+    let (status, _) = send(app.http.post(&url).json(&json!({"key": "unknown", "secret": "demo-secret"}))).await;
+    assert_eq!(status, 401);
+    let (status, body) = send(app.http.post(&url).header("content-type", "application/json").body("{not json")).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["code"], 400);
+    let (status, body) = send(app.http.post(&url).json(&json!({"key": 5}))).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = send(app.http.post(&url).body("key=demo-key")).await;
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(body["errors"][0]["code"], 415);
+});
+
+both_backends!(documented_basic_example_is_accepted, |app| {
+    // capillary-examples.md A.1: till store.server / server123.
+    app.apply(&common::DEMO_ORG.replace(
+        "[[tills]]\ncode = \"demo.till2\"",
+        "[[tills]]\ncode = \"store.server\"\nstore = \"orchard\"\npassword = \"server123\"\n\n[[tills]]\ncode = \"demo.till2\"",
+    ))
+    .await;
+    let (status, body) = send(
+        app.http
+            .get(app.url("/v2/organization/till?code=store.server"))
+            .header("Authorization", "Basic c3RvcmUuc2VydmVyOjhhMTZhNmI3MDUwNWViMWYxZmY3Y2RjMGNkNTU1OWE3"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["code"], "store.server");
+    assert_eq!(body["type"], "TILL");
+});
+
+both_backends!(two_orgs_never_see_each_other, |app| {
+    app.apply(ACME_ORG).await;
+    let acme = |path: &str| app.as_till("acme.till", "acme-pw", Method::GET, path);
+    let (status, body) = send(acme("/v1.1/organization/get.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["response"]["organization"]["timezone"], "America/New_York");
+
+    // Acme cannot read the demo org's till, by code or by id.
+    let (status, demo_till) = app.get_as_demo("/v2/organization/till?code=demo.till").await;
+    assert_eq!(status, 200);
+    let (status, _) = send(acme("/v2/organization/till?code=demo.till")).await;
+    assert_eq!(status, 404);
+    let (status, _) = send(acme(&format!("/v2/organization/till/{}", demo_till["id"]))).await;
+    assert_eq!(status, 404);
+    // Entity listings hold only the caller's units.
+    let (_, list) = send(acme("/v1.1/organization/entities")).await;
+    let codes: Vec<_> = list["response"]["organization"]["entities"]["entity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes, ["main", "downtown", "acme.till"]);
+    // A token belongs to its client's org only, and attribution cannot point across orgs.
+    let token = app.token("acme-key", "acme-secret").await;
+    let (status, body) = send(
+        app.http
+            .get(app.url("/v2/organization/till?code=demo.till"))
+            .header("X-CAP-API-OAUTH-TOKEN", &token),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = send(
+        app.http
+            .get(app.url("/v1.1/organization/get.json"))
+            .header("X-CAP-API-OAUTH-TOKEN", &token)
+            .header("X-CAP-API-ATTRIBUTION-ENTITY-TYPE", "STORE_CODE")
+            .header("X-CAP-API-ATTRIBUTION-ENTITY-CODE", "orchard"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Basic credentials of one org with the password of the other are refused.
+    let (status, _) = send(app.as_till("acme.till", "demo123", Method::GET, "/v1.1/organization/get.json")).await;
+    assert_eq!(status, 401);
+});
+
+both_backends!(a_till_code_names_one_org_only, |app| {
+    let stolen = ACME_ORG.replace("code = \"acme.till\"", "code = \"demo.till\"").replace(
+        "default_till = \"acme.till\"",
+        "default_till = \"demo.till\"",
+    );
+    let file = fidelis_domain::org::OrgFile::parse("acme.toml", &stolen).unwrap();
+    let err = app.db.orgs().apply(&file, "2026-11-25T04:00:00Z".parse().unwrap()).await.unwrap_err();
+    assert!(err.to_string().contains("already used by another org"), "{err}");
+    // Nothing of the refused file was written.
+    assert!(app.db.orgs().by_code("acme").await.unwrap().is_none());
+});
+
+both_backends!(entities_filter_by_type_and_parent, |app| {
+    let (status, body) = app.get_as_demo("/v1.1/organization/entities?type=STORE").await;
+    assert_eq!(status, 200, "{body}");
+    let stores = body["response"]["organization"]["entities"]["entity"].as_array().unwrap().clone();
+    assert_eq!(stores.len(), 2);
+    assert!(stores.iter().all(|s| s["type"] == "STORE" && s["item_status"]["code"] == "3200"));
+    let (_, body) = app
+        .get_as_demo("/v1.1/organization/entities?type=STORE&parent_identifier_type=CONCEPT_CODE&parent_identifier_value=fashion")
+        .await;
+    let stores = body["response"]["organization"]["entities"]["entity"].as_array().unwrap().clone();
+    assert_eq!(stores.len(), 1);
+    assert_eq!(stores[0]["code"], "orchard");
+    let (status, body) = app.get_as_demo("/v1.1/organization/entities?type=PLANET").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["response"]["status"]["code"], "400");
+});
+
+both_backends!(every_response_has_a_request_id, |app| {
+    for req in [
+        app.till(Method::GET, "/v1.1/organization/get.json"),
+        app.http.get(app.url("/v1.1/organization/get.json")),
+        app.http.get(app.url("/v2/no/such/thing")),
+        app.http.get(app.url("/health")),
+    ] {
+        let res = req.send().await.unwrap();
+        let id = res.headers().get("x-cap-request-id").expect("request id header");
+        assert!(!id.is_empty());
+    }
+    let (status, body) = send(app.http.get(app.url("/v2/no/such/thing"))).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["errors"][0]["code"], 404);
+    let (status, body) = send(app.till(Method::DELETE, "/v1.1/organization/get.json")).await;
+    assert_eq!(status, 405);
+    assert_eq!(body["response"]["status"]["code"], "405");
+});
+
+both_backends!(attribution_headers_resolve_within_the_org, |app| {
+    let token = app.token("demo-key", "demo-secret").await;
+    let with = |kind: &str, code: &str| {
+        app.http
+            .get(app.url("/v1.1/organization/get.json"))
+            .header("X-CAP-API-OAUTH-TOKEN", &token)
+            .header("X-CAP-API-ATTRIBUTION-ENTITY-TYPE", kind)
+            .header("X-CAP-API-ATTRIBUTION-ENTITY-CODE", code)
+    };
+    assert_eq!(send(with("STORE_CODE", "marina")).await.0, 200);
+    assert_eq!(send(with("TILL", "demo.till2")).await.0, 200);
+    assert_eq!(send(with("STORE_CODE", "nowhere")).await.0, 400);
+    assert_eq!(send(with("PLANET", "x")).await.0, 400);
+    // Basic: a lookup value without its type is error 1061.
+    let (status, body) = send(
+        app.till(Method::GET, "/v1.1/organization/get.json")
+            .header("X-CAP-API-ATTRIBUTION-LOOKUP", "demo.till2"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["response"]["status"]["code"], "1061");
+});
+
+both_backends!(client_permissions_are_enforced, |app| {
+    let limited = common::DEMO_ORG.replace(
+        "access = \"modify\"",
+        "access = \"modify\"\nresources = { organization = \"none\" }",
+    );
+    app.apply(&limited).await;
+    let token = app.token("demo-key", "demo-secret").await;
+    let (status, body) = send(
+        app.http
+            .get(app.url("/v2/organization/till?code=demo.till"))
+            .header("X-CAP-API-OAUTH-TOKEN", &token),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["errors"][0]["code"], 403);
+});
+
+both_backends!(applying_the_same_file_twice_changes_nothing, |app| {
+    let again = app.apply(common::DEMO_ORG).await;
+    assert!(!again.changed(), "{again:?}");
+    let (status, _) = app.get_as_demo("/v1.1/organization/get.json").await;
+    assert_eq!(status, 200);
+    // A changed password takes effect; the old one stops working.
+    app.apply(&common::DEMO_ORG.replace("password = \"demo123\"", "password = \"rotated\"")).await;
+    let (status, _) = send(app.as_till("demo.till", "rotated", Method::GET, "/v1.1/organization/get.json")).await;
+    assert_eq!(status, 200);
+    // The old password works at most until the verified-credential cache entry lapses.
+    app.clock.advance(jiff::SignedDuration::from_secs(61));
+    let (status, _) = send(app.http.get(app.url("/v1.1/organization/get.json")).header("Authorization", basic_header("demo.till", "demo123"))).await;
+    assert_eq!(status, 401);
+});
+
+both_backends!(org_configs_come_from_settings, |app| {
+    app.apply(&format!("{}\n[settings]\nCONF_MAX_CARDS_PER_ORG = 3\n", common::DEMO_ORG)).await;
+    let (status, body) = app.get_as_demo("/v2/organization/configs/CONF_MAX_CARDS_PER_ORG").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["value"], 3);
+    assert_eq!(body["scope"], "ORG");
+    let (status, body) = app.get_as_demo("/v2/organization/configs/NOPE").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["errors"][0]["code"], 404);
+});
