@@ -73,16 +73,17 @@ impl AuthCache {
             key,
             Cached {
                 principal,
-                valid_until: now
-                    .checked_add(ttl.min(CACHE_TTL))
-                    .unwrap_or(now),
+                valid_until: now.checked_add(ttl.min(CACHE_TTL)).unwrap_or(now),
             },
         );
     }
 
     /// Forgets every verified credential (after an org's configuration changes).
     pub fn clear(&self) {
-        self.entries.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -150,7 +151,9 @@ async fn basic_principal(header: &str, state: &AppState) -> Result<Principal, Ap
         client_id: None,
         permissions: Permissions::full(),
     };
-    state.auth.put(key, principal.clone(), state.now(), CACHE_TTL);
+    state
+        .auth
+        .put(key, principal.clone(), state.now(), CACHE_TTL);
     Ok(principal)
 }
 
@@ -176,7 +179,11 @@ async fn token_principal(token: &str, state: &AppState) -> Result<Principal, Api
         .api_client_by_id(grant.org_id, grant.client_id)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    let till = state.db.orgs().entity(client.org_id, client.default_till_id).await?;
+    let till = state
+        .db
+        .orgs()
+        .entity(client.org_id, client.default_till_id)
+        .await?;
     let principal = Principal {
         org_id: client.org_id,
         till_id: till.as_ref().map(|t| t.id),
@@ -184,7 +191,13 @@ async fn token_principal(token: &str, state: &AppState) -> Result<Principal, Api
         client_id: Some(client.id),
         permissions: client.permissions,
     };
-    let left = Duration::from_secs(grant.expires_at.as_second().saturating_sub(now.as_second()).max(0) as u64);
+    let left = Duration::from_secs(
+        grant
+            .expires_at
+            .as_second()
+            .saturating_sub(now.as_second())
+            .max(0) as u64,
+    );
     state.auth.put(key, principal.clone(), now, left);
     Ok(principal)
 }
@@ -238,7 +251,12 @@ async fn attribute(parts: &Parts, state: &AppState, p: &mut Principal) -> Result
         .entity_by_code(p.org_id, entity_kind, code)
         .await?
         .filter(|e| e.is_active)
-        .ok_or_else(|| ApiError::invalid(format!("No active {} with code {code}", entity_kind.as_str())))?;
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "No active {} with code {code}",
+                entity_kind.as_str()
+            ))
+        })?;
     match entity_kind {
         EntityKind::Till => {
             p.till_id = Some(entity.id);

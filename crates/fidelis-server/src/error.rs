@@ -55,7 +55,11 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, 500, "Internal error; it has been logged")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
+            "Internal error; it has been logged",
+        )
     }
 
     pub fn first_code(&self) -> u32 {
@@ -107,12 +111,12 @@ async fn render(req: Request, next: Next, body: fn(&ApiError) -> serde_json::Val
     let mut res = next.run(req).await;
     let err = match res.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
-        None if res.status() == StatusCode::NOT_FOUND => {
-            ApiError::not_found("Resource not found")
-        }
-        None if res.status() == StatusCode::METHOD_NOT_ALLOWED => {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, 405, "Operation not supported")
-        }
+        None if res.status() == StatusCode::NOT_FOUND => ApiError::not_found("Resource not found"),
+        None if res.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            405,
+            "Operation not supported",
+        ),
         None => return res,
     };
     let mut out = (err.status, axum::Json(body(&err))).into_response();

@@ -32,14 +32,17 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::health))
         .split_for_parts();
     let doc = std::sync::Arc::new(doc);
-    api.route("/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
-        .fallback(|| async { crate::ApiError::not_found("Resource not found") })
-        .layer(from_fn(crate::error::render_errors))
-        .layer(from_fn(ops::track))
-        .layer(TraceLayer::new_for_http())
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
+    api.route(
+        "/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    )
+    .fallback(|| async { crate::ApiError::not_found("Resource not found") })
+    .layer(from_fn(crate::error::render_errors))
+    .layer(from_fn(ops::track))
+    .layer(TraceLayer::new_for_http())
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    .with_state(state)
 }
 
 /// Where to listen.

@@ -48,8 +48,18 @@ both_backends!(basic_auth_reads_the_demo_org, |app| {
 });
 
 both_backends!(bad_credentials_get_401_in_the_envelope, |app| {
-    let wrong_password = app.as_till(DEMO_TILL.0, "wrong", Method::GET, "/v2/organization/till?code=demo.till");
-    let unknown_till = app.as_till("no.such.till", "demo123", Method::GET, "/v2/organization/till?code=demo.till");
+    let wrong_password = app.as_till(
+        DEMO_TILL.0,
+        "wrong",
+        Method::GET,
+        "/v2/organization/till?code=demo.till",
+    );
+    let unknown_till = app.as_till(
+        "no.such.till",
+        "demo123",
+        Method::GET,
+        "/v2/organization/till?code=demo.till",
+    );
     let malformed = app
         .http
         .get(app.url("/v2/organization/till?code=demo.till"))
@@ -62,14 +72,32 @@ both_backends!(bad_credentials_get_401_in_the_envelope, |app| {
         .http
         .get(app.url("/v2/organization/till?code=demo.till"))
         .header("X-CAP-API-OAUTH-TOKEN", "garbage");
-    let nothing = app.http.get(app.url("/v2/organization/till?code=demo.till"));
-    for req in [wrong_password, unknown_till, malformed, no_colon, garbage_token, nothing] {
+    let nothing = app
+        .http
+        .get(app.url("/v2/organization/till?code=demo.till"));
+    for req in [
+        wrong_password,
+        unknown_till,
+        malformed,
+        no_colon,
+        garbage_token,
+        nothing,
+    ] {
         let (status, body) = send(req).await;
         assert_eq!(status, 401, "{body}");
-        assert_eq!(body, json!({"errors": [{"status": false, "code": 401, "message": "Authentication failed"}]}));
+        assert_eq!(
+            body,
+            json!({"errors": [{"status": false, "code": 401, "message": "Authentication failed"}]})
+        );
     }
     // v1.1 paths answer in the v1.1 envelope.
-    let (status, body) = send(app.as_till(DEMO_TILL.0, "wrong", Method::GET, "/v1.1/organization/get.json")).await;
+    let (status, body) = send(app.as_till(
+        DEMO_TILL.0,
+        "wrong",
+        Method::GET,
+        "/v1.1/organization/get.json",
+    ))
+    .await;
     assert_eq!(status, 401);
     assert_eq!(body["response"]["status"]["success"], "false");
     assert_eq!(body["response"]["status"]["code"], "401");
@@ -84,7 +112,10 @@ both_backends!(oauth_tokens_work_until_they_expire, |app| {
     };
     let (status, body) = send(call()).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["response"]["organization"]["timezone"], "Asia/Singapore");
+    assert_eq!(
+        body["response"]["organization"]["timezone"],
+        "Asia/Singapore"
+    );
 
     app.clock.advance(jiff::SignedDuration::from_secs(3601));
     let (status, body) = send(call()).await;
@@ -93,13 +124,29 @@ both_backends!(oauth_tokens_work_until_they_expire, |app| {
 
 both_backends!(token_generation_refuses_bad_input, |app| {
     let url = app.url("/v3/oauth/token/generate");
-    let (status, body) = send(app.http.post(&url).json(&json!({"key": "demo-key", "secret": "nope"}))).await;
+    let (status, body) = send(
+        app.http
+            .post(&url)
+            .json(&json!({"key": "demo-key", "secret": "nope"})),
+    )
+    .await;
     assert_eq!(status, 401);
     assert_eq!(body["data"], serde_json::Value::Null);
     assert_eq!(body["errors"][0]["code"], 401);
-    let (status, _) = send(app.http.post(&url).json(&json!({"key": "unknown", "secret": "demo-secret"}))).await;
+    let (status, _) = send(
+        app.http
+            .post(&url)
+            .json(&json!({"key": "unknown", "secret": "demo-secret"})),
+    )
+    .await;
     assert_eq!(status, 401);
-    let (status, body) = send(app.http.post(&url).header("content-type", "application/json").body("{not json")).await;
+    let (status, body) = send(
+        app.http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["errors"][0]["code"], 400);
     let (status, body) = send(app.http.post(&url).json(&json!({"key": 5}))).await;
@@ -119,7 +166,10 @@ both_backends!(documented_basic_example_is_accepted, |app| {
     let (status, body) = send(
         app.http
             .get(app.url("/v2/organization/till?code=store.server"))
-            .header("Authorization", "Basic c3RvcmUuc2VydmVyOjhhMTZhNmI3MDUwNWViMWYxZmY3Y2RjMGNkNTU1OWE3"),
+            .header(
+                "Authorization",
+                "Basic c3RvcmUuc2VydmVyOjhhMTZhNmI3MDUwNWViMWYxZmY3Y2RjMGNkNTU1OWE3",
+            ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -132,10 +182,15 @@ both_backends!(two_orgs_never_see_each_other, |app| {
     let acme = |path: &str| app.as_till("acme.till", "acme-pw", Method::GET, path);
     let (status, body) = send(acme("/v1.1/organization/get.json")).await;
     assert_eq!(status, 200);
-    assert_eq!(body["response"]["organization"]["timezone"], "America/New_York");
+    assert_eq!(
+        body["response"]["organization"]["timezone"],
+        "America/New_York"
+    );
 
     // Acme cannot read the demo org's till, by code or by id.
-    let (status, demo_till) = app.get_as_demo("/v2/organization/till?code=demo.till").await;
+    let (status, demo_till) = app
+        .get_as_demo("/v2/organization/till?code=demo.till")
+        .await;
     assert_eq!(status, 200);
     let (status, _) = send(acme("/v2/organization/till?code=demo.till")).await;
     assert_eq!(status, 404);
@@ -169,35 +224,63 @@ both_backends!(two_orgs_never_see_each_other, |app| {
     .await;
     assert_eq!(status, 400);
     // Basic credentials of one org with the password of the other are refused.
-    let (status, _) = send(app.as_till("acme.till", "demo123", Method::GET, "/v1.1/organization/get.json")).await;
+    let (status, _) = send(app.as_till(
+        "acme.till",
+        "demo123",
+        Method::GET,
+        "/v1.1/organization/get.json",
+    ))
+    .await;
     assert_eq!(status, 401);
 });
 
 both_backends!(a_till_code_names_one_org_only, |app| {
-    let stolen = ACME_ORG.replace("code = \"acme.till\"", "code = \"demo.till\"").replace(
-        "default_till = \"acme.till\"",
-        "default_till = \"demo.till\"",
-    );
+    let stolen = ACME_ORG
+        .replace("code = \"acme.till\"", "code = \"demo.till\"")
+        .replace(
+            "default_till = \"acme.till\"",
+            "default_till = \"demo.till\"",
+        );
     let file = fidelis_domain::org::OrgFile::parse("acme.toml", &stolen).unwrap();
-    let err = app.db.orgs().apply(&file, "2026-11-25T04:00:00Z".parse().unwrap()).await.unwrap_err();
-    assert!(err.to_string().contains("already used by another org"), "{err}");
+    let err = app
+        .db
+        .orgs()
+        .apply(&file, "2026-11-25T04:00:00Z".parse().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("already used by another org"),
+        "{err}"
+    );
     // Nothing of the refused file was written.
     assert!(app.db.orgs().by_code("acme").await.unwrap().is_none());
 });
 
 both_backends!(entities_filter_by_type_and_parent, |app| {
-    let (status, body) = app.get_as_demo("/v1.1/organization/entities?type=STORE").await;
+    let (status, body) = app
+        .get_as_demo("/v1.1/organization/entities?type=STORE")
+        .await;
     assert_eq!(status, 200, "{body}");
-    let stores = body["response"]["organization"]["entities"]["entity"].as_array().unwrap().clone();
+    let stores = body["response"]["organization"]["entities"]["entity"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(stores.len(), 2);
-    assert!(stores.iter().all(|s| s["type"] == "STORE" && s["item_status"]["code"] == "3200"));
+    assert!(stores
+        .iter()
+        .all(|s| s["type"] == "STORE" && s["item_status"]["code"] == "3200"));
     let (_, body) = app
         .get_as_demo("/v1.1/organization/entities?type=STORE&parent_identifier_type=CONCEPT_CODE&parent_identifier_value=fashion")
         .await;
-    let stores = body["response"]["organization"]["entities"]["entity"].as_array().unwrap().clone();
+    let stores = body["response"]["organization"]["entities"]["entity"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(stores.len(), 1);
     assert_eq!(stores[0]["code"], "orchard");
-    let (status, body) = app.get_as_demo("/v1.1/organization/entities?type=PLANET").await;
+    let (status, body) = app
+        .get_as_demo("/v1.1/organization/entities?type=PLANET")
+        .await;
     assert_eq!(status, 400);
     assert_eq!(body["response"]["status"]["code"], "400");
 });
@@ -210,7 +293,10 @@ both_backends!(every_response_has_a_request_id, |app| {
         app.http.get(app.url("/health")),
     ] {
         let res = req.send().await.unwrap();
-        let id = res.headers().get("x-cap-request-id").expect("request id header");
+        let id = res
+            .headers()
+            .get("x-cap-request-id")
+            .expect("request id header");
         assert!(!id.is_empty());
     }
     let (status, body) = send(app.http.get(app.url("/v2/no/such/thing"))).await;
@@ -267,18 +353,36 @@ both_backends!(applying_the_same_file_twice_changes_nothing, |app| {
     let (status, _) = app.get_as_demo("/v1.1/organization/get.json").await;
     assert_eq!(status, 200);
     // A changed password takes effect; the old one stops working.
-    app.apply(&common::DEMO_ORG.replace("password = \"demo123\"", "password = \"rotated\"")).await;
-    let (status, _) = send(app.as_till("demo.till", "rotated", Method::GET, "/v1.1/organization/get.json")).await;
+    app.apply(&common::DEMO_ORG.replace("password = \"demo123\"", "password = \"rotated\""))
+        .await;
+    let (status, _) = send(app.as_till(
+        "demo.till",
+        "rotated",
+        Method::GET,
+        "/v1.1/organization/get.json",
+    ))
+    .await;
     assert_eq!(status, 200);
     // The old password works at most until the verified-credential cache entry lapses.
     app.clock.advance(jiff::SignedDuration::from_secs(61));
-    let (status, _) = send(app.http.get(app.url("/v1.1/organization/get.json")).header("Authorization", basic_header("demo.till", "demo123"))).await;
+    let (status, _) = send(
+        app.http
+            .get(app.url("/v1.1/organization/get.json"))
+            .header("Authorization", basic_header("demo.till", "demo123")),
+    )
+    .await;
     assert_eq!(status, 401);
 });
 
 both_backends!(org_configs_come_from_settings, |app| {
-    app.apply(&format!("{}\n[settings]\nCONF_MAX_CARDS_PER_ORG = 3\n", common::DEMO_ORG)).await;
-    let (status, body) = app.get_as_demo("/v2/organization/configs/CONF_MAX_CARDS_PER_ORG").await;
+    app.apply(&format!(
+        "{}\n[settings]\nCONF_MAX_CARDS_PER_ORG = 3\n",
+        common::DEMO_ORG
+    ))
+    .await;
+    let (status, body) = app
+        .get_as_demo("/v2/organization/configs/CONF_MAX_CARDS_PER_ORG")
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["value"], 3);
     assert_eq!(body["scope"], "ORG");

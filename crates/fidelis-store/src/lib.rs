@@ -5,8 +5,10 @@
 //! `RETURNING`, `ON CONFLICT`); only the migrations differ per backend. Instants are BIGINT
 //! microseconds (UTC) and flags BIGINT 0/1: the types every backend maps the same way.
 
+pub mod customers;
 mod db;
 mod error;
+pub mod loyalty;
 pub mod org;
 mod secrets;
 mod time;

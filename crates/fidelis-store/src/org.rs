@@ -373,6 +373,8 @@ impl OrgRepo<'_> {
         for (name, value) in &file.settings {
             put_setting(&mut tx, org_id, name, value, &mut summary).await?;
         }
+        crate::customers::apply_config(&mut tx, org_id, &file.customers, now, &mut summary).await?;
+        crate::loyalty::apply_config(&mut tx, org_id, &file.loyalty, now, &mut summary).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -720,11 +722,12 @@ async fn deactivate_other_clients(
     file: &OrgFile,
     now: Timestamp,
 ) -> Result<usize, StoreError> {
-    let active: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, client_key FROM api_clients WHERE org_id = $1 AND is_active = 1")
-            .bind(org_id)
-            .fetch_all(&mut **tx)
-            .await?;
+    let active: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, client_key FROM api_clients WHERE org_id = $1 AND is_active = 1",
+    )
+    .bind(org_id)
+    .fetch_all(&mut **tx)
+    .await?;
     let mut n = 0;
     for (id, key) in active {
         if !file.api_clients.iter().any(|c| c.key == key) {

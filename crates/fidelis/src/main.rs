@@ -18,7 +18,11 @@ use settings::{Overrides, Settings};
 const DEMO_ORG: &str = include_str!("../../../examples/demo-org.toml");
 
 #[derive(Parser)]
-#[command(name = "fidelis", version, about = "Loyalty and customer data platform")]
+#[command(
+    name = "fidelis",
+    version,
+    about = "Loyalty and customer data platform"
+)]
 struct Cli {
     /// Settings file (TOML); FIDELIS_CONFIG.
     #[arg(long, global = true, env = "FIDELIS_CONFIG")]
@@ -104,12 +108,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Demo => {
             let db = open(&settings).await?;
-            apply(&db, &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?).await?;
+            apply(
+                &db,
+                &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
+            )
+            .await?;
         }
         Command::Serve { demo, .. } => {
             let db = open(&settings).await?;
             if demo {
-                apply(&db, &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?).await?;
+                apply(
+                    &db,
+                    &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
+                )
+                .await?;
             }
             let state = AppState::new(db, Arc::new(SystemClock));
             let listeners = Listeners {

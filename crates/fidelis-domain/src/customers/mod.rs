@@ -3,6 +3,7 @@
 //! decisions recorded in `docs/customers.md` are implemented here.
 
 pub mod channels;
+pub mod config;
 pub mod error;
 pub mod fleet;
 pub mod identifiers;

@@ -4,6 +4,7 @@
 //! docs/loyalty.md.
 
 pub mod cards;
+pub mod config;
 pub mod error;
 pub mod goodwill;
 pub mod ledger;

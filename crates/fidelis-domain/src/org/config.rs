@@ -35,6 +35,10 @@ pub struct OrgFile {
     pub api_clients: Vec<ApiClientSpec>,
     /// Free-form org configuration (`GET /v2/organization/configs/{name}`).
     pub settings: BTreeMap<String, serde_json::Value>,
+    /// `[customers]`: status labels, fleet hierarchies, fields.
+    pub customers: crate::customers::config::CustomersConfig,
+    /// `[loyalty]`: programs, tiers, card series, goodwill.
+    pub loyalty: crate::loyalty::config::LoyaltyConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +102,10 @@ struct RawFile {
     api_clients: Vec<RawApiClient>,
     #[serde(default)]
     settings: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    customers: crate::customers::config::CustomersSection,
+    #[serde(default)]
+    loyalty: crate::loyalty::config::LoyaltySection,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +192,8 @@ impl OrgFile {
             file,
             source,
             errors: Vec::new(),
+            concepts: HashSet::new(),
+            stores: HashSet::new(),
         };
         let parsed = v.validate(raw);
         if v.errors.is_empty() {
@@ -213,14 +223,21 @@ fn positioned(
     }
 }
 
-struct Validator<'a> {
+/// What a context's section validator gets: where errors go, and the org's unit codes it
+/// may refer to. Later contexts (customers, loyalty, …) validate their own `[section]` with it.
+pub struct Validator<'a> {
     file: &'a str,
     source: &'a str,
     errors: Vec<ConfigError>,
+    /// Concept (OU) codes declared in the file.
+    pub concepts: HashSet<String>,
+    /// Store codes declared in the file.
+    pub stores: HashSet<String>,
 }
 
 impl Validator<'_> {
-    fn fail<T>(&mut self, at: &Spanned<T>, field: String, message: impl Into<String>) {
+    /// Records a problem at `at`'s position.
+    pub fn fail<T>(&mut self, at: &Spanned<T>, field: String, message: impl Into<String>) {
         let e = positioned(
             self.file,
             self.source,
@@ -231,7 +248,13 @@ impl Validator<'_> {
         self.errors.push(e);
     }
 
-    fn code(&mut self, at: &Spanned<String>, field: String) -> String {
+    /// Records a problem where no value position is known.
+    pub fn fail_at_start(&mut self, field: String, message: impl Into<String>) {
+        let e = positioned(self.file, self.source, 0, &field, message.into());
+        self.errors.push(e);
+    }
+
+    pub fn code(&mut self, at: &Spanned<String>, field: String) -> String {
         let value = at.get_ref().trim();
         let ok = !value.is_empty()
             && value.len() <= 64
@@ -248,7 +271,7 @@ impl Validator<'_> {
         value.to_string()
     }
 
-    fn text(&mut self, at: &Spanned<String>, field: String) -> String {
+    pub fn text(&mut self, at: &Spanned<String>, field: String) -> String {
         let value = at.get_ref().trim();
         if value.is_empty() || value.chars().count() > 200 {
             self.fail(at, field, "must be 1-200 characters");
@@ -289,6 +312,7 @@ impl Validator<'_> {
         let concepts = self.units(raw.concepts, "concepts", "concept");
         let zones = self.units(raw.zones, "zones", "zone");
         let concept_codes: HashSet<String> = concepts.iter().map(|c| c.code.clone()).collect();
+        self.concepts = concept_codes.clone();
         let zone_codes: HashSet<String> = zones.iter().map(|z| z.code.clone()).collect();
 
         let mut seen = HashSet::new();
@@ -322,6 +346,7 @@ impl Validator<'_> {
             })
             .collect();
         let store_codes: HashSet<String> = stores.iter().map(|s| s.code.clone()).collect();
+        self.stores = store_codes.clone();
 
         let mut seen = HashSet::new();
         let tills: Vec<TillSpec> = raw
@@ -417,6 +442,8 @@ impl Validator<'_> {
             .map(|(k, v)| (k, toml_to_json(v)))
             .collect();
 
+        let customers = raw.customers.validate(self);
+        let loyalty = raw.loyalty.validate(self);
         OrgFile {
             org,
             concepts,
@@ -425,6 +452,8 @@ impl Validator<'_> {
             tills,
             api_clients,
             settings,
+            customers,
+            loyalty,
         }
     }
 

@@ -14,7 +14,10 @@ mod v2;
 mod v3;
 
 /// A router whose routes all act on one permission resource.
-pub(crate) fn resource(name: &'static str, routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+pub(crate) fn resource(
+    name: &'static str,
+    routes: OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
     routes.layer(Extension(Resource(name)))
 }
 
@@ -38,5 +41,7 @@ pub(crate) fn v1_1_ok(payload: serde_json::Value) -> serde_json::Value {
 
 /// Renders an instant as the org sees it (`YYYY-MM-DD HH:MM:SS`, org zone).
 pub(crate) fn local_time(t: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
-    t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string()
+    t.to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }

@@ -58,7 +58,10 @@ impl TestApp {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(unique_name());
                 std::fs::create_dir_all(&dir).expect("temp dir");
-                (format!("sqlite://{}/fidelis.db", dir.display()), Some(TempDir(dir)))
+                (
+                    format!("sqlite://{}/fidelis.db", dir.display()),
+                    Some(TempDir(dir)),
+                )
             }
             Backend::Postgres => (postgres_database().await?, None),
         };
@@ -75,7 +78,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, fidelis_server::router(state)).await.unwrap();
+            axum::serve(listener, fidelis_server::router(state))
+                .await
+                .unwrap();
         });
         Self {
             base: format!("http://{addr}"),
@@ -90,7 +95,11 @@ impl TestApp {
     /// Applies an org file; panics if it is invalid.
     pub async fn apply(&self, toml: &str) -> fidelis_store::org::ApplySummary {
         let file = OrgFile::parse("test.toml", toml).expect("valid org file");
-        self.db.orgs().apply(&file, self.clock.now()).await.expect("apply")
+        self.db
+            .orgs()
+            .apply(&file, self.clock.now())
+            .await
+            .expect("apply")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -102,7 +111,13 @@ impl TestApp {
         self.as_till(DEMO_TILL.0, DEMO_TILL.1, method, path)
     }
 
-    pub fn as_till(&self, code: &str, password: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn as_till(
+        &self,
+        code: &str,
+        password: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         self.http
             .request(method, self.url(path))
             .header("Authorization", basic_header(code, password))
@@ -121,7 +136,10 @@ impl TestApp {
         )
         .await;
         assert_eq!(status, 200, "{body}");
-        body["data"]["accessToken"].as_str().expect("token").to_string()
+        body["data"]["accessToken"]
+            .as_str()
+            .expect("token")
+            .to_string()
     }
 }
 
@@ -145,7 +163,9 @@ async fn postgres_database() -> Option<String> {
         return None;
     };
     let name = unique_name();
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to PostgreSQL");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to PostgreSQL");
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await

@@ -28,7 +28,11 @@ pub async fn get_org(State(state): State<AppState>, p: Principal) -> Result<Json
     let offset = state.now().to_zoned(org.time_zone.clone()).offset();
     let secs = offset.seconds();
     let sign = if secs < 0 { '-' } else { '+' };
-    let offset = format!("UTC{sign}{:02}:{:02}", secs.abs() / 3600, secs.abs() % 3600 / 60);
+    let offset = format!(
+        "UTC{sign}{:02}:{:02}",
+        secs.abs() / 3600,
+        secs.abs() % 3600 / 60
+    );
     Ok(Json(v1_1_ok(json!({
         "organization": {
             "id": org.id,
@@ -82,11 +86,17 @@ pub async fn entities(
     let kind = match q.kind.as_deref() {
         None | Some("") => None,
         Some(t) => Some(EntityKind::parse(t).ok_or_else(|| {
-            ApiError::invalid(format!("Invalid entity type {t}; use ZONE, CONCEPT, STORE or TILL"))
+            ApiError::invalid(format!(
+                "Invalid entity type {t}; use ZONE, CONCEPT, STORE or TILL"
+            ))
         })?),
     };
     let all = state.db.orgs().entities(org.id, None).await?;
-    let parent = parent_filter(&all, q.parent_identifier_type.as_deref(), q.parent_identifier_value.as_deref())?;
+    let parent = parent_filter(
+        &all,
+        q.parent_identifier_type.as_deref(),
+        q.parent_identifier_value.as_deref(),
+    )?;
     let limit = q.limit.unwrap_or(500).clamp(1, 1000);
     let matching: Vec<&Entity> = all
         .iter()
@@ -108,7 +118,11 @@ pub async fn entities(
     }))))
 }
 
-fn parent_filter(all: &[Entity], kind: Option<&str>, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+fn parent_filter(
+    all: &[Entity],
+    kind: Option<&str>,
+    value: Option<&str>,
+) -> Result<Option<i64>, ApiError> {
     let (Some(kind), Some(value)) = (kind, value) else {
         return Ok(None);
     };
@@ -118,16 +132,31 @@ fn parent_filter(all: &[Entity], kind: Option<&str>, value: Option<&str>) -> Res
         "CONCEPT_CODE" => (EntityKind::Concept, false),
         "CONCEPT_ID" => (EntityKind::Concept, true),
         "ZONE_CODE" => (EntityKind::Zone, false),
-        other => return Err(ApiError::invalid(format!("Invalid parent_identifier_type {other}"))),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Invalid parent_identifier_type {other}"
+            )))
+        }
     };
     all.iter()
-        .find(|e| e.kind == entity_kind && if by_id { e.id.to_string() == value } else { e.code == value })
+        .find(|e| {
+            e.kind == entity_kind
+                && if by_id {
+                    e.id.to_string() == value
+                } else {
+                    e.code == value
+                }
+        })
         .map(|e| Some(e.id))
         .ok_or_else(|| ApiError::invalid(format!("No {} matches {value}", entity_kind.as_str())))
 }
 
 fn entity_json(e: &Entity, all: &[Entity], org: &Org) -> Value {
-    let code_of = |id: Option<i64>| all.iter().find(|x| Some(x.id) == id).map(|x| x.code.clone());
+    let code_of = |id: Option<i64>| {
+        all.iter()
+            .find(|x| Some(x.id) == id)
+            .map(|x| x.code.clone())
+    };
     json!({
         "item_status": {"success": "true", "code": "3200", "message": "Entity search successful"},
         "id": e.id,

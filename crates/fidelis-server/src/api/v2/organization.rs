@@ -24,8 +24,15 @@ pub async fn till_by_code(
     Query(q): Query<TillQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let org = caller_org(&state, &p).await?;
-    let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| ApiError::invalid("Parameter code is required"))?;
-    let till = state.db.orgs().entity_by_code(org.id, EntityKind::Till, &code).await?;
+    let code = q
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::invalid("Parameter code is required"))?;
+    let till = state
+        .db
+        .orgs()
+        .entity_by_code(org.id, EntityKind::Till, &code)
+        .await?;
     till_json(till, &org)
 }
 
@@ -39,7 +46,12 @@ pub async fn till_by_id(
     Path(till_id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let org = caller_org(&state, &p).await?;
-    let till = state.db.orgs().entity(org.id, till_id).await?.filter(|e| e.kind == EntityKind::Till);
+    let till = state
+        .db
+        .orgs()
+        .entity(org.id, till_id)
+        .await?
+        .filter(|e| e.kind == EntityKind::Till);
     till_json(till, &org)
 }
 

@@ -19,7 +19,9 @@ pub struct TokenRequest {
 
 impl std::fmt::Debug for TokenRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenRequest").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("TokenRequest")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,7 +55,11 @@ pub async fn generate_token(
     let expires_at = now
         .checked_add(jiff::SignedDuration::from_secs(client.token_ttl_seconds))
         .map_err(|_| ApiError::internal())?;
-    state.db.orgs().insert_token(&sha256_hex(&token), &client, expires_at, now).await?;
+    state
+        .db
+        .orgs()
+        .insert_token(&sha256_hex(&token), &client, expires_at, now)
+        .await?;
     Ok(Json(json!({
         "data": {"accessToken": token, "ttlSeconds": client.token_ttl_seconds},
         "errors": null,

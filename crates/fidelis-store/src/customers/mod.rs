@@ -1,0 +1,19 @@
+//! The customers repository.
+
+use fidelis_domain::customers::config::CustomersConfig;
+use fidelis_domain::org::OrgId;
+use jiff::Timestamp;
+
+use crate::org::ApplySummary;
+use crate::StoreError;
+
+/// Writes the `[customers]` section of an org file, inside `apply`'s transaction.
+pub(crate) async fn apply_config(
+    _tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    _org_id: OrgId,
+    _config: &CustomersConfig,
+    _now: Timestamp,
+    _summary: &mut ApplySummary,
+) -> Result<(), StoreError> {
+    Ok(())
+}
