@@ -124,6 +124,8 @@ async fn basic_principal(header: &str, state: &AppState) -> Result<Principal, Ap
         return Ok(p);
     }
     let creds = parse_basic(header).map_err(|_| ApiError::unauthorized())?;
+    let identity = format!("till:{}", creds.username);
+    state.failures.check(&identity, state.now())?;
     let login = state
         .db
         .orgs()
@@ -136,8 +138,10 @@ async fn basic_principal(header: &str, state: &AppState) -> Result<Principal, Ap
         .await
         .map_err(|_| ApiError::internal())?;
     if !ok {
+        state.failures.failed(&identity, state.now());
         return Err(ApiError::unauthorized());
     }
+    state.failures.succeeded(&identity);
     let till = state
         .db
         .orgs()

@@ -6,8 +6,11 @@
 
 mod api;
 pub mod auth;
+mod customers;
 mod error;
 mod json;
+mod limiter;
+mod loyalty;
 mod ops;
 mod serve;
 mod state;

@@ -4,6 +4,7 @@ use fidelis_domain::clock::Clock;
 use fidelis_store::Db;
 
 use crate::auth::AuthCache;
+use crate::limiter::FailureLimiter;
 
 /// The wall clock, for production. Tests inject `FixedClock` instead.
 #[derive(Debug, Default)]
@@ -21,6 +22,7 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub auth: Arc<AuthCache>,
+    pub failures: Arc<FailureLimiter>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             db,
             clock,
             auth: Arc::new(AuthCache::default()),
+            failures: Arc::new(FailureLimiter::default()),
         }
     }
 

@@ -390,3 +390,57 @@ both_backends!(org_configs_come_from_settings, |app| {
     assert_eq!(status, 404);
     assert_eq!(body["errors"][0]["code"], 404);
 });
+
+both_backends!(repeated_wrong_passwords_lock_the_till_for_a_while, |app| {
+    for _ in 0..10 {
+        let (status, _) = send(app.as_till(
+            DEMO_TILL.0,
+            "guess",
+            Method::GET,
+            "/v1.1/organization/get.json",
+        ))
+        .await;
+        assert_eq!(status, 401);
+    }
+    // Even the right password is refused while the till is locked.
+    let (status, body) = send(app.as_till(
+        DEMO_TILL.0,
+        DEMO_TILL.1,
+        Method::GET,
+        "/v2/organization/till?code=demo.till",
+    ))
+    .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["errors"][0]["code"], 429);
+    // Other tills are unaffected; the lock lifts after the window.
+    let (status, _) = send(app.as_till(
+        "demo.till2",
+        "demo456",
+        Method::GET,
+        "/v1.1/organization/get.json",
+    ))
+    .await;
+    assert_eq!(status, 200);
+    app.clock.advance(jiff::SignedDuration::from_secs(301));
+    let (status, _) = app.get_as_demo("/v1.1/organization/get.json").await;
+    assert_eq!(status, 200);
+    // Same for API client secrets.
+    let url = app.url("/v3/oauth/token/generate");
+    for _ in 0..10 {
+        let (status, _) = send(
+            app.http
+                .post(&url)
+                .json(&json!({"key": "demo-key", "secret": "guess"})),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let (status, body) = send(
+        app.http
+            .post(&url)
+            .json(&json!({"key": "demo-key", "secret": "demo-secret"})),
+    )
+    .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["data"], serde_json::Value::Null);
+});

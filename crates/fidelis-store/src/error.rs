@@ -1,4 +1,5 @@
 use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::loyalty::LoyaltyError;
 
 /// A storage failure: the database could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -13,11 +14,15 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Conflict(String),
+    /// A loyalty rule refused the operation (e.g. a repeated bill number, 604).
+    #[error(transparent)]
+    Loyalty(#[from] LoyaltyError),
 }
 
 impl CodedError for StoreError {
     fn code(&self) -> u32 {
         match self {
+            StoreError::Loyalty(e) => e.code(),
             StoreError::Conflict(_) => 400,
             _ => 500,
         }
@@ -25,6 +30,7 @@ impl CodedError for StoreError {
 
     fn class(&self) -> ErrorClass {
         match self {
+            StoreError::Loyalty(e) => e.class(),
             StoreError::Conflict(_) => ErrorClass::Conflict,
             _ => ErrorClass::Internal,
         }

@@ -1,5 +1,6 @@
 //! The `fidelis` binary: serve the API, migrate, apply org files, load the demo org.
 
+mod bench;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -54,6 +55,15 @@ enum Command {
     Apply { file: PathBuf },
     /// Load the bundled demo organisation (idempotent).
     Demo,
+    /// Measure the server under load on this machine.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Customer lookups by mobile, email and card number over HTTP.
+    Customers(bench::CustomersBench),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +123,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
             )
             .await?;
+        }
+        Command::Bench(BenchCommand::Customers(opts)) => {
+            let db = open(&settings).await?;
+            apply(
+                &db,
+                &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
+            )
+            .await?;
+            bench::customers(db, opts).await?;
         }
         Command::Serve { demo, .. } => {
             let db = open(&settings).await?;

@@ -45,7 +45,11 @@ fn fidelis(db: &str, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 const DEMO: &str = include_str!("../../../examples/demo-org.toml");
@@ -54,25 +58,39 @@ const DEMO: &str = include_str!("../../../examples/demo-org.toml");
 fn apply_refuses_a_bad_file_naming_file_line_and_field_and_changes_nothing() {
     let s = Scratch::new("apply-bad");
     let cases = [
-        ("tz.toml", DEMO.replace("Asia/Singapore", "Asia/Atlantis"), "org.time_zone"),
+        (
+            "tz.toml",
+            DEMO.replace("Asia/Singapore", "Asia/Atlantis"),
+            "org.time_zone",
+        ),
         (
             "dup.toml",
             DEMO.replace("code = \"marina\"", "code = \"orchard\""),
             "stores[1].code",
         ),
-        ("missing.toml", DEMO.replace("currency = \"SGD\"\n", ""), "currency"),
+        (
+            "missing.toml",
+            DEMO.replace("currency = \"SGD\"\n", ""),
+            "currency",
+        ),
     ];
     for (name, body, field) in cases {
         let path = s.file(name, &body);
         let out = fidelis(&s.db_url(), &["apply", path.to_str().unwrap()]);
         let msg = text(&out);
         assert!(!out.status.success(), "{name} should fail: {msg}");
-        assert!(msg.contains(&format!("{}:", path.display())), "names the file: {msg}");
+        assert!(
+            msg.contains(&format!("{}:", path.display())),
+            "names the file: {msg}"
+        );
         assert!(msg.contains(field), "names the field {field}: {msg}");
         assert!(msg.contains("nothing was changed"), "{msg}");
-        let line_ok = msg
-            .lines()
-            .any(|l| l.starts_with(&format!("{}:", path.display())) && l.split(':').nth(1).is_some_and(|n| n.parse::<u32>().is_ok()));
+        let line_ok = msg.lines().any(|l| {
+            l.starts_with(&format!("{}:", path.display()))
+                && l.split(':')
+                    .nth(1)
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+        });
         assert!(line_ok, "names the line: {msg}");
     }
     // The database has no org: a later good apply creates everything from scratch.
@@ -98,11 +116,19 @@ fn demo_is_idempotent() {
 fn unknown_database_scheme_is_a_clear_error() {
     let out = fidelis("mysql://x", &["migrate"]);
     assert!(!out.status.success());
-    assert!(text(&out).contains("unsupported database URL"), "{}", text(&out));
+    assert!(
+        text(&out).contains("unsupported database URL"),
+        "{}",
+        text(&out)
+    );
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server(Child);
@@ -125,7 +151,10 @@ fn wait_for(url: &str) {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// True when a GET answers at all.
@@ -158,7 +187,10 @@ fn serve_demo_answers_then_stops_gracefully_on_sigterm() {
             .unwrap();
         assert_eq!(res.status(), 200);
         let body: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(body["response"]["organization"]["timezone"], "Asia/Singapore");
+        assert_eq!(
+            body["response"]["organization"]["timezone"],
+            "Asia/Singapore"
+        );
         let metrics = client
             .get(format!("http://127.0.0.1:{metrics}/metrics"))
             .send()
@@ -179,7 +211,11 @@ fn serve_demo_answers_then_stops_gracefully_on_sigterm() {
         assert!(doc["paths"]["/v3/oauth/token/generate"]["post"].is_object());
     });
     let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if let Some(status) = server.0.try_wait().unwrap() {

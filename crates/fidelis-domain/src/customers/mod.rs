@@ -5,6 +5,7 @@
 pub mod channels;
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod fleet;
 pub mod identifiers;
 pub mod model;
@@ -18,6 +19,7 @@ pub use error::{
     WARNING_COMBINED_ACROSS_SOURCES_MESSAGE, WARNING_EXISTS_FOR_OTHER_USER,
     WARNING_IDENTIFIER_NOT_UPDATED,
 };
+pub use fields::{validate_fields, FieldKind, FieldType};
 pub use fleet::{validate_association, AssociationRequest, FleetRole, HierarchyConfig, Membership};
 pub use identifiers::{
     normalise_email, normalise_external_id, normalise_identifier, normalise_mobile, normalise_name,

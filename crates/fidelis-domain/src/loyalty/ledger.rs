@@ -149,6 +149,32 @@ pub enum ActorKind {
     Customer,
 }
 
+impl ActorKind {
+    pub const ALL: [ActorKind; 5] = [
+        Self::System,
+        Self::Till,
+        Self::ApiClient,
+        Self::Staff,
+        Self::Customer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "SYSTEM",
+            Self::Till => "TILL",
+            Self::ApiClient => "API_CLIENT",
+            Self::Staff => "STAFF",
+            Self::Customer => "CUSTOMER",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Actor {
     pub kind: ActorKind,

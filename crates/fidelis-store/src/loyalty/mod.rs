@@ -1,19 +1,38 @@
-//! The loyalty repository.
+//! The loyalty repository: programs and settings, the points ledger, bills and returns,
+//! goodwill requests.
+//!
+//! Every write that touches a customer's points first locks that customer's balance row
+//! for the program (`balance::lock`), so concurrent writers for one customer queue up on
+//! PostgreSQL; SQLite has a single writer anyway. The ledger entries, lots, allocations
+//! and the cached balance are written in that same transaction.
 
-use fidelis_domain::loyalty::config::LoyaltyConfig;
-use fidelis_domain::org::OrgId;
-use jiff::Timestamp;
+mod apply;
+mod balance;
+mod bill_lookup;
+mod bills;
+mod fixed;
+mod goodwill;
+mod ledger;
+mod members;
+mod programs;
+mod rows;
 
-use crate::org::ApplySummary;
-use crate::StoreError;
+pub use bills::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
+pub use goodwill::{GoodwillRecord, NewGoodwill};
+pub use ledger::{Credit, Debit, ExpiryRun, Posted};
+pub use members::{MemberState, TierChangeRecord};
+pub use programs::LoyaltyContext;
 
-/// Writes the `[loyalty]` section of an org file, inside `apply`'s transaction.
-pub(crate) async fn apply_config(
-    _tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    _org_id: OrgId,
-    _config: &LoyaltyConfig,
-    _now: Timestamp,
-    _summary: &mut ApplySummary,
-) -> Result<(), StoreError> {
-    Ok(())
+pub(crate) use apply::apply_config;
+
+use crate::Db;
+
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+pub struct LoyaltyRepo<'a>(&'a Db);
+
+impl Db {
+    pub fn loyalty(&self) -> LoyaltyRepo<'_> {
+        LoyaltyRepo(self)
+    }
 }

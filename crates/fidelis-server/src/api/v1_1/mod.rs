@@ -4,6 +4,8 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod organization;
+mod points;
+mod request;
 
 pub(crate) use organization::caller_org;
 
@@ -14,4 +16,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
             .routes(routes!(organization::get_org))
             .routes(routes!(organization::entities)),
     )
+    .merge(super::resource(
+        "loyalty",
+        OpenApiRouter::new()
+            .routes(routes!(request::add))
+            .routes(routes!(request::approve))
+            .routes(routes!(request::reject))
+            .routes(routes!(points::is_redeemable))
+            .routes(routes!(points::redeem_points)),
+    ))
 }

@@ -3,14 +3,23 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+mod customers;
+mod loyalty;
 mod organization;
+mod transactions;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(super::resource(
-        "organization",
-        OpenApiRouter::new()
-            .routes(routes!(organization::till_by_code))
-            .routes(routes!(organization::till_by_id))
-            .routes(routes!(organization::config)),
-    ))
+    OpenApiRouter::new()
+        .merge(super::resource(
+            "organization",
+            OpenApiRouter::new()
+                .routes(routes!(organization::till_by_code))
+                .routes(routes!(organization::till_by_id))
+                .routes(routes!(organization::config)),
+        ))
+        .merge(super::resource("customers", customers::routes()))
+        .merge(
+            super::resource("transactions", transactions::routes())
+                .merge(super::resource("loyalty", loyalty::routes())),
+        )
 }

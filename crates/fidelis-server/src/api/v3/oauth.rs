@@ -34,6 +34,8 @@ pub async fn generate_token(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    let identity = format!("client:{}", req.key);
+    state.failures.check(&identity, state.now())?;
     let client = state.db.orgs().api_client(&req.key).await?;
     // Verify against a dummy hash for unknown keys too, so timing does not reveal which keys exist.
     let (hash, known) = match &client {
@@ -46,8 +48,12 @@ pub async fn generate_token(
         .map_err(|_| ApiError::internal())?;
     let client = match client {
         Some(c) if ok && known => c,
-        _ => return Err(ApiError::unauthorized()),
+        _ => {
+            state.failures.failed(&identity, state.now());
+            return Err(ApiError::unauthorized());
+        }
     };
+    state.failures.succeeded(&identity);
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = token_from_bytes(&bytes);

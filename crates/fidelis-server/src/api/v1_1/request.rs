@@ -1,0 +1,154 @@
+//! Goodwill requests on v1.1: `POST /v1.1/request/add`, `/request/approve`,
+//! `/request/reject`. Thin handlers over `crate::loyalty::goodwill`.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Principal;
+use crate::json::ApiJson;
+use crate::loyalty::goodwill::{self, batch_code, item_status, v1_request};
+use crate::loyalty::Ctx;
+use crate::{ApiError, AppState};
+
+/// The elements of `{"root": {"<key>": [...]}}` (a single object is one element).
+pub(crate) fn elements(body: &Value, key: &str) -> Result<Vec<Value>, ApiError> {
+    match body.get("root").and_then(|r| r.get(key)) {
+        Some(Value::Array(a)) if !a.is_empty() => Ok(a.clone()),
+        Some(v @ Value::Object(_)) => Ok(vec![v.clone()]),
+        _ => Err(ApiError::invalid(format!(
+            "Input is invalid: expected {{\"root\": {{\"{key}\": [...]}}}}"
+        ))),
+    }
+}
+
+/// A v1.1 batch response: request-level status from the item outcomes. HTTP 200 unless
+/// every item failed (then 400: the items say why).
+pub(crate) fn batch(ok: usize, total: usize, payload: Value) -> (StatusCode, Json<Value>) {
+    let (code, message) = batch_code(ok, total);
+    let mut response =
+        json!({"status": {"success": (ok > 0).to_string(), "code": code, "message": message}});
+    if let (Some(obj), Value::Object(extra)) = (response.as_object_mut(), payload) {
+        obj.extend(extra);
+    }
+    let http = if ok == 0 {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (http, Json(json!({"response": response})))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AddQuery {
+    /// The program (the org's default when absent).
+    pub program_id: Option<i64>,
+    /// `true` approves at once, `false` always waits for a checker; absent: the org's cap.
+    pub client_auto_approve: Option<bool>,
+}
+
+/// Files goodwill points or coupon requests; small point requests are approved at once.
+#[utoipa::path(post, path = "/v1.1/request/add", tag = "goodwill", params(AddQuery),
+    request_body = Object,
+    responses((status = 200, description = "`requests.request[]` with `item_status` (9100 added)"),
+              (status = 400, description = "Every item failed")))]
+pub async fn add(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<AddQuery>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let items = elements(&body, "request")?;
+    let ctx = Ctx::load(&state, &p).await?;
+    if let Some(id) = q.program_id {
+        ctx.program_id(Some(id))?;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = 0;
+    for item in &items {
+        let result = goodwill::add(&state, &ctx, item, q.program_id, q.client_auto_approve).await;
+        let mut v = match &result {
+            Ok(r) => v1_request(&ctx, r),
+            Err(_) => json!({
+                "reference_id": item.get("reference_id"),
+                "type": item.get("type"),
+                "base_type": item.get("base_type"),
+                "customer": item.get("customer"),
+            }),
+        };
+        ok += usize::from(result.is_ok());
+        let status = result.map(|_| 9100);
+        v["item_status"] = item_status(&status, "Goodwill request added successfully");
+        out.push(v);
+    }
+    Ok(batch(
+        ok,
+        items.len(),
+        json!({"requests": {"request": out}}),
+    ))
+}
+
+async fn decide(
+    state: AppState,
+    p: Principal,
+    body: Value,
+    approve: bool,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let items = elements(&body, "request")?;
+    let ctx = Ctx::load(&state, &p).await?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = 0;
+    for item in &items {
+        let result = goodwill::decide(&state, &ctx, item, approve).await;
+        let mut v = match &result {
+            Ok(r) => {
+                let mut v = v1_request(&ctx, r);
+                v["assoc_id"] = json!(r.customer_id.to_string());
+                v["approved_value"] = json!(if approve {
+                    r.points.map(|p| p.to_string()).unwrap_or_default()
+                } else {
+                    String::new()
+                });
+                v
+            }
+            Err(_) => {
+                json!({"id": item.get("id"), "type": item.get("type"), "base_type": item.get("base_type")})
+            }
+        };
+        v["updated_comments"] = item.get("updated_comments").cloned().unwrap_or(json!(""));
+        ok += usize::from(result.is_ok());
+        let status = result.map(|_| 9000);
+        v["item_status"] = item_status(&status, "Request updated successfully");
+        out.push(v);
+    }
+    Ok(batch(
+        ok,
+        items.len(),
+        json!({"requests": {"request": out}}),
+    ))
+}
+
+/// A checker approves pending requests (points are credited in the same transaction).
+#[utoipa::path(post, path = "/v1.1/request/approve", tag = "goodwill", request_body = Object,
+    responses((status = 200, description = "`requests.request[]` with `item_status` (9000 updated; 9014 already decided, 9015 own request)")))]
+pub async fn approve(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    decide(state, p, body, true).await
+}
+
+/// A checker rejects pending requests.
+#[utoipa::path(post, path = "/v1.1/request/reject", tag = "goodwill", request_body = Object,
+    responses((status = 200, description = "`requests.request[]` with `item_status`")))]
+pub async fn reject(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    decide(state, p, body, false).await
+}

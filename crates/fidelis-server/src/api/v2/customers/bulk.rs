@@ -1,0 +1,320 @@
+//! `POST`/`PUT`/`GET /v2/customers/bulk`: fleet customers registered and linked in one call.
+//!
+//! Each element is registered like `POST /v2/customers` (a known customer is joined or
+//! refreshed), then placed in its hierarchy: under `parentCustomer`, or as a top member
+//! with its `childCustomers` linked beneath it. Elements succeed or fail on their own.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use fidelis_domain::customers::{CustomerError, FleetError};
+use fidelis_store::customers::{FleetMember, Hierarchy};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Principal;
+use crate::customers::wire::CustomerBody;
+use crate::customers::{self, render, Ctx, Embed, LookupQuery};
+use crate::json::ApiJson;
+use crate::{ApiError, AppState};
+
+/// Capillary's batch limit for customer APIs (1060 beyond it).
+const MAX_BATCH: usize = 100;
+
+fn error_json(e: &ApiError) -> Value {
+    Value::Array(
+        e.items
+            .iter()
+            .map(|i| json!({"status": false, "code": i.code, "message": i.message}))
+            .collect(),
+    )
+}
+
+async fn hierarchy(state: &AppState, ctx: &Ctx, code: Option<&str>) -> Result<Hierarchy, ApiError> {
+    let code = code.unwrap_or("").trim();
+    if code.is_empty() {
+        return Err(FleetError::EmptyCode.into());
+    }
+    let h = state
+        .db
+        .customers()
+        .hierarchy_by_code(ctx.org.id, code)
+        .await?
+        .ok_or_else(|| FleetError::UnknownHierarchy(code.into()))?;
+    if !h.config.active {
+        return Err(FleetError::Inactive.into());
+    }
+    Ok(h)
+}
+
+async fn entity(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    h: &Hierarchy,
+    m: &FleetMember,
+) -> Result<Value, ApiError> {
+    let mut v = customers::details(
+        state,
+        ctx,
+        id,
+        &Embed {
+            subscriptions: false,
+        },
+    )
+    .await?;
+    let child_role = h
+        .config
+        .role(&m.role_code)
+        .and_then(|r| r.child_role_code.clone());
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("warnings");
+        obj.insert(
+            "associationDetails".into(),
+            render::association(m, child_role.as_deref()),
+        );
+    }
+    Ok(v)
+}
+
+/// Registers and links one child under `parent`.
+async fn child(
+    state: &AppState,
+    ctx: &Ctx,
+    h: &Hierarchy,
+    parent: &FleetMember,
+    body: &CustomerBody,
+) -> Result<Value, ApiError> {
+    let role = body
+        .association_details
+        .as_ref()
+        .and_then(|a| a.role_code.clone())
+        .or_else(|| {
+            h.config
+                .role(&parent.role_code)
+                .and_then(|r| r.child_role_code.clone())
+        })
+        .ok_or(FleetError::RoleDoesNotQualify)?;
+    let saved = customers::register(state, ctx, body).await?;
+    let m = state
+        .db
+        .customers()
+        .fleet_link(
+            ctx.org.id,
+            h,
+            saved.customer_id,
+            &role,
+            parent.customer_id,
+            state.now(),
+        )
+        .await?;
+    Ok(json!({
+        "entity": entity(state, ctx, saved.customer_id, h, &m).await?,
+        "warnings": render::warnings(&saved.warnings),
+    }))
+}
+
+async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Value, ApiError> {
+    let saved = customers::register(state, ctx, body).await?;
+    let Some(ad) = &body.association_details else {
+        let mut v = customers::details(
+            state,
+            ctx,
+            saved.customer_id,
+            &Embed {
+                subscriptions: false,
+            },
+        )
+        .await?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("warnings");
+        }
+        return Ok(
+            json!({"entity": v, "warnings": render::warnings(&saved.warnings),
+            "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0}),
+        );
+    };
+    if ad.fleet_company.is_some() {
+        return Err(ApiError::invalid(
+            "Invalid input: fleetCompany is not supported; link customers to a parentCustomer",
+        ));
+    }
+    let h = hierarchy(state, ctx, ad.hierarchy_code.as_deref()).await?;
+    let role = ad
+        .role_code
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| FleetError::UnknownRole(String::new()))?;
+    let repo = state.db.customers();
+    let member = match &ad.parent_customer {
+        Some(parent) => {
+            let p = customers::register(state, ctx, parent).await?;
+            repo.fleet_link(
+                ctx.org.id,
+                &h,
+                saved.customer_id,
+                role,
+                p.customer_id,
+                state.now(),
+            )
+            .await?
+        }
+        None => {
+            repo.fleet_place(ctx.org.id, &h, saved.customer_id, role, state.now())
+                .await?
+        }
+    };
+    let mut children = Vec::new();
+    let mut failures = 0;
+    for c in &ad.child_customers {
+        match child(state, ctx, &h, &member, c).await {
+            Ok(v) => children.push(v),
+            Err(e) => {
+                failures += 1;
+                children.push(json!({"entity": null, "errors": error_json(&e), "warnings": []}));
+            }
+        }
+    }
+    Ok(json!({
+        "entity": entity(state, ctx, saved.customer_id, &h, &member).await?,
+        "warnings": render::warnings(&saved.warnings),
+        "childEntities": children,
+        "childCount": ad.child_customers.len(),
+        "childFailureCount": failures,
+        "childSuccessCount": ad.child_customers.len() - failures,
+    }))
+}
+
+/// 200 when every element (and child) succeeded, 201 ("one or more items failed") otherwise.
+async fn run(
+    state: AppState,
+    p: Principal,
+    body: Vec<CustomerBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if body.is_empty() {
+        return Err(CustomerError::InvalidInput("at least one customer is required".into()).into());
+    }
+    if body.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            1060,
+            format!("Batch limit exceeded: at most {MAX_BATCH} customers per request"),
+        ));
+    }
+    let ctx = Ctx::load(&state, &p).await?;
+    let mut out = Vec::with_capacity(body.len());
+    let mut failed = false;
+    for b in &body {
+        match element(&state, &ctx, b).await {
+            Ok(v) => {
+                failed |= v["childFailureCount"].as_u64().unwrap_or(0) > 0;
+                out.push(v);
+            }
+            Err(e) if e.status.is_server_error() => return Err(e),
+            Err(e) => {
+                failed = true;
+                out.push(json!({"entity": null, "errors": error_json(&e), "warnings": [],
+                    "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0}));
+            }
+        }
+    }
+    let status = if failed {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(Value::Array(out))))
+}
+
+/// Registers customers and their fleet associations.
+#[utoipa::path(post, path = "/v2/customers/bulk", tag = "customers",
+    responses((status = 200, description = "Array of `{entity, warnings, childEntities, …}`"),
+              (status = 201, description = "One or more elements failed (their `errors` say why)")))]
+pub async fn post_bulk(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<Vec<CustomerBody>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    run(state, p, body).await
+}
+
+/// Updates customers and their fleet associations (same body as `POST`).
+#[utoipa::path(put, path = "/v2/customers/bulk", tag = "customers",
+    responses((status = 200, description = "Array of `{entity, warnings, childEntities, …}`"),
+              (status = 201, description = "One or more elements failed")))]
+pub async fn put_bulk(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<Vec<CustomerBody>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    run(state, p, body).await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ChildrenQuery {
+    pub source: Option<String>,
+    pub account_id: Option<String>,
+    /// `parentCustomer` (companies are not supported).
+    pub association_entity_type: Option<String>,
+    pub association_entity_identifier_type: Option<String>,
+    pub association_entity_identifier_value: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// The children of a parent customer.
+#[utoipa::path(get, path = "/v2/customers/bulk", tag = "customers", params(ChildrenQuery),
+    responses((status = 200, description = "`{data, pagination, warnings, errors}`"),
+              (status = 404, description = "8015 parent not found")))]
+pub async fn get_bulk(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<ChildrenQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let kind = q
+        .association_entity_type
+        .as_deref()
+        .unwrap_or("parentCustomer");
+    if !kind.eq_ignore_ascii_case("parentCustomer") {
+        return Err(ApiError::invalid(format!(
+            "Invalid input: associationEntityType {kind} is not supported; use parentCustomer"
+        )));
+    }
+    let limit = match q.limit.as_deref() {
+        None => 100,
+        Some(l) => l
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::invalid("Invalid input: limit must be 1-1000"))?,
+    };
+    let ctx = Ctx::load(&state, &p).await?;
+    let lookup = LookupQuery {
+        source: q.source.clone().or_else(|| Some("ALL".into())),
+        account_id: q.account_id.clone(),
+        identifier_name: q.association_entity_identifier_type.clone(),
+        identifier_value: q.association_entity_identifier_value.clone(),
+        embed: None,
+    };
+    let parent = customers::resolve(&state, &ctx, &lookup).await?;
+    let repo = state.db.customers();
+    let ids = repo.fleet_children(ctx.org.id, parent, limit).await?;
+    let mut data = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let Some(m) = repo.fleet_member(ctx.org.id, *id).await? else {
+            continue;
+        };
+        let Some(h) = repo.hierarchy_by_id(ctx.org.id, m.hierarchy_id).await? else {
+            continue;
+        };
+        data.push(entity(&state, &ctx, *id, &h, &m).await?);
+    }
+    Ok(Json(json!({
+        "data": data,
+        "pagination": {"limit": limit, "offset": 0, "total": data.len()},
+        "warnings": [],
+        "errors": [],
+    })))
+}

@@ -1,0 +1,211 @@
+//! `POST`/`PUT`/`GET /v2/fleetHierarchy`.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use fidelis_domain::customers::{FleetError, FleetRole, HierarchyConfig};
+use fidelis_store::customers::Hierarchy;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Principal;
+use crate::json::ApiJson;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HierarchyBody {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<RoleBody>,
+    pub auto_group_creation_enabled: Option<bool>,
+    pub hierarchy_creation_strict: Option<bool>,
+    pub skip_role_allowed: Option<bool>,
+    pub default: Option<bool>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleBody {
+    pub code: Option<String>,
+    pub child_role_code: Option<String>,
+    pub max_child: Option<i64>,
+    pub permissions: Option<Value>,
+    pub points_aggregation_role: Option<bool>,
+}
+
+impl HierarchyBody {
+    fn parts(&self) -> Result<(String, String, HierarchyConfig, Value), ApiError> {
+        let code = self.code.clone().unwrap_or_default().trim().to_string();
+        let mut roles = Vec::new();
+        let mut extra_roles = Vec::new();
+        for r in &self.roles {
+            let role_code = r.code.clone().unwrap_or_default().trim().to_string();
+            let max_child = match r.max_child {
+                None => None,
+                Some(m) => Some(u32::try_from(m).map_err(|_| FleetError::MaxChildLimit {
+                    role: role_code.clone(),
+                    max: fidelis_domain::customers::fleet::MAX_CHILD_LIMIT,
+                })?),
+            };
+            extra_roles.push(json!({
+                "code": role_code,
+                "permissions": r.permissions.clone().unwrap_or(json!([])),
+                "pointsAggregationRole": r.points_aggregation_role.unwrap_or(false),
+            }));
+            roles.push(FleetRole {
+                code: role_code,
+                child_role_code: r.child_role_code.clone().filter(|c| !c.trim().is_empty()),
+                max_child,
+            });
+        }
+        let config = HierarchyConfig {
+            code: code.clone(),
+            roles,
+            skip_role_allowed: self.skip_role_allowed.unwrap_or(false),
+            active: self.active.unwrap_or(true),
+        };
+        let extra = json!({
+            "roles": extra_roles,
+            "autoGroupCreationEnabled": self.auto_group_creation_enabled.unwrap_or(false),
+            "hierarchyCreationStrict": self.hierarchy_creation_strict.unwrap_or(false),
+            "default": self.default.unwrap_or(false),
+        });
+        let name = self.name.clone().unwrap_or_else(|| code.clone());
+        if name.chars().count() > 100
+            || self.description.as_deref().unwrap_or("").chars().count() > 500
+        {
+            return Err(ApiError::invalid(
+                "Invalid input: name is longer than 100 or description than 500 characters",
+            ));
+        }
+        Ok((
+            name,
+            self.description.clone().unwrap_or_default(),
+            config,
+            extra,
+        ))
+    }
+}
+
+pub fn hierarchy_json(h: &Hierarchy) -> Value {
+    let roles: Vec<Value> = h
+        .config
+        .roles
+        .iter()
+        .map(|r| {
+            let extra = h.extra["roles"]
+                .as_array()
+                .and_then(|a| a.iter().find(|e| e["code"] == r.code.as_str()));
+            json!({
+                "code": r.code,
+                "childRoleCode": r.child_role_code,
+                "maxChild": r.max_child,
+                "permissions": extra.map(|e| e["permissions"].clone()).unwrap_or(json!([])),
+                "pointsAggregationRole": extra.map(|e| e["pointsAggregationRole"].clone()).unwrap_or(json!(false)),
+            })
+        })
+        .collect();
+    json!({
+        "id": h.id,
+        "code": h.config.code,
+        "name": h.name,
+        "description": h.description,
+        "roles": roles,
+        "skipRoleAllowed": h.config.skip_role_allowed,
+        "autoGroupCreationEnabled": h.extra.get("autoGroupCreationEnabled").cloned().unwrap_or(json!(false)),
+        "hierarchyCreationStrict": h.extra.get("hierarchyCreationStrict").cloned().unwrap_or(json!(false)),
+        "default": h.extra.get("default").cloned().unwrap_or(json!(false)),
+        "active": h.config.active,
+    })
+}
+
+/// Creates a fleet hierarchy (1600 if the code exists; 1601–1613 for a bad definition).
+#[utoipa::path(post, path = "/v2/fleetHierarchy", tag = "customers",
+    responses((status = 200, description = "`{entity, warnings}`"),
+              (status = 400, description = "16xx definition errors")))]
+pub async fn create(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<HierarchyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (name, description, config, extra) = body.parts()?;
+    let id = state
+        .db
+        .customers()
+        .create_hierarchy(p.org_id, &name, &description, &config, &extra, state.now())
+        .await?;
+    Ok(Json(json!({"entity": id, "warnings": []})))
+}
+
+/// Replaces a hierarchy's definition, found by `code`.
+#[utoipa::path(put, path = "/v2/fleetHierarchy", tag = "customers",
+    responses((status = 200, description = "`{entity, warnings}`"),
+              (status = 404, description = "1616 unknown hierarchy")))]
+pub async fn update(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<HierarchyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (name, description, config, extra) = body.parts()?;
+    let id = state
+        .db
+        .customers()
+        .update_hierarchy(p.org_id, &name, &description, &config, &extra, state.now())
+        .await?;
+    Ok(Json(json!({"entity": id, "warnings": []})))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HierarchyQuery {
+    pub id: Option<String>,
+    pub code: Option<String>,
+}
+
+/// One hierarchy by `id` or `code` (an inactive one cannot be fetched: 1610), or all
+/// active hierarchies.
+#[utoipa::path(get, path = "/v2/fleetHierarchy", tag = "customers", params(HierarchyQuery),
+    responses((status = 200, description = "The hierarchy, or `{data, warnings, errors}`"),
+              (status = 404, description = "1616 unknown hierarchy")))]
+pub async fn get(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<HierarchyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = state.db.customers();
+    let found = match (q.id.as_deref(), q.code.as_deref()) {
+        (Some(id), _) => {
+            let n = id
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| FleetError::UnknownHierarchy(id.into()))?;
+            repo.hierarchy_by_id(p.org_id, n)
+                .await?
+                .ok_or(FleetError::UnknownHierarchy(id.into()))?
+        }
+        (None, Some(code)) => repo
+            .hierarchy_by_code(p.org_id, code)
+            .await?
+            .ok_or_else(|| FleetError::UnknownHierarchy(code.into()))?,
+        (None, None) => {
+            let all: Vec<Value> = repo
+                .hierarchies(p.org_id)
+                .await?
+                .iter()
+                .map(hierarchy_json)
+                .collect();
+            return Ok(Json(json!({"data": all, "warnings": [], "errors": []})));
+        }
+    };
+    if !found.config.active {
+        return Err(FleetError::Inactive.into());
+    }
+    let mut out = hierarchy_json(&found);
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert("warnings".into(), json!([]));
+    }
+    Ok(Json(out))
+}

@@ -1,0 +1,43 @@
+//! `/v2/customers/...` and `/v2/fleetHierarchy`: thin handlers over `crate::customers`.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::customers::CustomerError;
+use crate::{ApiError, AppState};
+
+mod bulk;
+mod fleet;
+mod identifiers;
+mod lookup;
+mod register;
+mod status;
+mod subscriptions;
+mod update;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register::register))
+        .routes(routes!(lookup::lookup, update::update_by_lookup))
+        .routes(routes!(lookup::details_by_lookup))
+        .routes(routes!(lookup::details_by_id, update::update_by_id))
+        .routes(routes!(status::change_status))
+        .routes(routes!(status::status_log))
+        .routes(routes!(subscriptions::post_by_id, subscriptions::get_by_id))
+        .routes(routes!(
+            subscriptions::post_by_lookup,
+            subscriptions::get_by_lookup
+        ))
+        .routes(routes!(identifiers::change_identifier))
+        .routes(routes!(bulk::post_bulk, bulk::put_bulk, bulk::get_bulk))
+        .routes(routes!(fleet::create, fleet::update, fleet::get))
+}
+
+/// A customer id from the path; anything but a positive number cannot name a customer.
+pub(crate) fn customer_id(raw: &str) -> Result<i64, ApiError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| CustomerError::NotFound.into())
+}

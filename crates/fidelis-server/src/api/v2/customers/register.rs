@@ -1,0 +1,25 @@
+//! `POST /v2/customers`.
+
+use axum::extract::State;
+use axum::Json;
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::customers::{self, wire::CustomerBody, Ctx};
+use crate::json::ApiJson;
+use crate::{ApiError, AppState};
+
+/// Registers a customer, or joins/refreshes the customer who already holds its identifiers
+/// (warning 8050 when joined from another source).
+#[utoipa::path(post, path = "/v2/customers", tag = "customers",
+    responses((status = 200, description = "`{createdId, warnings, sideEffects}`"),
+              (status = 400, description = "Invalid input, with the Capillary code")))]
+pub async fn register(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<CustomerBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let saved = customers::register(&state, &ctx, &body).await?;
+    Ok(Json(customers::saved_json(&saved)))
+}

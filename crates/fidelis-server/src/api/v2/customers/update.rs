@@ -1,0 +1,44 @@
+//! `PUT /v2/customers/{id}` and `PUT /v2/customers/lookup`.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde_json::Value;
+
+use crate::auth::Principal;
+use crate::customers::{self, wire::CustomerBody, Ctx, LookupQuery};
+use crate::json::ApiJson;
+use crate::{ApiError, AppState};
+
+/// Updates names, fields, channels and loyalty type (identifiers change through
+/// `changeIdentifier`).
+#[utoipa::path(put, path = "/v2/customers/{customerId}", tag = "customers",
+    params(("customerId" = i64, Path, description = "Customer id")),
+    responses((status = 200, description = "`{createdId, warnings, sideEffects}`"),
+              (status = 404, description = "8015 not found")))]
+pub async fn update_by_id(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<CustomerBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = super::customer_id(&raw)?;
+    let ctx = Ctx::load(&state, &p).await?;
+    let saved = customers::update(&state, &ctx, id, &body).await?;
+    Ok(Json(customers::saved_json(&saved)))
+}
+
+/// Updates the customer holding an identifier.
+#[utoipa::path(put, path = "/v2/customers/lookup", tag = "customers", params(LookupQuery),
+    responses((status = 200, description = "`{createdId, warnings, sideEffects}`"),
+              (status = 404, description = "8015 not found")))]
+pub async fn update_by_lookup(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<LookupQuery>,
+    ApiJson(body): ApiJson<CustomerBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let id = customers::resolve(&state, &ctx, &q).await?;
+    let saved = customers::update(&state, &ctx, id, &body).await?;
+    Ok(Json(customers::saved_json(&saved)))
+}

@@ -1,0 +1,90 @@
+//! Loyalty reads on v2: programs, loyalty details, points balance, expiry schedule,
+//! expired points, the points ledger and goodwill history. Thin handlers over
+//! `crate::loyalty`.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::loyalty::{customer_by_id, find_customer, Ctx, Customer, Ident};
+use crate::{ApiError, AppState};
+
+mod goodwill;
+mod points;
+mod programs;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(programs::programs))
+        .routes(routes!(programs::details_by_lookup))
+        .routes(routes!(programs::details_by_id))
+        .routes(routes!(points::balance_by_lookup))
+        .routes(routes!(points::balance_by_id))
+        .routes(routes!(points::schedule_by_lookup))
+        .routes(routes!(points::schedule_by_id))
+        .routes(routes!(points::expired_by_lookup))
+        .routes(routes!(points::expired_by_id))
+        .routes(routes!(points::ledger))
+        .routes(routes!(goodwill::history))
+}
+
+/// Identifier and program parameters shared by the customer loyalty reads.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct LoyaltyQuery {
+    pub source: Option<String>,
+    pub account_id: Option<String>,
+    pub identifier_name: Option<String>,
+    pub identifier_value: Option<String>,
+    /// The program (the org's default when absent).
+    pub program_id: Option<String>,
+    /// `true`: every program of the org, ignoring `programId`.
+    pub fetch_data_for_all_programs: Option<bool>,
+    /// Expiry schedule window, `YYYY-MM-DD` (org days).
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub fetch_earliest_expiry_only: Option<bool>,
+}
+
+impl LoyaltyQuery {
+    fn ident(&self) -> Ident {
+        Ident {
+            name: self.identifier_name.clone(),
+            value: self.identifier_value.clone(),
+            source: self.source.clone(),
+            account_id: self.account_id.clone(),
+        }
+    }
+
+    /// The programs asked for (1101 for an unknown `programId`).
+    fn programs<'a>(
+        &self,
+        ctx: &'a Ctx,
+    ) -> Result<Vec<&'a fidelis_domain::loyalty::Program>, ApiError> {
+        if self.fetch_data_for_all_programs.unwrap_or(false) {
+            return Ok(crate::loyalty::summary::member_programs(ctx));
+        }
+        let id = match self.program_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(
+                s.parse::<i64>()
+                    .map_err(|_| fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)?,
+            ),
+        };
+        Ok(vec![ctx.loyalty.program(id)?])
+    }
+}
+
+/// The customer of a lookup query.
+async fn by_lookup(state: &AppState, ctx: &Ctx, q: &LoyaltyQuery) -> Result<Customer, ApiError> {
+    find_customer(state, ctx, &q.ident()).await
+}
+
+/// The customer of a path id (8015 when the org has none).
+async fn by_id(state: &AppState, ctx: &Ctx, raw: &str) -> Result<Customer, ApiError> {
+    let id = raw
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| fidelis_domain::customers::CustomerError::NotFound)?;
+    customer_by_id(state, ctx, id).await
+}

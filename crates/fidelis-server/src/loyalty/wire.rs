@@ -1,0 +1,232 @@
+//! The v2 transaction body as sent, and its checked form.
+//!
+//! Fields are read leniently (Capillary's own samples send amounts as strings and ids as
+//! ""), but every value that matters is checked: unknown enum values get their documented
+//! code (605 type, 626 return type), a wrong JSON type is 400 naming the field.
+
+use fidelis_domain::loyalty::transaction::OutlierStatus;
+use fidelis_domain::loyalty::{ReturnType, TransactionType};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::numbers::{decimal, text};
+use super::{dates, Ident};
+use crate::ApiError;
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TxnBody {
+    /// `REGULAR`, `RETURN`, `NOT_INTERESTED` or `NOT_INTERESTED_RETURN`.
+    #[serde(rename = "type")]
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub bill_number: Option<Value>,
+    #[schema(value_type = Option<f64>)]
+    pub bill_amount: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub billing_date: Option<Value>,
+    #[schema(value_type = Option<f64>)]
+    pub gross_amount: Option<Value>,
+    #[schema(value_type = Option<f64>)]
+    pub discount: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub not_interested_reason: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub return_type: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub purchase_time: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub delivery_status: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub outlier_status: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub currency_code: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub extended_fields: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub payment_modes: Option<Value>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub line_items_v2: Option<Vec<Value>>,
+    /// Bulk only: how the item names its customer.
+    #[schema(value_type = Option<String>)]
+    pub identifier_type: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub identifier_value: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub source: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub account_id: Option<Value>,
+}
+
+/// A line of `lineItemsV2`: what the rules look at, and the line as sent (echoed on reads).
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub kind: Option<TransactionType>,
+    pub amount: Option<Decimal>,
+    pub parent_bill_number: Option<String>,
+    pub return_type: Option<ReturnType>,
+    pub raw: Value,
+}
+
+/// A checked transaction.
+#[derive(Debug, Clone)]
+pub struct Bill {
+    pub kind: TransactionType,
+    pub bill_number: String,
+    pub amount: Option<Decimal>,
+    pub billed_at: Option<Timestamp>,
+    pub return_type: Option<ReturnType>,
+    pub outlier: Option<OutlierStatus>,
+    pub lines: Vec<Line>,
+    /// What is stored with the bill and echoed on reads.
+    pub details: Value,
+}
+
+const DELIVERY: [&str; 5] = ["PLACED", "PROCESSED", "SHIPPED", "DELIVERED", "RETURNED"];
+
+/// `deliveryStatus`, upper-cased; 400 for values outside the documented set.
+pub fn delivery_status(v: Option<&Value>) -> Result<Option<String>, ApiError> {
+    match text("deliveryStatus", v)? {
+        None => Ok(None),
+        Some(s) => DELIVERY
+            .iter()
+            .find(|d| d.eq_ignore_ascii_case(&s))
+            .map(|d| Some((*d).to_string()))
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "Invalid deliveryStatus {s}; use one of {}",
+                    DELIVERY.join(", ")
+                ))
+            }),
+    }
+}
+
+/// An object field (`extendedFields`, `customFields`); 400 when it is not an object.
+pub fn object(field: &str, v: Option<&Value>) -> Result<Map<String, Value>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(ApiError::invalid(format!(
+            "Invalid input: {field} must be an object"
+        ))),
+    }
+}
+
+fn too_long(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
+    match v {
+        Some(s) if s.chars().count() > max => Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            685,
+            format!("{field} is longer than {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn line(i: usize, raw: &Value) -> Result<Line, ApiError> {
+    if !raw.is_object() {
+        return Err(ApiError::invalid(format!(
+            "Invalid input: lineItemsV2[{i}] must be an object"
+        )));
+    }
+    let kind = text("lineItemsV2.type", raw.get("type"))?
+        .map(|t| TransactionType::parse(&t))
+        .transpose()?;
+    let return_type = text("lineItemsV2.returnType", raw.get("returnType"))?
+        .map(|t| ReturnType::parse(&t))
+        .transpose()?;
+    Ok(Line {
+        kind,
+        amount: decimal("lineItemsV2.amount", raw.get("amount"))?,
+        parent_bill_number: text("lineItemsV2.parentBillNumber", raw.get("parentBillNumber"))?,
+        return_type,
+        raw: raw.clone(),
+    })
+}
+
+impl TxnBody {
+    /// The identifier of a bulk item.
+    pub fn ident(&self) -> Result<Ident, ApiError> {
+        Ok(Ident {
+            name: text("identifierType", self.identifier_type.as_ref())?,
+            value: text("identifierValue", self.identifier_value.as_ref())?,
+            source: text("source", self.source.as_ref())?,
+            account_id: text("accountId", self.account_id.as_ref())?,
+        })
+    }
+
+    /// Checks the body; dates without an offset are read in `tz`.
+    pub fn check(&self, tz: &TimeZone) -> Result<Bill, ApiError> {
+        let kind = TransactionType::parse(&text("type", self.kind.as_ref())?.unwrap_or_default())?;
+        let bill_number = text("billNumber", self.bill_number.as_ref())?.unwrap_or_default();
+        fidelis_domain::loyalty::transaction::check_bill_number(&bill_number)
+            .map_err(ApiError::from)?;
+        let amount = decimal("billAmount", self.bill_amount.as_ref())?;
+        if amount.is_some_and(|a| a < Decimal::ZERO) {
+            return Err(ApiError::invalid(
+                "Invalid input: billAmount must not be negative",
+            ));
+        }
+        let return_type = text("returnType", self.return_type.as_ref())?
+            .map(|t| ReturnType::parse(&t))
+            .transpose()?;
+        let outlier = text("outlierStatus", self.outlier_status.as_ref())?
+            .map(|t| OutlierStatus::parse(&t))
+            .transpose()?;
+        let billing = text("billingDate", self.billing_date.as_ref())?;
+        let billed_at = dates::parse("billingDate", billing.as_deref(), tz)?;
+        let purchase = text("purchaseTime", self.purchase_time.as_ref())?;
+        let purchase_at = dates::parse("purchaseTime", purchase.as_deref(), tz)?;
+        let note = text("note", self.note.as_ref())?;
+        let reason = text("notInterestedReason", self.not_interested_reason.as_ref())?;
+        too_long("notInterestedReason", &reason, 255)?;
+        too_long("note", &note, 1000)?;
+        let lines = self
+            .line_items_v2
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, l)| line(i, l))
+            .collect::<Result<Vec<_>, _>>()?;
+        let payment_modes = match &self.payment_modes {
+            None | Some(Value::Null) => Value::Array(Vec::new()),
+            Some(Value::Array(a)) => Value::Array(a.clone()),
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "Invalid input: paymentModes must be an array",
+                ))
+            }
+        };
+        let details = json!({
+            "note": note,
+            "grossAmount": decimal("grossAmount", self.gross_amount.as_ref())?.map(super::numbers::num),
+            "discount": decimal("discount", self.discount.as_ref())?.map(super::numbers::num),
+            "deliveryStatus": delivery_status(self.delivery_status.as_ref())?,
+            "notInterestedReason": reason,
+            "currencyCode": text("currencyCode", self.currency_code.as_ref())?,
+            "purchaseTime": purchase_at.map(|t| t.to_string()),
+            "extendedFields": object("extendedFields", self.extended_fields.as_ref())?,
+            "customFields": object("customFields", self.custom_fields.as_ref())?,
+            "paymentModes": payment_modes,
+            "lineItems": lines.iter().map(|l| l.raw.clone()).collect::<Vec<_>>(),
+        });
+        Ok(Bill {
+            kind,
+            bill_number,
+            amount,
+            billed_at,
+            return_type,
+            outlier,
+            lines,
+            details,
+        })
+    }
+}

@@ -1,0 +1,180 @@
+//! Bulk loading of customers whose rows were already validated and normalised (benchmarks,
+//! migrations from another platform). It writes many customers per statement, so a million
+//! load in about a minute; it does not merge with existing customers, so a row whose
+//! identifier is already taken fails the whole batch.
+
+use fidelis_domain::customers::{IdentifierType, Source};
+use fidelis_domain::org::OrgId;
+use jiff::Timestamp;
+
+use crate::time::to_db;
+use crate::{Backend, StoreError};
+
+use super::CustomerRepo;
+
+/// One customer to load: a single source profile with its identifiers.
+#[derive(Debug, Clone)]
+pub struct BulkCustomer {
+    pub source: Source,
+    pub first_name: String,
+    pub last_name: String,
+    pub identifiers: Vec<(IdentifierType, String)>,
+}
+
+/// Customers per transaction: keeps every statement under both backends' parameter limits.
+const BATCH: usize = 1000;
+
+impl CustomerRepo<'_> {
+    /// Inserts `customers` as new ACTIVE loyalty customers; returns their ids in order.
+    pub async fn bulk_load(
+        &self,
+        org_id: OrgId,
+        customers: &[BulkCustomer],
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut ids = Vec::with_capacity(customers.len());
+        for batch in customers.chunks(BATCH) {
+            ids.extend(self.load_batch(org_id, batch, to_db(now)).await?);
+        }
+        if self.0.backend() == Backend::Postgres && !customers.is_empty() {
+            // Ids were given explicitly; move the identity sequence past them.
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT MAX(id) FROM customers))",
+            )
+            .execute(self.0.reader())
+            .await?;
+        }
+        Ok(ids)
+    }
+
+    async fn load_batch(
+        &self,
+        org_id: OrgId,
+        batch: &[BulkCustomer],
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.0.begin().await?;
+        let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM customers")
+            .fetch_one(&mut *tx)
+            .await?;
+        let ids: Vec<i64> = (1..=batch.len() as i64).map(|i| max + i).collect();
+
+        let sql = values_sql(
+            "INSERT INTO customers (id, org_id, loyalty_type, status, created_at, updated_at) VALUES ",
+            6,
+            batch.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q
+                .bind(*id)
+                .bind(org_id)
+                .bind("loyalty")
+                .bind("ACTIVE")
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await?;
+
+        let sql = values_sql(
+            "INSERT INTO customer_profiles (org_id, customer_id, source, account_id, first_name, \
+             last_name, created_at, updated_at) VALUES ",
+            8,
+            batch.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for (c, id) in batch.iter().zip(&ids) {
+            q = q
+                .bind(org_id)
+                .bind(*id)
+                .bind(c.source.as_str())
+                .bind("")
+                .bind(&c.first_name)
+                .bind(&c.last_name)
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await?;
+
+        let idents: Vec<(i64, &str, IdentifierType, &str)> = batch
+            .iter()
+            .zip(&ids)
+            .flat_map(|(c, id)| {
+                c.identifiers
+                    .iter()
+                    .map(move |(kind, value)| (*id, c.source.as_str(), *kind, value.as_str()))
+            })
+            .collect();
+        if !idents.is_empty() {
+            let sql = values_sql(
+                "INSERT INTO customer_identifiers (org_id, customer_id, source, account_id, kind, \
+                 value, created_at) VALUES ",
+                7,
+                idents.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, source, kind, value) in &idents {
+                q = q
+                    .bind(org_id)
+                    .bind(*id)
+                    .bind(*source)
+                    .bind("")
+                    .bind(kind.as_str())
+                    .bind(*value)
+                    .bind(now);
+            }
+            q.execute(&mut *tx).await?;
+
+            let sql = values_sql(
+                "INSERT INTO customer_identifier_owners (org_id, kind, value, customer_id) VALUES ",
+                4,
+                idents.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, _, kind, value) in &idents {
+                q = q.bind(org_id).bind(kind.as_str()).bind(*value).bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// How many customers the org has.
+    pub async fn count(&self, org_id: OrgId) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_one(self.0.reader())
+            .await?;
+        Ok(n)
+    }
+}
+
+/// `prefix` followed by `rows` groups of `cols` numbered parameters.
+fn values_sql(prefix: &str, cols: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(prefix.len() + rows * cols * 5);
+    sql.push_str(prefix);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push('$');
+            sql.push_str(&(r * cols + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_are_numbered_row_by_row() {
+        assert_eq!(super::values_sql("V ", 2, 2), "V ($1,$2),($3,$4)");
+    }
+}

@@ -1,0 +1,223 @@
+//! Reads: lookup by identifier, the full customer, status log, subscriptions.
+
+use fidelis_domain::customers::{
+    CustomerError, CustomerStatus, IdentifierType, LoyaltyType, Priority, Source, Subscription,
+    SubscriptionChannel, SubscriptionStatus,
+};
+use fidelis_domain::org::OrgId;
+use serde_json::Value;
+
+use super::{
+    CResult, CustomerRecord, CustomerRepo, IdentifierRecord, ProfileRecord, StatusLogEntry,
+};
+use crate::time::from_db;
+use crate::StoreError;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+type CustomerRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+);
+
+type ProfileRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+);
+
+impl CustomerRepo<'_> {
+    /// The live customer holding identifier `kind`=`value`, checked against `source` (None =
+    /// any source) and `account_id`.
+    pub async fn lookup(
+        &self,
+        org_id: OrgId,
+        source: Option<Source>,
+        account_id: Option<&str>,
+        kind: IdentifierType,
+        value: &str,
+    ) -> CResult<i64> {
+        let owner: Option<(i64,)> = sqlx::query_as(
+            "SELECT customer_id FROM customer_identifier_owners \
+             WHERE org_id = $1 AND kind = $2 AND value = $3",
+        )
+        .bind(org_id)
+        .bind(kind.as_str())
+        .bind(value)
+        .fetch_optional(self.0.reader())
+        .await?;
+        let (id,) = owner.ok_or(CustomerError::NotFound)?;
+        if let Some(source) = source {
+            let account = if source.is_multi_account() {
+                account_id.map(str::trim).unwrap_or_default().to_string()
+            } else {
+                String::new()
+            };
+            let found: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM customer_profiles WHERE org_id = $1 AND customer_id = $2 \
+                 AND source = $3 AND ($4 = '' OR account_id = $4)",
+            )
+            .bind(org_id)
+            .bind(id)
+            .bind(source.as_str())
+            .bind(&account)
+            .fetch_optional(self.0.reader())
+            .await?;
+            if found.is_none() {
+                return Err(CustomerError::NotFoundInSource.into());
+            }
+        }
+        Ok(id)
+    }
+
+    /// The whole customer, or None when the org has no such customer.
+    pub async fn get(&self, org_id: OrgId, id: i64) -> CResult<Option<CustomerRecord>> {
+        let row: Option<CustomerRow> = sqlx::query_as(
+            "SELECT id, loyalty_type, status, status_label, extended_fields, associated_with, \
+             created_till_id, modified_till_id, created_at, updated_at \
+             FROM customers WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(self.0.reader())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let profiles: Vec<ProfileRow> = sqlx::query_as(
+            "SELECT source, account_id, first_name, last_name, fields, comm_channels, \
+             created_at, updated_at FROM customer_profiles \
+             WHERE org_id = $1 AND customer_id = $2 ORDER BY id",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(self.0.reader())
+        .await?;
+        let idents: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT source, account_id, kind, value, details FROM customer_identifiers \
+             WHERE org_id = $1 AND customer_id = $2 AND live = 1 ORDER BY created_at, kind",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(self.0.reader())
+        .await?;
+        let mut out = Vec::with_capacity(profiles.len());
+        for p in profiles {
+            let identifiers = idents
+                .iter()
+                .filter(|i| i.0 == p.0 && i.1 == p.1)
+                .map(|i| IdentifierRecord {
+                    kind: i.2.clone(),
+                    value: i.3.clone(),
+                    details: json(&i.4),
+                })
+                .collect();
+            out.push(ProfileRecord {
+                source: p.0,
+                account_id: p.1,
+                first_name: p.2,
+                last_name: p.3,
+                fields: json(&p.4),
+                channels: json(&p.5),
+                identifiers,
+                created_at: from_db(p.6)?,
+                updated_at: from_db(p.7)?,
+            });
+        }
+        Ok(Some(CustomerRecord {
+            id: r.0,
+            loyalty_type: LoyaltyType::parse(&r.1)?,
+            status: CustomerStatus::parse(&r.2)
+                .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {}", r.2)))?,
+            status_label: r.3,
+            extended_fields: json(&r.4),
+            associated_with: r.5,
+            created_till_id: r.6,
+            modified_till_id: r.7,
+            created_at: from_db(r.8)?,
+            updated_at: from_db(r.9)?,
+            profiles: out,
+        }))
+    }
+
+    pub async fn exists(&self, org_id: OrgId, id: i64) -> CResult<bool> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM customers WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(self.0.reader())
+                .await?;
+        Ok(row.is_some())
+    }
+
+    /// Status changes, newest first.
+    pub async fn status_log(&self, org_id: OrgId, id: i64) -> CResult<Vec<StatusLogEntry>> {
+        type Row = (
+            String,
+            Option<String>,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT label, prev_label, status, prev_status, reason, actor, created_on, recorded_at \
+             FROM customer_status_log WHERE org_id = $1 AND customer_id = $2 ORDER BY id DESC",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(StatusLogEntry {
+                    label: r.0,
+                    prev_label: r.1,
+                    status: CustomerStatus::parse(&r.2).unwrap_or_default(),
+                    prev_status: CustomerStatus::parse(&r.3).unwrap_or_default(),
+                    reason: r.4,
+                    actor: r.5,
+                    created_on: from_db(r.6)?,
+                    recorded_at: from_db(r.7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stored subscription records of a customer.
+    pub async fn subscriptions(&self, org_id: OrgId, id: i64) -> CResult<Vec<Subscription>> {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT channel, priority, org_unit_id, status FROM customer_subscriptions \
+             WHERE org_id = $1 AND customer_id = $2 ORDER BY channel, priority, org_unit_id",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter()
+            .map(|(c, p, ou, s)| {
+                Ok(Subscription {
+                    channel: SubscriptionChannel::parse(&c)?,
+                    priority: Priority::parse(&p)?,
+                    org_unit_id: Some(ou).filter(|o| *o != 0),
+                    status: SubscriptionStatus::parse(&s)?,
+                })
+            })
+            .collect()
+    }
+}

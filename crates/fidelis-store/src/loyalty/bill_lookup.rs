@@ -1,0 +1,106 @@
+//! Bills that earn nothing (NOT_INTERESTED and its return), finding a bill by number for a
+//! return, and updating what a bill carried.
+
+use fidelis_domain::loyalty::transaction::check_bill_number;
+use fidelis_domain::loyalty::{LoyaltyError, TransactionType};
+use fidelis_domain::org::OrgId;
+use jiff::Timestamp;
+
+use super::bills::{bill_from_row, claim_bill_number, BillRecord, NewBill, BILL_COLUMNS};
+use super::fixed::to_milli;
+use super::{LoyaltyContext, LoyaltyRepo};
+use crate::time::to_db;
+use crate::StoreError;
+
+impl LoyaltyRepo<'_> {
+    /// Stores a NOT_INTERESTED or NOT_INTERESTED_RETURN bill: kept for reporting, no
+    /// points, no tier. `customer_id` 0 means no customer. A NOT_INTERESTED bill claims
+    /// its number like a REGULAR one (604 on a repeat); its return reuses the number.
+    pub async fn record_not_interested(
+        &self,
+        ctx: &LoyaltyContext,
+        bill: &NewBill,
+        txn_type: TransactionType,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        check_bill_number(&bill.bill_number)?;
+        if !matches!(
+            txn_type,
+            TransactionType::NotInterested | TransactionType::NotInterestedReturn
+        ) {
+            return Err(LoyaltyError::InvalidTransactionType(txn_type.as_str().into()).into());
+        }
+        ctx.settings
+            .billing_dates
+            .check(bill.billed_at, now, &ctx.org.time_zone)?;
+        let program = ctx.program(bill.program_id)?;
+        let mut tx = self.0.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
+             store_id, till_id, billed_at, amount, outlier_status, created_at, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(ctx.org.id)
+        .bind(bill.customer_id)
+        .bind(program.id)
+        .bind(txn_type.as_str())
+        .bind(bill.bill_number.trim())
+        .bind(bill.store_id)
+        .bind(bill.till_id)
+        .bind(to_db(bill.billed_at))
+        .bind(to_milli(bill.amount.abs())?)
+        .bind(bill.outlier_status.as_str())
+        .bind(to_db(now))
+        .bind(&bill.details)
+        .fetch_one(&mut *tx)
+        .await?;
+        if txn_type == TransactionType::NotInterested
+            && !claim_bill_number(&mut tx, ctx.org.id, &ctx.settings.bill_numbers, bill, id).await?
+        {
+            tx.rollback().await?;
+            return Err(LoyaltyError::DuplicateBill.into());
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The customer's latest REGULAR bill with this number (what a return refers to).
+    pub async fn find_bill(
+        &self,
+        org_id: OrgId,
+        customer_id: i64,
+        bill_number: &str,
+    ) -> Result<Option<BillRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 \
+             AND bill_number = $2 AND customer_id = $3 AND txn_type = 'REGULAR' \
+             ORDER BY billed_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(org_id)
+        .bind(bill_number.trim())
+        .bind(customer_id)
+        .fetch_optional(self.0.reader())
+        .await?;
+        row.map(|r| bill_from_row(&r).map(|(b, _)| b)).transpose()
+    }
+
+    /// Replaces what a bill carried (the transactions PUT); false when there is no such bill.
+    pub async fn update_details(
+        &self,
+        org_id: OrgId,
+        id: i64,
+        details: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.0.begin().await?;
+        let done = sqlx::query(
+            "UPDATE loyalty_transactions SET details = $3 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .bind(details)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

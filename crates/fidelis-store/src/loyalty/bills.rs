@@ -1,0 +1,496 @@
+//! Bills and returns. A bill is recorded, its bill number claimed, its points credited and
+//! the member's lifetime purchases and tier updated in one transaction.
+//!
+//! Bill-number uniqueness: `loyalty_bill_numbers` has one row per (org, scope, number),
+//! scope being the store, the till or the whole org. A bill claims the row with an upsert
+//! that takes the row over only when its holder is outside the uniqueness window, so two
+//! bills racing for the same number meet on one primary-key row and the database, not a
+//! read-then-write, decides which one is the duplicate (604).
+
+use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, SourceKind};
+use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
+use fidelis_domain::loyalty::tiers::TierBasis;
+use fidelis_domain::loyalty::transaction::{
+    check_bill_number, check_return_dates, BillNumberScope, BillNumberUniqueness, OutlierStatus,
+};
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId, ReturnType, TierChange, TransactionType};
+use fidelis_domain::org::OrgId;
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::balance::{self, BalanceRow, Holder};
+use super::fixed::{from_milli, to_milli};
+use super::ledger::{open_lots, post_credit, post_debit, Why};
+use super::{LoyaltyContext, LoyaltyRepo, Tx};
+use crate::time::{from_db, to_db};
+use crate::StoreError;
+
+/// A REGULAR bill for a registered customer.
+#[derive(Debug, Clone)]
+pub struct NewBill {
+    pub customer_id: i64,
+    /// `None`: the org's default program.
+    pub program_id: Option<ProgramId>,
+    pub bill_number: String,
+    pub store_id: Option<i64>,
+    pub till_id: Option<i64>,
+    pub billed_at: Timestamp,
+    /// The net amount (`billAmount`).
+    pub amount: Decimal,
+    pub outlier_status: OutlierStatus,
+    pub actor: Actor,
+    /// The JSON document of what else the bill carried (line items, notes…), echoed on reads.
+    pub details: String,
+}
+
+/// What a recorded bill earned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillAward {
+    pub transaction_id: i64,
+    pub program_id: ProgramId,
+    pub raw_points: Decimal,
+    pub points: Decimal,
+    pub lot_id: Option<i64>,
+    pub expires_at: Option<Timestamp>,
+    pub tier_change: Option<TierChange>,
+    pub lifetime_purchases: Decimal,
+}
+
+/// A return against a recorded bill.
+#[derive(Debug, Clone)]
+pub struct NewReturn {
+    pub customer_id: i64,
+    /// The returned bill's transaction id.
+    pub bill_id: i64,
+    /// The return's own number (often the bill's).
+    pub bill_number: String,
+    pub return_type: ReturnType,
+    /// Returned amount for AMOUNT and LINE_ITEM returns; ignored for FULL and CANCELLED.
+    pub amount: Decimal,
+    pub returned_at: Timestamp,
+    pub actor: Actor,
+    /// As `NewBill::details`.
+    pub details: String,
+    pub store_id: Option<i64>,
+    pub till_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnResult {
+    pub transaction_id: i64,
+    pub amount: Decimal,
+    pub points_reversed: Decimal,
+    /// Reversed points no lot could cover (already spent): now owed as debt.
+    pub shortfall: Decimal,
+    pub fully_returned: bool,
+}
+
+/// A stored bill or return.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillRecord {
+    pub id: i64,
+    pub customer_id: i64,
+    pub program_id: ProgramId,
+    pub txn_type: String,
+    pub bill_number: String,
+    pub billed_at: Timestamp,
+    pub amount: Decimal,
+    pub points: Decimal,
+    pub lot_id: Option<i64>,
+    pub amount_returned: Decimal,
+    pub points_reversed: Decimal,
+    pub parent_id: Option<i64>,
+    pub raw_points: Decimal,
+    pub outlier_status: String,
+    pub store_id: Option<i64>,
+    pub till_id: Option<i64>,
+    pub return_type: Option<String>,
+    pub details: String,
+    pub created_at: Timestamp,
+}
+
+fn scope_key(scope: BillNumberScope, bill: &NewBill) -> String {
+    match scope {
+        BillNumberScope::Org => "org".into(),
+        BillNumberScope::Store => format!("store:{}", bill.store_id.unwrap_or(0)),
+        BillNumberScope::Till => format!("till:{}", bill.till_id.unwrap_or(0)),
+    }
+}
+
+/// Claims the bill number for `txn_id`; false when a bill inside the window holds it.
+pub(crate) async fn claim_bill_number(
+    tx: &mut Tx,
+    org_id: OrgId,
+    rule: &BillNumberUniqueness,
+    bill: &NewBill,
+    txn_id: i64,
+) -> Result<bool, StoreError> {
+    // A holder at least `days` away (either side) no longer clashes; "forever" never frees.
+    let (free_before, free_after) = match rule.unique_in_days {
+        Some(days) => {
+            let w = SignedDuration::from_hours(24 * i64::from(days));
+            let at = bill.billed_at;
+            (
+                at.checked_sub(w).map(to_db).unwrap_or(i64::MIN),
+                at.checked_add(w).map(to_db).unwrap_or(i64::MAX),
+            )
+        }
+        None => (i64::MIN, i64::MAX),
+    };
+    let won: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, transaction_id) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (org_id, scope_key, bill_number) DO UPDATE \
+         SET billed_at = excluded.billed_at, transaction_id = excluded.transaction_id \
+         WHERE loyalty_bill_numbers.billed_at <= $6 OR loyalty_bill_numbers.billed_at >= $7 \
+         RETURNING transaction_id",
+    )
+    .bind(org_id)
+    .bind(scope_key(rule.scope, bill))
+    .bind(bill.bill_number.trim())
+    .bind(to_db(bill.billed_at))
+    .bind(txn_id)
+    .bind(free_before)
+    .bind(free_after)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(won.is_some())
+}
+
+async fn record_tier_change(
+    tx: &mut Tx,
+    h: Holder,
+    c: &TierChange,
+    source: &EntrySource,
+) -> Result<(), StoreError> {
+    let kind = match c.kind {
+        fidelis_domain::loyalty::TierChangeKind::Upgrade => "UPGRADE",
+        fidelis_domain::loyalty::TierChangeKind::Renew => "RENEW",
+        fidelis_domain::loyalty::TierChangeKind::Downgrade => "DOWNGRADE",
+    };
+    sqlx::query(
+        "INSERT INTO loyalty_tier_changes (org_id, customer_id, program_id, kind, from_serial, \
+         to_serial, effective_at, valid_until, requalify_base, source_kind, source_ref) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(h.org_id)
+    .bind(h.customer_id)
+    .bind(h.program_id)
+    .bind(kind)
+    .bind(i64::from(c.from))
+    .bind(i64::from(c.to))
+    .bind(to_db(c.effective_at))
+    .bind(c.valid_until.map(to_db))
+    .bind(to_milli(c.requalify_base)?)
+    .bind(source.kind.as_str())
+    .bind(source.reference.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(crate) const BILL_COLUMNS: &str =
+    "id, customer_id, program_id, txn_type, bill_number, billed_at, amount, \
+     points, lot_id, amount_returned, points_reversed, parent_id, outlier_status, raw_points, \
+     store_id, till_id, return_type, details, created_at";
+
+/// A `BILL_COLUMNS` row (more columns than sqlx's tuple rows take) and its outlier status.
+pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreError> {
+    let outlier: String = r.try_get(12)?;
+    Ok((
+        BillRecord {
+            id: r.try_get(0)?,
+            customer_id: r.try_get(1)?,
+            program_id: r.try_get(2)?,
+            txn_type: r.try_get(3)?,
+            bill_number: r.try_get(4)?,
+            billed_at: from_db(r.try_get(5)?)?,
+            amount: from_milli(r.try_get(6)?),
+            points: from_milli(r.try_get(7)?),
+            lot_id: r.try_get(8)?,
+            amount_returned: from_milli(r.try_get(9)?),
+            points_reversed: from_milli(r.try_get(10)?),
+            parent_id: r.try_get(11)?,
+            outlier_status: outlier.clone(),
+            raw_points: from_milli(r.try_get(13)?),
+            store_id: r.try_get(14)?,
+            till_id: r.try_get(15)?,
+            return_type: r.try_get(16)?,
+            details: r.try_get(17)?,
+            created_at: from_db(r.try_get(18)?)?,
+        },
+        outlier,
+    ))
+}
+
+impl LoyaltyRepo<'_> {
+    /// Records a REGULAR bill and awards its points, all in one transaction. A bill number
+    /// already used inside the window is 604 and changes nothing.
+    pub async fn record_bill(
+        &self,
+        ctx: &LoyaltyContext,
+        bill: &NewBill,
+        now: Timestamp,
+    ) -> Result<BillAward, StoreError> {
+        check_bill_number(&bill.bill_number)?;
+        if bill.amount < Decimal::ZERO {
+            return Err(LoyaltyError::InvalidReturnAmount.into());
+        }
+        let tz = &ctx.org.time_zone;
+        ctx.settings.billing_dates.check(bill.billed_at, now, tz)?;
+        let program = ctx.program(bill.program_id)?;
+        let h = Holder {
+            org_id: ctx.org.id,
+            customer_id: bill.customer_id,
+            program_id: program.id,
+        };
+        let amount = to_milli(bill.amount)?;
+        let mut tx = self.0.begin().await?;
+        let (txn_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
+             store_id, till_id, billed_at, amount, outlier_status, created_at, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(h.org_id)
+        .bind(h.customer_id)
+        .bind(h.program_id)
+        .bind(TransactionType::Regular.as_str())
+        .bind(bill.bill_number.trim())
+        .bind(bill.store_id)
+        .bind(bill.till_id)
+        .bind(to_db(bill.billed_at))
+        .bind(amount)
+        .bind(bill.outlier_status.as_str())
+        .bind(to_db(now))
+        .bind(&bill.details)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !claim_bill_number(&mut tx, h.org_id, &ctx.settings.bill_numbers, bill, txn_id).await? {
+            tx.rollback().await?;
+            return Err(LoyaltyError::DuplicateBill.into());
+        }
+        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let earns = bill.outlier_status.earns_points();
+        let tier_serial = program.tiers.as_ref().map(|_| bal.tier.serial);
+        let award = program.earn.points_for(bill.amount, tier_serial);
+        let source = EntrySource::new(SourceKind::Bill, txn_id.to_string());
+        let (mut lot_id, mut entry_id, mut expires_at) = (None, None, None);
+        if earns && award.awarded > Decimal::ZERO {
+            expires_at = program.expiry.expiry_instant(now, tz);
+            let why = Why {
+                source: &source,
+                rule: Some("earn"),
+                actor: &bill.actor,
+                reason: None,
+            };
+            let (e, l) = post_credit(
+                &mut tx,
+                h,
+                &mut bal,
+                EntryKind::Credit,
+                award.awarded,
+                expires_at,
+                &why,
+                now,
+            )
+            .await?;
+            (entry_id, lot_id) = (Some(e), Some(l));
+        }
+        let tier_change = if earns {
+            bal.lifetime_purchases += amount;
+            self.upgrade(&mut tx, ctx, program.id, h, &mut bal, &source, now)
+                .await?
+        } else {
+            None
+        };
+        let awarded = if earns { award.awarded } else { Decimal::ZERO };
+        sqlx::query(
+            "UPDATE loyalty_transactions SET raw_points = $3, points = $4, lot_id = $5, entry_id = $6 \
+             WHERE org_id = $1 AND id = $2",
+        )
+        .bind(h.org_id)
+        .bind(txn_id)
+        .bind(to_milli(if earns { award.raw } else { Decimal::ZERO })?)
+        .bind(to_milli(awarded)?)
+        .bind(lot_id)
+        .bind(entry_id)
+        .execute(&mut *tx)
+        .await?;
+        balance::save(&mut tx, h, &bal, now).await?;
+        tx.commit().await?;
+        Ok(BillAward {
+            transaction_id: txn_id,
+            program_id: program.id,
+            raw_points: if earns { award.raw } else { Decimal::ZERO },
+            points: awarded,
+            lot_id,
+            expires_at,
+            tier_change,
+            lifetime_purchases: from_milli(bal.lifetime_purchases),
+        })
+    }
+
+    /// Moves the member up when the tier metric now qualifies, recording the change.
+    #[allow(clippy::too_many_arguments)]
+    async fn upgrade(
+        &self,
+        tx: &mut Tx,
+        ctx: &LoyaltyContext,
+        program_id: ProgramId,
+        h: Holder,
+        bal: &mut BalanceRow,
+        source: &EntrySource,
+        now: Timestamp,
+    ) -> Result<Option<TierChange>, StoreError> {
+        let Some(tiers) = ctx.program(Some(program_id))?.tiers.as_ref() else {
+            return Ok(None);
+        };
+        let metric = match tiers.basis {
+            TierBasis::LifetimePurchases => from_milli(bal.lifetime_purchases),
+            TierBasis::LifetimePoints => from_milli(bal.lifetime_points),
+        };
+        let change = tiers.evaluate_upgrade(&bal.tier, metric, now, &ctx.org.time_zone);
+        if let Some(c) = &change {
+            record_tier_change(tx, h, c, source).await?;
+            bal.tier = c.apply();
+        }
+        Ok(change)
+    }
+
+    /// Records a return and reverses its share of the bill's points: from the bill's own
+    /// lot first, then other lots, the rest as debt.
+    pub async fn record_return(
+        &self,
+        ctx: &LoyaltyContext,
+        ret: &NewReturn,
+        now: Timestamp,
+    ) -> Result<ReturnResult, StoreError> {
+        check_bill_number(&ret.bill_number)?;
+        let Some(found) = self.bill(ctx.org.id, ret.bill_id).await? else {
+            return Err(LoyaltyError::BillNotFound.into());
+        };
+        if found.customer_id != ret.customer_id
+            || found.txn_type != TransactionType::Regular.as_str()
+        {
+            return Err(LoyaltyError::BillNotFound.into());
+        }
+        let program = ctx.program(Some(found.program_id))?;
+        let h = Holder {
+            org_id: ctx.org.id,
+            customer_id: ret.customer_id,
+            program_id: program.id,
+        };
+        let mut tx = self.0.begin().await?;
+        // Returns of one bill are the same customer's, so the balance lock serializes them;
+        // the bill is read again under it.
+        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(h.org_id)
+        .bind(ret.bill_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (original, outlier) = bill_from_row(&row)?;
+        check_return_dates(original.billed_at, ret.returned_at)?;
+        let earning = BillEarning {
+            bill_amount: original.amount,
+            points_earned: original.points,
+            amount_returned: original.amount_returned,
+            points_reversed: original.points_reversed,
+        };
+        let outcome = reverse_for_return(
+            &earning,
+            ret.return_type,
+            ret.amount,
+            program.earn.rounding,
+            program.points_return_enabled,
+        )?;
+        let (ret_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
+             billed_at, amount, outlier_status, points, return_type, parent_id, created_at, \
+             details, store_id, till_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        )
+        .bind(h.org_id)
+        .bind(h.customer_id)
+        .bind(h.program_id)
+        .bind(TransactionType::Return.as_str())
+        .bind(ret.bill_number.trim())
+        .bind(to_db(ret.returned_at))
+        .bind(to_milli(outcome.amount)?)
+        .bind(&outlier)
+        .bind(to_milli(outcome.points_to_reverse)?)
+        .bind(ret.return_type.as_str())
+        .bind(original.id)
+        .bind(to_db(now))
+        .bind(&ret.details)
+        .bind(ret.store_id)
+        .bind(ret.till_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE loyalty_transactions SET amount_returned = amount_returned + $3, \
+             points_reversed = points_reversed + $4 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(h.org_id)
+        .bind(original.id)
+        .bind(to_milli(outcome.amount)?)
+        .bind(to_milli(outcome.points_to_reverse)?)
+        .execute(&mut *tx)
+        .await?;
+        let mut shortfall = Decimal::ZERO;
+        if outcome.points_to_reverse > Decimal::ZERO {
+            let lots = open_lots(&mut tx, h).await?;
+            let own: Vec<i64> = original.lot_id.into_iter().collect();
+            let plan = plan_reversal(&lots, &own, outcome.points_to_reverse, now);
+            let source = EntrySource::new(SourceKind::Bill, ret_id.to_string());
+            let why = Why {
+                source: &source,
+                rule: Some("return"),
+                actor: &ret.actor,
+                reason: None,
+            };
+            post_debit(
+                &mut tx,
+                h,
+                &mut bal,
+                EntryKind::ReturnReversal,
+                &plan.allocations,
+                plan.shortfall,
+                &why,
+                now,
+            )
+            .await?;
+            shortfall = plan.shortfall;
+        }
+        // What was returned no longer counts as purchased; tiers only move down when their
+        // validity ends, never because of a return.
+        if outlier == OutlierStatus::Normal.as_str() {
+            bal.lifetime_purchases -= to_milli(outcome.amount)?;
+        }
+        balance::save(&mut tx, h, &bal, now).await?;
+        tx.commit().await?;
+        Ok(ReturnResult {
+            transaction_id: ret_id,
+            amount: outcome.amount,
+            points_reversed: outcome.points_to_reverse,
+            shortfall,
+            fully_returned: outcome.fully_returned,
+        })
+    }
+
+    /// A stored bill or return by id.
+    pub async fn bill(&self, org_id: OrgId, id: i64) -> Result<Option<BillRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(self.0.reader())
+        .await?;
+        row.map(|r| bill_from_row(&r).map(|(b, _)| b)).transpose()
+    }
+}

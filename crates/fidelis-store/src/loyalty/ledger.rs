@@ -1,0 +1,469 @@
+//! The points ledger (DESIGN principle 3): append-only entries, credit lots with an
+//! expiry, and debits allocated to lots oldest-expiry-first by the domain allocator.
+
+use fidelis_domain::loyalty::ledger::{
+    self as rules, Actor, Allocation, Balance, EntryKind, EntrySource, ExpiryScheduleItem,
+    LedgerEntry, Lot, LotId, SourceKind,
+};
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
+use fidelis_domain::org::{Org, OrgId};
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+
+use super::balance::{self, BalanceRow, Holder};
+use super::fixed::{from_milli, to_milli};
+use super::rows::{self, EntryRow, LotRow, ENTRY_COLUMNS, LOT_COLUMNS};
+use super::{LoyaltyContext, LoyaltyRepo, Tx};
+use crate::time::to_db;
+use crate::StoreError;
+
+/// Points to add. The lot's expiry follows the program's policy unless `expires_at` says
+/// otherwise (`Some(None)`: never).
+#[derive(Debug, Clone)]
+pub struct Credit {
+    pub kind: EntryKind,
+    pub points: Decimal,
+    pub source: EntrySource,
+    pub rule: Option<String>,
+    pub actor: Actor,
+    pub reason: Option<String>,
+    pub expires_at: Option<Option<Timestamp>>,
+}
+
+/// Points to take (redemption, negative adjustment).
+#[derive(Debug, Clone)]
+pub struct Debit {
+    pub kind: EntryKind,
+    pub points: Decimal,
+    pub source: EntrySource,
+    pub rule: Option<String>,
+    pub actor: Actor,
+    pub reason: Option<String>,
+}
+
+/// A written entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posted {
+    pub entry_id: i64,
+    /// Signed: credits positive, debits negative.
+    pub points: Decimal,
+    pub lot_id: Option<LotId>,
+    pub expires_at: Option<Timestamp>,
+    pub allocations: Vec<Allocation>,
+}
+
+/// What one expiry run wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiryRun {
+    pub entries: usize,
+    pub lots: usize,
+    pub points: Decimal,
+}
+
+/// Why an entry exists: written on every entry.
+pub(crate) struct Why<'a> {
+    pub source: &'a EntrySource,
+    pub rule: Option<&'a str>,
+    pub actor: &'a Actor,
+    pub reason: Option<&'a str>,
+}
+
+/// Writes a credit: its entry, its lot (minus what pays off debt first) and the balance.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn post_credit(
+    tx: &mut Tx,
+    h: Holder,
+    bal: &mut BalanceRow,
+    kind: EntryKind,
+    points: Decimal,
+    expires_at: Option<Timestamp>,
+    why: &Why<'_>,
+    now: Timestamp,
+) -> Result<(i64, LotId), StoreError> {
+    let milli = to_milli(points)?;
+    let settled = milli.min(bal.debt).max(0);
+    let (lot_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO loyalty_lots (org_id, customer_id, program_id, points, remaining, awarded_at, \
+         expires_at, source_kind, source_ref, rule, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(h.org_id)
+    .bind(h.customer_id)
+    .bind(h.program_id)
+    .bind(milli)
+    .bind(milli - settled)
+    .bind(to_db(now))
+    .bind(expires_at.map(to_db))
+    .bind(why.source.kind.as_str())
+    .bind(why.source.reference.as_deref())
+    .bind(why.rule)
+    .bind(why.reason)
+    .fetch_one(&mut **tx)
+    .await?;
+    let entry_id = insert_entry(tx, h, kind, milli, Some(lot_id), 0, settled, why, now).await?;
+    bal.net += milli;
+    bal.debt -= settled;
+    if kind.creates_lot() {
+        bal.lifetime_points += milli;
+    }
+    Ok((entry_id, lot_id))
+}
+
+/// Writes a debit drawn from `allocations` plus a `shortfall` no lot covered (debt).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn post_debit(
+    tx: &mut Tx,
+    h: Holder,
+    bal: &mut BalanceRow,
+    kind: EntryKind,
+    allocations: &[Allocation],
+    shortfall: Decimal,
+    why: &Why<'_>,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let shortfall = to_milli(shortfall)?;
+    let mut total = shortfall;
+    for a in allocations {
+        total += to_milli(a.points)?;
+    }
+    let entry_id = insert_entry(tx, h, kind, -total, None, shortfall, 0, why, now).await?;
+    for (seq, a) in allocations.iter().enumerate() {
+        let points = to_milli(a.points)?;
+        sqlx::query(
+            "INSERT INTO loyalty_allocations (org_id, entry_id, seq, lot_id, points) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(h.org_id)
+        .bind(entry_id)
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .bind(a.lot_id)
+        .bind(points)
+        .execute(&mut **tx)
+        .await?;
+        // The guard makes a bad allocation fail loudly instead of driving a lot negative.
+        let done = sqlx::query(
+            "UPDATE loyalty_lots SET remaining = remaining - $3 \
+             WHERE org_id = $1 AND id = $2 AND remaining >= $3",
+        )
+        .bind(h.org_id)
+        .bind(a.lot_id)
+        .bind(points)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "lot {} cannot give {}",
+                a.lot_id, a.points
+            )));
+        }
+    }
+    bal.net -= total;
+    bal.debt += shortfall;
+    Ok(entry_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_entry(
+    tx: &mut Tx,
+    h: Holder,
+    kind: EntryKind,
+    points: i64,
+    lot_id: Option<LotId>,
+    shortfall: i64,
+    debt_settled: i64,
+    why: &Why<'_>,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
+         source_kind, source_ref, rule, actor_kind, actor_id, reason, lot_id, shortfall, \
+         debt_settled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         RETURNING id",
+    )
+    .bind(h.org_id)
+    .bind(h.customer_id)
+    .bind(h.program_id)
+    .bind(kind.as_str())
+    .bind(points)
+    .bind(to_db(now))
+    .bind(why.source.kind.as_str())
+    .bind(why.source.reference.as_deref())
+    .bind(why.rule)
+    .bind(why.actor.kind.as_str())
+    .bind(why.actor.id.as_deref())
+    .bind(why.reason)
+    .bind(lot_id)
+    .bind(shortfall)
+    .bind(debt_settled)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// The holder's lots that still hold points, read inside the locking transaction.
+pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreError> {
+    let rows: Vec<LotRow> = sqlx::query_as(&format!(
+        "SELECT {LOT_COLUMNS} FROM loyalty_lots \
+         WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 AND remaining > 0"
+    ))
+    .bind(h.org_id)
+    .bind(h.customer_id)
+    .bind(h.program_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter().map(rows::lot).collect()
+}
+
+impl LoyaltyRepo<'_> {
+    fn holder(ctx: &LoyaltyContext, customer_id: i64, program_id: ProgramId) -> Holder {
+        Holder {
+            org_id: ctx.org.id,
+            customer_id,
+            program_id,
+        }
+    }
+
+    /// Credits points to a customer in a program (the org's default when `None`).
+    pub async fn credit(
+        &self,
+        ctx: &LoyaltyContext,
+        customer_id: i64,
+        program_id: Option<ProgramId>,
+        c: &Credit,
+        now: Timestamp,
+    ) -> Result<Posted, StoreError> {
+        if c.points <= Decimal::ZERO
+            || !matches!(
+                c.kind,
+                EntryKind::Credit | EntryKind::Goodwill | EntryKind::Adjustment
+            )
+        {
+            return Err(LoyaltyError::InvalidPoints.into());
+        }
+        let program = ctx.program(program_id)?;
+        let h = Self::holder(ctx, customer_id, program.id);
+        let expires_at = c
+            .expires_at
+            .unwrap_or_else(|| program.expiry.expiry_instant(now, &ctx.org.time_zone));
+        let why = Why {
+            source: &c.source,
+            rule: c.rule.as_deref(),
+            actor: &c.actor,
+            reason: c.reason.as_deref(),
+        };
+        let mut tx = self.0.begin().await?;
+        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let (entry_id, lot_id) = post_credit(
+            &mut tx, h, &mut bal, c.kind, c.points, expires_at, &why, now,
+        )
+        .await?;
+        balance::save(&mut tx, h, &bal, now).await?;
+        tx.commit().await?;
+        Ok(Posted {
+            entry_id,
+            points: c.points,
+            lot_id: Some(lot_id),
+            expires_at,
+            allocations: Vec::new(),
+        })
+    }
+
+    /// Debits points, oldest-expiring lot first; 813 when the usable balance is short.
+    pub async fn debit(
+        &self,
+        ctx: &LoyaltyContext,
+        customer_id: i64,
+        program_id: Option<ProgramId>,
+        d: &Debit,
+        now: Timestamp,
+    ) -> Result<Posted, StoreError> {
+        if d.points <= Decimal::ZERO || d.kind.creates_lot() {
+            return Err(LoyaltyError::InvalidPoints.into());
+        }
+        let program = ctx.program(program_id)?;
+        let h = Self::holder(ctx, customer_id, program.id);
+        let why = Why {
+            source: &d.source,
+            rule: d.rule.as_deref(),
+            actor: &d.actor,
+            reason: d.reason.as_deref(),
+        };
+        let mut tx = self.0.begin().await?;
+        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let lots = open_lots(&mut tx, h).await?;
+        let allocations =
+            rules::allocate_debit(&lots, d.points, now).map_err(LoyaltyError::from)?;
+        let entry_id = post_debit(
+            &mut tx,
+            h,
+            &mut bal,
+            d.kind,
+            &allocations,
+            Decimal::ZERO,
+            &why,
+            now,
+        )
+        .await?;
+        balance::save(&mut tx, h, &bal, now).await?;
+        tx.commit().await?;
+        Ok(Posted {
+            entry_id,
+            points: -d.points,
+            lot_id: None,
+            expires_at: None,
+            allocations,
+        })
+    }
+
+    /// Writes off every lot of the org whose expiry has passed, one entry per customer and
+    /// program, each in its own transaction. Expired lots are left with nothing, so a
+    /// second run finds nothing to do.
+    pub async fn expire_due(&self, org_id: OrgId, now: Timestamp) -> Result<ExpiryRun, StoreError> {
+        let holders: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT DISTINCT customer_id, program_id FROM loyalty_lots \
+             WHERE org_id = $1 AND remaining > 0 AND expires_at IS NOT NULL AND expires_at < $2",
+        )
+        .bind(org_id)
+        .bind(to_db(now))
+        .fetch_all(self.0.reader())
+        .await?;
+        let source = EntrySource::bare(SourceKind::ExpiryJob);
+        let actor = Actor::system();
+        let why = Why {
+            source: &source,
+            rule: None,
+            actor: &actor,
+            reason: Some("points expired"),
+        };
+        let mut run = ExpiryRun::default();
+        for (customer_id, program_id) in holders {
+            let h = Holder {
+                org_id,
+                customer_id,
+                program_id,
+            };
+            let mut tx = self.0.begin().await?;
+            let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+            let due = rules::expire_due(&open_lots(&mut tx, h).await?, now);
+            if due.is_empty() {
+                continue;
+            }
+            post_debit(
+                &mut tx,
+                h,
+                &mut bal,
+                EntryKind::Expiry,
+                &due,
+                Decimal::ZERO,
+                &why,
+                now,
+            )
+            .await?;
+            balance::save(&mut tx, h, &bal, now).await?;
+            tx.commit().await?;
+            run.entries += 1;
+            run.lots += due.len();
+            run.points += due.iter().map(|a| a.points).sum::<Decimal>();
+        }
+        Ok(run)
+    }
+
+    /// Every lot of the customer in the program, spent or not, in id order.
+    pub async fn lots(
+        &self,
+        org_id: OrgId,
+        customer_id: i64,
+        program_id: ProgramId,
+    ) -> Result<Vec<Lot>, StoreError> {
+        let rows: Vec<LotRow> = sqlx::query_as(&format!(
+            "SELECT {LOT_COLUMNS} FROM loyalty_lots \
+             WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY id"
+        ))
+        .bind(org_id)
+        .bind(customer_id)
+        .bind(program_id)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter().map(rows::lot).collect()
+    }
+
+    /// Spendable points at `now` (lots not yet expired), debt, and their net.
+    pub async fn balance(
+        &self,
+        org_id: OrgId,
+        customer_id: i64,
+        program_id: ProgramId,
+        now: Timestamp,
+    ) -> Result<Balance, StoreError> {
+        let h = Holder {
+            org_id,
+            customer_id,
+            program_id,
+        };
+        let lots = self.lots(org_id, customer_id, program_id).await?;
+        let available = rules::balance(&lots, now);
+        let debt = balance::read(self.0.reader(), h)
+            .await?
+            .map(|b| from_milli(b.debt))
+            .unwrap_or_default();
+        Ok(Balance {
+            available,
+            debt,
+            net: available - debt,
+        })
+    }
+
+    /// The ledger in (time, id) order with each debit's allocations, for "explain".
+    pub async fn entries(
+        &self,
+        org_id: OrgId,
+        customer_id: i64,
+        program_id: ProgramId,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let rows: Vec<EntryRow> = sqlx::query_as(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM loyalty_entries \
+             WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY at, id"
+        ))
+        .bind(org_id)
+        .bind(customer_id)
+        .bind(program_id)
+        .fetch_all(self.0.reader())
+        .await?;
+        let allocs: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT a.entry_id, a.lot_id, a.points FROM loyalty_allocations a \
+             JOIN loyalty_entries e ON e.org_id = a.org_id AND e.id = a.entry_id \
+             WHERE e.org_id = $1 AND e.customer_id = $2 AND e.program_id = $3 \
+             ORDER BY a.entry_id, a.seq",
+        )
+        .bind(org_id)
+        .bind(customer_id)
+        .bind(program_id)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let mine = allocs
+                    .iter()
+                    .filter(|a| a.0 == r.0)
+                    .map(|a| Allocation {
+                        lot_id: a.1,
+                        points: from_milli(a.2),
+                    })
+                    .collect();
+                rows::entry(r, mine)
+            })
+            .collect()
+    }
+
+    /// Upcoming expiries by org-local date.
+    pub async fn expiry_schedule(
+        &self,
+        org: &Org,
+        customer_id: i64,
+        program_id: ProgramId,
+        now: Timestamp,
+    ) -> Result<Vec<ExpiryScheduleItem>, StoreError> {
+        let lots = self.lots(org.id, customer_id, program_id).await?;
+        Ok(rules::expiry_schedule(&lots, now, &org.time_zone))
+    }
+}
