@@ -34,7 +34,7 @@ impl Db {
         sqlx::any::install_default_drivers();
         if url.starts_with("sqlite:") {
             let url = with_create_mode(url);
-            let opts = AnyConnectOptions::from_str(&url)?;
+            let opts = quiet(AnyConnectOptions::from_str(&url)?);
             let write = sqlite_pool(1).connect_with(opts.clone()).await?;
             let read = sqlite_pool(8).connect_with(opts).await?;
             Ok(Self {
@@ -43,7 +43,7 @@ impl Db {
                 write,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = AnyConnectOptions::from_str(url)?;
+            let opts = quiet(AnyConnectOptions::from_str(url)?);
             let pool = AnyPoolOptions::new()
                 .max_connections(32)
                 .acquire_timeout(Duration::from_secs(10))
@@ -93,6 +93,14 @@ impl Db {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// Statements are not logged: a slow one would be printed whole (bulk inserts run to
+/// kilobytes, and values may be personal data). Latency is in the request metrics instead.
+fn quiet(opts: AnyConnectOptions) -> AnyConnectOptions {
+    use sqlx::ConnectOptions;
+    opts.log_statements(log::LevelFilter::Off)
+        .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(1))
 }
 
 fn sqlite_pool(max: u32) -> AnyPoolOptions {

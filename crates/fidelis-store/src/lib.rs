@@ -11,6 +11,8 @@ mod error;
 pub mod loyalty;
 pub mod org;
 mod secrets;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod time;
 
 pub use db::{Backend, Db};

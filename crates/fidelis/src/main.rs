@@ -64,6 +64,8 @@ enum Command {
 enum BenchCommand {
     /// Customer lookups by mobile, email and card number over HTTP.
     Customers(bench::CustomersBench),
+    /// v2 transactions from concurrent clients, compared with pgbench.
+    Transactions(bench::TransactionsBench),
 }
 
 fn main() -> ExitCode {
@@ -132,6 +134,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             )
             .await?;
             bench::customers(db, opts).await?;
+        }
+        Command::Bench(BenchCommand::Transactions(opts)) => {
+            let db = open(&settings).await?;
+            apply(
+                &db,
+                &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
+            )
+            .await?;
+            bench::transactions(db, opts).await?;
         }
         Command::Serve { demo, .. } => {
             let db = open(&settings).await?;

@@ -21,8 +21,11 @@ pub struct BulkCustomer {
     pub identifiers: Vec<(IdentifierType, String)>,
 }
 
-/// Customers per transaction: keeps every statement under both backends' parameter limits.
+/// Customers per transaction.
 const BATCH: usize = 1000;
+/// Rows per INSERT statement. SQLite looks `$n` parameters up by name, linearly, so a
+/// statement with thousands of them parses in quadratic time; a hundred rows is cheap.
+const ROWS_PER_STATEMENT: usize = 100;
 
 impl CustomerRepo<'_> {
     /// Inserts `customers` as new ACTIVE loyalty customers; returns their ids in order.
@@ -59,61 +62,63 @@ impl CustomerRepo<'_> {
             .await?;
         let ids: Vec<i64> = (1..=batch.len() as i64).map(|i| max + i).collect();
 
-        let sql = values_sql(
-            "INSERT INTO customers (id, org_id, loyalty_type, status, created_at, updated_at) VALUES ",
-            6,
-            batch.len(),
-        );
-        let mut q = sqlx::query(&sql);
-        for id in &ids {
-            q = q
-                .bind(*id)
-                .bind(org_id)
-                .bind("loyalty")
-                .bind("ACTIVE")
-                .bind(now)
-                .bind(now);
-        }
-        q.execute(&mut *tx).await?;
+        let customers: Vec<(i64, &BulkCustomer)> = ids.iter().copied().zip(batch).collect();
+        for rows in customers.chunks(ROWS_PER_STATEMENT) {
+            let sql = values_sql(
+                "INSERT INTO customers (id, org_id, loyalty_type, status, created_at, updated_at) VALUES ",
+                6,
+                rows.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, _) in rows {
+                q = q
+                    .bind(*id)
+                    .bind(org_id)
+                    .bind("loyalty")
+                    .bind("ACTIVE")
+                    .bind(now)
+                    .bind(now);
+            }
+            q.execute(&mut *tx).await?;
 
-        let sql = values_sql(
-            "INSERT INTO customer_profiles (org_id, customer_id, source, account_id, first_name, \
-             last_name, created_at, updated_at) VALUES ",
-            8,
-            batch.len(),
-        );
-        let mut q = sqlx::query(&sql);
-        for (c, id) in batch.iter().zip(&ids) {
-            q = q
-                .bind(org_id)
-                .bind(*id)
-                .bind(c.source.as_str())
-                .bind("")
-                .bind(&c.first_name)
-                .bind(&c.last_name)
-                .bind(now)
-                .bind(now);
+            let sql = values_sql(
+                "INSERT INTO customer_profiles (org_id, customer_id, source, account_id, first_name, \
+                 last_name, created_at, updated_at) VALUES ",
+                8,
+                rows.len(),
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, c) in rows {
+                q = q
+                    .bind(org_id)
+                    .bind(*id)
+                    .bind(c.source.as_str())
+                    .bind("")
+                    .bind(&c.first_name)
+                    .bind(&c.last_name)
+                    .bind(now)
+                    .bind(now);
+            }
+            q.execute(&mut *tx).await?;
         }
-        q.execute(&mut *tx).await?;
 
-        let idents: Vec<(i64, &str, IdentifierType, &str)> = batch
+        let idents: Vec<(i64, &str, IdentifierType, &str)> = customers
             .iter()
-            .zip(&ids)
-            .flat_map(|(c, id)| {
+            .flat_map(|(id, c)| {
                 c.identifiers
                     .iter()
                     .map(move |(kind, value)| (*id, c.source.as_str(), *kind, value.as_str()))
             })
             .collect();
-        if !idents.is_empty() {
+        for rows in idents.chunks(ROWS_PER_STATEMENT) {
             let sql = values_sql(
                 "INSERT INTO customer_identifiers (org_id, customer_id, source, account_id, kind, \
                  value, created_at) VALUES ",
                 7,
-                idents.len(),
+                rows.len(),
             );
             let mut q = sqlx::query(&sql);
-            for (id, source, kind, value) in &idents {
+            for (id, source, kind, value) in rows {
                 q = q
                     .bind(org_id)
                     .bind(*id)
@@ -128,10 +133,10 @@ impl CustomerRepo<'_> {
             let sql = values_sql(
                 "INSERT INTO customer_identifier_owners (org_id, kind, value, customer_id) VALUES ",
                 4,
-                idents.len(),
+                rows.len(),
             );
             let mut q = sqlx::query(&sql);
-            for (id, _, kind, value) in &idents {
+            for (id, _, kind, value) in rows {
                 q = q.bind(org_id).bind(kind.as_str()).bind(*value).bind(*id);
             }
             q.execute(&mut *tx).await?;

@@ -10,59 +10,19 @@
 use fidelis_domain::org::{Org, OrgFile};
 use fidelis_store::Db;
 use jiff::Timestamp;
-use sqlx::Connection;
 
 pub const DEMO_ORG: &str = include_str!("../../../../examples/demo-org.toml");
 
-/// A directory removed when the test ends.
-pub struct TempDir(pub std::path::PathBuf);
+pub use fidelis_store::testing::TestDb;
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+pub async fn sqlite() -> TestDb {
+    fidelis_store::testing::fresh(fidelis_store::Backend::Sqlite)
+        .await
+        .expect("sqlite")
 }
 
-fn unique_name() -> String {
-    use rand::Rng;
-    format!("fidelis_t_{:016x}", rand::thread_rng().gen::<u64>())
-}
-
-pub async fn sqlite() -> (Db, TempDir) {
-    let dir = std::env::temp_dir().join(unique_name());
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let db = Db::connect(&format!("sqlite://{}/fidelis.db", dir.display()))
-        .await
-        .expect("connect");
-    db.migrate().await.expect("migrate");
-    (db, TempDir(dir))
-}
-
-pub async fn postgres() -> Option<Db> {
-    let Ok(admin) = std::env::var("FIDELIS_TEST_POSTGRES_URL") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("FIDELIS_TEST_POSTGRES_URL must be set under CI: the PostgreSQL half may not be skipped");
-        }
-        eprintln!(
-            "\n*** SKIPPED: PostgreSQL half of this test (set FIDELIS_TEST_POSTGRES_URL, e.g. \
-             postgres://postgres@127.0.0.1:5432/postgres) ***\n"
-        );
-        return None;
-    };
-    let name = unique_name();
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let (base, _) = admin.rsplit_once('/').expect("URL with a database");
-    let db = Db::connect(&format!("{base}/{name}"))
-        .await
-        .expect("connect");
-    db.migrate().await.expect("migrate");
-    Some(db)
+pub async fn postgres() -> Option<TestDb> {
+    fidelis_store::testing::fresh(fidelis_store::Backend::Postgres).await
 }
 
 /// Applies an org file and returns the org.
@@ -88,14 +48,14 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let (db, _dir) = $crate::harness::sqlite().await;
-                body(db).await;
+                let t = $crate::harness::sqlite().await;
+                body(t.db.clone()).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(db) = $crate::harness::postgres().await {
-                    body(db).await;
+                if let Some(t) = $crate::harness::postgres().await {
+                    body(t.db.clone()).await;
                 }
             }
         }
