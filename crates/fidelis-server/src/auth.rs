@@ -30,6 +30,8 @@ pub struct Principal {
     pub org_id: OrgId,
     /// The till the request is attributed to (a client's default till unless overridden).
     pub till_id: Option<EntityId>,
+    /// That till's code (who did it, in logs and records).
+    pub till_code: Option<String>,
     /// The store of that till, or the store named by attribution headers.
     pub store_id: Option<EntityId>,
     /// The API client behind a token; `None` for a till's Basic credentials.
@@ -151,6 +153,7 @@ async fn basic_principal(header: &str, state: &AppState) -> Result<Principal, Ap
     let principal = Principal {
         org_id: login.org_id,
         till_id: Some(till.id),
+        till_code: Some(till.code.clone()),
         store_id: till.parent_id,
         client_id: None,
         permissions: Permissions::full(),
@@ -191,6 +194,7 @@ async fn token_principal(token: &str, state: &AppState) -> Result<Principal, Api
     let principal = Principal {
         org_id: client.org_id,
         till_id: till.as_ref().map(|t| t.id),
+        till_code: till.as_ref().map(|t| t.code.clone()),
         store_id: till.and_then(|t| t.parent_id),
         client_id: Some(client.id),
         permissions: client.permissions,
@@ -264,10 +268,12 @@ async fn attribute(parts: &Parts, state: &AppState, p: &mut Principal) -> Result
     match entity_kind {
         EntityKind::Till => {
             p.till_id = Some(entity.id);
+            p.till_code = Some(entity.code.clone());
             p.store_id = entity.parent_id;
         }
         _ => {
             p.till_id = None;
+            p.till_code = None;
             p.store_id = Some(entity.id);
         }
     }

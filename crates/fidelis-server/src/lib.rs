@@ -12,9 +12,11 @@ mod json;
 mod limiter;
 mod loyalty;
 mod ops;
+mod org_cache;
 mod serve;
 mod state;
 
 pub use error::ApiError;
+pub use org_cache::OrgCache;
 pub use serve::{router, serve, Listeners};
 pub use state::{AppState, SystemClock};

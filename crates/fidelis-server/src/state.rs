@@ -5,6 +5,7 @@ use fidelis_store::Db;
 
 use crate::auth::AuthCache;
 use crate::limiter::FailureLimiter;
+use crate::org_cache::OrgCache;
 
 /// The wall clock, for production. Tests inject `FixedClock` instead.
 #[derive(Debug, Default)]
@@ -23,6 +24,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub auth: Arc<AuthCache>,
     pub failures: Arc<FailureLimiter>,
+    pub orgs: Arc<OrgCache>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             clock,
             auth: Arc::new(AuthCache::default()),
             failures: Arc::new(FailureLimiter::default()),
+            orgs: Arc::new(OrgCache::default()),
         }
     }
 

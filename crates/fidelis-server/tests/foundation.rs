@@ -444,3 +444,31 @@ both_backends!(repeated_wrong_passwords_lock_the_till_for_a_while, |app| {
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["data"], serde_json::Value::Null);
 });
+
+both_backends!(
+    configuration_changes_reach_a_running_server_within_seconds,
+    |app| {
+        let (_, body) = app.get_as_demo("/v1.1/organization/get.json").await;
+        assert_eq!(body["response"]["organization"]["name"], "Demo Retail");
+        // Another process applies a changed file; this server's cache is not told.
+        let renamed =
+            common::DEMO_ORG.replace("name = \"Demo Retail\"", "name = \"Demo Retail Group\"");
+        let file = fidelis_domain::org::OrgFile::parse("demo.toml", &renamed).unwrap();
+        app.db
+            .orgs()
+            .apply(&file, "2026-11-25T04:00:00Z".parse().unwrap())
+            .await
+            .unwrap();
+        let (_, body) = app.get_as_demo("/v1.1/organization/get.json").await;
+        assert_eq!(
+            body["response"]["organization"]["name"], "Demo Retail",
+            "served from the cache"
+        );
+        app.clock.advance(jiff::SignedDuration::from_secs(6));
+        let (_, body) = app.get_as_demo("/v1.1/organization/get.json").await;
+        assert_eq!(
+            body["response"]["organization"]["name"],
+            "Demo Retail Group"
+        );
+    }
+);

@@ -27,19 +27,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub async fn load(state: &AppState, p: &Principal) -> Result<Self, ApiError> {
-        let org = state
-            .db
-            .orgs()
-            .get(p.org_id)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        let settings = state.db.customers().settings(org.id).await?;
-        let till = match p.till_id {
-            Some(id) => state.db.orgs().entity(org.id, id).await?,
-            None => None,
-        };
-        let name = match (&till, p.client_id) {
-            (Some(t), _) => t.code.clone(),
+        let config = state.orgs.get(state, p.org_id).await?;
+        let (org, settings) = (config.org.clone(), config.customers.clone());
+        let name = match (&p.till_code, p.client_id) {
+            (Some(code), _) => code.clone(),
             (None, Some(c)) => format!("api-client:{c}"),
             (None, None) => "api".to_string(),
         };

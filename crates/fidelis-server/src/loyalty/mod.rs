@@ -33,12 +33,7 @@ pub struct Ctx {
 impl Ctx {
     pub async fn load(state: &AppState, p: &Principal) -> Result<Self, ApiError> {
         let customers = customers::Ctx::load(state, p).await?;
-        let loyalty = state
-            .db
-            .loyalty()
-            .context(p.org_id)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
+        let loyalty = state.orgs.get(state, p.org_id).await?.loyalty.clone();
         Ok(Self {
             loyalty,
             customers,

@@ -26,6 +26,7 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub db: Db,
     pub backend: Backend,
+    pub state: AppState,
     _db: fidelis_store::testing::TestDb,
 }
 
@@ -37,10 +38,11 @@ impl TestApp {
         let db = test_db.db.clone();
         let clock = Arc::new(FixedClock::new("2026-11-25T04:00:00Z".parse().unwrap()));
         let state = AppState::new(db.clone(), clock.clone());
+        let served = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, fidelis_server::router(state))
+            axum::serve(listener, fidelis_server::router(served))
                 .await
                 .unwrap();
         });
@@ -50,6 +52,7 @@ impl TestApp {
             clock,
             db,
             backend,
+            state,
             _db: test_db,
         };
         app.apply(DEMO_ORG).await;
@@ -59,11 +62,15 @@ impl TestApp {
     /// Applies an org file; panics if it is invalid.
     pub async fn apply(&self, toml: &str) -> fidelis_store::org::ApplySummary {
         let file = OrgFile::parse("test.toml", toml).expect("valid org file");
-        self.db
+        let summary = self
+            .db
             .orgs()
             .apply(&file, self.clock.now())
             .await
-            .expect("apply")
+            .expect("apply");
+        // As a server would see it once its configuration cache has expired.
+        self.state.orgs.clear();
+        summary
     }
 
     pub fn url(&self, path: &str) -> String {

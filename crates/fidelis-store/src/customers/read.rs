@@ -52,35 +52,34 @@ impl CustomerRepo<'_> {
         kind: IdentifierType,
         value: &str,
     ) -> CResult<i64> {
-        let owner: Option<(i64,)> = sqlx::query_as(
-            "SELECT customer_id FROM customer_identifier_owners \
-             WHERE org_id = $1 AND kind = $2 AND value = $3",
+        // One round trip: the owner of the value, and whether it has a profile in `source`
+        // ('' = any source).
+        let (source, account) = match source {
+            Some(s) if s.is_multi_account() => (
+                s.as_str(),
+                account_id.map(str::trim).unwrap_or_default().to_string(),
+            ),
+            Some(s) => (s.as_str(), String::new()),
+            None => ("", String::new()),
+        };
+        let owner: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT o.customer_id, CAST(CASE WHEN $4 = '' OR EXISTS (\
+                 SELECT 1 FROM customer_profiles p WHERE p.org_id = o.org_id \
+                 AND p.customer_id = o.customer_id AND p.source = $4 \
+                 AND ($5 = '' OR p.account_id = $5)) THEN 1 ELSE 0 END AS BIGINT) \
+             FROM customer_identifier_owners o \
+             WHERE o.org_id = $1 AND o.kind = $2 AND o.value = $3",
         )
         .bind(org_id)
         .bind(kind.as_str())
         .bind(value)
+        .bind(source)
+        .bind(&account)
         .fetch_optional(self.0.reader())
         .await?;
-        let (id,) = owner.ok_or(CustomerError::NotFound)?;
-        if let Some(source) = source {
-            let account = if source.is_multi_account() {
-                account_id.map(str::trim).unwrap_or_default().to_string()
-            } else {
-                String::new()
-            };
-            let found: Option<(i64,)> = sqlx::query_as(
-                "SELECT id FROM customer_profiles WHERE org_id = $1 AND customer_id = $2 \
-                 AND source = $3 AND ($4 = '' OR account_id = $4)",
-            )
-            .bind(org_id)
-            .bind(id)
-            .bind(source.as_str())
-            .bind(&account)
-            .fetch_optional(self.0.reader())
-            .await?;
-            if found.is_none() {
-                return Err(CustomerError::NotFoundInSource.into());
-            }
+        let (id, in_source) = owner.ok_or(CustomerError::NotFound)?;
+        if in_source == 0 {
+            return Err(CustomerError::NotFoundInSource.into());
         }
         Ok(id)
     }

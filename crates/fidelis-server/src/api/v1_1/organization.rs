@@ -11,12 +11,7 @@ use crate::auth::Principal;
 use crate::{ApiError, AppState};
 
 pub(crate) async fn caller_org(state: &AppState, p: &Principal) -> Result<Org, ApiError> {
-    state
-        .db
-        .orgs()
-        .get(p.org_id)
-        .await?
-        .ok_or_else(ApiError::unauthorized)
+    Ok(state.orgs.get(state, p.org_id).await?.org.clone())
 }
 
 /// The caller's org, with its IANA time zone and current UTC offset.

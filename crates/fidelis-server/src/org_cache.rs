@@ -1,0 +1,75 @@
+//! An org's configuration (the org, its customer settings, its loyalty programs), read on
+//! every request, kept for a few seconds: without it a customer lookup paid five queries
+//! for configuration before its own one. Configuration changes only through `fidelis
+//! apply`, which may run in another process, so entries expire after `TTL` rather than
+//! being invalidated; a changed org file takes effect within that time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use fidelis_domain::org::{Org, OrgId};
+use fidelis_store::customers::CustomerSettings;
+use fidelis_store::loyalty::LoyaltyContext;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::{ApiError, AppState};
+
+pub const TTL: SignedDuration = SignedDuration::from_secs(5);
+
+/// One org's configuration as of `loaded_at`.
+pub struct OrgConfig {
+    pub org: Org,
+    pub customers: CustomerSettings,
+    pub loyalty: LoyaltyContext,
+}
+
+#[derive(Default)]
+pub struct OrgCache {
+    entries: RwLock<HashMap<OrgId, (Timestamp, Arc<OrgConfig>)>>,
+}
+
+impl OrgCache {
+    /// Forgets everything, so the next request reads the configuration afresh.
+    pub fn clear(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    pub async fn get(&self, state: &AppState, org_id: OrgId) -> Result<Arc<OrgConfig>, ApiError> {
+        let now = state.now();
+        {
+            let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            if let Some((until, config)) = map.get(&org_id) {
+                if now < *until {
+                    return Ok(config.clone());
+                }
+            }
+        }
+        let org = state
+            .db
+            .orgs()
+            .get(org_id)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let customers = state.db.customers().settings(org_id).await?;
+        let loyalty = state
+            .db
+            .loyalty()
+            .context(org_id)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let config = Arc::new(OrgConfig {
+            org,
+            customers,
+            loyalty,
+        });
+        let until = now.saturating_add(TTL).unwrap_or(now);
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(org_id, (until, config.clone()));
+        Ok(config)
+    }
+}
