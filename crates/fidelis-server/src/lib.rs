@@ -8,6 +8,7 @@ mod api;
 pub mod auth;
 mod customers;
 mod error;
+pub mod jobs;
 mod json;
 mod limiter;
 mod loyalty;

@@ -62,6 +62,7 @@ pub async fn serve(state: AppState, listeners: Listeners) -> std::io::Result<()>
     ops::prometheus();
     let metrics_app = Router::new().route("/metrics", get(ops::metrics_text));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = crate::jobs::spawn(state.clone(), stop_rx.clone());
     let mut metrics_stop = stop_rx.clone();
     let metrics_task = tokio::spawn(async move {
         axum::serve(metrics, metrics_app)
@@ -78,6 +79,7 @@ pub async fn serve(state: AppState, listeners: Listeners) -> std::io::Result<()>
         })
         .await?;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_task).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
     db.close().await;
     Ok(())
 }

@@ -8,6 +8,7 @@
 pub mod customers;
 mod db;
 mod error;
+pub mod jobs;
 pub mod loyalty;
 pub mod org;
 mod secrets;
