@@ -122,6 +122,29 @@ pub enum FleetError {
     OtherHierarchy,
     #[error("Customer fleet user role can't be changed")]
     RoleChange,
+    #[error("Company name is missing or longer than 100 characters")]
+    CompanyName,
+    #[error("Company with externalId {0} already exists")]
+    CompanyExists(String),
+    #[error("Company externalId is missing or invalid: {0}")]
+    CompanyExternalId(String),
+    /// Unknown, or deactivated: a deleted company takes no new customers or changes.
+    #[error("Company {0} not found")]
+    CompanyNotFound(String),
+    #[error("Parent company {0} not found")]
+    ParentCompanyNotFound(String),
+    #[error("Company cannot be its own parent or the parent of an ancestor")]
+    CompanyCyclic,
+    #[error("Company hierarchyDefinitionCode invalid {0}")]
+    CompanyHierarchy(String),
+    #[error("Company extendedFields invalid: {0}")]
+    CompanyFields(String),
+    /// A company tree lives in one hierarchy: a sub-company takes its parent's, and the
+    /// code does not change after creation.
+    #[error("Company hierarchy mismatch: {0}")]
+    CompanyHierarchyMismatch(String),
+    #[error("Companies nest at most {0} levels deep")]
+    CompanyTooDeep(usize),
 }
 
 impl CodedError for FleetError {
@@ -146,6 +169,16 @@ impl CodedError for FleetError {
             Self::ParentNotMapped(_) => 1625,
             Self::OtherHierarchy => 1626,
             Self::RoleChange => 1627,
+            Self::CompanyName => 1701,
+            Self::CompanyExists(_) => 1702,
+            Self::CompanyExternalId(_) => 1703,
+            Self::CompanyNotFound(_) => 1704,
+            Self::ParentCompanyNotFound(_) => 1705,
+            Self::CompanyCyclic => 1706,
+            Self::CompanyHierarchy(_) => 1707,
+            Self::CompanyFields(_) => 1708,
+            Self::CompanyHierarchyMismatch(_) => 1709,
+            Self::CompanyTooDeep(_) => 1710,
         }
     }
 
@@ -155,8 +188,11 @@ impl CodedError for FleetError {
             | Self::TooManyChildren { .. }
             | Self::OtherHierarchy
             | Self::RoleChange
-            | Self::Inactive => ErrorClass::Conflict,
-            Self::UnknownHierarchy(_) => ErrorClass::NotFound,
+            | Self::Inactive
+            | Self::CompanyExists(_)
+            | Self::CompanyCyclic
+            | Self::CompanyHierarchyMismatch(_) => ErrorClass::Conflict,
+            Self::UnknownHierarchy(_) | Self::CompanyNotFound(_) => ErrorClass::NotFound,
             _ => ErrorClass::Invalid,
         }
     }

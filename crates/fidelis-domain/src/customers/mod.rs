@@ -1,8 +1,9 @@
 //! The customers context: profiles per source account, identifiers and their normalisation,
-//! status labels, subscriptions and fleet (parent-child) hierarchies. Pure rules only; the
-//! decisions recorded in `docs/customers.md` are implemented here.
+//! status labels, subscriptions, fleet (parent-child) hierarchies and companies. Pure rules
+//! only; the decisions recorded in `docs/customers.md` are implemented here.
 
 pub mod channels;
+pub mod companies;
 pub mod config;
 pub mod error;
 pub mod fields;
@@ -14,6 +15,9 @@ pub mod status;
 pub mod subscriptions;
 
 pub use channels::{lenient_bool, ChannelFlags, CommChannel, CommChannelType};
+pub use companies::{
+    check_parent, normalise_company_external_id, validate_company, CompanyInput, MAX_COMPANY_DEPTH,
+};
 pub use error::{
     CustomerError, FleetError, MAX_NAME_LEN, WARNING_COMBINED_ACROSS_SOURCES,
     WARNING_COMBINED_ACROSS_SOURCES_MESSAGE, WARNING_EXISTS_FOR_OTHER_USER,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use fidelis_domain::customers::{CustomerStatus, Subscription};
 use fidelis_domain::org::{Entity, EntityId, Org};
-use fidelis_store::customers::{CustomerRecord, FleetMember, StatusLogEntry};
+use fidelis_store::customers::{Company, CustomerRecord, FleetMember, StatusLogEntry};
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
@@ -160,6 +160,11 @@ pub fn association(m: &FleetMember, child_role: Option<&str>) -> Value {
         "parentCustomerId": m.parent_id,
         "skipLevelAllowed": false,
     })
+}
+
+/// `fleetCompany` inside `associationDetails`.
+pub fn fleet_company(c: &Company) -> Value {
+    json!({"externalId": c.external_id, "companyId": c.id})
 }
 
 pub fn status_log(entries: &[StatusLogEntry], customer_id: i64, org: &Org) -> Value {

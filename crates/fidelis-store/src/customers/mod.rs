@@ -1,4 +1,5 @@
-//! The customers repository: profiles, identifiers, status, subscriptions and fleet links.
+//! The customers repository: profiles, identifiers, status, subscriptions, fleet links and
+//! companies.
 //!
 //! Every write runs in one transaction that reads what the domain rules need and writes
 //! the result. Identifier uniqueness is the database's job (`customer_identifier_owners`
@@ -6,6 +7,7 @@
 //! customers for one identifier: the loser of a race retries and finds the winner.
 
 mod bulk_load;
+mod companies;
 mod fleet;
 mod model;
 mod read;
@@ -13,6 +15,7 @@ mod register;
 mod write;
 
 pub use bulk_load::BulkCustomer;
+pub use companies::Company;
 pub use write::{IdentifierChange, Update};
 
 use fidelis_domain::customers::config::CustomersConfig;

@@ -2,16 +2,18 @@
 //!
 //! Each element is registered like `POST /v2/customers` (a known customer is joined or
 //! refreshed), then placed in its hierarchy: under `parentCustomer`, or as a top member
-//! with its `childCustomers` linked beneath it. Elements succeed or fail on their own.
+//! with its `childCustomers` linked beneath it; with `fleetCompany` they also join that
+//! company. Elements succeed or fail on their own.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use fidelis_domain::customers::{CustomerError, FleetError};
-use fidelis_store::customers::{FleetMember, Hierarchy};
+use fidelis_store::customers::{Company, FleetMember, Hierarchy};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::companies;
 use crate::auth::Principal;
 use crate::customers::wire::CustomerBody;
 use crate::customers::{self, render, Ctx, Embed, LookupQuery};
@@ -47,13 +49,8 @@ async fn hierarchy(state: &AppState, ctx: &Ctx, code: Option<&str>) -> Result<Hi
     Ok(h)
 }
 
-async fn entity(
-    state: &AppState,
-    ctx: &Ctx,
-    id: i64,
-    h: &Hierarchy,
-    m: &FleetMember,
-) -> Result<Value, ApiError> {
+/// The customer object with its `associationDetails` (fleet role and company, as stored).
+pub(super) async fn entity(state: &AppState, ctx: &Ctx, id: i64) -> Result<Value, ApiError> {
     let mut v = customers::details(
         state,
         ctx,
@@ -63,16 +60,27 @@ async fn entity(
         },
     )
     .await?;
-    let child_role = h
-        .config
-        .role(&m.role_code)
-        .and_then(|r| r.child_role_code.clone());
+    let repo = state.db.customers();
+    let mut details = match repo.fleet_member(ctx.org.id, id).await? {
+        Some(m) => {
+            let child_role = repo
+                .hierarchy_by_id(ctx.org.id, m.hierarchy_id)
+                .await?
+                .and_then(|h| h.config.role(&m.role_code).cloned())
+                .and_then(|r| r.child_role_code);
+            render::association(&m, child_role.as_deref())
+        }
+        None => json!({}),
+    };
+    if let (Some(c), Some(obj)) = (
+        repo.customer_company(ctx.org.id, id).await?,
+        details.as_object_mut(),
+    ) {
+        obj.insert("fleetCompany".into(), render::fleet_company(&c));
+    }
     if let Some(obj) = v.as_object_mut() {
         obj.remove("warnings");
-        obj.insert(
-            "associationDetails".into(),
-            render::association(m, child_role.as_deref()),
-        );
+        obj.insert("associationDetails".into(), details);
     }
     Ok(v)
 }
@@ -83,6 +91,7 @@ async fn child(
     ctx: &Ctx,
     h: &Hierarchy,
     parent: &FleetMember,
+    company: Option<&Company>,
     body: &CustomerBody,
 ) -> Result<Value, ApiError> {
     let role = body
@@ -96,25 +105,40 @@ async fn child(
         })
         .ok_or(FleetError::RoleDoesNotQualify)?;
     let saved = customers::register(state, ctx, body).await?;
-    let m = state
-        .db
-        .customers()
-        .fleet_link(
-            ctx.org.id,
-            h,
-            saved.customer_id,
-            &role,
-            parent.customer_id,
-            state.now(),
-        )
-        .await?;
+    let repo = state.db.customers();
+    repo.fleet_link(
+        ctx.org.id,
+        h,
+        saved.customer_id,
+        &role,
+        parent.customer_id,
+        state.now(),
+    )
+    .await?;
+    if let Some(c) = company {
+        repo.link_company(ctx.org.id, &c.external_id, saved.customer_id, state.now())
+            .await?;
+    }
     Ok(json!({
-        "entity": entity(state, ctx, saved.customer_id, h, &m).await?,
+        "entity": entity(state, ctx, saved.customer_id).await?,
         "warnings": render::warnings(&saved.warnings),
     }))
 }
 
+fn blank(s: Option<&str>) -> bool {
+    s.is_none_or(|s| s.trim().is_empty())
+}
+
 async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Value, ApiError> {
+    // An unknown or deactivated company fails the element before anyone is registered.
+    let company = match body
+        .association_details
+        .as_ref()
+        .and_then(|a| a.fleet_company.as_ref())
+    {
+        Some(v) => Some(companies::fleet_company(state, ctx, v).await?),
+        None => None,
+    };
     let saved = customers::register(state, ctx, body).await?;
     let Some(ad) = &body.association_details else {
         let mut v = customers::details(
@@ -134,18 +158,33 @@ async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Val
             "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0}),
         );
     };
-    if ad.fleet_company.is_some() {
-        return Err(ApiError::invalid(
-            "Invalid input: fleetCompany is not supported; link customers to a parentCustomer",
-        ));
+    let repo = state.db.customers();
+    if let Some(c) = &company {
+        // Only a company to join: no role in its hierarchy is asked for.
+        if blank(ad.hierarchy_code.as_deref())
+            && blank(ad.role_code.as_deref())
+            && ad.parent_customer.is_none()
+            && ad.child_customers.is_empty()
+        {
+            repo.link_company(ctx.org.id, &c.external_id, saved.customer_id, state.now())
+                .await?;
+            return Ok(json!({
+                "entity": entity(state, ctx, saved.customer_id).await?,
+                "warnings": render::warnings(&saved.warnings),
+                "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0,
+            }));
+        }
     }
-    let h = hierarchy(state, ctx, ad.hierarchy_code.as_deref()).await?;
+    let code = match (ad.hierarchy_code.as_deref(), &company) {
+        (code, Some(c)) if blank(code) => Some(c.hierarchy_code.as_str()),
+        (code, _) => code,
+    };
+    let h = hierarchy(state, ctx, code).await?;
     let role = ad
         .role_code
         .as_deref()
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| FleetError::UnknownRole(String::new()))?;
-    let repo = state.db.customers();
     let member = match &ad.parent_customer {
         Some(parent) => {
             let p = customers::register(state, ctx, parent).await?;
@@ -164,10 +203,14 @@ async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Val
                 .await?
         }
     };
+    if let Some(c) = &company {
+        repo.link_company(ctx.org.id, &c.external_id, saved.customer_id, state.now())
+            .await?;
+    }
     let mut children = Vec::new();
     let mut failures = 0;
     for c in &ad.child_customers {
-        match child(state, ctx, &h, &member, c).await {
+        match child(state, ctx, &h, &member, company.as_ref(), c).await {
             Ok(v) => children.push(v),
             Err(e) => {
                 failures += 1;
@@ -176,7 +219,7 @@ async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Val
         }
     }
     Ok(json!({
-        "entity": entity(state, ctx, saved.customer_id, &h, &member).await?,
+        "entity": entity(state, ctx, saved.customer_id).await?,
         "warnings": render::warnings(&saved.warnings),
         "childEntities": children,
         "childCount": ad.child_customers.len(),
@@ -256,17 +299,19 @@ pub async fn put_bulk(
 pub struct ChildrenQuery {
     pub source: Option<String>,
     pub account_id: Option<String>,
-    /// `parentCustomer` (companies are not supported).
+    /// `parentCustomer` (default) or `company`.
     pub association_entity_type: Option<String>,
     pub association_entity_identifier_type: Option<String>,
     pub association_entity_identifier_value: Option<String>,
     pub limit: Option<String>,
+    /// Companies only: customers to skip.
+    pub offset: Option<String>,
 }
 
-/// The children of a parent customer.
+/// The children of a parent customer, or the customers of a company.
 #[utoipa::path(get, path = "/v2/customers/bulk", tag = "customers", params(ChildrenQuery),
     responses((status = 200, description = "`{data, pagination, warnings, errors}`"),
-              (status = 404, description = "8015 parent not found")))]
+              (status = 404, description = "8015 parent / 1704 company not found")))]
 pub async fn get_bulk(
     State(state): State<AppState>,
     p: Principal,
@@ -276,9 +321,14 @@ pub async fn get_bulk(
         .association_entity_type
         .as_deref()
         .unwrap_or("parentCustomer");
+    if kind.eq_ignore_ascii_case("company") {
+        let ctx = Ctx::load(&state, &p).await?;
+        return Ok(Json(companies::customers_of(&state, &ctx, &q).await?));
+    }
     if !kind.eq_ignore_ascii_case("parentCustomer") {
         return Err(ApiError::invalid(format!(
-            "Invalid input: associationEntityType {kind} is not supported; use parentCustomer"
+            "Invalid input: associationEntityType {kind} is not supported; use parentCustomer \
+             or company"
         )));
     }
     let limit = match q.limit.as_deref() {
@@ -303,13 +353,7 @@ pub async fn get_bulk(
     let ids = repo.fleet_children(ctx.org.id, parent, limit).await?;
     let mut data = Vec::with_capacity(ids.len());
     for id in &ids {
-        let Some(m) = repo.fleet_member(ctx.org.id, *id).await? else {
-            continue;
-        };
-        let Some(h) = repo.hierarchy_by_id(ctx.org.id, m.hierarchy_id).await? else {
-            continue;
-        };
-        data.push(entity(&state, &ctx, *id, &h, &m).await?);
+        data.push(entity(&state, &ctx, *id).await?);
     }
     Ok(Json(json!({
         "data": data,

@@ -1,4 +1,5 @@
-//! `/v2/customers/...` and `/v2/fleetHierarchy`: thin handlers over `crate::customers`.
+//! `/v2/customers/...`, `/v2/fleetHierarchy` and `/v2/companies`: thin handlers over
+//! `crate::customers`.
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -7,6 +8,7 @@ use crate::customers::CustomerError;
 use crate::{ApiError, AppState};
 
 mod bulk;
+mod companies;
 mod fleet;
 mod identifiers;
 mod lookup;
@@ -31,6 +33,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(identifiers::change_identifier))
         .routes(routes!(bulk::post_bulk, bulk::put_bulk, bulk::get_bulk))
         .routes(routes!(fleet::create, fleet::update, fleet::get))
+        .routes(routes!(
+            companies::create,
+            companies::update,
+            companies::get,
+            companies::delete
+        ))
 }
 
 /// A customer id from the path; anything but a positive number cannot name a customer.

@@ -1,0 +1,242 @@
+//! `POST`/`PUT`/`GET`/`DELETE /v2/companies`, and the company side of `/v2/customers/bulk`
+//! (`fleetCompany`, `associationEntityType=company`).
+
+use axum::extract::{Query, State};
+use axum::Json;
+use fidelis_domain::customers::{normalise_company_external_id, validate_company, FleetError};
+use fidelis_store::customers::Company;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::bulk::{entity, ChildrenQuery};
+use crate::auth::Principal;
+use crate::customers::{render, Ctx};
+use crate::json::ApiJson;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyBody {
+    pub name: Option<String>,
+    pub external_id: Option<String>,
+    pub hierarchy_definition_code: Option<String>,
+    pub extended_fields: Option<Map<String, Value>>,
+    /// `{externalId}`; on update, a blank `externalId` makes the company a top company.
+    pub parent_company: Option<CompanyRef>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyRef {
+    pub external_id: Option<String>,
+}
+
+impl CompanyBody {
+    fn input(&self, creating: bool) -> Result<fidelis_domain::customers::CompanyInput, ApiError> {
+        Ok(validate_company(
+            self.external_id.as_deref(),
+            self.name.as_deref(),
+            self.hierarchy_definition_code.as_deref(),
+            self.extended_fields.as_ref(),
+            self.parent_company
+                .as_ref()
+                .map(|p| p.external_id.as_deref()),
+            creating,
+        )?)
+    }
+}
+
+fn company_json(c: &Company) -> Value {
+    let parent = match (c.parent_id, &c.parent_external_id) {
+        (Some(id), Some(ext)) => json!({"externalId": ext, "companyId": id}),
+        _ => Value::Null,
+    };
+    json!({
+        "externalId": c.external_id,
+        "companyId": c.id,
+        "name": c.name,
+        "hierarchyDefinitionCode": c.hierarchy_code,
+        "extendedFields": c.extended_fields,
+        "parentCompany": parent,
+        "active": c.active,
+    })
+}
+
+fn with_warnings(mut v: Value) -> Value {
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("warnings".into(), json!([]));
+    }
+    v
+}
+
+/// `limit` (1–1000, default 100) and `offset` (≥ 0, default 0).
+fn page(limit: Option<&str>, offset: Option<&str>) -> Result<(i64, i64), ApiError> {
+    let limit = match limit {
+        None => 100,
+        Some(l) => l
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::invalid("Invalid input: limit must be 1-1000"))?,
+    };
+    let offset = match offset {
+        None => 0,
+        Some(o) => o
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::invalid("Invalid input: offset must be 0 or more"))?,
+    };
+    Ok((limit, offset))
+}
+
+/// Creates a company (1701 name, 1702 externalId exists, 1703 bad externalId, 1705 parent
+/// not found, 1706 cycle, 1707 unknown hierarchy, 1708 fields, 1709/1710 parent tree).
+#[utoipa::path(post, path = "/v2/companies", tag = "customers",
+    responses((status = 200, description = "`{externalId, companyId, name, hierarchyDefinitionCode, extendedFields, warnings}`"),
+              (status = 400, description = "17xx company errors")))]
+pub async fn create(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<CompanyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let input = body.input(true)?;
+    let c = state
+        .db
+        .customers()
+        .create_company(p.org_id, &input, state.now())
+        .await?;
+    Ok(Json(with_warnings(company_json(&c))))
+}
+
+/// Updates the name, extended fields or parent of the company named by `externalId`.
+#[utoipa::path(put, path = "/v2/companies", tag = "customers",
+    responses((status = 200, description = "The company and `warnings`"),
+              (status = 404, description = "1704 company not found")))]
+pub async fn update(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<CompanyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let input = body.input(false)?;
+    let c = state
+        .db
+        .customers()
+        .update_company(p.org_id, &input, state.now())
+        .await?;
+    Ok(Json(with_warnings(company_json(&c))))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct CompanyQuery {
+    pub external_id: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+/// One active company by `externalId` (a deactivated one is 1704), or the active companies
+/// paged by `limit`/`offset`.
+#[utoipa::path(get, path = "/v2/companies", tag = "customers", params(CompanyQuery),
+    responses((status = 200, description = "The company, or `{data, pagination, warnings, errors}`"),
+              (status = 404, description = "1704 company not found")))]
+pub async fn get(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<CompanyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = state.db.customers();
+    if let Some(raw) = q.external_id.as_deref() {
+        let ext = normalise_company_external_id(Some(raw))?;
+        let c = repo
+            .company(p.org_id, &ext)
+            .await?
+            .filter(|c| c.active)
+            .ok_or(FleetError::CompanyNotFound(ext))?;
+        return Ok(Json(with_warnings(company_json(&c))));
+    }
+    let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let (list, total) = repo.companies(p.org_id, limit, offset).await?;
+    let data: Vec<Value> = list.iter().map(company_json).collect();
+    Ok(Json(json!({
+        "data": data,
+        "pagination": {"limit": limit, "offset": offset, "total": total},
+        "warnings": [],
+        "errors": [],
+    })))
+}
+
+/// Deactivates the company and its sub-companies; their customers stay active.
+#[utoipa::path(delete, path = "/v2/companies", tag = "customers", params(CompanyQuery),
+    responses((status = 200, description = "`{success, warnings, errors}`"),
+              (status = 404, description = "1704 company not found")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<CompanyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let ext = normalise_company_external_id(q.external_id.as_deref())?;
+    state
+        .db
+        .customers()
+        .deactivate_company(p.org_id, &ext, state.now())
+        .await?;
+    Ok(Json(json!({"success": true, "warnings": [], "errors": []})))
+}
+
+/// The active company a bulk element's `fleetCompany{externalId}` names (1704 otherwise).
+pub(super) async fn fleet_company(
+    state: &AppState,
+    ctx: &Ctx,
+    raw: &Value,
+) -> Result<Company, ApiError> {
+    let ext = raw.get("externalId").and_then(Value::as_str);
+    let ext = normalise_company_external_id(ext)?;
+    Ok(state
+        .db
+        .customers()
+        .company(ctx.org.id, &ext)
+        .await?
+        .filter(|c| c.active)
+        .ok_or(FleetError::CompanyNotFound(ext))?)
+}
+
+/// `GET /v2/customers/bulk?associationEntityType=company&associationEntityIdentifierType=
+/// externalId&associationEntityIdentifierValue=…`: the customers linked to the company.
+pub(super) async fn customers_of(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &ChildrenQuery,
+) -> Result<Value, ApiError> {
+    let kind = q
+        .association_entity_identifier_type
+        .as_deref()
+        .unwrap_or("externalId");
+    if !kind.trim().eq_ignore_ascii_case("externalId") {
+        return Err(ApiError::invalid(format!(
+            "Invalid input: companies are found by externalId, not {kind}"
+        )));
+    }
+    let value = json!({"externalId": q.association_entity_identifier_value});
+    let c = fleet_company(state, ctx, &value).await?;
+    let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let (ids, total) = state
+        .db
+        .customers()
+        .company_customers(ctx.org.id, c.id, limit, offset)
+        .await?;
+    let mut data = Vec::with_capacity(ids.len());
+    for id in ids {
+        data.push(entity(state, ctx, id).await?);
+    }
+    Ok(json!({
+        "data": data,
+        "fleetCompany": render::fleet_company(&c),
+        "pagination": {"limit": limit, "offset": offset, "total": total},
+        "warnings": [],
+        "errors": [],
+    }))
+}
