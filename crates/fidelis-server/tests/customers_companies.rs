@@ -291,3 +291,41 @@ both_backends!(bulk_fleet_company_links_and_lists_customers, |app| {
         .await;
     assert_eq!((status, code(&res)), (400, Some(400)), "{res}");
 });
+
+both_backends!(companies_are_found_by_extended_field, |app| {
+    // Company fields are free-form: the org declares fields for customers only.
+    for (ext, region, size) in [
+        ("c-north-1", "North", 12),
+        ("c-north-2", "north", 30),
+        ("c-south", "South", 12),
+    ] {
+        let (status, res) = send(app.till(Method::POST, "/v2/companies").json(&json!({
+            "name": ext, "externalId": ext, "hierarchyDefinitionCode": "fleet",
+            "extendedFields": {"region": region, "fleet_size": size}
+        })))
+        .await;
+        assert_eq!(status, 200, "{res}");
+    }
+    let (status, res) = app
+        .get_as_demo("/v2/companies/extendedFieldSearch?name=region&value=NORTH")
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let ids: Vec<_> = res["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["externalId"].clone())
+        .collect();
+    assert_eq!(ids, [json!("c-north-1"), json!("c-north-2")]);
+    assert_eq!(res["pagination"]["total"], 2);
+    let (_, res) = app
+        .get_as_demo("/v2/companies/extendedFieldSearch?name=fleet_size&value=12&limit=1&offset=1")
+        .await;
+    assert_eq!(res["pagination"]["total"], 2);
+    assert_eq!(res["data"][0]["externalId"], "c-south");
+    let (status, res) = app
+        .get_as_demo("/v2/companies/extendedFieldSearch?name=region")
+        .await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(res["errors"][0]["code"], 1708);
+});

@@ -110,8 +110,34 @@ pub fn check_parent(company: Option<i64>, parent_chain: &[i64]) -> Result<(), Fl
     Ok(())
 }
 
+/// Whether a company's extended field `name` holds `value`. Field names compare without
+/// case, as the org declares them; values compare as text (`"12"` matches 12 and "12").
+pub fn extended_field_matches(fields: &Value, name: &str, value: &str) -> bool {
+    let Some(map) = fields.as_object() else {
+        return false;
+    };
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .is_some_and(|(_, v)| match v {
+            Value::String(s) => s.trim().eq_ignore_ascii_case(value.trim()),
+            Value::Number(n) => n.to_string() == value.trim(),
+            Value::Bool(b) => b.to_string() == value.trim(),
+            _ => false,
+        })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn extended_fields_match_by_name_and_text_value() {
+        let f = serde_json::json!({"Region": "North", "fleet_size": 12, "note": null});
+        assert!(super::extended_field_matches(&f, "region", "north"));
+        assert!(super::extended_field_matches(&f, "fleet_size", "12"));
+        assert!(!super::extended_field_matches(&f, "fleet_size", "13"));
+        assert!(!super::extended_field_matches(&f, "note", "null"));
+        assert!(!super::extended_field_matches(&f, "missing", "x"));
+    }
+
     use super::*;
     use crate::error::CodedError;
     use serde_json::json;

@@ -309,6 +309,17 @@ impl CustomerRepo<'_> {
         Ok((list, total))
     }
 
+    /// Every active company of the org, oldest first (orgs have tens or hundreds).
+    pub async fn all_companies(&self, org_id: OrgId) -> CResult<Vec<Company>> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{SELECT} WHERE c.org_id = $1 AND c.is_active = 1 ORDER BY c.id"
+        ))
+        .bind(org_id)
+        .fetch_all(self.0.reader())
+        .await?;
+        Ok(rows.into_iter().map(parse).collect::<Result<_, _>>()?)
+    }
+
     /// Links `customer` to the active company `external_id` (1704), replacing any earlier
     /// company of that customer.
     pub async fn link_company(

@@ -3,6 +3,7 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
+use fidelis_domain::customers::companies::extended_field_matches;
 use fidelis_domain::customers::{normalise_company_external_id, validate_company, FleetError};
 use fidelis_store::customers::Company;
 use serde::Deserialize;
@@ -161,6 +162,53 @@ pub async fn get(
     let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
     let (list, total) = repo.companies(p.org_id, limit, offset).await?;
     let data: Vec<Value> = list.iter().map(company_json).collect();
+    Ok(Json(json!({
+        "data": data,
+        "pagination": {"limit": limit, "offset": offset, "total": total},
+        "warnings": [],
+        "errors": [],
+    })))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FieldSearchQuery {
+    /// Extended field name.
+    pub name: Option<String>,
+    /// The value it must hold (compared as text, without case).
+    pub value: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+/// Active companies whose extended field `name` holds `value`, paged like the list.
+#[utoipa::path(get, path = "/v2/companies/extendedFieldSearch", tag = "customers", params(FieldSearchQuery),
+    responses((status = 200, description = "`{data, pagination, warnings, errors}`"),
+              (status = 400, description = "1708 name or value missing")))]
+pub async fn extended_field_search(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<FieldSearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (Some(name), Some(value)) = (
+        q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()),
+        q.value.as_deref(),
+    ) else {
+        return Err(FleetError::CompanyFields("name and value are required".into()).into());
+    };
+    let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let all = state.db.customers().all_companies(p.org_id).await?;
+    let matching: Vec<Value> = all
+        .iter()
+        .filter(|c| extended_field_matches(&c.extended_fields, name, value))
+        .map(company_json)
+        .collect();
+    let total = matching.len();
+    let data: Vec<Value> = matching
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
     Ok(Json(json!({
         "data": data,
         "pagination": {"limit": limit, "offset": offset, "total": total},

@@ -39,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             companies::get,
             companies::delete
         ))
+        .routes(routes!(companies::extended_field_search))
 }
 
 /// A customer id from the path; anything but a positive number cannot name a customer.
