@@ -207,6 +207,17 @@ both_backends!(
         assert_eq!(row["points"], 123);
         assert_eq!(row["expiryDate"], "2027-11-25");
         assert_eq!(row["expiryTime"], "2027-11-25T23:59:59+08:00");
+        // Customer reads carry the program summary.
+        let (status, c) = app.get_as_demo(&format!("/v2/customers/{id}")).await;
+        assert_eq!(status, 200, "{c}");
+        let program = &c["loyaltyProgramDetails"][0];
+        assert_eq!(program["programTitle"], "Demo Rewards");
+        assert_eq!(program["loyaltyPoints"], 123.0);
+        assert_eq!(
+            program["currentSlab"], "Silver",
+            "1,234.56 passes the 1000 threshold"
+        );
+        assert_eq!(program["cumulativePurchases"], 1234.56);
         let (status, s) = app
         .get_as_demo("/v2/customers/lookup/pointsExpirySchedule?source=INSTORE&identifierName=mobile&identifierValue=6591230004")
         .await;

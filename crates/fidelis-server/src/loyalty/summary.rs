@@ -30,6 +30,21 @@ pub fn member_programs(ctx: &Ctx) -> Vec<&Program> {
         .collect()
 }
 
+/// `loyaltyProgramDetails` of a customer read: one summary per program the customer can
+/// belong to.
+pub async fn program_details(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    customer_id: i64,
+) -> Result<Vec<Value>, ApiError> {
+    let ctx = Ctx::load(state, p).await?;
+    let mut out = Vec::new();
+    for program in member_programs(&ctx) {
+        out.push(program_summary(state, &ctx, customer_id, program).await?);
+    }
+    Ok(out)
+}
+
 /// One `loyaltyProgramDetails[]` / `loyaltyDetails.data[]` element.
 pub async fn program_summary(
     state: &AppState,

@@ -36,7 +36,13 @@ pub async fn details_by_lookup(
     let ctx = Ctx::load(&state, &p).await?;
     let embed = Embed::parse(q.embed.as_deref())?;
     let id = customers::resolve(&state, &ctx, &q).await?;
-    Ok(Json(customers::details(&state, &ctx, id, &embed).await?))
+    with_loyalty(
+        &state,
+        &p,
+        id,
+        customers::details(&state, &ctx, id, &embed).await?,
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -59,5 +65,23 @@ pub async fn details_by_id(
     let id = super::customer_id(&raw)?;
     let ctx = Ctx::load(&state, &p).await?;
     let embed = Embed::parse(q.embed.as_deref())?;
-    Ok(Json(customers::details(&state, &ctx, id, &embed).await?))
+    with_loyalty(
+        &state,
+        &p,
+        id,
+        customers::details(&state, &ctx, id, &embed).await?,
+    )
+    .await
+}
+
+/// Fills the read's `loyaltyProgramDetails` from the loyalty context.
+async fn with_loyalty(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+    mut body: Value,
+) -> Result<Json<Value>, ApiError> {
+    body["loyaltyProgramDetails"] =
+        Value::Array(crate::loyalty::summary::program_details(state, p, id).await?);
+    Ok(Json(body))
 }
