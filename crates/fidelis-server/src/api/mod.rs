@@ -39,6 +39,21 @@ pub(crate) fn v1_1_ok(payload: serde_json::Value) -> serde_json::Value {
     serde_json::json!({ "response": response })
 }
 
+/// A v2 page of results: `{data, pagination{limit, offset, total}, warnings, errors}`.
+pub(crate) fn v2_page(
+    data: Vec<serde_json::Value>,
+    limit: i64,
+    offset: i64,
+    total: usize,
+) -> serde_json::Value {
+    serde_json::json!({
+        "data": data,
+        "pagination": {"limit": limit, "offset": offset, "total": total},
+        "warnings": [],
+        "errors": [],
+    })
+}
+
 /// Renders an instant as the org sees it (`YYYY-MM-DD HH:MM:SS`, org zone).
 pub(crate) fn local_time(t: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
     t.to_zoned(tz.clone())

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::bulk::{entity, ChildrenQuery};
+use crate::api::v2_page;
 use crate::auth::Principal;
 use crate::customers::{render, Ctx};
 use crate::json::ApiJson;
@@ -162,12 +163,7 @@ pub async fn get(
     let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
     let (list, total) = repo.companies(p.org_id, limit, offset).await?;
     let data: Vec<Value> = list.iter().map(company_json).collect();
-    Ok(Json(json!({
-        "data": data,
-        "pagination": {"limit": limit, "offset": offset, "total": total},
-        "warnings": [],
-        "errors": [],
-    })))
+    Ok(Json(v2_page(data, limit, offset, total as usize)))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -209,12 +205,7 @@ pub async fn extended_field_search(
         .skip(offset as usize)
         .take(limit as usize)
         .collect();
-    Ok(Json(json!({
-        "data": data,
-        "pagination": {"limit": limit, "offset": offset, "total": total},
-        "warnings": [],
-        "errors": [],
-    })))
+    Ok(Json(v2_page(data, limit, offset, total)))
 }
 
 /// Deactivates the company and its sub-companies; their customers stay active.
