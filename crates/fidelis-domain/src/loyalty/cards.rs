@@ -52,6 +52,49 @@ impl CardStatus {
     }
 }
 
+/// An org's name for a card status ("CARD BLOCKED" → SUSPENDED). Every system status is
+/// also a label of itself, so an org without labels of its own can still name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardLabel {
+    pub label: String,
+    pub status: CardStatus,
+}
+
+/// The labels an org may use: the system statuses, the two labels every org starts with,
+/// then the org's own.
+pub fn card_labels(custom: &[CardLabel]) -> Vec<CardLabel> {
+    let mut all: Vec<CardLabel> = CardStatus::ALL
+        .into_iter()
+        .map(|status| CardLabel {
+            label: status.as_str().to_string(),
+            status,
+        })
+        .collect();
+    for (label, status) in [
+        ("CARD BLOCKED", CardStatus::Suspended),
+        ("CARD EXPIRED", CardStatus::Expired),
+    ] {
+        all.push(CardLabel {
+            label: label.into(),
+            status,
+        });
+    }
+    for c in custom {
+        if !all.iter().any(|l| l.label.eq_ignore_ascii_case(&c.label)) {
+            all.push(c.clone());
+        }
+    }
+    all
+}
+
+/// The label as the org spells it and the status it stands for (3017 when unknown).
+pub fn resolve_label(custom: &[CardLabel], label: &str) -> Result<CardLabel, LoyaltyError> {
+    card_labels(custom)
+        .into_iter()
+        .find(|l| l.label.eq_ignore_ascii_case(label.trim()))
+        .ok_or_else(|| LoyaltyError::InvalidCardStatusLabel(label.trim().to_string()))
+}
+
 /// A status change through the card API (`PUT /v2/card`). The target must be
 /// SUSPENDED, EXPIRED or DELETED; a generated (NOT_ISSUED) card cannot be expired or
 /// deleted; an expired card cannot be deleted; DELETED is final. Setting the current
@@ -231,6 +274,34 @@ mod tests {
             let e = change_status(from, to).unwrap_err();
             assert_eq!(e.code(), 3013, "{from:?} -> {to:?}");
         }
+    }
+
+    #[test]
+    fn labels_map_onto_statuses() {
+        let custom = [CardLabel {
+            label: "Lost in transit".into(),
+            status: Suspended,
+        }];
+        assert_eq!(
+            resolve_label(&custom, "card blocked").unwrap().status,
+            Suspended
+        );
+        assert_eq!(resolve_label(&custom, "ACTIVE").unwrap().status, Active);
+        let own = resolve_label(&custom, " lost in TRANSIT ").unwrap();
+        assert_eq!(
+            (own.label.as_str(), own.status),
+            ("Lost in transit", Suspended)
+        );
+        assert_eq!(
+            resolve_label(&[], "Lost in transit").unwrap_err().code(),
+            3017
+        );
+        // An org label cannot take over a built-in one.
+        let clash = [CardLabel {
+            label: "active".into(),
+            status: Deleted,
+        }];
+        assert_eq!(resolve_label(&clash, "ACTIVE").unwrap().status, Active);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::cards::{CardGeneration, CardSeries, CardType};
+use super::cards::{CardGeneration, CardLabel, CardSeries, CardStatus, CardType};
 use super::goodwill::GoodwillConfig;
 use super::partner::{PartnerProgram, PartnerProgramType};
 use super::program::{
@@ -29,6 +29,8 @@ pub struct LoyaltySection {
     programs: Vec<RawProgram>,
     #[serde(default)]
     card_series: Vec<RawCardSeries>,
+    #[serde(default)]
+    card_status_labels: Vec<RawCardLabel>,
     goodwill: Option<RawGoodwill>,
     bill_numbers: Option<RawBillNumbers>,
     billing_dates: Option<RawBillingDates>,
@@ -101,6 +103,13 @@ struct RawCardSeries {
     expiry_days: Option<Spanned<i64>>,
     max_active_per_customer: Option<Spanned<i64>>,
     generation: Option<Spanned<CardGeneration>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCardLabel {
+    label: Spanned<String>,
+    status: CardStatus,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,6 +218,9 @@ pub struct LoyaltySettings {
     pub bill_numbers: BillNumberUniqueness,
     pub billing_dates: BillingDateWindow,
     pub goodwill: GoodwillConfig,
+    /// The org's own card status labels (the built-in ones are always there too).
+    #[serde(default)]
+    pub card_labels: Vec<CardLabel>,
 }
 
 impl Default for LoyaltySettings {
@@ -220,6 +232,7 @@ impl Default for LoyaltySettings {
                 reasons: Vec::new(),
                 auto_approve_cap: None,
             },
+            card_labels: Vec::new(),
         }
     }
 }
@@ -268,6 +281,7 @@ impl LoyaltySection {
                 .map(|b| billing_dates(v, b))
                 .unwrap_or_default(),
             goodwill: goodwill(v, self.goodwill),
+            card_labels: card_labels(v, self.card_status_labels),
         };
         LoyaltyConfig {
             programs,
@@ -525,6 +539,27 @@ fn card_series(
         }
     }
     CardSeriesSpec { series, program }
+}
+
+fn card_labels(v: &mut Validator<'_>, raw: Vec<RawCardLabel>) -> Vec<CardLabel> {
+    let mut labels: Vec<CardLabel> = Vec::new();
+    for (j, r) in raw.iter().enumerate() {
+        let f = format!("loyalty.card_status_labels[{j}].label");
+        let label = v.text(&r.label, f.clone());
+        let taken = crate::loyalty::cards::card_labels(&labels)
+            .iter()
+            .any(|l| l.label.eq_ignore_ascii_case(&label));
+        if taken {
+            v.fail(&r.label, f, format!("label \"{label}\" is already defined"));
+        } else if label.chars().count() > 50 {
+            v.fail(&r.label, f, "labels are at most 50 characters");
+        }
+        labels.push(CardLabel {
+            label,
+            status: r.status,
+        });
+    }
+    labels
 }
 
 fn goodwill(v: &mut Validator<'_>, g: Option<RawGoodwill>) -> GoodwillConfig {

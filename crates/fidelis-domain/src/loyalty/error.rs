@@ -92,6 +92,18 @@ pub enum LoyaltyError {
     CardNumbersExhausted,
     #[error("invalid card series: {0}")]
     InvalidCardSeries(String),
+    #[error("card series not found")]
+    CardSeriesNotFound,
+    #[error("card series code already exists")]
+    CardSeriesCodeExists,
+    #[error("status label is invalid: {0}")]
+    InvalidCardStatusLabel(String),
+    #[error("card external id already exists")]
+    CardExternalIdExists,
+    #[error("card number and card external id name different cards")]
+    CardIdentityMismatch,
+    #[error("at most {0} cards in one request")]
+    TooManyCards(u32),
 
     // --- partner programs ----------------------------------------------------------------
     #[error("partner tier expiry date is in the past")]
@@ -156,6 +168,12 @@ impl CodedError for LoyaltyError {
             CardGenerationDisabled => 701,
             CardNumbersExhausted => 702,
             InvalidCardSeries(_) => 703,
+            CardSeriesNotFound => 3000,
+            CardSeriesCodeExists => 3002,
+            InvalidCardStatusLabel(_) => 3017,
+            CardExternalIdExists => 3045,
+            CardIdentityMismatch => 3046,
+            TooManyCards(_) => 1060,
             PartnerTierExpiryInPast => 2003,
             PartnerNotLinked => 2004,
             PartnerAlreadyLinked | NotEnrolledInLoyalty => 2005,
@@ -176,6 +194,7 @@ impl CodedError for LoyaltyError {
             | BillNotFound
             | RequestNotFound
             | CardNotFound
+            | CardSeriesNotFound
             | PartnerProgramNotFound
             | PartnerTierNotFound(_) => ErrorClass::NotFound,
             DuplicateBill
@@ -184,6 +203,8 @@ impl CodedError for LoyaltyError {
             | RequestAlreadyDecided(_)
             | CardTransitionNotAllowed { .. }
             | CardNumberExists
+            | CardSeriesCodeExists
+            | CardExternalIdExists
             | CardNotLinkable
             | MaxActiveCardsExceeded
             | CardNumbersExhausted

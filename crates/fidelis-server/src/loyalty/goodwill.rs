@@ -100,7 +100,8 @@ pub async fn add(
     };
     let g = NewGoodwill {
         customer_id: customer.id,
-        program_id,
+        // A card names its linked program unless the request names one.
+        program_id: program_id.or(customer.card_program),
         reference_id: text("reference_id", item.get("reference_id")).map_err(item_error)?,
         request: GoodwillRequest {
             base_type,

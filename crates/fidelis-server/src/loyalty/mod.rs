@@ -2,6 +2,7 @@
 //! request bodies into repository calls and results into Capillary's shapes. Handlers in
 //! `api::v2::transactions`, `api::v2::loyalty` and `api::v1_1` stay thin on top of it.
 
+pub mod cards;
 pub mod dates;
 pub mod goodwill;
 pub mod numbers;
@@ -16,7 +17,7 @@ use fidelis_domain::customers::{
 };
 use fidelis_domain::loyalty::ledger::{Actor, ActorKind};
 use fidelis_domain::loyalty::ProgramId;
-use fidelis_store::loyalty::LoyaltyContext;
+use fidelis_store::loyalty::{CardKey, LoyaltyContext};
 
 use crate::auth::Principal;
 use crate::customers::{self, LookupQuery};
@@ -76,6 +77,8 @@ pub struct Customer {
     pub status: CustomerStatus,
     pub first_name: String,
     pub last_name: String,
+    /// The program linked to the card that identified the customer, if one did.
+    pub card_program: Option<ProgramId>,
 }
 
 /// How a request names its customer: `identifierName`/`identifierValue` (+ `source`,
@@ -121,7 +124,31 @@ pub async fn find_customer(state: &AppState, ctx: &Ctx, who: &Ident) -> Result<C
         };
         customers::resolve(state, &ctx.customers, &q).await?
     };
-    customer_by_id(state, ctx, id).await
+    let mut c = customer_by_id(state, ctx, id).await?;
+    c.card_program = card_program(state, ctx, name, who.value.as_deref()).await?;
+    Ok(c)
+}
+
+/// The program linked to the card an identifier names (`cardnumber`, `cardExternalId`).
+async fn card_program(
+    state: &AppState,
+    ctx: &Ctx,
+    name: &str,
+    value: Option<&str>,
+) -> Result<Option<ProgramId>, ApiError> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let key = match IdentifierType::parse(name) {
+        Ok(IdentifierType::CardNumber) => CardKey::Number(value.to_string()),
+        Ok(IdentifierType::CardExternalId) => CardKey::ExternalId(value.to_string()),
+        _ => return Ok(None),
+    };
+    Ok(state
+        .db
+        .loyalty()
+        .card_program(ctx.loyalty.org.id, &key)
+        .await?)
 }
 
 pub async fn customer_by_id(state: &AppState, ctx: &Ctx, id: i64) -> Result<Customer, ApiError> {
@@ -137,6 +164,7 @@ pub async fn customer_by_id(state: &AppState, ctx: &Ctx, id: i64) -> Result<Cust
         status: c.status,
         first_name: first.and_then(|p| p.first_name.clone()).unwrap_or_default(),
         last_name: first.and_then(|p| p.last_name.clone()).unwrap_or_default(),
+        card_program: None,
     })
 }
 
@@ -158,6 +186,7 @@ pub async fn find_v1_customer(
         let kind = IdentifierType::parse(match *name {
             "external_id" => "externalId",
             "card_number" => "cardnumber",
+            "card_external_id" => "cardExternalId",
             other => other,
         })?;
         let value = normalise_identifier(kind, value, &ctx.loyalty.org.country)?;
@@ -166,7 +195,9 @@ pub async fn find_v1_customer(
             .customers()
             .lookup(ctx.loyalty.org.id, None, None, kind, &value)
             .await?;
-        return customer_by_id(state, ctx, id).await;
+        let mut c = customer_by_id(state, ctx, id).await?;
+        c.card_program = card_program(state, ctx, kind.as_str(), Some(&value)).await?;
+        return Ok(c);
     }
     Err(ApiError::invalid("No customer identifier given"))
 }

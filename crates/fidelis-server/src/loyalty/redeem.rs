@@ -20,7 +20,7 @@ pub async fn check(
     if points <= Decimal::ZERO {
         return Err(LoyaltyError::InvalidPoints.into());
     }
-    let program = ctx.program_id(program)?;
+    let program = ctx.program_id(program.or(c.card_program))?;
     let b = state
         .db
         .loyalty()

@@ -254,6 +254,15 @@ pub(crate) async fn insert_identifier(
     details: Option<&Value>,
     now: Timestamp,
 ) -> CResult<()> {
+    let card;
+    let details = if ident.kind == IdentifierType::CardNumber {
+        card =
+            crate::loyalty::cards::issue_in_tx(tx, org_id, customer_id, &ident.value, details, now)
+                .await?;
+        card.as_ref()
+    } else {
+        details
+    };
     let (source, account_id) = account_key(account);
     let n = sqlx::query(
         "INSERT INTO customer_identifiers (org_id, customer_id, source, account_id, kind, value, \

@@ -259,11 +259,23 @@ async fn change_identifiers_in(
     }
     let delinks = add.iter().filter(|a| a.delink).map(|a| &a.identifier);
     for ident in remove.iter().chain(delinks) {
-        remove_identifier(tx, org_id, id, account, ident).await?;
+        remove_identifier(tx, org_id, id, account, ident, now).await?;
     }
     for a in add.iter().filter(|a| !a.delink) {
         let held = account_identifiers(tx, org_id, id, account).await?;
         if held.contains(&a.identifier) {
+            if a.identifier.kind == IdentifierType::CardNumber {
+                // Issuing a held card again reactivates it if it was suspended.
+                crate::loyalty::cards::issue_in_tx(
+                    tx,
+                    org_id,
+                    id,
+                    &a.identifier.value,
+                    a.details.as_ref(),
+                    now,
+                )
+                .await?;
+            }
             continue;
         }
         let owners = fetch_owners(tx, org_id, std::slice::from_ref(&a.identifier)).await?;
@@ -308,6 +320,7 @@ async fn remove_identifier(
     id: i64,
     account: &SourceAccount,
     ident: &Identifier,
+    now: Timestamp,
 ) -> CResult<()> {
     let (source, account_id) = account_key(account);
     let details: Option<(String,)> = sqlx::query_as(
@@ -342,6 +355,7 @@ async fn remove_identifier(
     if still == 0 {
         release_owner(tx, org_id, id, ident.kind.as_str(), &ident.value).await?;
         if ident.kind == IdentifierType::CardNumber {
+            crate::loyalty::cards::release_in_tx(tx, org_id, id, &ident.value, now).await?;
             let ext = serde_json::from_str::<Value>(&details).ok().and_then(|d| {
                 d.get("cardExternalId")
                     .and_then(Value::as_str)

@@ -2,7 +2,7 @@
 //! Programs and card series are matched by name and code; ones the file no longer names
 //! are deactivated, never deleted, because ledger rows and cards refer to them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use fidelis_domain::loyalty::cards::CardSeries;
 use fidelis_domain::loyalty::config::{LoyaltyConfig, LoyaltySettings, ProgramRules, ProgramSpec};
@@ -124,14 +124,23 @@ async fn put_card_series(
     now: Timestamp,
     summary: &mut ApplySummary,
 ) -> Result<(), StoreError> {
-    let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
-        "SELECT code, id, definition, is_active FROM loyalty_card_series WHERE org_id = $1",
+    // Series created through the API are the API's; a file series of the same code takes
+    // such a series over.
+    let rows: Vec<(String, i64, String, i64, String)> = sqlx::query_as(
+        "SELECT code, id, definition, is_active, managed_by FROM loyalty_card_series \
+         WHERE org_id = $1",
     )
     .bind(org_id)
     .fetch_all(&mut **tx)
     .await?;
-    let mut existing: HashMap<String, (i64, String, i64)> =
-        rows.into_iter().map(|r| (r.0, (r.1, r.2, r.3))).collect();
+    let mut api = HashSet::new();
+    let mut existing: HashMap<String, (i64, String, i64)> = HashMap::new();
+    for (code, id, definition, active, managed_by) in rows {
+        if managed_by == "API" {
+            api.insert(code.clone());
+        }
+        existing.insert(code, (id, definition, active));
+    }
     for c in &config.card_series {
         let program_id = match &c.program {
             Some(name) => Some(program_ids.get(&name.to_lowercase()).copied().ok_or_else(
@@ -147,6 +156,7 @@ async fn put_card_series(
         match existing.remove(&want.code) {
             Some((_, stored, active))
                 if active != 0
+                    && !api.contains(&want.code)
                     && from_json::<CardSeries>(&stored, "card series")
                         .ok()
                         .as_ref()
@@ -157,7 +167,7 @@ async fn put_card_series(
             Some((id, ..)) => {
                 sqlx::query(
                     "UPDATE loyalty_card_series SET definition = $3, program_id = $4, is_active = 1, \
-                     updated_at = $5 WHERE org_id = $1 AND id = $2",
+                     managed_by = 'FILE', updated_at = $5 WHERE org_id = $1 AND id = $2",
                 )
                 .bind(org_id)
                 .bind(id)
@@ -184,8 +194,8 @@ async fn put_card_series(
             }
         }
     }
-    for (id, _, active) in existing.into_values() {
-        if active != 0 {
+    for (code, (id, _, active)) in existing {
+        if active != 0 && !api.contains(&code) {
             deactivate(tx, "loyalty_card_series", org_id, id, now).await?;
             summary.deactivated += 1;
         }

@@ -10,6 +10,7 @@ mod apply;
 mod balance;
 mod bill_lookup;
 mod bills;
+pub(crate) mod cards;
 mod fixed;
 mod goodwill;
 mod ledger;
@@ -18,6 +19,9 @@ mod programs;
 mod rows;
 
 pub use bills::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
+pub use cards::{
+    CardChange, CardHint, CardKey, CardRecord, NewCard, SeriesRecord, StatusLogRecord, MAX_GENERATE,
+};
 pub use goodwill::{GoodwillRecord, NewGoodwill};
 pub use ledger::{Credit, Debit, ExpiryRun, Posted};
 pub use members::{MemberState, TierChangeRecord};

@@ -309,3 +309,20 @@ fn goodwill_and_window_errors() {
     assert_eq!(f, "loyalty.billing_dates.max_future_days");
     assert!(parse("[loyalty.bogus]\nx = 1\n").is_err());
 }
+
+#[test]
+fn card_status_labels() {
+    let file = format!(
+        "{MINIMAL}\n[[loyalty.card_status_labels]]\nlabel = \"Lost\"\nstatus = \"SUSPENDED\"\n"
+    );
+    let l = parse(&file).unwrap();
+    assert_eq!(l.settings.card_labels.len(), 1);
+    assert_eq!(
+        l.settings.card_labels[0].status,
+        crate::loyalty::cards::CardStatus::Suspended
+    );
+    let clash = format!(
+        "{MINIMAL}\n[[loyalty.card_status_labels]]\nlabel = \"card blocked\"\nstatus = \"DELETED\"\n"
+    );
+    assert_eq!(error(&clash).0, "loyalty.card_status_labels[0].label");
+}

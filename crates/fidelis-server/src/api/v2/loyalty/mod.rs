@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 use crate::loyalty::{customer_by_id, find_customer, Ctx, Customer, Ident};
 use crate::{ApiError, AppState};
 
+mod cards;
 mod goodwill;
 mod points;
 mod programs;
@@ -25,6 +26,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(points::expired_by_id))
         .routes(routes!(points::ledger))
         .routes(routes!(goodwill::history))
+        .routes(routes!(cards::create_series))
+        .routes(routes!(cards::update_series, cards::get_series))
+        .routes(routes!(cards::all_series))
+        .routes(routes!(cards::generate))
+        .routes(routes!(
+            cards::add_card,
+            cards::update_card,
+            cards::get_card
+        ))
+        .routes(routes!(cards::status_log))
+        .routes(routes!(cards::labels))
 }
 
 /// Identifier and program parameters shared by the customer loyalty reads.
@@ -56,16 +68,18 @@ impl LoyaltyQuery {
         }
     }
 
-    /// The programs asked for (1101 for an unknown `programId`).
+    /// The programs asked for (1101 for an unknown `programId`); without a `programId`,
+    /// the program of the card that identified the customer, else the default program.
     fn programs<'a>(
         &self,
         ctx: &'a Ctx,
+        c: &Customer,
     ) -> Result<Vec<&'a fidelis_domain::loyalty::Program>, ApiError> {
         if self.fetch_data_for_all_programs.unwrap_or(false) {
             return Ok(crate::loyalty::summary::member_programs(ctx));
         }
         let id = match self.program_id.as_deref().map(str::trim) {
-            None | Some("") => None,
+            None | Some("") => c.card_program,
             Some(s) => Some(
                 s.parse::<i64>()
                     .map_err(|_| fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)?,

@@ -17,7 +17,7 @@ async fn balance(
     c: &Customer,
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let programs = q.programs(ctx)?;
+    let programs = q.programs(ctx, c)?;
     Ok(Json(summary::balance(state, ctx, c.id, &programs).await?))
 }
 
@@ -67,7 +67,7 @@ async fn schedule(
     c: &Customer,
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let programs = q.programs(ctx)?;
+    let programs = q.programs(ctx, c)?;
     let from = day("startDate", q.start_date.as_deref())?;
     let to = day("endDate", q.end_date.as_deref())?;
     let mut rows = summary::expiry_schedule(state, ctx, c.id, &programs, from, to).await?;
@@ -121,7 +121,7 @@ async fn expired(
     c: &Customer,
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let programs = q.programs(ctx)?;
+    let programs = q.programs(ctx, c)?;
     let rows = summary::expired_points(state, ctx, c.id, &programs).await?;
     Ok(Json(
         json!({"id": c.id, "expiredPoints": rows, "warnings": []}),
@@ -172,7 +172,7 @@ pub async fn ledger(
     let ctx = Ctx::load(&state, &p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     let program =
-        q.programs(&ctx)?.into_iter().next().ok_or_else(|| {
+        q.programs(&ctx, &c)?.into_iter().next().ok_or_else(|| {
             ApiError::from(fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)
         })?;
     Ok(Json(summary::ledger(&state, &ctx, c.id, program).await?))

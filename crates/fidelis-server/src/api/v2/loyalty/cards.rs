@@ -1,0 +1,354 @@
+//! `/v2/card` and `/v2/card/series`: card series, card generation, cards and their status
+//! labels. Issuing a card to a customer goes through the customer's identifiers
+//! (registration or `changeIdentifier`).
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use fidelis_domain::loyalty::cards::CardStatus;
+use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_store::loyalty::{CardChange, NewCard, MAX_GENERATE};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use crate::auth::Principal;
+use crate::json::ApiJson;
+use crate::loyalty::cards::{label, render_card, render_log, render_series, text, SeriesBody};
+use crate::loyalty::Ctx;
+use crate::{ApiError, AppState};
+
+fn series_id(raw: &str) -> Result<i64, ApiError> {
+    raw.trim()
+        .parse::<i64>()
+        .map_err(|_| LoyaltyError::CardSeriesNotFound.into())
+}
+
+/// Creates a card series.
+#[utoipa::path(post, path = "/v2/card/series", tag = "cards",
+    responses((status = 200, description = "`{entity: seriesId, warnings}`"),
+              (status = 400, description = "703 invalid series, 3002 code exists")))]
+pub async fn create_series(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<SeriesBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let series = body.series(&ctx, None)?;
+    let s = state
+        .db
+        .loyalty()
+        .create_series(
+            ctx.loyalty.org.id,
+            &series,
+            body.is_active.unwrap_or(true),
+            state.now(),
+        )
+        .await?;
+    Ok(Json(json!({"entity": s.id, "warnings": []})))
+}
+
+/// Updates a card series (its code stays).
+#[utoipa::path(put, path = "/v2/card/series/{seriesId}", tag = "cards",
+    params(("seriesId" = i64, Path, description = "Card series id")),
+    responses((status = 200, description = "`{entity: seriesId, warnings}`"),
+              (status = 404, description = "3000 no such series")))]
+pub async fn update_series(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<SeriesBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let id = series_id(&raw)?;
+    let repo = state.db.loyalty();
+    let current = repo.series(ctx.loyalty.org.id, id).await?;
+    let series = body.series(&ctx, Some(&current.series))?;
+    let active = body.is_active.unwrap_or(current.is_active);
+    let s = repo
+        .update_series(ctx.loyalty.org.id, id, &series, active, state.now())
+        .await?;
+    Ok(Json(json!({"entity": s.id, "warnings": []})))
+}
+
+/// One card series.
+#[utoipa::path(get, path = "/v2/card/series/{seriesId}", tag = "cards",
+    params(("seriesId" = i64, Path, description = "Card series id")),
+    responses((status = 200, description = "The series"),
+              (status = 404, description = "3000 no such series")))]
+pub async fn get_series(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let s = state
+        .db
+        .loyalty()
+        .series(ctx.loyalty.org.id, series_id(&raw)?)
+        .await?;
+    let mut v = render_series(&ctx, &s);
+    v["warnings"] = json!([]);
+    Ok(Json(v))
+}
+
+/// Every card series of the org.
+#[utoipa::path(get, path = "/v2/card/series/get/all", tag = "cards",
+    responses((status = 200, description = "`{data: [series], warnings}`")))]
+pub async fn all_series(
+    State(state): State<AppState>,
+    p: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let all = state.db.loyalty().series_list(ctx.loyalty.org.id).await?;
+    let data: Vec<Value> = all.iter().map(|s| render_series(&ctx, s)).collect();
+    Ok(Json(json!({"data": data, "warnings": []})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateBody {
+    #[serde(alias = "seriesID")]
+    pub series_id: Option<i64>,
+    pub count: Option<u32>,
+    pub status_label: Option<String>,
+}
+
+/// Generates NOT_ISSUED cards of a series from its numbering.
+#[utoipa::path(post, path = "/v2/card/generate", tag = "cards",
+    responses((status = 200, description = "`{data: [cardNumber], warnings, errors}`; 3059 warns of numbers that existed"),
+              (status = 400, description = "701 generation disabled, 702 numbers exhausted, 3017 label, 1060 count")))]
+pub async fn generate(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<GenerateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let series = body.series_id.ok_or(LoyaltyError::CardSeriesNotFound)?;
+    let count = body.count.ok_or(LoyaltyError::TooManyCards(MAX_GENERATE))?;
+    let status = label(
+        &ctx,
+        Some(body.status_label.as_deref().unwrap_or("NOT_ISSUED")),
+    )?;
+    let (made, duplicates) = state
+        .db
+        .loyalty()
+        .generate_cards(
+            ctx.loyalty.org.id,
+            series,
+            count,
+            &status,
+            &ctx.user(),
+            state.now(),
+        )
+        .await?;
+    let warnings = if duplicates.is_empty() {
+        json!([])
+    } else {
+        json!([{"code": 3059, "message": "Few Card numbers already exists", "duplicates": duplicates}])
+    };
+    Ok(Json(
+        json!({"data": made, "warnings": warnings, "errors": []}),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusInfo {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardBody {
+    pub series_id: Option<i64>,
+    pub series_code: Option<String>,
+    pub card_number: Option<String>,
+    pub card_external_id: Option<String>,
+    pub status_label: Option<String>,
+    pub status_info: Option<StatusInfo>,
+    pub extended_fields: Option<Map<String, Value>>,
+    pub custom_fields: Option<Map<String, Value>>,
+}
+
+const MAX_NUMBER: usize = 50;
+
+fn card_number(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match text(raw) {
+        Some(n) if n.len() > MAX_NUMBER || n.chars().any(char::is_whitespace) => Err(
+            ApiError::invalid("cardNumber must be at most 50 characters without spaces"),
+        ),
+        other => Ok(other),
+    }
+}
+
+/// Adds a card to a series. New cards start NOT_ISSUED (or under a label of that status)
+/// and become ACTIVE when issued to a customer.
+#[utoipa::path(post, path = "/v2/card", tag = "cards",
+    responses((status = 200, description = "`{entity: cardId, warnings}`"),
+              (status = 400, description = "3009 number exists, 3045 external id exists, 3017 label, 3000 series")))]
+pub async fn add_card(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<CardBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let org = ctx.loyalty.org.id;
+    let repo = state.db.loyalty();
+    let series_id = match (body.series_id, text(body.series_code.as_deref())) {
+        (Some(id), _) => id,
+        (None, Some(code)) => repo
+            .series_list(org)
+            .await?
+            .into_iter()
+            .find(|s| s.series.code.eq_ignore_ascii_case(&code))
+            .map(|s| s.id)
+            .ok_or(LoyaltyError::CardSeriesNotFound)?,
+        (None, None) => return Err(LoyaltyError::CardSeriesNotFound.into()),
+    };
+    let number = card_number(body.card_number.as_deref())?
+        .ok_or_else(|| ApiError::invalid("cardNumber is required"))?;
+    let status = label(
+        &ctx,
+        Some(body.status_label.as_deref().unwrap_or("NOT_ISSUED")),
+    )?;
+    if status.status != CardStatus::NotIssued {
+        return Err(LoyaltyError::InvalidCardStatusLabel(format!(
+            "{}: a new card is NOT_ISSUED until it is issued to a customer",
+            status.label
+        ))
+        .into());
+    }
+    let card = NewCard {
+        series_id,
+        number,
+        external_id: text(body.card_external_id.as_deref()),
+        label: status,
+        reason: body
+            .status_info
+            .as_ref()
+            .and_then(|s| text(s.reason.as_deref())),
+        extended_fields: Value::Object(body.extended_fields.unwrap_or_default()),
+        custom_fields: Value::Object(body.custom_fields.unwrap_or_default()),
+        actor: ctx.user(),
+    };
+    let c = repo.add_card(org, &card, state.now()).await?;
+    Ok(Json(json!({"entity": c.id, "warnings": []})))
+}
+
+/// Changes a card's status label (to a SUSPENDED, EXPIRED or DELETED label, by the
+/// documented transitions), reason and fields.
+#[utoipa::path(put, path = "/v2/card", tag = "cards",
+    responses((status = 200, description = "`{entity: cardId, warnings}`"),
+              (status = 400, description = "3013 transition not allowed, 3017 label, 3046 number/external id mismatch"),
+              (status = 404, description = "3010 no such card")))]
+pub async fn update_card(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<CardBody>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let number = card_number(body.card_number.as_deref())?;
+    let external = text(body.card_external_id.as_deref());
+    if number.is_none() && external.is_none() {
+        return Err(ApiError::invalid(
+            "cardNumber or cardExternalId is required",
+        ));
+    }
+    let change = CardChange {
+        label: match &body.status_label {
+            Some(l) => Some(label(&ctx, Some(l))?),
+            None => None,
+        },
+        reason: body
+            .status_info
+            .as_ref()
+            .and_then(|s| text(s.reason.as_deref())),
+        extended_fields: body.extended_fields.map(Value::Object),
+        custom_fields: body.custom_fields.map(Value::Object),
+        actor: ctx.user(),
+    };
+    let c = state
+        .db
+        .loyalty()
+        .update_card(
+            ctx.loyalty.org.id,
+            number.as_deref(),
+            external.as_deref(),
+            &change,
+            state.now(),
+        )
+        .await?;
+    Ok(Json(json!({"entity": c.id, "warnings": []})))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct CardQuery {
+    /// The card number.
+    pub number: Option<String>,
+    /// Fidelis: the card's external id instead of its number.
+    pub external_id: Option<String>,
+}
+
+async fn find(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &CardQuery,
+) -> Result<fidelis_store::loyalty::CardRecord, ApiError> {
+    let number = text(q.number.as_deref());
+    let external = text(q.external_id.as_deref());
+    if number.is_none() && external.is_none() {
+        return Err(ApiError::invalid("number is required"));
+    }
+    Ok(state
+        .db
+        .loyalty()
+        .card(ctx.loyalty.org.id, number.as_deref(), external.as_deref())
+        .await?)
+}
+
+/// A card by number (or external id): series, holder, status and linked program.
+#[utoipa::path(get, path = "/v2/card", tag = "cards", params(CardQuery),
+    responses((status = 200, description = "The card"),
+              (status = 404, description = "3010 no such card")))]
+pub async fn get_card(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<CardQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let c = find(&state, &ctx, &q).await?;
+    Ok(Json(render_card(&ctx, &c)))
+}
+
+/// A card's status changes, newest first.
+#[utoipa::path(get, path = "/v2/card/statusLog", tag = "cards", params(CardQuery),
+    responses((status = 200, description = "`{cardNumber, data: [status change], warnings}`"),
+              (status = 404, description = "3010 no such card")))]
+pub async fn status_log(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<CardQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let c = find(&state, &ctx, &q).await?;
+    let log = state
+        .db
+        .loyalty()
+        .card_status_log(ctx.loyalty.org.id, c.id)
+        .await?;
+    Ok(Json(render_log(&ctx, &c, &log)))
+}
+
+/// The org's card status labels and the status each stands for.
+#[utoipa::path(get, path = "/v2/genericStatus/card/labels", tag = "cards",
+    responses((status = 200, description = "`{data: [{label, status}], warnings}`")))]
+pub async fn labels(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let data: Vec<Value> =
+        fidelis_domain::loyalty::cards::card_labels(&ctx.loyalty.settings.card_labels)
+            .into_iter()
+            .map(|l| json!({"label": l.label, "status": l.status.as_str()}))
+            .collect();
+    Ok(Json(json!({"data": data, "warnings": []})))
+}

@@ -1,0 +1,876 @@
+//! Cards and card series. A card is a row of its own (number, external id, status label,
+//! holder); while it is issued it is also one of the holder's `cardnumber` identifiers, so
+//! customer lookups by card number or card external id find the holder in any card status.
+//! Cards of series the org does not know (another issuer's cards) stay plain identifiers.
+
+use fidelis_domain::loyalty::cards::{self as rules, CardLabel, CardSeries, CardStatus};
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
+use fidelis_domain::org::OrgId;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use super::apply::{from_json, to_json};
+use super::{LoyaltyRepo, Tx};
+use crate::time::{from_db, to_db};
+use crate::StoreError;
+
+/// At most this many cards in one generation request.
+pub const MAX_GENERATE: u32 = 50_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesRecord {
+    pub id: i64,
+    pub series: CardSeries,
+    pub is_active: bool,
+    /// Created through the API (the org file does not manage it).
+    pub api_managed: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardRecord {
+    pub id: i64,
+    pub series: SeriesRecord,
+    pub number: String,
+    pub external_id: Option<String>,
+    pub status: CardStatus,
+    pub label: String,
+    pub reason: Option<String>,
+    pub customer_id: Option<i64>,
+    pub issued_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub extended_fields: Value,
+    pub custom_fields: Value,
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CardRecord {
+    /// The loyalty program the card is linked to (through its series).
+    pub fn program_id(&self) -> Option<ProgramId> {
+        self.series.series.program_id
+    }
+}
+
+/// A card added through `POST /v2/card`.
+#[derive(Debug, Clone)]
+pub struct NewCard {
+    pub series_id: i64,
+    pub number: String,
+    pub external_id: Option<String>,
+    pub label: CardLabel,
+    pub reason: Option<String>,
+    pub extended_fields: Value,
+    pub custom_fields: Value,
+    pub actor: String,
+}
+
+/// How a request names a card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardKey {
+    Number(String),
+    ExternalId(String),
+}
+
+/// A change through `PUT /v2/card`; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CardChange {
+    pub label: Option<CardLabel>,
+    pub reason: Option<String>,
+    pub extended_fields: Option<Value>,
+    pub custom_fields: Option<Value>,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusLogRecord {
+    pub id: i64,
+    pub status: CardStatus,
+    pub label: String,
+    pub reason: Option<String>,
+    pub customer_id: Option<i64>,
+    pub actor: Option<String>,
+    pub at: Timestamp,
+}
+
+/// What a customer request says about a card it adds as an identifier.
+#[derive(Debug, Clone, Default)]
+pub struct CardHint {
+    pub series_id: Option<i64>,
+    pub series_code: Option<String>,
+    pub external_id: Option<String>,
+    pub label: Option<String>,
+}
+
+impl CardHint {
+    pub fn from_details(details: Option<&Value>) -> Self {
+        let text = |k: &str| {
+            details
+                .and_then(|d| d.get(k))
+                .and_then(|v| match v {
+                    Value::String(s) => Some(s.trim().to_string()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .filter(|s| !s.is_empty())
+        };
+        Self {
+            series_id: text("seriesId").and_then(|s| s.parse().ok()),
+            series_code: text("seriesCode"),
+            external_id: text("cardExternalId"),
+            label: text("statusLabel"),
+        }
+    }
+}
+
+type SeriesRow = (i64, String, i64, String, i64, i64);
+const SERIES_COLUMNS: &str = "id, definition, is_active, managed_by, created_at, updated_at";
+
+fn series_from_row(r: SeriesRow) -> Result<SeriesRecord, StoreError> {
+    Ok(SeriesRecord {
+        id: r.0,
+        series: from_json(&r.1, "card series")?,
+        is_active: r.2 != 0,
+        api_managed: r.3 == "API",
+        created_at: from_db(r.4)?,
+        updated_at: from_db(r.5)?,
+    })
+}
+
+type CardRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+const CARD_COLUMNS: &str = "id, series_id, card_number, external_id, status, label, reason, \
+     customer_id, issued_at, expires_at, extended_fields, custom_fields, created_by, created_at, \
+     updated_at";
+
+fn status(s: &str) -> Result<CardStatus, StoreError> {
+    CardStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("card status {s:?}")))
+}
+
+fn json_or_empty(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or(Value::Object(Map::new()))
+}
+
+async fn series_in_tx(tx: &mut Tx, org_id: OrgId, id: i64) -> Result<SeriesRecord, StoreError> {
+    let row: Option<SeriesRow> = sqlx::query_as(&format!(
+        "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(series_from_row)
+        .transpose()?
+        .ok_or(StoreError::Loyalty(LoyaltyError::CardSeriesNotFound))
+}
+
+async fn card_in_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    key: &CardKey,
+) -> Result<Option<CardRecord>, StoreError> {
+    let (column, value) = match key {
+        CardKey::Number(n) => ("card_number", n),
+        CardKey::ExternalId(e) => ("external_id", e),
+    };
+    let row: Option<CardRow> = sqlx::query_as(&format!(
+        "SELECT {CARD_COLUMNS} FROM loyalty_cards WHERE org_id = $1 AND {column} = $2"
+    ))
+    .bind(org_id)
+    .bind(value.trim())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let series = series_in_tx(tx, org_id, r.1).await?;
+    Ok(Some(CardRecord {
+        id: r.0,
+        series,
+        number: r.2,
+        external_id: r.3,
+        status: status(&r.4)?,
+        label: r.5,
+        reason: r.6,
+        customer_id: r.7,
+        issued_at: r.8.map(from_db).transpose()?,
+        expires_at: r.9.map(from_db).transpose()?,
+        extended_fields: json_or_empty(&r.10),
+        custom_fields: json_or_empty(&r.11),
+        created_by: r.12,
+        created_at: from_db(r.13)?,
+        updated_at: from_db(r.14)?,
+    }))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn log_status(
+    tx: &mut Tx,
+    org_id: OrgId,
+    card_id: i64,
+    status: CardStatus,
+    label: &str,
+    reason: Option<&str>,
+    customer_id: Option<i64>,
+    actor: Option<&str>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO loyalty_card_status_log (org_id, card_id, status, label, reason, customer_id, \
+         actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(org_id)
+    .bind(card_id)
+    .bind(status.as_str())
+    .bind(label)
+    .bind(reason)
+    .bind(customer_id)
+    .bind(actor)
+    .bind(to_db(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether `external_id` is free for card `card_id` (3045 when another card has it).
+async fn check_external_id_free(
+    tx: &mut Tx,
+    org_id: OrgId,
+    external_id: &str,
+    card_id: Option<i64>,
+) -> Result<(), StoreError> {
+    let other: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM loyalty_cards WHERE org_id = $1 AND external_id = $2")
+            .bind(org_id)
+            .bind(external_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match other {
+        Some((id,)) if Some(id) != card_id => Err(LoyaltyError::CardExternalIdExists.into()),
+        _ => Ok(()),
+    }
+}
+
+async fn org_zone(tx: &mut Tx, org_id: OrgId) -> Result<TimeZone, StoreError> {
+    let (zone,): (String,) = sqlx::query_as("SELECT time_zone FROM orgs WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    TimeZone::get(&zone).map_err(|e| StoreError::Corrupt(format!("time zone {zone}: {e}")))
+}
+
+async fn series_by_hint(
+    tx: &mut Tx,
+    org_id: OrgId,
+    hint: &CardHint,
+) -> Result<Option<SeriesRecord>, StoreError> {
+    let row: Option<SeriesRow> = match (&hint.series_id, &hint.series_code) {
+        (Some(id), _) => {
+            sqlx::query_as(&format!(
+                "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND id = $2"
+            ))
+            .bind(org_id)
+            .bind(*id)
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+        (None, Some(code)) => {
+            sqlx::query_as(&format!(
+                "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND code = $2"
+            ))
+            .bind(org_id)
+            .bind(code)
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+        (None, None) => None,
+    };
+    row.map(series_from_row).transpose()
+}
+
+/// Issues card `number` to `customer_id` as part of adding it as an identifier. A card the
+/// org knows becomes ACTIVE for this customer (3027 when it is not issuable or is someone
+/// else's, 3036 past the series' active-card limit, 3046 when the external id names
+/// another card). A new number of a known series is added to it; any other number stays a
+/// plain identifier. Returns the details to keep on the identifier.
+pub(crate) async fn issue_in_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    customer_id: i64,
+    number: &str,
+    details: Option<&Value>,
+    now: Timestamp,
+) -> Result<Option<Value>, StoreError> {
+    let hint = CardHint::from_details(details);
+    let out = details.cloned().unwrap_or(Value::Object(Map::new()));
+    let existing = card_in_tx(tx, org_id, &CardKey::Number(number.to_string())).await?;
+    let (card_id, series, external_id) = match existing {
+        Some(card) => {
+            if let Some(ext) = &hint.external_id {
+                if card.external_id.as_deref().is_some_and(|e| e != ext) {
+                    return Err(LoyaltyError::CardIdentityMismatch.into());
+                }
+            }
+            if card.customer_id.is_some_and(|c| c != customer_id) {
+                return Err(LoyaltyError::CardNotLinkable.into());
+            }
+            if card.status == CardStatus::Active && card.customer_id == Some(customer_id) {
+                return Ok(Some(card_details(
+                    out,
+                    &card.series,
+                    card.external_id.as_deref(),
+                )));
+            }
+            rules::issue(card.status)?;
+            (
+                Some(card.id),
+                card.series,
+                card.external_id.or(hint.external_id),
+            )
+        }
+        None => match series_by_hint(tx, org_id, &hint).await? {
+            Some(series) => (None, series, hint.external_id.clone()),
+            None => return Ok(details.cloned()),
+        },
+    };
+    if let Some(ext) = &external_id {
+        check_external_id_free(tx, org_id, ext, card_id).await?;
+    }
+    let (active,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM loyalty_cards WHERE org_id = $1 AND customer_id = $2 \
+         AND series_id = $3 AND status = 'ACTIVE' AND card_number <> $4",
+    )
+    .bind(org_id)
+    .bind(customer_id)
+    .bind(series.id)
+    .bind(number)
+    .fetch_one(&mut **tx)
+    .await?;
+    rules::check_max_active(
+        u32::try_from(active).unwrap_or(u32::MAX),
+        series.series.max_active_per_customer,
+    )?;
+    let expires = series.series.card_expiry(now, &org_zone(tx, org_id).await?);
+    let label = CardStatus::Active.as_str();
+    let id = match card_id {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE loyalty_cards SET status = 'ACTIVE', label = $3, customer_id = $4, \
+                 issued_at = $5, expires_at = $6, external_id = $7, updated_at = $5 \
+                 WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org_id)
+            .bind(id)
+            .bind(label)
+            .bind(customer_id)
+            .bind(to_db(now))
+            .bind(expires.map(to_db))
+            .bind(external_id.as_deref())
+            .execute(&mut **tx)
+            .await?;
+            id
+        }
+        None => {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO loyalty_cards (org_id, series_id, card_number, external_id, status, \
+                 label, customer_id, issued_at, expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'ACTIVE', $5, $6, $7, $8, $7, $7) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(series.id)
+            .bind(number)
+            .bind(external_id.as_deref())
+            .bind(label)
+            .bind(customer_id)
+            .bind(to_db(now))
+            .bind(expires.map(to_db))
+            .fetch_one(&mut **tx)
+            .await?;
+            id
+        }
+    };
+    log_status(
+        tx,
+        org_id,
+        id,
+        CardStatus::Active,
+        label,
+        None,
+        Some(customer_id),
+        None,
+        now,
+    )
+    .await?;
+    Ok(Some(card_details(out, &series, external_id.as_deref())))
+}
+
+/// The identifier details of an issued card: its series and external id as stored.
+fn card_details(mut out: Value, series: &SeriesRecord, external_id: Option<&str>) -> Value {
+    if let Value::Object(m) = &mut out {
+        m.insert("seriesId".into(), series.id.into());
+        m.insert("seriesCode".into(), series.series.code.clone().into());
+        m.insert("statusLabel".into(), CardStatus::Active.as_str().into());
+        if let Some(ext) = external_id {
+            m.insert("cardExternalId".into(), ext.into());
+        }
+    }
+    out
+}
+
+/// Takes card `number` back from `customer_id` when it stops being their identifier: the
+/// card is NOT_ISSUED again and may be issued to someone else.
+pub(crate) async fn release_in_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    customer_id: i64,
+    number: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(card) = card_in_tx(tx, org_id, &CardKey::Number(number.to_string())).await? else {
+        return Ok(());
+    };
+    if card.customer_id != Some(customer_id) {
+        return Ok(());
+    }
+    let label = CardStatus::NotIssued.as_str();
+    sqlx::query(
+        "UPDATE loyalty_cards SET status = $3, label = $3, customer_id = NULL, issued_at = NULL, \
+         expires_at = NULL, updated_at = $4 WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(card.id)
+    .bind(label)
+    .bind(to_db(now))
+    .execute(&mut **tx)
+    .await?;
+    log_status(
+        tx,
+        org_id,
+        card.id,
+        CardStatus::NotIssued,
+        label,
+        Some("delinked from the customer"),
+        Some(customer_id),
+        None,
+        now,
+    )
+    .await
+}
+
+impl LoyaltyRepo<'_> {
+    /// Every card series of the org, active or not, in id order.
+    pub async fn series_list(&self, org_id: OrgId) -> Result<Vec<SeriesRecord>, StoreError> {
+        let rows: Vec<SeriesRow> = sqlx::query_as(&format!(
+            "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 ORDER BY id"
+        ))
+        .bind(org_id)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter().map(series_from_row).collect()
+    }
+
+    /// One series (3000 when the org has none with that id).
+    pub async fn series(&self, org_id: OrgId, id: i64) -> Result<SeriesRecord, StoreError> {
+        let mut tx = self.0.begin().await?;
+        let s = series_in_tx(&mut tx, org_id, id).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Creates a series through the API (3002 when the code is taken).
+    pub async fn create_series(
+        &self,
+        org_id: OrgId,
+        series: &CardSeries,
+        active: bool,
+        now: Timestamp,
+    ) -> Result<SeriesRecord, StoreError> {
+        series.validate()?;
+        let mut tx = self.0.begin().await?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO loyalty_card_series (org_id, code, definition, program_id, is_active, \
+             managed_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'API', $6, $6) \
+             ON CONFLICT (org_id, code) DO NOTHING RETURNING id",
+        )
+        .bind(org_id)
+        .bind(&series.code)
+        .bind(to_json(series)?)
+        .bind(series.program_id)
+        .bind(i64::from(active))
+        .bind(to_db(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (id,) = row.ok_or(LoyaltyError::CardSeriesCodeExists)?;
+        let s = series_in_tx(&mut tx, org_id, id).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Replaces a series' definition (its code stays; 3000 when there is no such series).
+    pub async fn update_series(
+        &self,
+        org_id: OrgId,
+        id: i64,
+        series: &CardSeries,
+        active: bool,
+        now: Timestamp,
+    ) -> Result<SeriesRecord, StoreError> {
+        series.validate()?;
+        let mut tx = self.0.begin().await?;
+        let current = series_in_tx(&mut tx, org_id, id).await?;
+        let want = CardSeries {
+            code: current.series.code.clone(),
+            ..series.clone()
+        };
+        sqlx::query(
+            "UPDATE loyalty_card_series SET definition = $3, program_id = $4, is_active = $5, \
+             updated_at = $6 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .bind(to_json(&want)?)
+        .bind(want.program_id)
+        .bind(i64::from(active))
+        .bind(to_db(now))
+        .execute(&mut *tx)
+        .await?;
+        let s = series_in_tx(&mut tx, org_id, id).await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// Generates `count` NOT_ISSUED cards of a series. Numbers come from the series'
+    /// sequence, reserved in the same transaction, so concurrent calls never hand out the
+    /// same number; a number that already exists (added by hand) is skipped and reported.
+    pub async fn generate_cards(
+        &self,
+        org_id: OrgId,
+        series_id: i64,
+        count: u32,
+        label: &CardLabel,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        if count == 0 || count > MAX_GENERATE {
+            return Err(LoyaltyError::TooManyCards(MAX_GENERATE).into());
+        }
+        if label.status != CardStatus::NotIssued {
+            return Err(LoyaltyError::InvalidCardStatusLabel(label.label.clone()).into());
+        }
+        let mut tx = self.0.begin().await?;
+        let series = series_in_tx(&mut tx, org_id, series_id).await?;
+        if series.series.generation.is_none() {
+            return Err(LoyaltyError::CardGenerationDisabled.into());
+        }
+        let (end,): (i64,) = sqlx::query_as(
+            "UPDATE loyalty_card_series SET next_number = next_number + $3 \
+             WHERE org_id = $1 AND id = $2 RETURNING next_number",
+        )
+        .bind(org_id)
+        .bind(series_id)
+        .bind(i64::from(count))
+        .fetch_one(&mut *tx)
+        .await?;
+        let start = u64::try_from(end - i64::from(count))
+            .map_err(|_| StoreError::Corrupt("card sequence below zero".into()))?;
+        let (mut made, mut duplicates) = (Vec::new(), Vec::new());
+        for n in start..start + u64::from(count) {
+            let number = series.series.card_number(n)?;
+            let row: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO loyalty_cards (org_id, series_id, card_number, status, label, \
+                 created_by, created_at, updated_at) VALUES ($1, $2, $3, 'NOT_ISSUED', $4, $5, $6, $6) \
+                 ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
+            )
+            .bind(org_id)
+            .bind(series_id)
+            .bind(&number)
+            .bind(&label.label)
+            .bind(actor)
+            .bind(to_db(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                Some((id,)) => {
+                    log_status(
+                        &mut tx,
+                        org_id,
+                        id,
+                        CardStatus::NotIssued,
+                        &label.label,
+                        None,
+                        None,
+                        Some(actor),
+                        now,
+                    )
+                    .await?;
+                    made.push(number);
+                }
+                None => duplicates.push(number),
+            }
+        }
+        tx.commit().await?;
+        Ok((made, duplicates))
+    }
+
+    /// Adds one card to a series (3009 when the number exists, 3045 for a taken external
+    /// id). Cards are added NOT_ISSUED, SUSPENDED or ACTIVE-less: issuing to a customer
+    /// goes through the customer's identifiers.
+    pub async fn add_card(
+        &self,
+        org_id: OrgId,
+        card: &NewCard,
+        now: Timestamp,
+    ) -> Result<CardRecord, StoreError> {
+        let mut tx = self.0.begin().await?;
+        series_in_tx(&mut tx, org_id, card.series_id).await?;
+        if let Some(ext) = &card.external_id {
+            check_external_id_free(&mut tx, org_id, ext, None).await?;
+        }
+        let row: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO loyalty_cards (org_id, series_id, card_number, external_id, status, label, \
+             reason, extended_fields, custom_fields, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+             ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
+        )
+        .bind(org_id)
+        .bind(card.series_id)
+        .bind(&card.number)
+        .bind(card.external_id.as_deref())
+        .bind(card.label.status.as_str())
+        .bind(&card.label.label)
+        .bind(card.reason.as_deref())
+        .bind(card.extended_fields.to_string())
+        .bind(card.custom_fields.to_string())
+        .bind(&card.actor)
+        .bind(to_db(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (id,) = row.ok_or(LoyaltyError::CardNumberExists)?;
+        log_status(
+            &mut tx,
+            org_id,
+            id,
+            card.label.status,
+            &card.label.label,
+            card.reason.as_deref(),
+            None,
+            Some(&card.actor),
+            now,
+        )
+        .await?;
+        let record = card_in_tx(&mut tx, org_id, &CardKey::Number(card.number.clone()))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("card vanished after insert".into()))?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// The card a number or external id names; with both, they must name the same card
+    /// (3046). 3010 when there is none.
+    pub async fn card(
+        &self,
+        org_id: OrgId,
+        number: Option<&str>,
+        external_id: Option<&str>,
+    ) -> Result<CardRecord, StoreError> {
+        let mut tx = self.0.begin().await?;
+        let card = find(&mut tx, org_id, number, external_id).await?;
+        tx.commit().await?;
+        Ok(card)
+    }
+
+    /// The program linked to the card a customer identifier names, if the org knows the
+    /// card and its series is linked to one.
+    pub async fn card_program(
+        &self,
+        org_id: OrgId,
+        key: &CardKey,
+    ) -> Result<Option<ProgramId>, StoreError> {
+        let (column, value) = match key {
+            CardKey::Number(n) => ("c.card_number", n),
+            CardKey::ExternalId(e) => ("c.external_id", e),
+        };
+        let row: Option<(Option<i64>,)> = sqlx::query_as(&format!(
+            "SELECT s.program_id FROM loyalty_cards c JOIN loyalty_card_series s \
+             ON s.org_id = c.org_id AND s.id = c.series_id WHERE c.org_id = $1 AND {column} = $2"
+        ))
+        .bind(org_id)
+        .bind(value.trim())
+        .fetch_optional(self.0.reader())
+        .await?;
+        Ok(row.and_then(|(p,)| p))
+    }
+
+    /// Changes a card's label (and so its status, by the documented transitions) and
+    /// fields. Setting the current status again only updates the label and fields.
+    pub async fn update_card(
+        &self,
+        org_id: OrgId,
+        number: Option<&str>,
+        external_id: Option<&str>,
+        change: &CardChange,
+        now: Timestamp,
+    ) -> Result<CardRecord, StoreError> {
+        let mut tx = self.0.begin().await?;
+        let card = find(&mut tx, org_id, number, external_id).await?;
+        let (status, label) = match &change.label {
+            Some(l) => {
+                rules::change_status(card.status, l.status)?;
+                (l.status, l.label.clone())
+            }
+            None => (card.status, card.label.clone()),
+        };
+        let merge = |old: &Value, new: &Option<Value>| match (old, new) {
+            (Value::Object(o), Some(Value::Object(n))) => {
+                let mut m = o.clone();
+                m.extend(n.clone());
+                Value::Object(m).to_string()
+            }
+            _ => old.to_string(),
+        };
+        let reason = change.reason.clone().or(card.reason.clone());
+        sqlx::query(
+            "UPDATE loyalty_cards SET status = $3, label = $4, reason = $5, extended_fields = $6, \
+             custom_fields = $7, updated_at = $8 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(org_id)
+        .bind(card.id)
+        .bind(status.as_str())
+        .bind(&label)
+        .bind(reason.as_deref())
+        .bind(merge(&card.extended_fields, &change.extended_fields))
+        .bind(merge(&card.custom_fields, &change.custom_fields))
+        .bind(to_db(now))
+        .execute(&mut *tx)
+        .await?;
+        if change.label.is_some() && (status != card.status || label != card.label) {
+            log_status(
+                &mut tx,
+                org_id,
+                card.id,
+                status,
+                &label,
+                change.reason.as_deref(),
+                card.customer_id,
+                Some(&change.actor),
+                now,
+            )
+            .await?;
+        }
+        let record = card_in_tx(&mut tx, org_id, &CardKey::Number(card.number))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("card vanished after update".into()))?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// A card's status changes, oldest first.
+    pub async fn card_status_log(
+        &self,
+        org_id: OrgId,
+        card_id: i64,
+    ) -> Result<Vec<StatusLogRecord>, StoreError> {
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            i64,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, status, label, reason, customer_id, actor, at FROM loyalty_card_status_log \
+             WHERE org_id = $1 AND card_id = $2 ORDER BY id",
+        )
+        .bind(org_id)
+        .bind(card_id)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(StatusLogRecord {
+                    id: r.0,
+                    status: status(&r.1)?,
+                    label: r.2,
+                    reason: r.3,
+                    customer_id: r.4,
+                    actor: r.5,
+                    at: from_db(r.6)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The cards issued to a customer, newest first.
+    pub async fn customer_cards(
+        &self,
+        org_id: OrgId,
+        customer_id: i64,
+    ) -> Result<Vec<CardRecord>, StoreError> {
+        let mut tx = self.0.begin().await?;
+        let numbers: Vec<(String,)> = sqlx::query_as(
+            "SELECT card_number FROM loyalty_cards WHERE org_id = $1 AND customer_id = $2 \
+             ORDER BY id DESC",
+        )
+        .bind(org_id)
+        .bind(customer_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut cards = Vec::new();
+        for (n,) in numbers {
+            if let Some(c) = card_in_tx(&mut tx, org_id, &CardKey::Number(n)).await? {
+                cards.push(c);
+            }
+        }
+        tx.commit().await?;
+        Ok(cards)
+    }
+}
+
+async fn find(
+    tx: &mut Tx,
+    org_id: OrgId,
+    number: Option<&str>,
+    external_id: Option<&str>,
+) -> Result<CardRecord, StoreError> {
+    let by_number = match number {
+        Some(n) => Some(
+            card_in_tx(tx, org_id, &CardKey::Number(n.to_string()))
+                .await?
+                .ok_or(LoyaltyError::CardNotFound)?,
+        ),
+        None => None,
+    };
+    let by_external = match external_id {
+        Some(e) => Some(
+            card_in_tx(tx, org_id, &CardKey::ExternalId(e.to_string()))
+                .await?
+                .ok_or(LoyaltyError::CardNotFound)?,
+        ),
+        None => None,
+    };
+    match (by_number, by_external) {
+        (Some(a), Some(b)) if a.id != b.id => Err(LoyaltyError::CardIdentityMismatch.into()),
+        (Some(a), _) | (None, Some(a)) => Ok(a),
+        (None, None) => Err(LoyaltyError::CardNotFound.into()),
+    }
+}
