@@ -155,15 +155,14 @@ pub async fn customer_by_id(state: &AppState, ctx: &Ctx, id: i64) -> Result<Cust
     let c = state
         .db
         .customers()
-        .get(ctx.loyalty.org.id, id)
+        .brief(ctx.loyalty.org.id, id)
         .await?
         .ok_or(CustomerError::NotFound)?;
-    let first = c.profiles.first();
     Ok(Customer {
         id: c.id,
         status: c.status,
-        first_name: first.and_then(|p| p.first_name.clone()).unwrap_or_default(),
-        last_name: first.and_then(|p| p.last_name.clone()).unwrap_or_default(),
+        first_name: c.first_name.unwrap_or_default(),
+        last_name: c.last_name.unwrap_or_default(),
         card_program: None,
     })
 }

@@ -135,6 +135,15 @@ pub struct ProfileRecord {
     pub updated_at: Timestamp,
 }
 
+/// What bills and points need to know about a customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerBrief {
+    pub id: i64,
+    pub status: CustomerStatus,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct CustomerRecord {
     pub id: i64,

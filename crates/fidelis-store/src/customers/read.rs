@@ -8,6 +8,7 @@ use fidelis_domain::org::OrgId;
 use serde_json::Value;
 
 use super::{
+    CustomerBrief,
     CResult, CustomerRecord, CustomerRepo, IdentifierRecord, ProfileRecord, StatusLogEntry,
 };
 use crate::time::from_db;
@@ -82,6 +83,33 @@ impl CustomerRepo<'_> {
             return Err(CustomerError::NotFoundInSource.into());
         }
         Ok(id)
+    }
+
+    /// Status and first profile's name in one query: what bills and points need to know
+    /// about a customer. None when the org has no such customer.
+    pub async fn brief(&self, org_id: OrgId, id: i64) -> CResult<Option<CustomerBrief>> {
+        let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT c.status, p.first_name, p.last_name FROM customers c \
+             LEFT JOIN customer_profiles p ON p.org_id = c.org_id AND p.customer_id = c.id \
+             AND p.id = (SELECT MIN(q.id) FROM customer_profiles q \
+                         WHERE q.org_id = c.org_id AND q.customer_id = c.id) \
+             WHERE c.org_id = $1 AND c.id = $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(self.0.reader())
+        .await?;
+        row.map(|(status, first_name, last_name)| {
+            Ok(CustomerBrief {
+                id,
+                status: CustomerStatus::parse(&status).ok_or_else(|| {
+                    StoreError::Corrupt(format!("customer {id} status {status}"))
+                })?,
+                first_name,
+                last_name,
+            })
+        })
+        .transpose()
     }
 
     /// The whole customer, or None when the org has no such customer.

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::fixed::{from_milli, to_milli};
 use super::Tx;
 use crate::time::{from_db, to_db};
-use crate::{Backend, StoreError};
+use crate::StoreError;
 
 /// Who a balance row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,14 +28,6 @@ pub(crate) struct BalanceRow {
     pub tier: TierState,
 }
 
-/// The one place SQL differs by backend: PostgreSQL needs an explicit row lock, SQLite
-/// has a single writer so the transaction itself serializes (and rejects FOR UPDATE).
-pub(crate) fn for_update(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    }
-}
 
 type Row = (i64, i64, i64, i64, i64, i64, Option<i64>, i64);
 const COLUMNS: &str = "net, debt, lifetime_points, lifetime_purchases, tier_serial, tier_since, \
@@ -57,31 +49,18 @@ fn from_row(r: Row) -> Result<BalanceRow, StoreError> {
     })
 }
 
-/// Creates the row if needed and locks it until the transaction ends.
-pub(crate) async fn lock(
-    tx: &mut Tx,
-    backend: Backend,
-    h: Holder,
-    now: Timestamp,
-) -> Result<BalanceRow, StoreError> {
-    sqlx::query(
-        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) DO NOTHING",
-    )
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
-    .bind(to_db(now))
-    .execute(&mut **tx)
-    .await?;
+/// Creates the row if needed and locks it until the transaction ends, in one statement:
+/// the no-op update on conflict takes the row lock on PostgreSQL (SQLite has one writer).
+pub(crate) async fn lock(tx: &mut Tx, h: Holder, now: Timestamp) -> Result<BalanceRow, StoreError> {
     let row: Row = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM loyalty_balances \
-         WHERE org_id = $1 AND customer_id = $2 AND program_id = $3{}",
-        for_update(backend)
+        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) \
+         DO UPDATE SET updated_at = loyalty_balances.updated_at RETURNING {COLUMNS}"
     ))
     .bind(h.org_id)
     .bind(h.customer_id)
     .bind(h.program_id)
+    .bind(to_db(now))
     .fetch_one(&mut **tx)
     .await?;
     from_row(row)

@@ -271,7 +271,7 @@ impl LoyaltyRepo<'_> {
             tx.rollback().await?;
             return Err(LoyaltyError::DuplicateBill.into());
         }
-        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let mut bal = balance::lock(&mut tx, h, now).await?;
         let earns = bill.outlier_status.earns_points();
         let tier_serial = program.tiers.as_ref().map(|_| bal.tier.serial);
         let award = program.earn.points_for(bill.amount, tier_serial);
@@ -385,7 +385,7 @@ impl LoyaltyRepo<'_> {
         let mut tx = self.0.begin().await?;
         // Returns of one bill are the same customer's, so the balance lock serializes them;
         // the bill is read again under it.
-        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let mut bal = balance::lock(&mut tx, h, now).await?;
         let row = sqlx::query(&format!(
             "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 AND id = $2"
         ))

@@ -235,7 +235,7 @@ impl LoyaltyRepo<'_> {
                 actor: &actor,
                 reason: Some(&r.reason),
             };
-            let mut bal = balance::lock(tx, self.0.backend(), h, now).await?;
+            let mut bal = balance::lock(tx, h, now).await?;
             let expires_at = program.expiry.expiry_instant(now, &ctx.org.time_zone);
             let (e, _) = post_credit(
                 tx,

@@ -252,7 +252,7 @@ impl LoyaltyRepo<'_> {
             reason: c.reason.as_deref(),
         };
         let mut tx = self.0.begin().await?;
-        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let mut bal = balance::lock(&mut tx, h, now).await?;
         let (entry_id, lot_id) = post_credit(
             &mut tx, h, &mut bal, c.kind, c.points, expires_at, &why, now,
         )
@@ -289,7 +289,7 @@ impl LoyaltyRepo<'_> {
             reason: d.reason.as_deref(),
         };
         let mut tx = self.0.begin().await?;
-        let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+        let mut bal = balance::lock(&mut tx, h, now).await?;
         let lots = open_lots(&mut tx, h).await?;
         let allocations =
             rules::allocate_debit(&lots, d.points, now).map_err(LoyaltyError::from)?;
@@ -343,7 +343,7 @@ impl LoyaltyRepo<'_> {
                 program_id,
             };
             let mut tx = self.0.begin().await?;
-            let mut bal = balance::lock(&mut tx, self.0.backend(), h, now).await?;
+            let mut bal = balance::lock(&mut tx, h, now).await?;
             let due = rules::expire_due(&open_lots(&mut tx, h).await?, now);
             if due.is_empty() {
                 continue;
