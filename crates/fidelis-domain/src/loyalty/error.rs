@@ -118,6 +118,10 @@ pub enum LoyaltyError {
     InvalidActivityType(String),
     #[error("supplementary memberships have no benefits")]
     NoBenefitsOnSupplementary,
+    #[error("{0} is required")]
+    PartnerFieldMissing(&'static str),
+    #[error("no partner program activity found for the customer")]
+    PartnerActivityNotFound,
 }
 
 impl CodedError for LoyaltyError {
@@ -166,6 +170,8 @@ impl CodedError for LoyaltyError {
             HistoryIntervalTooLong => 2013,
             InvalidActivityType(_) => 2014,
             NoBenefitsOnSupplementary => 2018,
+            PartnerFieldMissing(_) => 2002,
+            PartnerActivityNotFound => 2011,
         }
     }
 
@@ -177,7 +183,8 @@ impl CodedError for LoyaltyError {
             | RequestNotFound
             | CardNotFound
             | PartnerProgramNotFound
-            | PartnerTierNotFound(_) => ErrorClass::NotFound,
+            | PartnerTierNotFound(_)
+            | PartnerActivityNotFound => ErrorClass::NotFound,
             DuplicateBill
             | BillAlreadyReturned
             | InsufficientPoints { .. }
