@@ -1,6 +1,6 @@
-//! Loyalty reads on v2: programs, loyalty details, points balance, expiry schedule,
-//! expired points, the points ledger and goodwill history. Thin handlers over
-//! `crate::loyalty`.
+//! Loyalty on v2: programs, loyalty details, points balance, expiry schedule,
+//! expired points, the points ledger and goodwill history; partner-program link, update,
+//! delink and activity history. Thin handlers over `crate::loyalty`.
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -9,6 +9,7 @@ use crate::loyalty::{customer_by_id, find_customer, Ctx, Customer, Ident};
 use crate::{ApiError, AppState};
 
 mod goodwill;
+mod partner;
 mod points;
 mod programs;
 
@@ -25,6 +26,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(points::expired_by_id))
         .routes(routes!(points::ledger))
         .routes(routes!(goodwill::history))
+        .routes(routes!(partner::link))
+        .routes(routes!(partner::update))
+        .routes(routes!(partner::delink))
+        .routes(routes!(partner::history))
 }
 
 /// Identifier and program parameters shared by the customer loyalty reads.
