@@ -12,6 +12,8 @@ use crate::AppState;
 
 /// Writes off points whose lots have passed their expiry.
 pub const POINTS_EXPIRY: &str = "points-expiry";
+/// Ends partner-program memberships whose expiry has passed.
+pub const PARTNER_MEMBERSHIP_END: &str = "partner-membership-end";
 /// How long a lease holds without renewal: longer than a run, so a live holder keeps it.
 const LEASE: SignedDuration = SignedDuration::from_secs(300);
 /// How often the scheduler wakes.
@@ -58,6 +60,50 @@ pub async fn expire_points(
     })
 }
 
+/// What one run of the partner-membership end job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MembershipEndRun {
+    /// Another server holds the lease.
+    Skipped,
+    Ran {
+        orgs: usize,
+        ended: usize,
+    },
+}
+
+/// One run of the partner-membership end job as `holder`: memberships (supplementary ones
+/// by their membership length, external ones by the tier expiry the partner sent) whose
+/// expiry has passed are ended with an `EXPIRED` activity dated at the expiry.
+pub async fn end_partner_memberships(
+    state: &AppState,
+    holder: &str,
+) -> Result<MembershipEndRun, fidelis_store::StoreError> {
+    let now = state.now();
+    let until = now.saturating_add(LEASE).unwrap_or(now);
+    if !state
+        .db
+        .jobs()
+        .lease(PARTNER_MEMBERSHIP_END, holder, now, until)
+        .await?
+    {
+        return Ok(MembershipEndRun::Skipped);
+    }
+    let orgs = state.db.jobs().org_ids().await?;
+    let mut ended = 0;
+    for org in &orgs {
+        ended += state
+            .db
+            .loyalty()
+            .end_partner_memberships(*org, now)
+            .await?;
+    }
+    metrics::counter!("fidelis_partner_memberships_ended_total").increment(ended as u64);
+    Ok(MembershipEndRun::Ran {
+        orgs: orgs.len(),
+        ended,
+    })
+}
+
 /// Runs the jobs every `INTERVAL` until `stop` changes, then gives the leases up.
 pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     let holder = format!("server-{}", uuid::Uuid::new_v4());
@@ -72,13 +118,24 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::J
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "points expiry job failed; will retry"),
             }
+            match end_partner_memberships(&state, &holder).await {
+                Ok(MembershipEndRun::Ran { ended, .. }) if ended > 0 => {
+                    tracing::info!(ended, "partner memberships ended");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "partner membership end job failed; will retry")
+                }
+            }
             tokio::select! {
                 _ = tokio::time::sleep(INTERVAL) => {}
                 _ = stop.changed() => break,
             }
         }
-        if let Err(e) = state.db.jobs().release(POINTS_EXPIRY, &holder).await {
-            tracing::warn!(error = %e, "could not release the job lease");
+        for job in [POINTS_EXPIRY, PARTNER_MEMBERSHIP_END] {
+            if let Err(e) = state.db.jobs().release(job, &holder).await {
+                tracing::warn!(error = %e, job, "could not release the job lease");
+            }
         }
     })
 }

@@ -130,6 +130,10 @@ pub enum LoyaltyError {
     InvalidActivityType(String),
     #[error("supplementary memberships have no benefits")]
     NoBenefitsOnSupplementary,
+    #[error("{0} is required")]
+    PartnerFieldMissing(&'static str),
+    #[error("no partner program activity found for the customer")]
+    PartnerActivityNotFound,
 }
 
 impl CodedError for LoyaltyError {
@@ -184,6 +188,8 @@ impl CodedError for LoyaltyError {
             HistoryIntervalTooLong => 2013,
             InvalidActivityType(_) => 2014,
             NoBenefitsOnSupplementary => 2018,
+            PartnerFieldMissing(_) => 2002,
+            PartnerActivityNotFound => 2011,
         }
     }
 
@@ -196,7 +202,8 @@ impl CodedError for LoyaltyError {
             | CardNotFound
             | CardSeriesNotFound
             | PartnerProgramNotFound
-            | PartnerTierNotFound(_) => ErrorClass::NotFound,
+            | PartnerTierNotFound(_)
+            | PartnerActivityNotFound => ErrorClass::NotFound,
             DuplicateBill
             | BillAlreadyReturned
             | InsufficientPoints { .. }

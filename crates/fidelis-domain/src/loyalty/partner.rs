@@ -151,9 +151,20 @@ pub enum ActivityType {
     Renewed,
     Downgraded,
     Delinked,
+    /// The membership reached its expiry without renewal (recorded by the end job).
+    Expired,
 }
 
 impl ActivityType {
+    pub const ALL: [Self; 6] = [
+        Self::Joined,
+        Self::Upgraded,
+        Self::Renewed,
+        Self::Downgraded,
+        Self::Delinked,
+        Self::Expired,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Joined => "JOINED",
@@ -161,7 +172,12 @@ impl ActivityType {
             Self::Renewed => "RENEWED",
             Self::Downgraded => "DOWNGRADED",
             Self::Delinked => "DELINKED",
+            Self::Expired => "EXPIRED",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -199,6 +215,16 @@ impl Membership {
     /// Membership end shown to users: the delink time, else the expiry.
     pub fn end(&self) -> Option<Timestamp> {
         self.delinked_at.or(self.tier_expiry)
+    }
+
+    /// When the membership stopped, once that has been recorded (delinked, or ended by
+    /// the end job at its expiry); `None` while it is open.
+    pub fn ended_at(&self) -> Option<Timestamp> {
+        match (self.delinked_at, self.last_activity) {
+            (Some(at), _) => Some(at),
+            (None, ActivityType::Expired) => self.tier_expiry,
+            (None, _) => None,
+        }
     }
 
     fn activity(&self, activity: ActivityType, at: Timestamp) -> ActivityEntry {
@@ -248,9 +274,7 @@ pub fn link(
         return Err(LoyaltyError::PartnerAlreadyLinked);
     }
     if req.membership_id.trim().is_empty() {
-        return Err(LoyaltyError::InvalidConfig(
-            "partnerMembershipId is required".into(),
-        ));
+        return Err(LoyaltyError::PartnerFieldMissing("partnerMembershipId"));
     }
     let tier = program.resolve_tier(req.tier_name.as_deref())?;
     let tier_expiry = match req.tier_expiry {
@@ -342,6 +366,24 @@ pub fn delink(
     };
     let a = m.activity(ActivityType::Delinked, now);
     Ok((m, a))
+}
+
+/// Ends a membership whose expiry has passed (the membership-end job). The activity and
+/// the last-updated date are the expiry instant itself, not the time of the run, so a late
+/// or repeated run records the same thing. `None` when nothing is due: the membership is
+/// still current, has no expiry, was delinked, or has already been ended.
+pub fn expire(existing: &Membership, now: Timestamp) -> Option<(Membership, ActivityEntry)> {
+    let end = existing.tier_expiry?;
+    if now <= end || existing.ended_at().is_some() {
+        return None;
+    }
+    let m = Membership {
+        last_updated: existing.last_updated.max(end),
+        last_activity: ActivityType::Expired,
+        ..existing.clone()
+    };
+    let a = m.activity(ActivityType::Expired, end);
+    Some((m, a))
 }
 
 /// 2008: too many programs in one request item.
@@ -604,6 +646,54 @@ mod tests {
         assert_eq!(a.activity, ActivityType::Delinked);
         assert_eq!(x.end(), Some(now));
         assert_eq!(delink(Some(&x), now).unwrap_err().code(), 2004);
+    }
+
+    #[test]
+    fn expired_memberships_end_once_at_their_expiry() {
+        let p = demo_plus();
+        let now = ts("2024-06-15T04:00:00Z");
+        let (m, _) = link(&p, None, true, &req(Some("Plus"), None), now, &sg()).unwrap();
+        assert_eq!(m.ended_at(), None);
+        // Through the last second of the expiry day nothing is due.
+        assert_eq!(expire(&m, ts("2025-06-15T15:59:59Z")), None);
+        let late = ts("2025-07-01T00:00:00Z");
+        let (e, a) = expire(&m, late).unwrap();
+        assert_eq!(a.activity, ActivityType::Expired);
+        assert_eq!(a.at, ts("2025-06-15T15:59:59Z"));
+        assert_eq!(e.last_updated, a.at);
+        assert_eq!(e.ended_at(), Some(a.at));
+        assert_eq!(e.end(), Some(a.at));
+        assert!(!e.is_current(late));
+        // Ending is recorded once; delinked or open-ended memberships are never due.
+        assert_eq!(expire(&e, late), None);
+        let (d, _) = delink(Some(&m), now).unwrap();
+        assert_eq!(d.ended_at(), Some(now));
+        assert_eq!(expire(&d, late), None);
+        let (x, _) = link(
+            &skymiles(),
+            None,
+            true,
+            &req(Some("Blue"), None),
+            now,
+            &sg(),
+        )
+        .unwrap();
+        assert_eq!(expire(&x, late), None);
+        // A membership can be linked again once ended.
+        assert!(link(&p, Some(&e), true, &req(Some("Plus"), None), late, &sg()).is_ok());
+        assert_eq!(ActivityType::parse("EXPIRED"), Some(ActivityType::Expired));
+        assert_eq!(ActivityType::parse("nope"), None);
+        let missing = LinkRequest {
+            membership_id: " ".into(),
+            tier_name: Some("Plus".into()),
+            tier_expiry: None,
+        };
+        assert_eq!(
+            link(&p, None, true, &missing, now, &sg())
+                .unwrap_err()
+                .code(),
+            2002
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! The loyalty service behind the transactions, points and goodwill endpoints: it turns
-//! request bodies into repository calls and results into Capillary's shapes. Handlers in
-//! `api::v2::transactions`, `api::v2::loyalty` and `api::v1_1` stay thin on top of it.
+//! The loyalty service behind the transactions, points, goodwill and partner-program
+//! endpoints: it turns request bodies into repository calls and results into Capillary's
+//! shapes. Handlers in `api::v2::transactions`, `api::v2::loyalty` and `api::v1_1` stay
+//! thin on top of it.
 
 pub mod cards;
 pub mod dates;
 pub mod goodwill;
 pub mod numbers;
+pub mod partner;
 pub mod redeem;
 pub mod render;
 pub mod summary;

@@ -59,6 +59,7 @@ pub async fn program_summary(
     let balance = repo.balance(org, customer_id, program.id, now).await?;
     let entries = repo.entries(org, customer_id, program.id).await?;
     let changes = repo.tier_changes(org, customer_id, program.id).await?;
+    let partners = super::partner::linked_programs(state, ctx, customer_id).await?;
     let serial = member.as_ref().map(|m| m.tier.serial).unwrap_or(1);
     let tiers = program.tiers.as_ref();
     let current = tiers.and_then(|t| t.tier(serial));
@@ -86,7 +87,7 @@ pub async fn program_summary(
         "delayedReturnedPoints": 0,
         "totalAvailablePoints": float(balance.net),
         "totalReturnedPoints": float(returned),
-        "linkedPartnerPrograms": [],
+        "linkedPartnerPrograms": partners,
         "tierHistory": changes.iter().map(|c| json!({
             "activity": match c.change.kind {
                 fidelis_domain::loyalty::TierChangeKind::Upgrade => "UPGRADED",

@@ -8,8 +8,8 @@ use fidelis_domain::org::OrgId;
 use serde_json::Value;
 
 use super::{
-    CustomerBrief,
-    CResult, CustomerRecord, CustomerRepo, IdentifierRecord, ProfileRecord, StatusLogEntry,
+    CResult, CustomerBrief, CustomerRecord, CustomerRepo, IdentifierRecord, ProfileRecord,
+    StatusLogEntry,
 };
 use crate::time::from_db;
 use crate::StoreError;
@@ -102,9 +102,8 @@ impl CustomerRepo<'_> {
         row.map(|(status, first_name, last_name)| {
             Ok(CustomerBrief {
                 id,
-                status: CustomerStatus::parse(&status).ok_or_else(|| {
-                    StoreError::Corrupt(format!("customer {id} status {status}"))
-                })?,
+                status: CustomerStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {status}")))?,
                 first_name,
                 last_name,
             })

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::fixed::{from_milli, to_milli};
 use super::Tx;
 use crate::time::{from_db, to_db};
-use crate::StoreError;
+use crate::{Backend, StoreError};
 
 /// Who a balance row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,6 @@ pub(crate) struct BalanceRow {
     pub tier: TierState,
 }
 
-
 type Row = (i64, i64, i64, i64, i64, i64, Option<i64>, i64);
 const COLUMNS: &str = "net, debt, lifetime_points, lifetime_purchases, tier_serial, tier_since, \
                        tier_valid_until, tier_requalify_base";
@@ -47,6 +46,15 @@ fn from_row(r: Row) -> Result<BalanceRow, StoreError> {
             requalify_base: from_milli(r.7),
         },
     })
+}
+
+/// Where SQL differs by backend: PostgreSQL needs an explicit row lock, SQLite has a
+/// single writer so the transaction itself serializes (and rejects FOR UPDATE).
+pub(crate) fn for_update(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
 }
 
 /// Creates the row if needed and locks it until the transaction ends, in one statement:

@@ -1,5 +1,5 @@
 //! The loyalty repository: programs and settings, the points ledger, bills and returns,
-//! goodwill requests.
+//! goodwill requests, partner-program memberships.
 //!
 //! Every write that touches a customer's points first locks that customer's balance row
 //! for the program (`balance::lock`), so concurrent writers for one customer queue up on
@@ -15,6 +15,7 @@ mod fixed;
 mod goodwill;
 mod ledger;
 mod members;
+mod partner;
 mod programs;
 mod rows;
 

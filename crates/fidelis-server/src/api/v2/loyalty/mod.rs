@@ -1,6 +1,6 @@
-//! Loyalty reads on v2: programs, loyalty details, points balance, expiry schedule,
-//! expired points, the points ledger and goodwill history. Thin handlers over
-//! `crate::loyalty`.
+//! Loyalty on v2: programs, loyalty details, points balance, expiry schedule,
+//! expired points, the points ledger and goodwill history; partner-program link, update,
+//! delink and activity history. Thin handlers over `crate::loyalty`.
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -10,6 +10,7 @@ use crate::{ApiError, AppState};
 
 mod cards;
 mod goodwill;
+mod partner;
 mod points;
 mod programs;
 
@@ -37,6 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(cards::status_log))
         .routes(routes!(cards::labels))
+        .routes(routes!(partner::link))
+        .routes(routes!(partner::update))
+        .routes(routes!(partner::delink))
+        .routes(routes!(partner::history))
 }
 
 /// Identifier and program parameters shared by the customer loyalty reads.
