@@ -1,10 +1,11 @@
 //! Periodic jobs. A job runs on the server that holds its lease (`fidelis_store::jobs`), so
 //! several servers on one database never run it twice at once; every job is idempotent as
-//! well, so a lease lapsing mid-run costs time, never points.
+//! well, so a lease lapsing mid-run costs time, never points. Each job has its own lease,
+//! so one server may expire points while another judges tiers.
 
 use std::time::Duration;
 
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use tokio::sync::watch;
 
@@ -14,6 +15,10 @@ use crate::AppState;
 pub const POINTS_EXPIRY: &str = "points-expiry";
 /// Ends partner-program memberships whose expiry has passed.
 pub const PARTNER_MEMBERSHIP_END: &str = "partner-membership-end";
+/// Renews or downgrades members whose tier validity has ended.
+pub const TIER_EXPIRY: &str = "tier-expiry";
+/// Members the tier job reads at a time.
+const TIER_BATCH: u32 = 500;
 /// How long a lease holds without renewal: longer than a run, so a live holder keeps it.
 const LEASE: SignedDuration = SignedDuration::from_secs(300);
 /// How often the scheduler wakes.
@@ -30,19 +35,40 @@ pub enum JobRun {
     },
 }
 
+/// One run of the tier job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TierJobRun {
+    /// Another server holds the lease.
+    Skipped,
+    Ran {
+        orgs: usize,
+        renewed: usize,
+        downgraded: usize,
+        /// Upgrades straight after a downgrade (a late run; see docs/loyalty.md).
+        upgraded: usize,
+        /// Members past their validity whose tier is no longer configured.
+        skipped: usize,
+    },
+}
+
+/// Takes or renews lease `name` for `holder` at `now`.
+async fn lease(
+    state: &AppState,
+    name: &str,
+    holder: &str,
+    now: Timestamp,
+) -> Result<bool, fidelis_store::StoreError> {
+    let until = now.saturating_add(LEASE).unwrap_or(now);
+    state.db.jobs().lease(name, holder, now, until).await
+}
+
 /// One run of the points-expiry job as `holder`.
 pub async fn expire_points(
     state: &AppState,
     holder: &str,
 ) -> Result<JobRun, fidelis_store::StoreError> {
     let now = state.now();
-    let until = now.saturating_add(LEASE).unwrap_or(now);
-    if !state
-        .db
-        .jobs()
-        .lease(POINTS_EXPIRY, holder, now, until)
-        .await?
-    {
+    if !lease(state, POINTS_EXPIRY, holder, now).await? {
         return Ok(JobRun::Skipped);
     }
     let orgs = state.db.jobs().org_ids().await?;
@@ -79,13 +105,7 @@ pub async fn end_partner_memberships(
     holder: &str,
 ) -> Result<MembershipEndRun, fidelis_store::StoreError> {
     let now = state.now();
-    let until = now.saturating_add(LEASE).unwrap_or(now);
-    if !state
-        .db
-        .jobs()
-        .lease(PARTNER_MEMBERSHIP_END, holder, now, until)
-        .await?
-    {
+    if !lease(state, PARTNER_MEMBERSHIP_END, holder, now).await? {
         return Ok(MembershipEndRun::Skipped);
     }
     let orgs = state.db.jobs().org_ids().await?;
@@ -101,6 +121,45 @@ pub async fn end_partner_memberships(
     Ok(MembershipEndRun::Ran {
         orgs: orgs.len(),
         ended,
+    })
+}
+
+/// One run of the tier job as `holder`: every org's members whose tier validity has
+/// ended are renewed or downgraded.
+pub async fn expire_tiers(
+    state: &AppState,
+    holder: &str,
+) -> Result<TierJobRun, fidelis_store::StoreError> {
+    let now = state.now();
+    if !lease(state, TIER_EXPIRY, holder, now).await? {
+        return Ok(TierJobRun::Skipped);
+    }
+    let orgs = state.db.jobs().org_ids().await?;
+    let mut total = fidelis_store::loyalty::TierRun::default();
+    for org in &orgs {
+        let run = state
+            .db
+            .loyalty()
+            .expire_tiers(*org, now, TIER_BATCH)
+            .await?;
+        total.renewed += run.renewed;
+        total.downgraded += run.downgraded;
+        total.upgraded += run.upgraded;
+        total.skipped += run.skipped;
+    }
+    for (kind, n) in [
+        ("renew", total.renewed),
+        ("downgrade", total.downgraded),
+        ("upgrade", total.upgraded),
+    ] {
+        metrics::counter!("fidelis_tier_changes_total", "kind" => kind).increment(n as u64);
+    }
+    Ok(TierJobRun::Ran {
+        orgs: orgs.len(),
+        renewed: total.renewed,
+        downgraded: total.downgraded,
+        upgraded: total.upgraded,
+        skipped: total.skipped,
     })
 }
 
@@ -127,12 +186,34 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::J
                     tracing::warn!(error = %e, "partner membership end job failed; will retry")
                 }
             }
+            match expire_tiers(&state, &holder).await {
+                Ok(TierJobRun::Ran {
+                    renewed,
+                    downgraded,
+                    upgraded,
+                    skipped,
+                    ..
+                }) if renewed + downgraded + upgraded > 0 => {
+                    tracing::info!(
+                        renewed,
+                        downgraded,
+                        upgraded,
+                        skipped,
+                        "tiers renewed or downgraded"
+                    );
+                }
+                Ok(TierJobRun::Ran { skipped, .. }) if skipped > 0 => {
+                    tracing::debug!(skipped, "members past a tier no longer configured");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "tier expiry job failed; will retry"),
+            }
             tokio::select! {
                 _ = tokio::time::sleep(INTERVAL) => {}
                 _ = stop.changed() => break,
             }
         }
-        for job in [POINTS_EXPIRY, PARTNER_MEMBERSHIP_END] {
+        for job in [POINTS_EXPIRY, PARTNER_MEMBERSHIP_END, TIER_EXPIRY] {
             if let Err(e) = state.db.jobs().release(job, &holder).await {
                 tracing::warn!(error = %e, job, "could not release the job lease");
             }

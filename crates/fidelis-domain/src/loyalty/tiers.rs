@@ -71,6 +71,24 @@ pub struct TierState {
     pub requalify_base: Decimal,
 }
 
+impl TierState {
+    /// The instant after which what the member earns counts toward keeping the tier: the
+    /// validity window is (`window_opens_after`, `valid_until`]. `last_change` is the change
+    /// that produced this state. After an upgrade the window opens at the upgrade itself,
+    /// so what earned the upgrade (recorded at `since`) does not renew it as well. After a
+    /// renewal or downgrade `since` is one second past the old end, and the window opens at
+    /// that old end: consecutive windows neither overlap nor leave a gap.
+    pub fn window_opens_after(&self, last_change: Option<TierChangeKind>) -> Timestamp {
+        match last_change {
+            Some(TierChangeKind::Renew | TierChangeKind::Downgrade) => self
+                .since
+                .checked_sub(jiff::SignedDuration::from_secs(1))
+                .unwrap_or(self.since),
+            Some(TierChangeKind::Upgrade) | None => self.since,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TierChangeKind {
@@ -189,9 +207,10 @@ impl TierSet {
     }
 
     /// Expiry check, run by the tier job. Returns nothing while the tier is still valid.
-    /// `window_metric` is what the member earned from `current.since` to `valid_until`;
-    /// `lifetime_metric` is the lifetime value now (it becomes the requalify base on a
-    /// downgrade).
+    /// `window_metric` is what the member earned in the validity window (see
+    /// `TierState::window_opens_after`); `lifetime_metric` is the lifetime value at the end
+    /// of validity (it becomes the requalify base on a downgrade, so what the member earns
+    /// after the old end counts toward the next upgrade even when the job runs late).
     pub fn evaluate_expiry(
         &self,
         current: &TierState,
@@ -348,6 +367,55 @@ mod tests {
             .unwrap();
         assert_eq!(c.to, 1);
         assert_eq!(c.valid_until, None);
+    }
+
+    #[test]
+    fn windows_follow_each_other_without_gap_or_overlap() {
+        let t = demo();
+        let upgraded = TierState {
+            serial: 2,
+            since: ts("2024-05-10T02:00:00Z"),
+            valid_until: Some(ts("2025-05-10T15:59:59Z")),
+            requalify_base: d("0"),
+        };
+        // The upgrade's own bill (recorded at `since`) is outside the window.
+        assert_eq!(
+            upgraded.window_opens_after(Some(TierChangeKind::Upgrade)),
+            upgraded.since
+        );
+        assert_eq!(upgraded.window_opens_after(None), upgraded.since);
+        let renewed = t
+            .evaluate_expiry(
+                &upgraded,
+                d("1000"),
+                d("2000"),
+                ts("2025-06-01T00:00:00Z"),
+                &sg(),
+            )
+            .unwrap()
+            .apply();
+        // The next window opens exactly where the previous one closed.
+        assert_eq!(
+            renewed.window_opens_after(Some(TierChangeKind::Renew)),
+            ts("2025-05-10T15:59:59Z")
+        );
+        let downgraded = t
+            .evaluate_expiry(
+                &renewed,
+                d("0"),
+                d("2000"),
+                ts("2026-06-01T00:00:00Z"),
+                &sg(),
+            )
+            .unwrap();
+        assert_eq!(downgraded.kind, TierChangeKind::Downgrade);
+        assert_eq!(downgraded.effective_at, ts("2026-05-10T16:00:00Z"));
+        assert_eq!(
+            downgraded
+                .apply()
+                .window_opens_after(Some(TierChangeKind::Downgrade)),
+            ts("2026-05-10T15:59:59Z")
+        );
     }
 
     #[test]

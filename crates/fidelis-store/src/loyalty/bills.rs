@@ -159,7 +159,7 @@ pub(crate) async fn claim_bill_number(
     Ok(won.is_some())
 }
 
-async fn record_tier_change(
+pub(crate) async fn record_tier_change(
     tx: &mut Tx,
     h: Holder,
     c: &TierChange,

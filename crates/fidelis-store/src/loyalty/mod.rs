@@ -1,5 +1,5 @@
 //! The loyalty repository: programs and settings, the points ledger, bills and returns,
-//! goodwill requests, partner-program memberships.
+//! goodwill requests, partner-program memberships, tier renewal and downgrade.
 //!
 //! Every write that touches a customer's points first locks that customer's balance row
 //! for the program (`balance::lock`), so concurrent writers for one customer queue up on
@@ -18,6 +18,7 @@ mod members;
 mod partner;
 mod programs;
 mod rows;
+mod tier_expiry;
 
 pub use bills::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
 pub use cards::{
@@ -27,6 +28,7 @@ pub use goodwill::{GoodwillRecord, NewGoodwill};
 pub use ledger::{Credit, Debit, ExpiryRun, Posted};
 pub use members::{MemberState, TierChangeRecord};
 pub use programs::LoyaltyContext;
+pub use tier_expiry::{TierRun, TIER_JOB_REFERENCE};
 
 pub(crate) use apply::apply_config;
 
