@@ -10,7 +10,7 @@ use std::collections::HashMap;
 pub use fidelis_domain::customers::CustomerError;
 use fidelis_domain::customers::{normalise_identifier, IdentifierType, Source, SourceAccount};
 use fidelis_domain::org::Org;
-use fidelis_store::customers::{Actor, CustomerSettings, Registration, Saved, Update};
+use fidelis_store::customers::{Actor, CustomerBrief, CustomerSettings, Registration, Saved, Update};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -69,6 +69,15 @@ pub struct LookupQuery {
 
 /// Finds the customer a lookup query names.
 pub async fn resolve(state: &AppState, ctx: &Ctx, q: &LookupQuery) -> Result<i64, ApiError> {
+    Ok(resolve_brief(state, ctx, q).await?.id)
+}
+
+/// `resolve`, with the customer's status and name from the same query.
+pub async fn resolve_brief(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &LookupQuery,
+) -> Result<CustomerBrief, ApiError> {
     let source = Source::parse_filter(q.source.as_deref().unwrap_or(""))?;
     let account = q
         .account_id
@@ -94,7 +103,7 @@ pub async fn resolve(state: &AppState, ctx: &Ctx, q: &LookupQuery) -> Result<i64
     Ok(state
         .db
         .customers()
-        .lookup(ctx.org.id, source, account, kind, &value)
+        .lookup_brief(ctx.org.id, source, account, kind, &value)
         .await?)
 }
 

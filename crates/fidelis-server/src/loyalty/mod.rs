@@ -19,6 +19,7 @@ use fidelis_domain::customers::{
 };
 use fidelis_domain::loyalty::ledger::{Actor, ActorKind};
 use fidelis_domain::loyalty::ProgramId;
+use fidelis_store::customers::CustomerBrief;
 use fidelis_store::loyalty::{CardKey, LoyaltyContext};
 
 use crate::auth::Principal;
@@ -103,12 +104,14 @@ impl Ident {
 /// The customer an identifier names (8015 when there is none).
 pub async fn find_customer(state: &AppState, ctx: &Ctx, who: &Ident) -> Result<Customer, ApiError> {
     let name = who.name.as_deref().unwrap_or("").trim();
-    let id = if name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("userId") {
-        who.value
+    let mut c = if name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("userId") {
+        let id = who
+            .value
             .as_deref()
             .and_then(|v| v.trim().parse::<i64>().ok())
             .filter(|id| *id > 0)
-            .ok_or(CustomerError::NotFound)?
+            .ok_or(CustomerError::NotFound)?;
+        customer_by_id(state, ctx, id).await?
     } else {
         // The transactions API spells sources in either case (`instore` in its samples).
         let q = LookupQuery {
@@ -124,9 +127,10 @@ pub async fn find_customer(state: &AppState, ctx: &Ctx, who: &Ident) -> Result<C
             identifier_value: who.value.clone(),
             embed: None,
         };
-        customers::resolve(state, &ctx.customers, &q).await?
+        customers::resolve_brief(state, &ctx.customers, &q)
+            .await?
+            .into()
     };
-    let mut c = customer_by_id(state, ctx, id).await?;
     c.card_program = card_program(state, ctx, name, who.value.as_deref()).await?;
     Ok(c)
 }
@@ -154,19 +158,25 @@ async fn card_program(
 }
 
 pub async fn customer_by_id(state: &AppState, ctx: &Ctx, id: i64) -> Result<Customer, ApiError> {
-    let c = state
+    Ok(state
         .db
         .customers()
         .brief(ctx.loyalty.org.id, id)
         .await?
-        .ok_or(CustomerError::NotFound)?;
-    Ok(Customer {
-        id: c.id,
-        status: c.status,
-        first_name: c.first_name.unwrap_or_default(),
-        last_name: c.last_name.unwrap_or_default(),
-        card_program: None,
-    })
+        .ok_or(CustomerError::NotFound)?
+        .into())
+}
+
+impl From<CustomerBrief> for Customer {
+    fn from(c: CustomerBrief) -> Self {
+        Self {
+            id: c.id,
+            status: c.status,
+            first_name: c.first_name.unwrap_or_default(),
+            last_name: c.last_name.unwrap_or_default(),
+            card_program: None,
+        }
+    }
 }
 
 /// The customer named by v1.1 identifier fields (`id`, `mobile`, `email`, `external_id`,
@@ -191,12 +201,12 @@ pub async fn find_v1_customer(
             other => other,
         })?;
         let value = normalise_identifier(kind, value, &ctx.loyalty.org.country)?;
-        let id = state
+        let mut c: Customer = state
             .db
             .customers()
-            .lookup(ctx.loyalty.org.id, None, None, kind, &value)
-            .await?;
-        let mut c = customer_by_id(state, ctx, id).await?;
+            .lookup_brief(ctx.loyalty.org.id, None, None, kind, &value)
+            .await?
+            .into();
         c.card_program = card_program(state, ctx, kind.as_str(), Some(&value)).await?;
         return Ok(c);
     }

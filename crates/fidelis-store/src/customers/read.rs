@@ -53,8 +53,23 @@ impl CustomerRepo<'_> {
         kind: IdentifierType,
         value: &str,
     ) -> CResult<i64> {
-        // One round trip: the owner of the value, and whether it has a profile in `source`
-        // ('' = any source).
+        Ok(self
+            .lookup_brief(org_id, source, account_id, kind, value)
+            .await?
+            .id)
+    }
+
+    /// `lookup`, answering the customer's brief in the same round trip: the owner of the
+    /// value, whether it has a profile in `source` ('' = any source), its status and the
+    /// first profile's name.
+    pub async fn lookup_brief(
+        &self,
+        org_id: OrgId,
+        source: Option<Source>,
+        account_id: Option<&str>,
+        kind: IdentifierType,
+        value: &str,
+    ) -> CResult<CustomerBrief> {
         let (source, account) = match source {
             Some(s) if s.is_multi_account() => (
                 s.as_str(),
@@ -63,12 +78,18 @@ impl CustomerRepo<'_> {
             Some(s) => (s.as_str(), String::new()),
             None => ("", String::new()),
         };
-        let owner: Option<(i64, i64)> = sqlx::query_as(
+        type Row = (i64, i64, String, Option<String>, Option<String>);
+        let owner: Option<Row> = sqlx::query_as(
             "SELECT o.customer_id, CAST(CASE WHEN $4 = '' OR EXISTS (\
                  SELECT 1 FROM customer_profiles p WHERE p.org_id = o.org_id \
                  AND p.customer_id = o.customer_id AND p.source = $4 \
-                 AND ($5 = '' OR p.account_id = $5)) THEN 1 ELSE 0 END AS BIGINT) \
+                 AND ($5 = '' OR p.account_id = $5)) THEN 1 ELSE 0 END AS BIGINT), \
+             c.status, f.first_name, f.last_name \
              FROM customer_identifier_owners o \
+             JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id \
+             LEFT JOIN customer_profiles f ON f.org_id = o.org_id AND f.customer_id = o.customer_id \
+             AND f.id = (SELECT MIN(q.id) FROM customer_profiles q \
+                         WHERE q.org_id = o.org_id AND q.customer_id = o.customer_id) \
              WHERE o.org_id = $1 AND o.kind = $2 AND o.value = $3",
         )
         .bind(org_id)
@@ -78,11 +99,12 @@ impl CustomerRepo<'_> {
         .bind(&account)
         .fetch_optional(self.0.reader())
         .await?;
-        let (id, in_source) = owner.ok_or(CustomerError::NotFound)?;
+        let (id, in_source, status, first_name, last_name) =
+            owner.ok_or(CustomerError::NotFound)?;
         if in_source == 0 {
             return Err(CustomerError::NotFoundInSource.into());
         }
-        Ok(id)
+        brief(id, status, first_name, last_name)
     }
 
     /// Status and first profile's name in one query: what bills and points need to know
@@ -99,16 +121,8 @@ impl CustomerRepo<'_> {
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;
-        row.map(|(status, first_name, last_name)| {
-            Ok(CustomerBrief {
-                id,
-                status: CustomerStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {status}")))?,
-                first_name,
-                last_name,
-            })
-        })
-        .transpose()
+        row.map(|(status, first_name, last_name)| brief(id, status, first_name, last_name))
+            .transpose()
     }
 
     /// The whole customer, or None when the org has no such customer.
@@ -246,4 +260,19 @@ impl CustomerRepo<'_> {
             })
             .collect()
     }
+}
+
+fn brief(
+    id: i64,
+    status: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+) -> CResult<CustomerBrief> {
+    Ok(CustomerBrief {
+        id,
+        status: CustomerStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {status}")))?,
+        first_name,
+        last_name,
+    })
 }
