@@ -98,7 +98,6 @@ pub struct BillRecord {
     pub billed_at: Timestamp,
     pub amount: Decimal,
     pub points: Decimal,
-    pub lot_id: Option<i64>,
     pub amount_returned: Decimal,
     pub points_reversed: Decimal,
     pub parent_id: Option<i64>,
@@ -193,12 +192,12 @@ pub(crate) async fn record_tier_change(
 
 pub(crate) const BILL_COLUMNS: &str =
     "id, customer_id, program_id, txn_type, bill_number, billed_at, amount, \
-     points, lot_id, amount_returned, points_reversed, parent_id, outlier_status, raw_points, \
+     points, amount_returned, points_reversed, parent_id, outlier_status, raw_points, \
      store_id, till_id, return_type, details, created_at";
 
 /// A `BILL_COLUMNS` row (more columns than sqlx's tuple rows take) and its outlier status.
 pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreError> {
-    let outlier: String = r.try_get(12)?;
+    let outlier: String = r.try_get(11)?;
     Ok((
         BillRecord {
             id: r.try_get(0)?,
@@ -209,17 +208,16 @@ pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreErr
             billed_at: from_db(r.try_get(5)?)?,
             amount: from_milli(r.try_get(6)?),
             points: from_milli(r.try_get(7)?),
-            lot_id: r.try_get(8)?,
-            amount_returned: from_milli(r.try_get(9)?),
-            points_reversed: from_milli(r.try_get(10)?),
-            parent_id: r.try_get(11)?,
+            amount_returned: from_milli(r.try_get(8)?),
+            points_reversed: from_milli(r.try_get(9)?),
+            parent_id: r.try_get(10)?,
             outlier_status: outlier.clone(),
-            raw_points: from_milli(r.try_get(13)?),
-            store_id: r.try_get(14)?,
-            till_id: r.try_get(15)?,
-            return_type: r.try_get(16)?,
-            details: r.try_get(17)?,
-            created_at: from_db(r.try_get(18)?)?,
+            raw_points: from_milli(r.try_get(12)?),
+            store_id: r.try_get(13)?,
+            till_id: r.try_get(14)?,
+            return_type: r.try_get(15)?,
+            details: r.try_get(16)?,
+            created_at: from_db(r.try_get(17)?)?,
         },
         outlier,
     ))
@@ -248,10 +246,21 @@ impl LoyaltyRepo<'_> {
         };
         let amount = to_milli(bill.amount)?;
         let mut tx = self.0.begin().await?;
+        // The balance row first: the award depends on the member's tier. With the award
+        // known, the bill row is written once, complete.
+        let mut bal = balance::lock(&mut tx, h, now).await?;
+        let earns = bill.outlier_status.earns_points();
+        let tier_serial = program.tiers.as_ref().map(|_| bal.tier.serial);
+        let award = program.earn.points_for(bill.amount, tier_serial);
+        let (raw, awarded) = if earns {
+            (award.raw, award.awarded)
+        } else {
+            (Decimal::ZERO, Decimal::ZERO)
+        };
         let (txn_id,): (i64,) = sqlx::query_as(
             "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
-             store_id, till_id, billed_at, amount, outlier_status, created_at, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+             store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
+             points) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(h.org_id)
         .bind(h.customer_id)
@@ -265,19 +274,17 @@ impl LoyaltyRepo<'_> {
         .bind(bill.outlier_status.as_str())
         .bind(to_db(now))
         .bind(&bill.details)
+        .bind(to_milli(raw)?)
+        .bind(to_milli(awarded)?)
         .fetch_one(&mut *tx)
         .await?;
         if !claim_bill_number(&mut tx, h.org_id, &ctx.settings.bill_numbers, bill, txn_id).await? {
             tx.rollback().await?;
             return Err(LoyaltyError::DuplicateBill.into());
         }
-        let mut bal = balance::lock(&mut tx, h, now).await?;
-        let earns = bill.outlier_status.earns_points();
-        let tier_serial = program.tiers.as_ref().map(|_| bal.tier.serial);
-        let award = program.earn.points_for(bill.amount, tier_serial);
         let source = EntrySource::new(SourceKind::Bill, txn_id.to_string());
-        let (mut lot_id, mut entry_id, mut expires_at) = (None, None, None);
-        if earns && award.awarded > Decimal::ZERO {
+        let (mut lot_id, mut expires_at) = (None, None);
+        if awarded > Decimal::ZERO {
             expires_at = program.expiry.expiry_instant(now, tz);
             let why = Why {
                 source: &source,
@@ -285,18 +292,18 @@ impl LoyaltyRepo<'_> {
                 actor: &bill.actor,
                 reason: None,
             };
-            let (e, l) = post_credit(
+            let (_, l) = post_credit(
                 &mut tx,
                 h,
                 &mut bal,
                 EntryKind::Credit,
-                award.awarded,
+                awarded,
                 expires_at,
                 &why,
                 now,
             )
             .await?;
-            (entry_id, lot_id) = (Some(e), Some(l));
+            lot_id = Some(l);
         }
         let tier_change = if earns {
             bal.lifetime_purchases += amount;
@@ -305,25 +312,12 @@ impl LoyaltyRepo<'_> {
         } else {
             None
         };
-        let awarded = if earns { award.awarded } else { Decimal::ZERO };
-        sqlx::query(
-            "UPDATE loyalty_transactions SET raw_points = $3, points = $4, lot_id = $5, entry_id = $6 \
-             WHERE org_id = $1 AND id = $2",
-        )
-        .bind(h.org_id)
-        .bind(txn_id)
-        .bind(to_milli(if earns { award.raw } else { Decimal::ZERO })?)
-        .bind(to_milli(awarded)?)
-        .bind(lot_id)
-        .bind(entry_id)
-        .execute(&mut *tx)
-        .await?;
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
         Ok(BillAward {
             transaction_id: txn_id,
             program_id: program.id,
-            raw_points: if earns { award.raw } else { Decimal::ZERO },
+            raw_points: raw,
             points: awarded,
             lot_id,
             expires_at,
@@ -444,7 +438,16 @@ impl LoyaltyRepo<'_> {
         let mut shortfall = Decimal::ZERO;
         if outcome.points_to_reverse > Decimal::ZERO {
             let lots = open_lots(&mut tx, h).await?;
-            let own: Vec<i64> = original.lot_id.into_iter().collect();
+            // The bill's own lot is the one its award created.
+            let bill_ref = original.id.to_string();
+            let own: Vec<i64> = lots
+                .iter()
+                .filter(|l| {
+                    l.source.kind == SourceKind::Bill
+                        && l.source.reference.as_deref() == Some(bill_ref.as_str())
+                })
+                .map(|l| l.lot_id)
+                .collect();
             let plan = plan_reversal(&lots, &own, outcome.points_to_reverse, now);
             let source = EntrySource::new(SourceKind::Bill, ret_id.to_string());
             let why = Why {
