@@ -2,39 +2,10 @@
 
 mod common;
 
-use common::{send, DEMO_TILL};
+use common::{send, ACME_ORG, DEMO_TILL};
 use fidelis_domain::credentials::basic_header;
 use reqwest::Method;
 use serde_json::json;
-
-const ACME_ORG: &str = r#"
-[org]
-code = "acme"
-name = "Acme Stores"
-time_zone = "America/New_York"
-currency = "USD"
-country = "US"
-
-[[concepts]]
-code = "main"
-name = "Acme Main"
-
-[[stores]]
-code = "downtown"
-name = "Downtown"
-concept = "main"
-
-[[tills]]
-code = "acme.till"
-store = "downtown"
-password = "acme-pw"
-
-[[api_clients]]
-key = "acme-key"
-secret = "acme-secret"
-default_till = "acme.till"
-token_ttl_seconds = 600
-"#;
 
 both_backends!(basic_auth_reads_the_demo_org, |app| {
     let (status, body) = app.get_as_demo("/v1.1/organization/get.json").await;

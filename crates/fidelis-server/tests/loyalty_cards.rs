@@ -496,33 +496,10 @@ both_backends!(a_card_resolves_to_its_linked_program_in_any_status, |app| {
     assert_eq!(res["totalPoints"].as_f64(), Some(50.0), "{res}");
 });
 
-const ACME_ORG: &str = r#"
-[org]
-code = "acme"
-name = "Acme Stores"
-time_zone = "America/New_York"
-currency = "USD"
-country = "US"
-
-[[concepts]]
-code = "main"
-name = "Acme Main"
-
-[[stores]]
-code = "downtown"
-name = "Downtown"
-concept = "main"
-
-[[tills]]
-code = "acme.till"
-store = "downtown"
-password = "acme-pw"
-"#;
-
 both_backends!(cards_stay_inside_their_org, |app| {
     add_card(&app, "DEMOCARD", "SECRET-1", "EXT-SECRET-1").await;
     let democard = series_id(&app, "DEMOCARD").await;
-    app.apply(ACME_ORG).await;
+    app.apply(common::ACME_ORG).await;
     let acme = |m: Method, p: &str| app.as_till("acme.till", "acme-pw", m, p);
     let (status, res) = send(acme(Method::GET, "/v2/card?number=SECRET-1")).await;
     assert_eq!((status, code(&res)), (404, Some(3010)), "{res}");

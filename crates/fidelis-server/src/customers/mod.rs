@@ -10,7 +10,9 @@ use std::collections::HashMap;
 pub use fidelis_domain::customers::CustomerError;
 use fidelis_domain::customers::{normalise_identifier, IdentifierType, Source, SourceAccount};
 use fidelis_domain::org::Org;
-use fidelis_store::customers::{Actor, CustomerBrief, CustomerSettings, Registration, Saved, Update};
+use fidelis_store::customers::{
+    Actor, CustomerBrief, CustomerSettings, Registration, Saved, Update,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -18,6 +18,37 @@ use serde_json::Value;
 pub const DEMO_ORG: &str = include_str!("../../../../examples/demo-org.toml");
 pub const DEMO_TILL: (&str, &str) = ("demo.till", "demo123");
 
+/// A second org (New York, till `acme.till` / `acme-pw`, API client `acme-key`) for
+/// tenant-isolation tests.
+pub const ACME_ORG: &str = r#"
+[org]
+code = "acme"
+name = "Acme Stores"
+time_zone = "America/New_York"
+currency = "USD"
+country = "US"
+
+[[concepts]]
+code = "main"
+name = "Acme Main"
+
+[[stores]]
+code = "downtown"
+name = "Downtown"
+concept = "main"
+
+[[tills]]
+code = "acme.till"
+store = "downtown"
+password = "acme-pw"
+
+[[api_clients]]
+key = "acme-key"
+secret = "acme-secret"
+default_till = "acme.till"
+token_ttl_seconds = 600
+"#;
+
 pub use fidelis_store::Backend;
 
 pub struct TestApp {
