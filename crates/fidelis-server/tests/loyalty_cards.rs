@@ -178,6 +178,25 @@ both_backends!(generation_numbers_cards_without_repeats, |app| {
     assert_eq!(res["data"], json!(["DEMO00100003", "DEMO00100005"]));
     assert_eq!(res["warnings"][0]["code"], 3059);
     assert_eq!(res["warnings"][0]["duplicates"], json!(["DEMO00100004"]));
+    let (status, res) = app
+        .get_as_demo(&format!("/v2/card/generation/logs/{democard}"))
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let last = &res["data"][0];
+    assert_eq!(
+        (
+            &last["count"],
+            &last["generatedCount"],
+            &last["duplicateCount"]
+        ),
+        (&json!(3), &json!(2), &json!(1)),
+        "{res}"
+    );
+    assert_eq!(
+        (&last["firstCardNumber"], &last["lastCardNumber"]),
+        (&json!("DEMO00100003"), &json!("DEMO00100005"))
+    );
+    assert_eq!(res["data"].as_array().unwrap().len(), 2);
     let c = card(&app, "DEMO00100005").await;
     assert_eq!(
         (&c["statusInfo"]["status"], &c["customerId"]),
@@ -523,4 +542,44 @@ both_backends!(cards_stay_inside_their_org, |app| {
         card(&app, "SECRET-1").await["statusInfo"]["status"],
         "NOT_ISSUED"
     );
+});
+
+both_backends!(bulk_updates_succeed_or_fail_per_card, |app| {
+    add_card(&app, "DEMOCARD", "BULK-1", "EXT-BULK-1").await;
+    add_card(&app, "DEMOCARD", "BULK-2", "EXT-BULK-2").await;
+    let items = json!([
+        {"cardNumber": "BULK-1", "statusLabel": "CARD BLOCKED",
+         "extendedFields": {"vehicle_number": "KA01B2020"}, "mappedEntity": {"type": "TILL", "value": "x"}},
+        {"cardNumber": "NOPE", "statusLabel": "SUSPENDED"},
+        {"cardNumber": "BULK-2", "statusLabel": "EXPIRED"},
+    ]);
+    let (status, res) = send(app.till(Method::PUT, "/v2/card/bulk").json(&items)).await;
+    assert_eq!(status, 201, "{res}");
+    let r = res["response"].as_array().unwrap();
+    assert_eq!(r[0]["errors"], json!([]), "{res}");
+    assert_eq!(r[0]["entityId"]["statusInfo"]["label"], "CARD BLOCKED");
+    assert_eq!(r[1]["errors"][0]["code"], 3010, "{res}");
+    assert_eq!(r[1]["entityId"]["cardNumber"], "NOPE");
+    assert_eq!(r[2]["errors"][0]["code"], 3013, "{res}");
+    let c = card(&app, "BULK-1").await;
+    assert_eq!(
+        (
+            &c["statusInfo"]["status"],
+            &c["extendedFields"]["vehicle_number"]
+        ),
+        (&json!("SUSPENDED"), &json!("KA01B2020"))
+    );
+    assert_eq!(
+        card(&app, "BULK-2").await["statusInfo"]["status"],
+        "NOT_ISSUED"
+    );
+    // All good: 200. Too many: 1060.
+    let ok = json!([{"cardNumber": "BULK-2", "statusLabel": "SUSPENDED"}]);
+    let (status, res) = send(app.till(Method::PUT, "/v2/card/bulk").json(&ok)).await;
+    assert_eq!(status, 200, "{res}");
+    let many: Vec<Value> = (0..201)
+        .map(|i| json!({"cardNumber": format!("N{i}"), "statusLabel": "SUSPENDED"}))
+        .collect();
+    let (status, res) = send(app.till(Method::PUT, "/v2/card/bulk").json(&many)).await;
+    assert_eq!((status, code(&res)), (400, Some(1060)), "{res}");
 });

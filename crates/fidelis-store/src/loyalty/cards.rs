@@ -96,6 +96,21 @@ pub struct StatusLogRecord {
     pub at: Timestamp,
 }
 
+/// One `/v2/card/generate` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GenerationLogRecord {
+    pub id: i64,
+    pub series_id: i64,
+    pub requested: i64,
+    pub generated: i64,
+    pub duplicates: i64,
+    pub first_number: Option<String>,
+    pub last_number: Option<String>,
+    pub label: String,
+    pub actor: String,
+    pub at: Timestamp,
+}
+
 /// What a customer request says about a card it adds as an identifier.
 #[derive(Debug, Clone, Default)]
 pub struct CardHint {
@@ -626,8 +641,70 @@ impl LoyaltyRepo<'_> {
                 None => duplicates.push(number),
             }
         }
+        sqlx::query(
+            "INSERT INTO loyalty_card_generation_log (org_id, series_id, requested, generated, \
+             duplicates, first_number, last_number, label, actor, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(org_id)
+        .bind(series_id)
+        .bind(i64::from(count))
+        .bind(i64::try_from(made.len()).unwrap_or(i64::MAX))
+        .bind(i64::try_from(duplicates.len()).unwrap_or(i64::MAX))
+        .bind(made.first())
+        .bind(made.last())
+        .bind(&label.label)
+        .bind(actor)
+        .bind(to_db(now))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok((made, duplicates))
+    }
+
+    /// A series' generation requests, newest first (3000 for an unknown series).
+    pub async fn generation_log(
+        &self,
+        org_id: OrgId,
+        series_id: i64,
+    ) -> Result<Vec<GenerationLogRecord>, StoreError> {
+        self.series(org_id, series_id).await?;
+        type Row = (
+            i64,
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+            i64,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, requested, generated, duplicates, first_number, last_number, label, actor, \
+             at FROM loyalty_card_generation_log WHERE org_id = $1 AND series_id = $2 \
+             ORDER BY id DESC",
+        )
+        .bind(org_id)
+        .bind(series_id)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(GenerationLogRecord {
+                    id: r.0,
+                    series_id,
+                    requested: r.1,
+                    generated: r.2,
+                    duplicates: r.3,
+                    first_number: r.4,
+                    last_number: r.5,
+                    label: r.6,
+                    actor: r.7,
+                    at: from_db(r.8)?,
+                })
+            })
+            .collect()
     }
 
     /// Adds one card to a series (3009 when the number exists, 3045 for a taken external

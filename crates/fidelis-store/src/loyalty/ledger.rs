@@ -86,8 +86,7 @@ pub(crate) async fn post_credit(
         insert_credit_pg(tx, h, kind, milli, settled, expires_at, why, now).await?
     } else {
         let lot_id = insert_lot(tx, h, milli, settled, expires_at, why, now).await?;
-        let entry_id =
-            insert_entry(tx, h, kind, milli, Some(lot_id), 0, settled, why, now).await?;
+        let entry_id = insert_entry(tx, h, kind, milli, Some(lot_id), 0, settled, why, now).await?;
         (entry_id, lot_id)
     };
     bal.net += milli;

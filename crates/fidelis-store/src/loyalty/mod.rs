@@ -22,7 +22,8 @@ mod tier_expiry;
 
 pub use bills::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
 pub use cards::{
-    CardChange, CardHint, CardKey, CardRecord, NewCard, SeriesRecord, StatusLogRecord, MAX_GENERATE,
+    CardChange, CardHint, CardKey, CardRecord, GenerationLogRecord, NewCard, SeriesRecord,
+    StatusLogRecord, MAX_GENERATE,
 };
 pub use goodwill::{GoodwillRecord, NewGoodwill};
 pub use ledger::{Credit, Debit, ExpiryRun, Posted};

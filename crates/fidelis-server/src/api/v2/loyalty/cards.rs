@@ -3,6 +3,7 @@
 //! (registration or `changeIdentifier`).
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use fidelis_domain::loyalty::cards::CardStatus;
 use fidelis_domain::loyalty::LoyaltyError;
@@ -150,6 +151,42 @@ pub async fn generate(
     ))
 }
 
+/// A series' generation requests, newest first.
+#[utoipa::path(get, path = "/v2/card/generation/logs/{seriesId}", tag = "cards",
+    params(("seriesId" = i64, Path, description = "Card series id")),
+    responses((status = 200, description = "`{data: [generation], warnings}`"),
+              (status = 404, description = "3000 no such series")))]
+pub async fn generation_logs(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ctx = Ctx::load(&state, &p).await?;
+    let logs = state
+        .db
+        .loyalty()
+        .generation_log(ctx.loyalty.org.id, series_id(&raw)?)
+        .await?;
+    let data: Vec<Value> = logs
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.id,
+                "seriesId": l.series_id,
+                "count": l.requested,
+                "generatedCount": l.generated,
+                "duplicateCount": l.duplicates,
+                "firstCardNumber": l.first_number,
+                "lastCardNumber": l.last_number,
+                "statusLabel": l.label,
+                "createdBy": l.actor,
+                "createdOn": crate::api::local_time(l.at, ctx.tz()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"data": data, "warnings": []})))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusInfo {
@@ -246,6 +283,65 @@ pub async fn update_card(
     ApiJson(body): ApiJson<CardBody>,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = Ctx::load(&state, &p).await?;
+    let c = update_one(&state, &ctx, body).await?;
+    Ok(Json(json!({"entity": c.id, "warnings": []})))
+}
+
+/// At most this many cards in one bulk update (1060).
+const MAX_BULK: usize = 200;
+
+/// `PUT /v2/card` for up to 200 cards; each succeeds or fails on its own.
+#[utoipa::path(put, path = "/v2/card/bulk", tag = "cards",
+    responses((status = 200, description = "`{response: [{entityId, errors, warnings}]}`, all updated"),
+              (status = 201, description = "One or more items failed"),
+              (status = 400, description = "1060 more than 200 cards")))]
+pub async fn update_bulk(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(items): ApiJson<Vec<Value>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if items.is_empty() || items.len() > MAX_BULK {
+        return Err(LoyaltyError::TooManyCards(MAX_BULK as u32).into());
+    }
+    let ctx = Ctx::load(&state, &p).await?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut failed = false;
+    for item in items {
+        let result = match serde_json::from_value::<CardBody>(item.clone()) {
+            Ok(body) => update_one(&state, &ctx, body).await,
+            Err(e) => Err(ApiError::invalid(format!("Invalid card: {e}"))),
+        };
+        out.push(match result {
+            Ok(c) => {
+                let mut card = render_card(&ctx, &c);
+                card["warnings"].take();
+                json!({"entityId": card, "errors": [], "warnings": []})
+            }
+            Err(e) if e.status.is_server_error() => return Err(e),
+            Err(e) => {
+                failed = true;
+                let errors: Vec<Value> = e
+                    .items
+                    .iter()
+                    .map(|i| json!({"status": false, "code": i.code, "message": i.message}))
+                    .collect();
+                json!({"entityId": item, "errors": errors, "warnings": []})
+            }
+        });
+    }
+    let status = if failed {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({"response": out}))))
+}
+
+async fn update_one(
+    state: &AppState,
+    ctx: &Ctx,
+    body: CardBody,
+) -> Result<fidelis_store::loyalty::CardRecord, ApiError> {
     let number = card_number(body.card_number.as_deref())?;
     let external = text(body.card_external_id.as_deref());
     if number.is_none() && external.is_none() {
@@ -255,7 +351,7 @@ pub async fn update_card(
     }
     let change = CardChange {
         label: match &body.status_label {
-            Some(l) => Some(label(&ctx, Some(l))?),
+            Some(l) => Some(label(ctx, Some(l))?),
             None => None,
         },
         reason: body
@@ -266,7 +362,7 @@ pub async fn update_card(
         custom_fields: body.custom_fields.map(Value::Object),
         actor: ctx.user(),
     };
-    let c = state
+    Ok(state
         .db
         .loyalty()
         .update_card(
@@ -276,8 +372,7 @@ pub async fn update_card(
             &change,
             state.now(),
         )
-        .await?;
-    Ok(Json(json!({"entity": c.id, "warnings": []})))
+        .await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

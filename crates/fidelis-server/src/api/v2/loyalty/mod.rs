@@ -31,11 +31,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::update_series, cards::get_series))
         .routes(routes!(cards::all_series))
         .routes(routes!(cards::generate))
+        .routes(routes!(cards::generation_logs))
         .routes(routes!(
             cards::add_card,
             cards::update_card,
             cards::get_card
         ))
+        .routes(routes!(cards::update_bulk))
         .routes(routes!(cards::status_log))
         .routes(routes!(cards::labels))
         .routes(routes!(partner::link))
