@@ -92,6 +92,12 @@ pub enum LoyaltyError {
     CardNumbersExhausted,
     #[error("invalid card series: {0}")]
     InvalidCardSeries(String),
+    #[error("tier {0} does not exist in the program")]
+    EnrolmentTierNotFound(u32),
+    #[error("an enrolment expiry date must lie in the future")]
+    EnrolmentExpiryInPast,
+    #[error("already enrolled in the program; enrolment data ignored")]
+    AlreadyEnrolled,
     #[error("card series not found")]
     CardSeriesNotFound,
     #[error("card series code already exists")]
@@ -172,6 +178,9 @@ impl CodedError for LoyaltyError {
             CardGenerationDisabled => 701,
             CardNumbersExhausted => 702,
             InvalidCardSeries(_) => 703,
+            EnrolmentTierNotFound(_) => 1102,
+            AlreadyEnrolled => 1103,
+            EnrolmentExpiryInPast => 1104,
             CardSeriesNotFound => 3000,
             CardSeriesCodeExists => 3002,
             InvalidCardStatusLabel(_) => 3017,
@@ -212,6 +221,7 @@ impl CodedError for LoyaltyError {
             | CardNumberExists
             | CardSeriesCodeExists
             | CardExternalIdExists
+            | AlreadyEnrolled
             | CardNotLinkable
             | MaxActiveCardsExceeded
             | CardNumbersExhausted

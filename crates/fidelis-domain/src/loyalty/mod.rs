@@ -5,6 +5,7 @@
 
 pub mod cards;
 pub mod config;
+pub mod enrolment;
 pub mod error;
 pub mod goodwill;
 pub mod ledger;

@@ -32,6 +32,9 @@ pub struct CustomerBody {
     pub status_label_reason: Option<String>,
     /// Fleet association (`/v2/customers/bulk` only).
     pub association_details: Option<AssociationBody>,
+    /// Enrolments with a starting tier and points (`crate::loyalty::enrolment`).
+    #[serde(default)]
+    pub loyalty_program_enrollments: Vec<crate::loyalty::enrolment::EnrolmentBody>,
 }
 
 #[derive(Debug, Default, Deserialize)]

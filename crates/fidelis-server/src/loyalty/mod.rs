@@ -5,6 +5,7 @@
 
 pub mod cards;
 pub mod dates;
+pub mod enrolment;
 pub mod goodwill;
 pub mod numbers;
 pub mod partner;

@@ -11,6 +11,7 @@ mod balance;
 mod bill_lookup;
 mod bills;
 pub(crate) mod cards;
+mod enrolment;
 mod fixed;
 mod goodwill;
 mod ledger;

@@ -50,3 +50,26 @@ pub(crate) fn customer_id(raw: &str) -> Result<i64, ApiError> {
         .filter(|id| *id > 0)
         .ok_or_else(|| CustomerError::NotFound.into())
 }
+
+/// Applies a saved customer's `loyaltyProgramEnrollments`, adding what could not be done to
+/// its warnings.
+pub(crate) async fn enrol(
+    state: &AppState,
+    p: &crate::auth::Principal,
+    saved: &mut fidelis_store::customers::Saved,
+    body: &crate::customers::wire::CustomerBody,
+) -> Result<(), ApiError> {
+    if body.loyalty_program_enrollments.is_empty() {
+        return Ok(());
+    }
+    let ctx = crate::loyalty::Ctx::load(state, p).await?;
+    let mut warnings = crate::loyalty::enrolment::enrol_all(
+        state,
+        &ctx,
+        saved.customer_id,
+        &body.loyalty_program_enrollments,
+    )
+    .await?;
+    saved.warnings.append(&mut warnings);
+    Ok(())
+}

@@ -10,7 +10,8 @@ use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
 /// Registers a customer, or joins/refreshes the customer who already holds its identifiers
-/// (warning 8050 when joined from another source).
+/// (warning 8050 when joined from another source), then applies its
+/// `loyaltyProgramEnrollments`.
 #[utoipa::path(post, path = "/v2/customers", tag = "customers",
     responses((status = 200, description = "`{createdId, warnings, sideEffects}`"),
               (status = 400, description = "Invalid input, with the Capillary code")))]
@@ -20,6 +21,7 @@ pub async fn register(
     ApiJson(body): ApiJson<CustomerBody>,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = Ctx::load(&state, &p).await?;
-    let saved = customers::register(&state, &ctx, &body).await?;
+    let mut saved = customers::register(&state, &ctx, &body).await?;
+    super::enrol(&state, &p, &mut saved, &body).await?;
     Ok(Json(customers::saved_json(&saved)))
 }

@@ -23,7 +23,8 @@ pub async fn update_by_id(
 ) -> Result<Json<Value>, ApiError> {
     let id = super::customer_id(&raw)?;
     let ctx = Ctx::load(&state, &p).await?;
-    let saved = customers::update(&state, &ctx, id, &body).await?;
+    let mut saved = customers::update(&state, &ctx, id, &body).await?;
+    super::enrol(&state, &p, &mut saved, &body).await?;
     Ok(Json(customers::saved_json(&saved)))
 }
 
@@ -39,6 +40,7 @@ pub async fn update_by_lookup(
 ) -> Result<Json<Value>, ApiError> {
     let ctx = Ctx::load(&state, &p).await?;
     let id = customers::resolve(&state, &ctx, &q).await?;
-    let saved = customers::update(&state, &ctx, id, &body).await?;
+    let mut saved = customers::update(&state, &ctx, id, &body).await?;
+    super::enrol(&state, &p, &mut saved, &body).await?;
     Ok(Json(customers::saved_json(&saved)))
 }

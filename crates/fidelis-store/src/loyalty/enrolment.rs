@@ -1,0 +1,77 @@
+//! Enrolling a member with carried-over tier and points, once per program: a member who
+//! already has a balance row in the program is enrolled already, and the data is ignored.
+
+use fidelis_domain::loyalty::enrolment::Enrolment;
+use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, SourceKind};
+use fidelis_domain::loyalty::LoyaltyError;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+
+use super::balance::{self, Holder};
+use super::bills::record_tier_change;
+use super::ledger::{post_credit, Why};
+use super::{LoyaltyContext, LoyaltyRepo};
+use crate::time::to_db;
+use crate::StoreError;
+
+impl LoyaltyRepo<'_> {
+    /// Enrols `customer_id` as `e` says, in one transaction. 1103 when the customer is
+    /// already enrolled in the program (nothing is written).
+    pub async fn enrol(
+        &self,
+        ctx: &LoyaltyContext,
+        customer_id: i64,
+        e: &Enrolment,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let h = Holder {
+            org_id: ctx.org.id,
+            customer_id,
+            program_id: ctx.program(Some(e.program_id))?.id,
+        };
+        let mut tx = self.0.begin().await?;
+        let created: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) DO NOTHING \
+             RETURNING program_id",
+        )
+        .bind(h.org_id)
+        .bind(h.customer_id)
+        .bind(h.program_id)
+        .bind(to_db(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if created.is_none() {
+            return Err(LoyaltyError::AlreadyEnrolled.into());
+        }
+        let mut bal = balance::lock(&mut tx, h, now).await?;
+        let source = EntrySource::new(SourceKind::Enrolment, customer_id.to_string());
+        if let Some(change) = &e.tier {
+            record_tier_change(&mut tx, h, change, &source).await?;
+            bal.tier = change.apply();
+        }
+        if e.points > Decimal::ZERO {
+            let why = Why {
+                source: &source,
+                rule: Some("enrolment"),
+                actor,
+                reason: Some("points carried over at enrolment"),
+            };
+            post_credit(
+                &mut tx,
+                h,
+                &mut bal,
+                EntryKind::Credit,
+                e.points,
+                e.points_expiry,
+                &why,
+                now,
+            )
+            .await?;
+        }
+        balance::save(&mut tx, h, &bal, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
