@@ -89,31 +89,16 @@ mod tests {
     use super::*;
     use crate::error::CodedError;
     use crate::loyalty::program::{EarnRule, ExpiryPolicy, ProgramKind};
-    use crate::loyalty::test_util::{d, ts};
-    use crate::loyalty::tiers::{DowngradeRule, Tier, TierBasis, TierSet};
+    use crate::loyalty::test_util::{d, demo_tiers, ts};
 
     fn demo() -> Program {
-        let t = |serial, name: &str, th: &str| Tier {
-            serial,
-            name: name.into(),
-            threshold: d(th),
-        };
         Program {
             id: 1,
             name: "Demo Rewards".into(),
             kind: ProgramKind::Default,
             earn: EarnRule::one_per(d("10")),
             expiry: ExpiryPolicy::AfterDays { days: 365 },
-            tiers: Some(TierSet {
-                basis: TierBasis::LifetimePurchases,
-                tiers: vec![
-                    t(1, "Bronze", "0"),
-                    t(2, "Silver", "1000"),
-                    t(3, "Gold", "5000"),
-                ],
-                validity_months: Some(12),
-                downgrade: DowngradeRule::OneTier,
-            }),
+            tiers: Some(demo_tiers()),
             points_return_enabled: true,
         }
     }

@@ -28,6 +28,7 @@ pub(crate) mod test_util {
     use rust_decimal::Decimal;
 
     use super::ledger::{EntrySource, Lot, LotId, SourceKind};
+    use super::tiers::{DowngradeRule, Tier, TierBasis, TierSet};
 
     pub fn d(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -35,6 +36,25 @@ pub(crate) mod test_util {
 
     pub fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    /// The demo org's tiers: Bronze 0, Silver 1000, Gold 5000 by lifetime purchases, 12 months.
+    pub fn demo_tiers() -> TierSet {
+        let t = |serial, name: &str, th: &str| Tier {
+            serial,
+            name: name.into(),
+            threshold: d(th),
+        };
+        TierSet {
+            basis: TierBasis::LifetimePurchases,
+            tiers: vec![
+                t(1, "Bronze", "0"),
+                t(2, "Silver", "1000"),
+                t(3, "Gold", "5000"),
+            ],
+            validity_months: Some(12),
+            downgrade: DowngradeRule::OneTier,
+        }
     }
 
     pub fn lot(id: LotId, pts: &str, awarded: &str, expires: Option<&str>) -> Lot {

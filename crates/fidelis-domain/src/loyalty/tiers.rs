@@ -259,24 +259,10 @@ impl TierSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loyalty::test_util::d;
+    use crate::loyalty::test_util::{d, demo_tiers};
 
     fn demo() -> TierSet {
-        let t = |serial, name: &str, th: &str| Tier {
-            serial,
-            name: name.into(),
-            threshold: d(th),
-        };
-        TierSet {
-            basis: TierBasis::LifetimePurchases,
-            tiers: vec![
-                t(1, "Bronze", "0"),
-                t(2, "Silver", "1000"),
-                t(3, "Gold", "5000"),
-            ],
-            validity_months: Some(12),
-            downgrade: DowngradeRule::OneTier,
-        }
+        demo_tiers()
     }
 
     fn sg() -> TimeZone {
