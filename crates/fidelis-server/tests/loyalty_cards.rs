@@ -583,3 +583,51 @@ both_backends!(bulk_updates_succeed_or_fail_per_card, |app| {
     let (status, res) = send(app.till(Method::PUT, "/v2/card/bulk").json(&many)).await;
     assert_eq!((status, code(&res)), (400, Some(1060)), "{res}");
 });
+
+both_backends!(a_card_added_with_a_customer_is_issued_at_once, |app| {
+    let body = json!({"profiles": [{"source": "INSTORE",
+        "identifiers": [{"type": "mobile", "value": "6590005001"}]}]});
+    let (_, res) = post(&app, "/v2/customers", &body).await;
+    let customer = res["createdId"].as_i64().unwrap();
+    let add = json!({"seriesCode": "DEMOCARD", "cardNumber": "NEW-1", "cardExternalId": "EXT-NEW-1",
+        "customerId": customer, "extendedFields": {"custom_card_name": "Tom"}});
+    let (status, res) = post(&app, "/v2/card", &add).await;
+    assert_eq!(status, 200, "{res}");
+    let c = card(&app, "NEW-1").await;
+    assert_eq!(
+        (
+            &c["statusInfo"]["status"],
+            &c["customerId"],
+            &c["extendedFields"]["custom_card_name"]
+        ),
+        (&json!("ACTIVE"), &json!(customer), &json!("Tom"))
+    );
+    let (status, res) = app
+        .get_as_demo("/v2/customers/lookup?source=INSTORE&identifierName=cardExternalId&identifierValue=EXT-NEW-1")
+        .await;
+    assert_eq!(
+        (status, res["entity"].as_i64()),
+        (200, Some(customer)),
+        "{res}"
+    );
+    // The same number again, an unknown customer, a NOT_ISSUED label with a customer.
+    let (status, res) = post(&app, "/v2/card", &add).await;
+    assert_eq!((status, code(&res)), (400, Some(3009)), "{res}");
+    let (status, res) = post(
+        &app,
+        "/v2/card",
+        &json!({"seriesCode": "DEMOCARD", "cardNumber": "NEW-2", "customerId": 987_654}),
+    )
+    .await;
+    assert_eq!((status, code(&res)), (404, Some(8015)), "{res}");
+    let (status, _) = app.get_as_demo("/v2/card?number=NEW-2").await;
+    assert_eq!(status, 404, "no card is left behind");
+    let (status, res) = post(
+        &app,
+        "/v2/card",
+        &json!({"seriesCode": "DEMOCARD", "cardNumber": "NEW-3", "customerId": customer,
+                "statusLabel": "NOT_ISSUED"}),
+    )
+    .await;
+    assert_eq!((status, code(&res)), (400, Some(3017)), "{res}");
+});

@@ -204,6 +204,8 @@ pub struct CardBody {
     pub status_info: Option<StatusInfo>,
     pub extended_fields: Option<Map<String, Value>>,
     pub custom_fields: Option<Map<String, Value>>,
+    /// Issue the new card to this customer at once (on `POST` only).
+    pub customer_id: Option<i64>,
 }
 
 const MAX_NUMBER: usize = 50;
@@ -217,11 +219,13 @@ fn card_number(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Adds a card to a series. New cards start NOT_ISSUED (or under a label of that status)
-/// and become ACTIVE when issued to a customer.
+/// Adds a card to a series. Without `customerId` a new card is NOT_ISSUED (or under a label
+/// of that status); with one it is issued to that customer at once, in the same
+/// transaction as the customer's new `cardnumber` identifier.
 #[utoipa::path(post, path = "/v2/card", tag = "cards",
     responses((status = 200, description = "`{entity: cardId, warnings}`"),
-              (status = 400, description = "3009 number exists, 3045 external id exists, 3017 label, 3000 series")))]
+              (status = 400, description = "3009 number exists, 3045 external id exists, 3017 label, 3036 active-card limit"),
+              (status = 404, description = "3000 series, 8015 customer")))]
 pub async fn add_card(
     State(state): State<AppState>,
     p: Principal,
@@ -231,7 +235,7 @@ pub async fn add_card(
     let org = ctx.loyalty.org.id;
     let repo = state.db.loyalty();
     let series_id = match (body.series_id, text(body.series_code.as_deref())) {
-        (Some(id), _) => id,
+        (Some(id), _) => repo.series(org, id).await?.id,
         (None, Some(code)) => repo
             .series_list(org)
             .await?
@@ -243,32 +247,86 @@ pub async fn add_card(
     };
     let number = card_number(body.card_number.as_deref())?
         .ok_or_else(|| ApiError::invalid("cardNumber is required"))?;
+    let want = if body.customer_id.is_some() {
+        CardStatus::Active
+    } else {
+        CardStatus::NotIssued
+    };
+    let default_label = want.as_str();
     let status = label(
         &ctx,
-        Some(body.status_label.as_deref().unwrap_or("NOT_ISSUED")),
+        Some(body.status_label.as_deref().unwrap_or(default_label)),
     )?;
-    if status.status != CardStatus::NotIssued {
+    if status.status != want {
         return Err(LoyaltyError::InvalidCardStatusLabel(format!(
-            "{}: a new card is NOT_ISSUED until it is issued to a customer",
-            status.label
+            "{}: a new card is {} {}",
+            status.label,
+            want.as_str(),
+            if body.customer_id.is_some() {
+                "when issued to a customer"
+            } else {
+                "until it is issued to a customer"
+            }
         ))
         .into());
     }
-    let card = NewCard {
-        series_id,
-        number,
-        external_id: text(body.card_external_id.as_deref()),
-        label: status,
-        reason: body
-            .status_info
-            .as_ref()
-            .and_then(|s| text(s.reason.as_deref())),
-        extended_fields: Value::Object(body.extended_fields.unwrap_or_default()),
-        custom_fields: Value::Object(body.custom_fields.unwrap_or_default()),
-        actor: ctx.user(),
+    let external_id = text(body.card_external_id.as_deref());
+    let reason = body
+        .status_info
+        .as_ref()
+        .and_then(|s| text(s.reason.as_deref()));
+    let id = match body.customer_id {
+        None => {
+            let card = NewCard {
+                series_id,
+                number,
+                external_id,
+                label: status,
+                reason,
+                extended_fields: Value::Object(body.extended_fields.unwrap_or_default()),
+                custom_fields: Value::Object(body.custom_fields.unwrap_or_default()),
+                actor: ctx.user(),
+            };
+            repo.add_card(org, &card, state.now()).await?.id
+        }
+        Some(customer) => {
+            // A new card only: issuing an existing one goes through the customer.
+            if repo.card(org, Some(&number), None).await.is_ok() {
+                return Err(LoyaltyError::CardNumberExists.into());
+            }
+            let mut details = Map::new();
+            details.insert("seriesId".into(), series_id.into());
+            if let Some(ext) = &external_id {
+                details.insert("cardExternalId".into(), ext.clone().into());
+            }
+            let account =
+                crate::customers::account(&state, &ctx.customers, customer, None, None).await?;
+            let add = fidelis_store::customers::IdentifierChange {
+                identifier: fidelis_domain::customers::Identifier {
+                    kind: fidelis_domain::customers::IdentifierType::CardNumber,
+                    value: number.clone(),
+                },
+                details: Some(Value::Object(details)),
+                delink: false,
+            };
+            state
+                .db
+                .customers()
+                .change_identifiers(org, customer, &account, &[add], &[], state.now())
+                .await?;
+            let change = CardChange {
+                label: Some(status),
+                reason,
+                extended_fields: body.extended_fields.map(Value::Object),
+                custom_fields: body.custom_fields.map(Value::Object),
+                actor: ctx.user(),
+            };
+            repo.update_card(org, Some(&number), None, &change, state.now())
+                .await?
+                .id
+        }
     };
-    let c = repo.add_card(org, &card, state.now()).await?;
-    Ok(Json(json!({"entity": c.id, "warnings": []})))
+    Ok(Json(json!({"entity": id, "warnings": []})))
 }
 
 /// Changes a card's status label (to a SUSPENDED, EXPIRED or DELETED label, by the
