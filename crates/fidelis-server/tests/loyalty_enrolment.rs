@@ -134,3 +134,30 @@ both_backends!(
         assert_eq!(b["totalPoints"].as_f64(), Some(20.0), "{b}");
     }
 );
+
+both_backends!(bulk_registration_enrols_each_customer, |app| {
+    let program = default_program(&app).await;
+    let body = json!([
+        customer(
+            "6590004011",
+            json!([{"programId": program, "tierNumber": 2, "loyaltyPoints": 30}])
+        ),
+        customer("6590004012", json!([{"programId": 4242}])),
+    ]);
+    let (status, res) = send(app.till(Method::POST, "/v2/customers/bulk").json(&body)).await;
+    assert_eq!(status, 200, "{res}");
+    let first = res[0]["entity"]["id"].as_i64().expect("first customer");
+    assert_eq!(codes(&res[0]), Vec::<i64>::new(), "{res}");
+    assert_eq!(codes(&res[1]), vec![1101], "{res}");
+    let (_, d) = app
+        .get_as_demo(&format!("/v2/customers/{first}/loyaltyDetails"))
+        .await;
+    assert_eq!(
+        (
+            &d["data"][0]["currentSlab"],
+            d["data"][0]["loyaltyPoints"].as_f64()
+        ),
+        (&json!("Silver"), Some(30.0)),
+        "{d}"
+    );
+});

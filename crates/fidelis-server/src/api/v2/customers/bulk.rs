@@ -89,6 +89,7 @@ pub(super) async fn entity(state: &AppState, ctx: &Ctx, id: i64) -> Result<Value
 async fn child(
     state: &AppState,
     ctx: &Ctx,
+    p: &Principal,
     h: &Hierarchy,
     parent: &FleetMember,
     company: Option<&Company>,
@@ -104,7 +105,7 @@ async fn child(
                 .and_then(|r| r.child_role_code.clone())
         })
         .ok_or(FleetError::RoleDoesNotQualify)?;
-    let saved = customers::register(state, ctx, body).await?;
+    let saved = register(state, ctx, p, body).await?;
     let repo = state.db.customers();
     repo.fleet_link(
         ctx.org.id,
@@ -129,7 +130,24 @@ fn blank(s: Option<&str>) -> bool {
     s.is_none_or(|s| s.trim().is_empty())
 }
 
-async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Value, ApiError> {
+/// Registers one customer of the batch and applies its `loyaltyProgramEnrollments`.
+async fn register(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    body: &CustomerBody,
+) -> Result<fidelis_store::customers::Saved, ApiError> {
+    let mut saved = customers::register(state, ctx, body).await?;
+    super::enrol(state, p, &mut saved, body).await?;
+    Ok(saved)
+}
+
+async fn element(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    body: &CustomerBody,
+) -> Result<Value, ApiError> {
     // An unknown or deactivated company fails the element before anyone is registered.
     let company = match body
         .association_details
@@ -139,7 +157,7 @@ async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Val
         Some(v) => Some(companies::fleet_company(state, ctx, v).await?),
         None => None,
     };
-    let saved = customers::register(state, ctx, body).await?;
+    let saved = register(state, ctx, p, body).await?;
     let Some(ad) = &body.association_details else {
         let mut v = customers::details(
             state,
@@ -187,13 +205,13 @@ async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Val
         .ok_or_else(|| FleetError::UnknownRole(String::new()))?;
     let member = match &ad.parent_customer {
         Some(parent) => {
-            let p = customers::register(state, ctx, parent).await?;
+            let parent = register(state, ctx, p, parent).await?;
             repo.fleet_link(
                 ctx.org.id,
                 &h,
                 saved.customer_id,
                 role,
-                p.customer_id,
+                parent.customer_id,
                 state.now(),
             )
             .await?
@@ -210,7 +228,7 @@ async fn element(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Val
     let mut children = Vec::new();
     let mut failures = 0;
     for c in &ad.child_customers {
-        match child(state, ctx, &h, &member, company.as_ref(), c).await {
+        match child(state, ctx, p, &h, &member, company.as_ref(), c).await {
             Ok(v) => children.push(v),
             Err(e) => {
                 failures += 1;
@@ -248,7 +266,7 @@ async fn run(
     let mut out = Vec::with_capacity(body.len());
     let mut failed = false;
     for b in &body {
-        match element(&state, &ctx, b).await {
+        match element(&state, &ctx, &p, b).await {
             Ok(v) => {
                 failed |= v["childFailureCount"].as_u64().unwrap_or(0) > 0;
                 out.push(v);
