@@ -108,10 +108,10 @@ both_backends!(demo_configuration_is_stored_and_read_back, |db| {
     assert_eq!(partners.len(), 2);
     assert_eq!(partners[1].points_exchange_rate, Some(d("0.5")));
     assert_eq!(partners[0].membership_months, Some(12));
-    let cards = db.loyalty().card_series(ctx.org.id).await.unwrap();
+    let cards = db.loyalty().series_list(ctx.org.id).await.unwrap();
     let c: Vec<_> = cards
         .iter()
-        .map(|c| (c.code.as_str(), c.program_id))
+        .map(|c| (c.series.code.as_str(), c.series.program_id))
         .collect();
     assert_eq!(
         c,

@@ -145,6 +145,15 @@ pub enum CardType {
     Physical,
 }
 
+impl CardType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Digital => "DIGITAL",
+            Self::Physical => "PHYSICAL",
+        }
+    }
+}
+
 /// How a series numbers generated cards: `prefix`, then the sequence number
 /// `offset + n` zero-padded, then `suffix`; `length` is the whole card number's length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,8 +23,6 @@ pub struct SeriesRecord {
     pub id: i64,
     pub series: CardSeries,
     pub is_active: bool,
-    /// Created through the API (the org file does not manage it).
-    pub api_managed: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -113,15 +111,14 @@ pub struct GenerationLogRecord {
 
 /// What a customer request says about a card it adds as an identifier.
 #[derive(Debug, Clone, Default)]
-pub struct CardHint {
-    pub series_id: Option<i64>,
-    pub series_code: Option<String>,
-    pub external_id: Option<String>,
-    pub label: Option<String>,
+struct CardHint {
+    series_id: Option<i64>,
+    series_code: Option<String>,
+    external_id: Option<String>,
 }
 
 impl CardHint {
-    pub fn from_details(details: Option<&Value>) -> Self {
+    fn from_details(details: Option<&Value>) -> Self {
         let text = |k: &str| {
             details
                 .and_then(|d| d.get(k))
@@ -136,22 +133,20 @@ impl CardHint {
             series_id: text("seriesId").and_then(|s| s.parse().ok()),
             series_code: text("seriesCode"),
             external_id: text("cardExternalId"),
-            label: text("statusLabel"),
         }
     }
 }
 
-type SeriesRow = (i64, String, i64, String, i64, i64);
-const SERIES_COLUMNS: &str = "id, definition, is_active, managed_by, created_at, updated_at";
+type SeriesRow = (i64, String, i64, i64, i64);
+const SERIES_COLUMNS: &str = "id, definition, is_active, created_at, updated_at";
 
 fn series_from_row(r: SeriesRow) -> Result<SeriesRecord, StoreError> {
     Ok(SeriesRecord {
         id: r.0,
         series: from_json(&r.1, "card series")?,
         is_active: r.2 != 0,
-        api_managed: r.3 == "API",
-        created_at: from_db(r.4)?,
-        updated_at: from_db(r.5)?,
+        created_at: from_db(r.3)?,
+        updated_at: from_db(r.4)?,
     })
 }
 
@@ -185,15 +180,8 @@ fn json_or_empty(s: &str) -> Value {
 }
 
 async fn series_in_tx(tx: &mut Tx, org_id: OrgId, id: i64) -> Result<SeriesRecord, StoreError> {
-    let row: Option<SeriesRow> = sqlx::query_as(&format!(
-        "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(series_from_row)
-        .transpose()?
+    series_by(tx, org_id, Some(id), None)
+        .await?
         .ok_or(StoreError::Loyalty(LoyaltyError::CardSeriesNotFound))
 }
 
@@ -292,32 +280,28 @@ async fn org_zone(tx: &mut Tx, org_id: OrgId) -> Result<TimeZone, StoreError> {
     TimeZone::get(&zone).map_err(|e| StoreError::Corrupt(format!("time zone {zone}: {e}")))
 }
 
-async fn series_by_hint(
+/// The series named by id, else by code; None when neither is given or matches.
+async fn series_by(
     tx: &mut Tx,
     org_id: OrgId,
-    hint: &CardHint,
+    id: Option<i64>,
+    code: Option<&str>,
 ) -> Result<Option<SeriesRecord>, StoreError> {
-    let row: Option<SeriesRow> = match (&hint.series_id, &hint.series_code) {
-        (Some(id), _) => {
-            sqlx::query_as(&format!(
-                "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND id = $2"
-            ))
-            .bind(org_id)
-            .bind(*id)
-            .fetch_optional(&mut **tx)
-            .await?
-        }
-        (None, Some(code)) => {
-            sqlx::query_as(&format!(
-                "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND code = $2"
-            ))
-            .bind(org_id)
-            .bind(code)
-            .fetch_optional(&mut **tx)
-            .await?
-        }
-        (None, None) => None,
+    // Codes are matched case-insensitively, as the card API always has.
+    let condition = match (id, code) {
+        (Some(_), _) => "id = $2",
+        (None, Some(_)) => "LOWER(code) = LOWER($2) ORDER BY id",
+        (None, None) => return Ok(None),
     };
+    let sql = format!(
+        "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND {condition}"
+    );
+    let q = sqlx::query_as::<_, SeriesRow>(&sql).bind(org_id);
+    let q = match id {
+        Some(id) => q.bind(id),
+        None => q.bind(code),
+    };
+    let row = q.fetch_optional(&mut **tx).await?;
     row.map(series_from_row).transpose()
 }
 
@@ -361,7 +345,7 @@ pub(crate) async fn issue_in_tx(
                 card.external_id.or(hint.external_id),
             )
         }
-        None => match series_by_hint(tx, org_id, &hint).await? {
+        None => match series_by(tx, org_id, hint.series_id, hint.series_code.as_deref()).await? {
             Some(series) => (None, series, hint.external_id.clone()),
             None => return Ok(details.cloned()),
         },
@@ -504,10 +488,20 @@ impl LoyaltyRepo<'_> {
 
     /// One series (3000 when the org has none with that id).
     pub async fn series(&self, org_id: OrgId, id: i64) -> Result<SeriesRecord, StoreError> {
+        self.series_named(org_id, Some(id), None).await
+    }
+
+    /// The series named by id, else by code (3000 when there is none).
+    pub async fn series_named(
+        &self,
+        org_id: OrgId,
+        id: Option<i64>,
+        code: Option<&str>,
+    ) -> Result<SeriesRecord, StoreError> {
         let mut tx = self.0.begin().await?;
-        let s = series_in_tx(&mut tx, org_id, id).await?;
+        let s = series_by(&mut tx, org_id, id, code).await?;
         tx.commit().await?;
-        Ok(s)
+        s.ok_or(LoyaltyError::CardSeriesNotFound.into())
     }
 
     /// Creates a series through the API (3002 when the code is taken).
@@ -896,31 +890,6 @@ impl LoyaltyRepo<'_> {
             })
             .collect()
     }
-
-    /// The cards issued to a customer, newest first.
-    pub async fn customer_cards(
-        &self,
-        org_id: OrgId,
-        customer_id: i64,
-    ) -> Result<Vec<CardRecord>, StoreError> {
-        let mut tx = self.0.begin().await?;
-        let numbers: Vec<(String,)> = sqlx::query_as(
-            "SELECT card_number FROM loyalty_cards WHERE org_id = $1 AND customer_id = $2 \
-             ORDER BY id DESC",
-        )
-        .bind(org_id)
-        .bind(customer_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut cards = Vec::new();
-        for (n,) in numbers {
-            if let Some(c) = card_in_tx(&mut tx, org_id, &CardKey::Number(n)).await? {
-                cards.push(c);
-            }
-        }
-        tx.commit().await?;
-        Ok(cards)
-    }
 }
 
 async fn find(
@@ -929,25 +898,19 @@ async fn find(
     number: Option<&str>,
     external_id: Option<&str>,
 ) -> Result<CardRecord, StoreError> {
-    let by_number = match number {
-        Some(n) => Some(
-            card_in_tx(tx, org_id, &CardKey::Number(n.to_string()))
-                .await?
-                .ok_or(LoyaltyError::CardNotFound)?,
-        ),
-        None => None,
-    };
-    let by_external = match external_id {
-        Some(e) => Some(
-            card_in_tx(tx, org_id, &CardKey::ExternalId(e.to_string()))
-                .await?
-                .ok_or(LoyaltyError::CardNotFound)?,
-        ),
-        None => None,
-    };
-    match (by_number, by_external) {
-        (Some(a), Some(b)) if a.id != b.id => Err(LoyaltyError::CardIdentityMismatch.into()),
-        (Some(a), _) | (None, Some(a)) => Ok(a),
-        (None, None) => Err(LoyaltyError::CardNotFound.into()),
+    let keys = [
+        number.map(|n| CardKey::Number(n.to_string())),
+        external_id.map(|e| CardKey::ExternalId(e.to_string())),
+    ];
+    let mut found: Option<CardRecord> = None;
+    for key in keys.iter().flatten() {
+        let card = card_in_tx(tx, org_id, key)
+            .await?
+            .ok_or(LoyaltyError::CardNotFound)?;
+        if found.as_ref().is_some_and(|f| f.id != card.id) {
+            return Err(LoyaltyError::CardIdentityMismatch.into());
+        }
+        found = Some(card);
     }
+    found.ok_or_else(|| LoyaltyError::CardNotFound.into())
 }

@@ -9,6 +9,9 @@ use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_domain::org::{Org, OrgId};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
+use sqlx::Any;
 
 use super::balance::{self, BalanceRow, Holder};
 use super::fixed::{from_milli, to_milli};
@@ -97,6 +100,29 @@ pub(crate) async fn post_credit(
     Ok((entry_id, lot_id))
 }
 
+/// Binds `LOT_INSERT`'s parameters $1–$11.
+fn bind_lot<'q, O>(
+    q: QueryAs<'q, Any, O, AnyArguments<'q>>,
+    h: Holder,
+    milli: i64,
+    settled: i64,
+    expires_at: Option<Timestamp>,
+    why: &'q Why<'q>,
+    now: Timestamp,
+) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
+    q.bind(h.org_id)
+        .bind(h.customer_id)
+        .bind(h.program_id)
+        .bind(milli)
+        .bind(milli - settled)
+        .bind(to_db(now))
+        .bind(expires_at.map(to_db))
+        .bind(why.source.kind.as_str())
+        .bind(why.source.reference.as_deref())
+        .bind(why.rule)
+        .bind(why.reason)
+}
+
 const LOT_INSERT: &str = "INSERT INTO loyalty_lots (org_id, customer_id, program_id, points, \
      remaining, awarded_at, expires_at, source_kind, source_ref, rule, reason) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
@@ -111,20 +137,17 @@ async fn insert_lot(
     why: &Why<'_>,
     now: Timestamp,
 ) -> Result<LotId, StoreError> {
-    let (lot_id,): (i64,) = sqlx::query_as(LOT_INSERT)
-        .bind(h.org_id)
-        .bind(h.customer_id)
-        .bind(h.program_id)
-        .bind(milli)
-        .bind(milli - settled)
-        .bind(to_db(now))
-        .bind(expires_at.map(to_db))
-        .bind(why.source.kind.as_str())
-        .bind(why.source.reference.as_deref())
-        .bind(why.rule)
-        .bind(why.reason)
-        .fetch_one(&mut **tx)
-        .await?;
+    let (lot_id,): (i64,) = bind_lot(
+        sqlx::query_as(LOT_INSERT),
+        h,
+        milli,
+        settled,
+        expires_at,
+        why,
+        now,
+    )
+    .fetch_one(&mut **tx)
+    .await?;
     Ok(lot_id)
 }
 
@@ -141,24 +164,22 @@ async fn insert_credit_pg(
     why: &Why<'_>,
     now: Timestamp,
 ) -> Result<(i64, LotId), StoreError> {
-    let row: (i64, i64) = sqlx::query_as(&format!(
+    let sql = format!(
         "WITH lot AS ({LOT_INSERT}) \
          INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
          source_kind, source_ref, rule, actor_kind, actor_id, reason, lot_id, shortfall, \
          debt_settled) SELECT $1, $2, $3, $12, $4, $6, $8, $9, $10, $13, $14, $11, lot.id, 0, $15 \
          FROM lot RETURNING id, lot_id"
-    ))
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
-    .bind(milli)
-    .bind(milli - settled)
-    .bind(to_db(now))
-    .bind(expires_at.map(to_db))
-    .bind(why.source.kind.as_str())
-    .bind(why.source.reference.as_deref())
-    .bind(why.rule)
-    .bind(why.reason)
+    );
+    let row: (i64, i64) = bind_lot(
+        sqlx::query_as(&sql),
+        h,
+        milli,
+        settled,
+        expires_at,
+        why,
+        now,
+    )
     .bind(kind.as_str())
     .bind(why.actor.kind.as_str())
     .bind(why.actor.id.as_deref())

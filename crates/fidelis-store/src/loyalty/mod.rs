@@ -23,8 +23,8 @@ mod tier_expiry;
 
 pub use bills::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
 pub use cards::{
-    CardChange, CardHint, CardKey, CardRecord, GenerationLogRecord, NewCard, SeriesRecord,
-    StatusLogRecord, MAX_GENERATE,
+    CardChange, CardKey, CardRecord, GenerationLogRecord, NewCard, SeriesRecord, StatusLogRecord,
+    MAX_GENERATE,
 };
 pub use goodwill::{GoodwillRecord, NewGoodwill};
 pub use ledger::{Credit, Debit, ExpiryRun, Posted};

@@ -1,6 +1,6 @@
-//! Reading back what `apply` stored: programs, partner programs, card series, settings.
+//! Reading back what `apply` stored: programs, partner programs, settings (card series are
+//! read by `cards`).
 
-use fidelis_domain::loyalty::cards::CardSeries;
 use fidelis_domain::loyalty::config::{LoyaltySettings, ProgramRules, ProgramSpec};
 use fidelis_domain::loyalty::partner::PartnerProgram;
 use fidelis_domain::loyalty::{LoyaltyError, Program, ProgramId, ProgramKind};
@@ -17,7 +17,6 @@ pub struct LoyaltyContext {
     pub org: Org,
     pub programs: Vec<Program>,
     pub partner_programs: Vec<PartnerProgram>,
-    pub card_series: Vec<CardSeries>,
     pub settings: LoyaltySettings,
 }
 
@@ -80,18 +79,6 @@ impl LoyaltyRepo<'_> {
         Ok(specs.iter().filter_map(|(id, s)| s.partner(*id)).collect())
     }
 
-    pub async fn card_series(&self, org_id: OrgId) -> Result<Vec<CardSeries>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT definition FROM loyalty_card_series WHERE org_id = $1 AND is_active = 1 ORDER BY id",
-        )
-        .bind(org_id)
-        .fetch_all(self.0.reader())
-        .await?;
-        rows.iter()
-            .map(|(d,)| from_json(d, "card series"))
-            .collect()
-    }
-
     /// The org's loyalty settings; the defaults when its file has no `[loyalty]` section.
     pub async fn settings(&self, org_id: OrgId) -> Result<LoyaltySettings, StoreError> {
         let row: Option<(String,)> =
@@ -115,7 +102,6 @@ impl LoyaltyRepo<'_> {
             org,
             programs: specs.iter().map(|(id, s)| s.program(*id)).collect(),
             partner_programs: specs.iter().filter_map(|(id, s)| s.partner(*id)).collect(),
-            card_series: self.card_series(org_id).await?,
             settings: self.settings(org_id).await?,
         }))
     }

@@ -234,17 +234,14 @@ pub async fn add_card(
     let ctx = Ctx::load(&state, &p).await?;
     let org = ctx.loyalty.org.id;
     let repo = state.db.loyalty();
-    let series_id = match (body.series_id, text(body.series_code.as_deref())) {
-        (Some(id), _) => repo.series(org, id).await?.id,
-        (None, Some(code)) => repo
-            .series_list(org)
-            .await?
-            .into_iter()
-            .find(|s| s.series.code.eq_ignore_ascii_case(&code))
-            .map(|s| s.id)
-            .ok_or(LoyaltyError::CardSeriesNotFound)?,
-        (None, None) => return Err(LoyaltyError::CardSeriesNotFound.into()),
-    };
+    let series_id = repo
+        .series_named(
+            org,
+            body.series_id,
+            text(body.series_code.as_deref()).as_deref(),
+        )
+        .await?
+        .id;
     let number = card_number(body.card_number.as_deref())?
         .ok_or_else(|| ApiError::invalid("cardNumber is required"))?;
     let want = if body.customer_id.is_some() {
