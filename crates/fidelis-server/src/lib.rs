@@ -8,16 +8,12 @@ mod api;
 pub mod auth;
 mod customers;
 mod error;
-pub mod jobs;
 mod json;
-mod limiter;
 mod loyalty;
 mod ops;
-mod org_cache;
 mod serve;
 mod state;
 
 pub use error::ApiError;
-pub use org_cache::OrgCache;
 pub use serve::{router, serve, Listeners};
-pub use state::{AppState, SystemClock};
+pub use state::AppState;

@@ -18,7 +18,7 @@ use crate::AppState;
     responses((status = 200, description = "Serving, database reachable"),
               (status = 503, description = "Database unreachable")))]
 pub async fn health(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
+    match state.app.ping().await {
         Ok(()) => Json(json!({"status": "ok"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");

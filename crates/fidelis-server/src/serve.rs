@@ -55,14 +55,14 @@ pub struct Listeners {
 /// Serves the API and the metrics endpoint until SIGTERM or Ctrl-C, then finishes the
 /// requests in flight.
 pub async fn serve(state: AppState, listeners: Listeners) -> std::io::Result<()> {
-    let db = state.db.clone();
+    let app = state.app.clone();
     let api = TcpListener::bind(listeners.api).await?;
     let metrics = TcpListener::bind(listeners.metrics).await?;
     tracing::info!(api = %api.local_addr()?, metrics = %metrics.local_addr()?, "fidelis serving");
     ops::prometheus();
     let metrics_app = Router::new().route("/metrics", get(ops::metrics_text));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let jobs = crate::jobs::spawn(state.clone(), stop_rx.clone());
+    let jobs = fidelis_app::jobs::spawn(app.clone(), stop_rx.clone());
     let mut metrics_stop = stop_rx.clone();
     let metrics_task = tokio::spawn(async move {
         axum::serve(metrics, metrics_app)
@@ -80,7 +80,7 @@ pub async fn serve(state: AppState, listeners: Listeners) -> std::io::Result<()>
         .await?;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_task).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
-    db.close().await;
+    app.db().close().await;
     Ok(())
 }
 

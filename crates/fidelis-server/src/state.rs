@@ -1,44 +1,21 @@
-use std::sync::Arc;
-
-use fidelis_domain::clock::Clock;
+use fidelis_app::App;
 use fidelis_store::Db;
 
-use crate::auth::AuthCache;
-use crate::limiter::FailureLimiter;
-use crate::org_cache::OrgCache;
-
-/// The wall clock, for production. Tests inject `FixedClock` instead.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> jiff::Timestamp {
-        jiff::Timestamp::now()
-    }
-}
-
-/// What every handler can reach.
+/// What every handler can reach: the application.
 #[derive(Clone)]
 pub struct AppState {
+    pub app: App,
+    /// Transitional: handlers not yet moved onto `fidelis-app` still reach the store.
     pub db: Db,
-    pub clock: Arc<dyn Clock>,
-    pub auth: Arc<AuthCache>,
-    pub failures: Arc<FailureLimiter>,
-    pub orgs: Arc<OrgCache>,
 }
 
 impl AppState {
-    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            db,
-            clock,
-            auth: Arc::new(AuthCache::default()),
-            failures: Arc::new(FailureLimiter::default()),
-            orgs: Arc::new(OrgCache::default()),
-        }
+    pub fn new(app: App) -> Self {
+        let db = app.db().clone();
+        Self { app, db }
     }
 
     pub fn now(&self) -> jiff::Timestamp {
-        self.clock.now()
+        self.app.now()
     }
 }

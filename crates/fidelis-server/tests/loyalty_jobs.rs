@@ -3,7 +3,7 @@
 mod common;
 
 use common::{send, TestApp};
-use fidelis_server::jobs::{expire_points, JobRun};
+use fidelis_app::jobs::{run, ExpiryReport, JobRun, PointsExpiry};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -35,16 +35,16 @@ both_backends!(expiry_job_runs_once_per_lease_and_is_idempotent, |app| {
 
     // Nothing is due yet.
     assert!(matches!(
-        expire_points(&app.state, "a").await.unwrap(),
-        JobRun::Ran { entries: 0, .. }
+        run(&app.state.app, &PointsExpiry, "a").await.unwrap(),
+        JobRun::Ran(ExpiryReport { entries: 0, .. })
     ));
     // 2026-11-25 12:00 SGT + 365 days ends 2027-11-25 23:59:59 SGT; a day later it is gone.
     app.clock
         .advance(jiff::SignedDuration::from_hours(24 * 366));
-    match expire_points(&app.state, "a").await.unwrap() {
-        JobRun::Ran {
+    match run(&app.state.app, &PointsExpiry, "a").await.unwrap() {
+        JobRun::Ran(ExpiryReport {
             entries, points, ..
-        } => {
+        }) => {
             assert_eq!(entries, 1);
             assert_eq!(points, Decimal::from(123));
         }
@@ -53,18 +53,18 @@ both_backends!(expiry_job_runs_once_per_lease_and_is_idempotent, |app| {
     assert_eq!(balance(&app, id).await, 0);
     // A second server is kept out while the lease lives; a second run expires nothing more.
     assert_eq!(
-        expire_points(&app.state, "b").await.unwrap(),
+        run(&app.state.app, &PointsExpiry, "b").await.unwrap(),
         JobRun::Skipped
     );
     assert!(matches!(
-        expire_points(&app.state, "a").await.unwrap(),
-        JobRun::Ran { entries: 0, .. }
+        run(&app.state.app, &PointsExpiry, "a").await.unwrap(),
+        JobRun::Ran(ExpiryReport { entries: 0, .. })
     ));
     // Once the lease lapses, another server takes over.
     app.clock.advance(jiff::SignedDuration::from_secs(301));
     assert!(matches!(
-        expire_points(&app.state, "b").await.unwrap(),
-        JobRun::Ran { entries: 0, .. }
+        run(&app.state.app, &PointsExpiry, "b").await.unwrap(),
+        JobRun::Ran(ExpiryReport { entries: 0, .. })
     ));
     // The ledger says why the points went.
     let (status, ledger) = app

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{send, TestApp};
-use fidelis_server::jobs::{end_partner_memberships, MembershipEndRun};
+use fidelis_app::jobs::{run, JobRun, MembershipEndReport, PartnerMembershipEnd};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -365,29 +365,39 @@ both_backends!(
 
         // Nothing is due yet; through the last second of the expiry day still nothing.
         assert_eq!(
-            end_partner_memberships(&app.state, "a").await.unwrap(),
-            MembershipEndRun::Ran { orgs: 1, ended: 0 }
+            run(&app.state.app, &PartnerMembershipEnd, "a")
+                .await
+                .unwrap(),
+            JobRun::Ran(MembershipEndReport { orgs: 1, ended: 0 })
         );
         app.clock.set("2027-11-25T15:59:59Z".parse().unwrap());
         assert_eq!(
-            end_partner_memberships(&app.state, "a").await.unwrap(),
-            MembershipEndRun::Ran { orgs: 1, ended: 0 }
+            run(&app.state.app, &PartnerMembershipEnd, "a")
+                .await
+                .unwrap(),
+            JobRun::Ran(MembershipEndReport { orgs: 1, ended: 0 })
         );
         assert_eq!(linked(&app, id).await.len(), 1);
         // A day later (late, as a job may be) it ends, dated at the expiry itself.
         app.clock.set("2027-11-26T16:00:00Z".parse().unwrap());
         assert_eq!(
-            end_partner_memberships(&app.state, "a").await.unwrap(),
-            MembershipEndRun::Ran { orgs: 1, ended: 1 }
+            run(&app.state.app, &PartnerMembershipEnd, "a")
+                .await
+                .unwrap(),
+            JobRun::Ran(MembershipEndReport { orgs: 1, ended: 1 })
         );
         // A second server is kept out while the lease lives; a second run changes nothing.
         assert_eq!(
-            end_partner_memberships(&app.state, "b").await.unwrap(),
-            MembershipEndRun::Skipped
+            run(&app.state.app, &PartnerMembershipEnd, "b")
+                .await
+                .unwrap(),
+            JobRun::Skipped
         );
         assert_eq!(
-            end_partner_memberships(&app.state, "a").await.unwrap(),
-            MembershipEndRun::Ran { orgs: 1, ended: 0 }
+            run(&app.state.app, &PartnerMembershipEnd, "a")
+                .await
+                .unwrap(),
+            JobRun::Ran(MembershipEndReport { orgs: 1, ended: 0 })
         );
         let (_, h) = app.get_as_demo(&history_path(mobile, plus, "")).await;
         assert_eq!(

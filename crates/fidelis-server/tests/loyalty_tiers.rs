@@ -4,7 +4,7 @@
 mod common;
 
 use common::{send, TestApp};
-use fidelis_server::jobs::{expire_points, expire_tiers, JobRun, TierJobRun};
+use fidelis_app::jobs::{run, JobRun, PointsExpiry, TierExpiry, TierReport};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -46,14 +46,14 @@ async fn details(app: &TestApp, id: i64) -> Value {
     d["data"][0].clone()
 }
 
-fn ran(renewed: usize, downgraded: usize) -> TierJobRun {
-    TierJobRun::Ran {
+fn ran(renewed: usize, downgraded: usize) -> JobRun<TierReport> {
+    JobRun::Ran(TierReport {
         orgs: 1,
         renewed,
         downgraded,
         upgraded: 0,
         skipped: 0,
-    }
+    })
 }
 
 both_backends!(tiers_renew_or_downgrade_when_validity_ends, |app| {
@@ -82,13 +82,19 @@ both_backends!(tiers_renew_or_downgrade_when_validity_ends, |app| {
 
     // At 23:59:59 on the last day the tiers still hold.
     at(&app, "2027-11-25T15:59:59Z");
-    assert_eq!(expire_tiers(&app.state, "a").await.unwrap(), ran(0, 0));
+    assert_eq!(
+        run(&app.state.app, &TierExpiry, "a").await.unwrap(),
+        ran(0, 0)
+    );
     assert_eq!(details(&app, id_a).await["currentSlab"], "Silver");
 
     // Three days later (a late run changes no dates): A bought nothing in the window and
     // C only 900 net, so both fall to Bronze; B bought 1,000 and keeps Silver a year more.
     at(&app, "2027-11-28T04:00:00Z");
-    assert_eq!(expire_tiers(&app.state, "a").await.unwrap(), ran(1, 2));
+    assert_eq!(
+        run(&app.state.app, &TierExpiry, "a").await.unwrap(),
+        ran(1, 2)
+    );
     for id in [id_a, id_c] {
         let p = details(&app, id).await;
         assert_eq!(p["currentSlab"], "Bronze", "{p}");
@@ -125,10 +131,13 @@ both_backends!(tiers_renew_or_downgrade_when_validity_ends, |app| {
     assert_eq!(program["tierHistory"][1]["activity"], "DOWNGRADED");
 
     // Running again at the same instant changes nothing; a second server is kept out.
-    assert_eq!(expire_tiers(&app.state, "a").await.unwrap(), ran(0, 0));
     assert_eq!(
-        expire_tiers(&app.state, "b").await.unwrap(),
-        TierJobRun::Skipped
+        run(&app.state.app, &TierExpiry, "a").await.unwrap(),
+        ran(0, 0)
+    );
+    assert_eq!(
+        run(&app.state.app, &TierExpiry, "b").await.unwrap(),
+        JobRun::Skipped
     );
     for id in [id_a, id_b, id_c] {
         let h = details(&app, id).await["tierHistory"].clone();
@@ -147,7 +156,10 @@ both_backends!(tiers_renew_or_downgrade_when_validity_ends, |app| {
     // A year on, B's renewed window holds no purchases (the 1,000 belonged to the first
     // window): B is downgraded. A's Silver runs to 2028-11-28 and is left alone.
     at(&app, "2028-11-27T04:00:00Z");
-    assert_eq!(expire_tiers(&app.state, "b").await.unwrap(), ran(0, 1));
+    assert_eq!(
+        run(&app.state.app, &TierExpiry, "b").await.unwrap(),
+        ran(0, 1)
+    );
     let p = details(&app, id_b).await;
     assert_eq!(p["currentSlab"], "Bronze");
     let h = p["tierHistory"].as_array().unwrap().clone();
@@ -198,8 +210,8 @@ async fn nyc_get(app: &TestApp, path: &str) -> Value {
 
 /// Runs the points-expiry job and returns the points it wrote off.
 async fn expire(app: &TestApp) -> Decimal {
-    match expire_points(&app.state, "a").await.unwrap() {
-        JobRun::Ran { points, .. } => points,
+    match run(&app.state.app, &PointsExpiry, "a").await.unwrap() {
+        JobRun::Ran(r) => r.points,
         JobRun::Skipped => panic!("the only holder was kept out"),
     }
 }

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use fidelis_app::{App, SystemClock};
 use fidelis_domain::org::OrgFile;
-use fidelis_server::{AppState, Listeners, SystemClock};
+use fidelis_server::{AppState, Listeners};
 use fidelis_store::Db;
 
 use settings::{Overrides, Settings};
@@ -153,7 +154,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 )
                 .await?;
             }
-            let state = AppState::new(db, Arc::new(SystemClock));
+            let state = AppState::new(App::new(db, Arc::new(SystemClock)));
             let listeners = Listeners {
                 api: settings.listen,
                 metrics: settings.metrics_listen,

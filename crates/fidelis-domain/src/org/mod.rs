@@ -2,7 +2,9 @@
 //! configuration store that later contexts extend.
 
 pub mod config;
+mod error;
 pub mod model;
 
 pub use config::{ConfigError, OrgFile};
+pub use error::OrgError;
 pub use model::*;

@@ -29,7 +29,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub async fn load(state: &AppState, p: &Principal) -> Result<Self, ApiError> {
-        let config = state.orgs.get(state, p.org_id).await?;
+        let config = state.app.config(p).await?;
         let (org, settings) = (config.org.clone(), config.customers.clone());
         let name = match (&p.till_code, p.client_id) {
             (Some(code), _) => code.clone(),

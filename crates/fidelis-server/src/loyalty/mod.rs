@@ -38,7 +38,7 @@ pub struct Ctx {
 impl Ctx {
     pub async fn load(state: &AppState, p: &Principal) -> Result<Self, ApiError> {
         let customers = customers::Ctx::load(state, p).await?;
-        let loyalty = state.orgs.get(state, p.org_id).await?.loyalty.clone();
+        let loyalty = state.app.config(p).await?.loyalty.clone();
         Ok(Self {
             loyalty,
             customers,

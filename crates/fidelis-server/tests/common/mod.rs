@@ -68,7 +68,7 @@ impl TestApp {
         let test_db = fidelis_store::testing::fresh(backend).await?;
         let db = test_db.db.clone();
         let clock = Arc::new(FixedClock::new("2026-11-25T04:00:00Z".parse().unwrap()));
-        let state = AppState::new(db.clone(), clock.clone());
+        let state = AppState::new(fidelis_app::App::new(db.clone(), clock.clone()));
         let served = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -100,7 +100,7 @@ impl TestApp {
             .await
             .expect("apply");
         // As a server would see it once its configuration cache has expired.
-        self.state.orgs.clear();
+        self.state.app.forget_cached();
         summary
     }
 

@@ -9,8 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
+use fidelis_app::{App, SystemClock};
 use fidelis_domain::customers::{normalise_mobile, IdentifierType, Source};
-use fidelis_server::{AppState, SystemClock};
+use fidelis_server::AppState;
 use fidelis_store::customers::BulkCustomer;
 use fidelis_store::Db;
 
@@ -80,7 +81,7 @@ pub async fn load_customers(db: &Db, want: u64) -> anyhow::Result<i64> {
 pub async fn start_server(db: &Db) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(db.clone(), Arc::new(SystemClock));
+    let state = AppState::new(App::new(db.clone(), Arc::new(SystemClock)));
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, fidelis_server::router(state)).await {
             eprintln!("bench server stopped: {e}");

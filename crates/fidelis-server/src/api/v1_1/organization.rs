@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::{ApiError, AppState};
 
 pub(crate) async fn caller_org(state: &AppState, p: &Principal) -> Result<Org, ApiError> {
-    Ok(state.orgs.get(state, p.org_id).await?.org.clone())
+    Ok(state.app.config(p).await?.org.clone())
 }
 
 /// The caller's org, with its IANA time zone and current UTC offset.
@@ -86,7 +86,7 @@ pub async fn entities(
             ))
         })?),
     };
-    let all = state.db.orgs().entities(org.id, None).await?;
+    let all = state.app.entities(&p, None).await?;
     let parent = parent_filter(
         &all,
         q.parent_identifier_type.as_deref(),

@@ -2,7 +2,8 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use fidelis_domain::org::{Entity, EntityKind, Org};
+use fidelis_app::org::TillKey;
+use fidelis_domain::org::{Entity, Org};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -28,12 +29,8 @@ pub async fn till_by_code(
         .code
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::invalid("Parameter code is required"))?;
-    let till = state
-        .db
-        .orgs()
-        .entity_by_code(org.id, EntityKind::Till, &code)
-        .await?;
-    till_json(till, &org)
+    let till = state.app.till(&p, TillKey::Code(&code)).await?;
+    Ok(till_json(&till, &org))
 }
 
 /// A till of the caller's org by id.
@@ -46,18 +43,12 @@ pub async fn till_by_id(
     Path(till_id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let org = caller_org(&state, &p).await?;
-    let till = state
-        .db
-        .orgs()
-        .entity(org.id, till_id)
-        .await?
-        .filter(|e| e.kind == EntityKind::Till);
-    till_json(till, &org)
+    let till = state.app.till(&p, TillKey::Id(till_id)).await?;
+    Ok(till_json(&till, &org))
 }
 
-fn till_json(till: Option<Entity>, org: &Org) -> Result<Json<Value>, ApiError> {
-    let t = till.ok_or_else(|| ApiError::not_found("Till not found"))?;
-    Ok(Json(json!({
+fn till_json(t: &Entity, org: &Org) -> Json<Value> {
+    Json(json!({
         "id": t.id,
         "code": t.code,
         "description": t.description,
@@ -70,7 +61,7 @@ fn till_json(till: Option<Entity>, org: &Org) -> Result<Json<Value>, ApiError> {
         "currency": org.currency,
         "language": "en",
         "warnings": [],
-    })))
+    }))
 }
 
 /// An org configuration value set through `fidelis apply` (`[settings]`).
@@ -82,12 +73,8 @@ pub async fn config(
     p: Principal,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let value = state
-        .db
-        .orgs()
-        .setting(p.org_id, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("Configuration {name} is not set")))?;
+    let text = state.app.setting(&p, &name).await?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Ok(Json(json!({
         "entityId": p.org_id,
         "keyName": name,

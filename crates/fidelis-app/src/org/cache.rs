@@ -12,7 +12,8 @@ use fidelis_store::customers::CustomerSettings;
 use fidelis_store::loyalty::LoyaltyContext;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::{ApiError, AppState};
+use crate::{App, AppError};
+use fidelis_domain::org::OrgError;
 
 pub const TTL: SignedDuration = SignedDuration::from_secs(5);
 
@@ -37,8 +38,8 @@ impl OrgCache {
             .clear();
     }
 
-    pub async fn get(&self, state: &AppState, org_id: OrgId) -> Result<Arc<OrgConfig>, ApiError> {
-        let now = state.now();
+    pub async fn get(&self, app: &App, org_id: OrgId) -> Result<Arc<OrgConfig>, AppError> {
+        let now = app.now();
         {
             let map = self.entries.read().unwrap_or_else(|e| e.into_inner());
             if let Some((until, config)) = map.get(&org_id) {
@@ -47,19 +48,19 @@ impl OrgCache {
                 }
             }
         }
-        let org = state
+        let org = app
             .db
             .orgs()
             .get(org_id)
             .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        let customers = state.db.customers().settings(org_id).await?;
-        let loyalty = state
+            .ok_or(OrgError::Unauthenticated)?;
+        let customers = app.db.customers().settings(org_id).await?;
+        let loyalty = app
             .db
             .loyalty()
             .context(org_id)
             .await?
-            .ok_or_else(ApiError::unauthorized)?;
+            .ok_or(OrgError::Unauthenticated)?;
         let config = Arc::new(OrgConfig {
             org,
             customers,

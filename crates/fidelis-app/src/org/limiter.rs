@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::ApiError;
+use fidelis_domain::org::OrgError;
 
 pub const MAX_FAILURES: u32 = 10;
 pub const WINDOW: SignedDuration = SignedDuration::from_secs(300);
@@ -22,17 +21,13 @@ pub struct FailureLimiter {
 
 impl FailureLimiter {
     /// Refuses `identity` while it has too many recent failures.
-    pub fn check(&self, identity: &str, now: Timestamp) -> Result<(), ApiError> {
+    pub fn check(&self, identity: &str, now: Timestamp) -> Result<(), OrgError> {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         match map.get(identity) {
             Some((count, since))
                 if *count >= MAX_FAILURES && now < since.saturating_add(WINDOW).unwrap_or(now) =>
             {
-                Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    429,
-                    "Too many failed authentication attempts; try again later",
-                ))
+                Err(OrgError::TooManyFailures)
             }
             _ => Ok(()),
         }
@@ -70,7 +65,7 @@ mod tests {
             assert!(l.check("till", t0).is_ok());
             l.failed("till", t0);
         }
-        assert_eq!(l.check("till", t0).unwrap_err().first_code(), 429);
+        assert_eq!(l.check("till", t0), Err(OrgError::TooManyFailures));
         assert!(l.check("other", t0).is_ok());
         let later = t0.saturating_add(WINDOW).unwrap();
         assert!(l.check("till", later).is_ok());

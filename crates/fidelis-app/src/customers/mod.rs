@@ -1,0 +1,2 @@
+//! The customers context: lookups, registration, profiles, identifiers, status,
+//! subscriptions and fleet groups.

@@ -1,0 +1,48 @@
+//! The application's error: a failure of one bounded context's rules, or of storage.
+//! Each context's enum (in `fidelis-domain`) carries its Capillary codes; the server maps
+//! this one type to HTTP in one place.
+
+use fidelis_domain::customers::CustomerError;
+use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_domain::org::OrgError;
+use fidelis_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Org(#[from] OrgError),
+    #[error(transparent)]
+    Customers(#[from] CustomerError),
+    #[error(transparent)]
+    Loyalty(#[from] LoyaltyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppError {
+    /// True when the failure is ours (storage, inconsistency), never the caller's input.
+    pub fn is_internal(&self) -> bool {
+        self.class() == ErrorClass::Internal
+    }
+}
+
+impl CodedError for AppError {
+    fn code(&self) -> u32 {
+        match self {
+            AppError::Org(e) => e.code(),
+            AppError::Customers(e) => e.code(),
+            AppError::Loyalty(e) => e.code(),
+            AppError::Store(e) => e.code(),
+        }
+    }
+
+    fn class(&self) -> ErrorClass {
+        match self {
+            AppError::Org(e) => e.class(),
+            AppError::Customers(e) => e.class(),
+            AppError::Loyalty(e) => e.class(),
+            AppError::Store(e) => e.class(),
+        }
+    }
+}

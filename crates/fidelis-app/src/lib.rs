@@ -1,0 +1,68 @@
+//! Fidelis application layer: the one set of business operations that every surface calls.
+//!
+//! The Capillary API, the jobs inside `serve`, Connect+ dataflows and the console all run
+//! the same commands and queries, found by bounded context (`org`, `customers`, `loyalty`).
+//! Commands take domain inputs and the `Caller`, and return domain types or an `AppError`;
+//! nothing here knows HTTP or JSON documents. Rules live in `fidelis-domain`, storage in
+//! `fidelis-store`; this layer loads what a rule needs, calls it and stores the outcome.
+
+pub mod customers;
+mod error;
+pub mod jobs;
+pub mod loyalty;
+pub mod org;
+
+use std::sync::Arc;
+
+use fidelis_domain::clock::Clock;
+use fidelis_store::Db;
+
+pub use error::AppError;
+pub use org::Caller;
+
+/// The wall clock, for production. Tests inject `FixedClock` instead.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+    }
+}
+
+/// The application: the database, the clock and the caches every operation shares.
+/// Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct App {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    orgs: Arc<org::OrgCache>,
+    auth: Arc<org::Authenticator>,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            db,
+            clock,
+            orgs: Arc::new(org::OrgCache::default()),
+            auth: Arc::new(org::Authenticator::default()),
+        }
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+
+    /// The database, for start-up work (migrations, org files) and shutdown.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Forgets cached configuration and verified credentials, so the next request reads
+    /// them afresh (after an org file was applied in this process).
+    pub fn forget_cached(&self) {
+        self.orgs.clear();
+        self.auth.clear();
+    }
+}

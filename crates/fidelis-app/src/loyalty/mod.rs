@@ -1,0 +1,1 @@
+//! The loyalty context: transactions, points, tiers, goodwill, cards and partner programs.
