@@ -6,6 +6,7 @@ use fidelis_domain::customers::CustomerError;
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
+use fidelis_store::customers::CustomersError;
 use fidelis_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,16 @@ pub enum AppError {
     Loyalty(#[from] LoyaltyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<CustomersError> for AppError {
+    fn from(e: CustomersError) -> Self {
+        match e {
+            CustomersError::Rule(e) => AppError::Customers(e),
+            CustomersError::Store(e) => AppError::Store(e),
+            CustomersError::Busy => AppError::Customers(CustomerError::Busy),
+        }
+    }
 }
 
 impl AppError {

@@ -65,6 +65,18 @@ impl ApiError {
     pub fn first_code(&self) -> u32 {
         self.items.first().map(|i| i.code).unwrap_or(500)
     }
+
+    pub fn first_message(&self) -> &str {
+        self.items
+            .first()
+            .map(|i| i.message.as_str())
+            .unwrap_or("Failed")
+    }
+
+    /// A failure of ours: a batch stops at it rather than reporting it per item.
+    pub fn is_internal(&self) -> bool {
+        self.status.is_server_error()
+    }
 }
 
 /// How each class of domain failure is answered over HTTP.
@@ -97,6 +109,16 @@ impl IntoResponse for ApiError {
         res.extensions_mut().insert(self);
         res
     }
+}
+
+/// One failed item `{"status": false, "code", "message"}` of a batch or a warnings list.
+/// A failure of ours is reported without its detail (which is logged).
+pub fn item_json<E: CodedError>(e: &E) -> serde_json::Value {
+    if e.class() == ErrorClass::Internal {
+        tracing::error!(error = %e, "internal error");
+        return json!({"status": false, "code": 500, "message": "Internal error; it has been logged"});
+    }
+    json!({"status": false, "code": e.code(), "message": e.to_string()})
 }
 
 fn items_json(err: &ApiError) -> Vec<serde_json::Value> {

@@ -79,6 +79,9 @@ pub enum CustomerError {
     InvalidSubscriptionStatus(String),
     #[error(transparent)]
     Fleet(#[from] FleetError),
+    /// Another request changed the same customer at the same moment.
+    #[error("Concurrent actions on the same customer; retry")]
+    Busy,
 }
 
 /// Fleet (parent-child hierarchy) failures, codes 1600–1651 of Capillary's Group Loyalty API.
@@ -229,6 +232,7 @@ impl CodedError for CustomerError {
             Self::NotFoundInSource => 8065,
             Self::Merged => 8069,
             Self::Fleet(e) => e.code(),
+            Self::Busy => 521,
         }
     }
 
@@ -240,7 +244,8 @@ impl CodedError for CustomerError {
             | Self::ExternalIdExists
             | Self::IdentifierExists(_)
             | Self::CustomerDeleted
-            | Self::LoyaltyDowngrade => ErrorClass::Conflict,
+            | Self::LoyaltyDowngrade
+            | Self::Busy => ErrorClass::Conflict,
             Self::Fleet(e) => e.class(),
             _ => ErrorClass::Invalid,
         }

@@ -140,6 +140,28 @@ pub enum LoyaltyError {
     PartnerFieldMissing(&'static str),
     #[error("no partner program activity found for the customer")]
     PartnerActivityNotFound,
+
+    // --- requests as a whole -------------------------------------------------------------
+    #[error("Invalid input: {0}")]
+    InvalidInput(String),
+    #[error("{field} is longer than {max} characters")]
+    FieldTooLong { field: &'static str, max: usize },
+    #[error("Customer identifier (identifierName and identifierValue) is required")]
+    CustomerIdentifierRequired,
+    #[error("Customer details not sent")]
+    CustomerDetailsNotSent,
+    #[error("No customer identifier given")]
+    NoCustomerIdentifier,
+    #[error("Transactions are blocked for this customer")]
+    TransactionsBlocked,
+    #[error("A batch holds 1 to {0} transactions")]
+    TransactionBatchLimit(usize),
+    #[error("Batch limit exceeded: at most {0} customers per request")]
+    CustomerBatchLimit(usize),
+    #[error("Customer is not registered")]
+    GoodwillCustomerNotRegistered,
+    #[error("No customer identifier given")]
+    GoodwillNoIdentifier,
 }
 
 impl CodedError for LoyaltyError {
@@ -199,6 +221,15 @@ impl CodedError for LoyaltyError {
             NoBenefitsOnSupplementary => 2018,
             PartnerFieldMissing(_) => 2002,
             PartnerActivityNotFound => 2011,
+            InvalidInput(_) | NoCustomerIdentifier => 400,
+            FieldTooLong { .. } => 685,
+            CustomerIdentifierRequired => 606,
+            CustomerDetailsNotSent => 8084,
+            TransactionsBlocked => 681,
+            TransactionBatchLimit(_) => 672,
+            CustomerBatchLimit(_) => 1060,
+            GoodwillCustomerNotRegistered => 9011,
+            GoodwillNoIdentifier => 9019,
         }
     }
 
@@ -229,7 +260,47 @@ impl CodedError for LoyaltyError {
             | PartnerAlreadyLinked
             | NotEnrolledInLoyalty => ErrorClass::Conflict,
             MakerCannotCheck => ErrorClass::Forbidden,
-            _ => ErrorClass::Invalid,
+            GoodwillCustomerNotRegistered => ErrorClass::NotFound,
+            TransactionsBlocked => ErrorClass::Conflict,
+            InvalidConfig(_)
+            | InvalidBillNumber
+            | InvalidTransactionType(_)
+            | InvalidReturnType(_)
+            | InvalidOutlierStatus(_)
+            | BillingDateOutOfRange
+            | BillingDateTooOld { .. }
+            | BillingDateInFuture { .. }
+            | ReturnBeforePurchase
+            | ReturnExceedsBill { .. }
+            | InvalidReturnAmount
+            | InvalidPoints
+            | InvalidRequestType(_)
+            | InvalidBaseType(_)
+            | InvalidGoodwillReason(_)
+            | CouponSeriesRequired
+            | CardGenerationDisabled
+            | InvalidCardSeries(_)
+            | EnrolmentTierNotFound(_)
+            | EnrolmentExpiryInPast
+            | InvalidCardStatusLabel(_)
+            | CardIdentityMismatch
+            | TooManyCards(_)
+            | PartnerTierExpiryInPast
+            | TooManyPartnerPrograms(_)
+            | InvalidPartnerUpdateType(_)
+            | PartnerUpdateMismatch(_)
+            | HistoryIntervalTooLong
+            | InvalidActivityType(_)
+            | NoBenefitsOnSupplementary
+            | PartnerFieldMissing(_)
+            | InvalidInput(_)
+            | FieldTooLong { .. }
+            | CustomerIdentifierRequired
+            | CustomerDetailsNotSent
+            | NoCustomerIdentifier
+            | TransactionBatchLimit(_)
+            | CustomerBatchLimit(_)
+            | GoodwillNoIdentifier => ErrorClass::Invalid,
         }
     }
 }

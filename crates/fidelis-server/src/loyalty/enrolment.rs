@@ -2,7 +2,8 @@
 //! the customer with a starting tier and points, or comes back as a warning. The customer
 //! is saved either way; a refused enrolment can be sent again with a corrected element.
 
-use fidelis_domain::loyalty::enrolment::{plan, EnrolmentRequest};
+use fidelis_app::loyalty;
+use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
 use fidelis_domain::loyalty::LoyaltyError;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -68,25 +69,8 @@ impl EnrolmentBody {
     }
 }
 
-async fn enrol_one(
-    state: &AppState,
-    ctx: &Ctx,
-    customer_id: i64,
-    body: &EnrolmentBody,
-) -> Result<(), ApiError> {
-    let req = body.request(ctx)?;
-    let program = ctx.loyalty.program(Some(req.program_id))?;
-    let e = plan(program, &req, state.now(), ctx.tz())?;
-    state
-        .db
-        .loyalty()
-        .enrol(&ctx.loyalty, customer_id, &e, &ctx.actor(), state.now())
-        .await?;
-    Ok(())
-}
-
 /// Enrols the customer per element; what could not be done comes back as warnings
-/// (code, message). A storage failure is an error.
+/// (code, message). A failure of ours is an error.
 pub async fn enrol_all(
     state: &AppState,
     ctx: &Ctx,
@@ -95,9 +79,15 @@ pub async fn enrol_all(
 ) -> Result<Vec<(u32, String)>, ApiError> {
     let mut warnings = Vec::new();
     for body in bodies {
-        match enrol_one(state, ctx, customer_id, body).await {
+        let done = match body.request(ctx) {
+            Ok(req) => loyalty::enrol(&state.app, ctx, customer_id, &req)
+                .await
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        };
+        match done {
             Ok(()) => {}
-            Err(e) if e.status.is_server_error() => return Err(e),
+            Err(e) if e.is_internal() => return Err(e),
             Err(e) => warnings.extend(e.items.into_iter().map(|i| (i.code, i.message))),
         }
     }

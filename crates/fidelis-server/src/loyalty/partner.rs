@@ -7,15 +7,13 @@
 //! (`code` 200, or the 20xx code of the rule that refused).
 
 use axum::http::StatusCode;
-use fidelis_domain::customers::LoyaltyType;
+use fidelis_app::loyalty::{self, HistoryRequest, LinkedProgram, PartnerOp, V1Identifiers};
 use fidelis_domain::loyalty::partner::{
-    check_history_range, check_program_count, HistoryActivityType, LinkRequest, Membership,
-    PartnerProgram, PartnerUpdateType,
+    LinkRequest, Membership, PartnerProgram, PartnerUpdateType,
 };
 use fidelis_domain::loyalty::time::{
     add_days, add_months, end_of_local_day, local_date, start_of_local_day,
 };
-use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::customers::CustomerRecord;
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -24,11 +22,8 @@ use serde_json::{json, Map, Value};
 
 use super::dates::{self, iso};
 use super::numbers::text;
-use super::{find_customer, find_v1_customer, Ctx, Ident};
+use super::{Ctx, Ident};
 use crate::{ApiError, AppState};
-
-/// Customers per request (1060 beyond it), as for the other v2 batch APIs.
-pub const MAX_CUSTOMERS: usize = 100;
 
 /// How a batch item names its customer. Capillary's samples send the mobile as a string
 /// or as a number.
@@ -258,20 +253,14 @@ async fn run(
             shape.items
         )));
     }
-    if items.len() > MAX_CUSTOMERS {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            1060,
-            format!("Batch limit exceeded: at most {MAX_CUSTOMERS} customers per request"),
-        ));
-    }
+    loyalty::check_partner_batch(items.len())?;
     let mut out = Vec::with_capacity(items.len());
     let mut failed = false;
     for (who, ops) in &items {
         let ops = ops.as_deref().unwrap_or_default();
-        let found = customer(state, ctx, *who, shape, ops.len()).await;
+        let found = customer(state, ctx, *who, ops.len()).await;
         let (customer_json, results) = match found {
-            Err(e) if e.status.is_server_error() => return Err(e),
+            Err(e) if e.is_internal() => return Err(e),
             Err(e) => {
                 failed = true;
                 let mut c = sent_customer(*who);
@@ -285,9 +274,14 @@ async fn run(
             Ok(record) => {
                 let mut results = Vec::with_capacity(ops.len());
                 for op in ops {
-                    let r = apply(state, ctx, &record, op).await;
+                    let r = match partner_op(op, ctx) {
+                        Ok(op) => loyalty::apply_partner_op(&state.app, ctx, &record, &op)
+                            .await
+                            .map_err(ApiError::from),
+                        Err(e) => Err(e),
+                    };
                     match &r {
-                        Err(e) if e.status.is_server_error() => return Err(e.clone()),
+                        Err(e) if e.is_internal() => return Err(e.clone()),
                         Err(_) => failed = true,
                         Ok(()) => {}
                     }
@@ -311,38 +305,17 @@ async fn customer(
     state: &AppState,
     ctx: &Ctx,
     who: Option<&CustomerRef>,
-    shape: &Shape,
     programs: usize,
 ) -> Result<CustomerRecord, ApiError> {
-    if programs == 0 {
-        return Err(ApiError::invalid(format!(
-            "Input is invalid: {} must list at least one partner program",
-            shape.programs
-        )));
-    }
-    check_program_count(programs)?;
     let who = who.cloned().unwrap_or_default();
-    let id = text("customer.id", who.id.as_ref())?;
-    let mobile = text("customer.mobile", who.mobile.as_ref())?;
-    let email = text("customer.email", who.email.as_ref())?;
-    let external_id = text("customer.externalId", who.external_id.as_ref())?;
-    let c = find_v1_customer(
-        state,
-        ctx,
-        &[
-            ("id", id.as_deref()),
-            ("mobile", mobile.as_deref()),
-            ("email", email.as_deref()),
-            ("external_id", external_id.as_deref()),
-        ],
-    )
-    .await?;
-    state
-        .db
-        .customers()
-        .get(ctx.loyalty.org.id, c.id)
-        .await?
-        .ok_or_else(|| ApiError::from(fidelis_domain::customers::CustomerError::NotFound))
+    let ids = V1Identifiers {
+        id: text("customer.id", who.id.as_ref())?,
+        mobile: text("customer.mobile", who.mobile.as_ref())?,
+        email: text("customer.email", who.email.as_ref())?,
+        external_id: text("customer.externalId", who.external_id.as_ref())?,
+        card_number: None,
+    };
+    Ok(loyalty::partner_customer(&state.app, ctx, &ids, programs).await?)
 }
 
 fn identifier(c: &CustomerRecord, kind: &str) -> Option<String> {
@@ -399,13 +372,6 @@ fn op_json(op: &Op<'_>, shape: &Shape, status: Value) -> Value {
     Value::Object(m)
 }
 
-/// The named partner program (2002 when no name is given, 2006 when unknown).
-fn program<'a>(ctx: &'a Ctx, name: Option<&Value>) -> Result<&'a PartnerProgram, ApiError> {
-    let name = text("partnerProgramName", name)?
-        .ok_or(LoyaltyError::PartnerFieldMissing("partnerProgramName"))?;
-    Ok(PartnerProgram::find(&ctx.loyalty.partner_programs, &name)?)
-}
-
 /// A tier expiry date: the calendar date as written, whatever the time and offset after
 /// it (`2022-12-29T23:59:59+05:30` is 29 December); 400 when it is not a date.
 fn expiry_date(field: &str, v: Option<&Value>, ctx: &Ctx) -> Result<Option<Date>, ApiError> {
@@ -424,62 +390,44 @@ fn expiry_date(field: &str, v: Option<&Value>, ctx: &Ctx) -> Result<Option<Date>
         })
 }
 
-async fn apply(
-    state: &AppState,
-    ctx: &Ctx,
-    c: &CustomerRecord,
-    op: &Op<'_>,
-) -> Result<(), ApiError> {
-    let repo = state.db.loyalty();
-    let org = &ctx.loyalty.org;
-    let now = state.now();
-    match op {
-        Op::Link(p) => {
-            let program = program(ctx, p.partner_program_name.as_ref())?;
-            let r =
-                p.customer_partner_reference
-                    .as_ref()
-                    .ok_or(LoyaltyError::PartnerFieldMissing(
-                        "customerPartnerReference",
-                    ))?;
-            let req = LinkRequest {
-                membership_id: text("partnerMembershipId", r.partner_membership_id.as_ref())?
-                    .unwrap_or_default(),
-                tier_name: text("partnerTierName", r.partner_tier_name.as_ref())?,
-                tier_expiry: expiry_date(
-                    "partnerTierExpiryDate",
-                    r.partner_tier_expiry_date.as_ref(),
+/// One program operation as the application takes it.
+fn partner_op(op: &Op<'_>, ctx: &Ctx) -> Result<PartnerOp, ApiError> {
+    Ok(match op {
+        Op::Link(p) => PartnerOp::Link {
+            program: text("partnerProgramName", p.partner_program_name.as_ref())?,
+            request: match p.customer_partner_reference.as_ref() {
+                None => None,
+                Some(r) => Some(LinkRequest {
+                    membership_id: text("partnerMembershipId", r.partner_membership_id.as_ref())?
+                        .unwrap_or_default(),
+                    tier_name: text("partnerTierName", r.partner_tier_name.as_ref())?,
+                    tier_expiry: expiry_date(
+                        "partnerTierExpiryDate",
+                        r.partner_tier_expiry_date.as_ref(),
+                        ctx,
+                    )?,
+                }),
+            },
+        },
+        Op::Update(p) => {
+            let details = p.update_details.clone().unwrap_or_default();
+            PartnerOp::Update {
+                program: text("partnerProgramName", p.partner_program_name.as_ref())?,
+                kind: PartnerUpdateType::parse(
+                    &text("updateType", p.update_type.as_ref())?.unwrap_or_default(),
+                )?,
+                tier: text("updatedTierName", details.updated_tier_name.as_ref())?,
+                expiry: expiry_date(
+                    "updatedTierExpiryDate",
+                    details.updated_tier_expiry_date.as_ref(),
                     ctx,
                 )?,
-            };
-            let enrolled = c.loyalty_type == LoyaltyType::Loyalty;
-            repo.link_partner(org, c.id, program, enrolled, &req, now)
-                .await?;
-        }
-        Op::Update(p) => {
-            let program = program(ctx, p.partner_program_name.as_ref())?;
-            let kind = PartnerUpdateType::parse(
-                &text("updateType", p.update_type.as_ref())?.unwrap_or_default(),
-            )?;
-            let details = p.update_details.clone().unwrap_or_default();
-            let tier = text("updatedTierName", details.updated_tier_name.as_ref())?;
-            if tier.is_none() && program.tier_based() && kind != PartnerUpdateType::Renew {
-                return Err(LoyaltyError::PartnerFieldMissing("updatedTierName").into());
             }
-            let expiry = expiry_date(
-                "updatedTierExpiryDate",
-                details.updated_tier_expiry_date.as_ref(),
-                ctx,
-            )?;
-            repo.update_partner(org, c.id, program, kind, tier.as_deref(), expiry, now)
-                .await?;
         }
-        Op::Delink(p) => {
-            let program = program(ctx, p.partner_program_name.as_ref())?;
-            repo.delink_partner(org.id, c.id, program.id, now).await?;
-        }
-    }
-    Ok(())
+        Op::Delink(p) => PartnerOp::Delink {
+            program: text("partnerProgramName", p.partner_program_name.as_ref())?,
+        },
+    })
 }
 
 /// A membership as customer reads and the history show it (Capillary's
@@ -506,31 +454,9 @@ fn membership_json(ctx: &Ctx, program: &PartnerProgram, m: &Membership) -> Map<S
     out
 }
 
-/// `linkedPartnerPrograms` of a customer read: the memberships current now (ended ones are
-/// not shown, as in Member Care).
-pub async fn linked_programs(
-    state: &AppState,
-    ctx: &Ctx,
-    customer_id: i64,
-) -> Result<Vec<Value>, ApiError> {
-    let now = state.now();
-    let memberships = state
-        .db
-        .loyalty()
-        .partner_memberships(ctx.loyalty.org.id, customer_id)
-        .await?;
-    Ok(memberships
-        .iter()
-        .filter(|m| m.is_current(now))
-        .filter_map(|m| {
-            let p = ctx
-                .loyalty
-                .partner_programs
-                .iter()
-                .find(|p| p.id == m.partner_program_id)?;
-            Some(Value::Object(membership_json(ctx, p, m)))
-        })
-        .collect())
+/// One `linkedPartnerPrograms[]` element of a customer read.
+pub fn linked_json(ctx: &Ctx, l: &LinkedProgram) -> Value {
+    Value::Object(membership_json(ctx, &l.program, &l.membership))
 }
 
 /// `GET /v2/partnerProgram/customerActivityHistory` parameters.
@@ -581,7 +507,6 @@ fn history_range(
             start_of_local_day(day, tz)
         }
     };
-    check_history_range(start, end, tz)?;
     Ok(Some((start, end)))
 }
 
@@ -592,51 +517,21 @@ pub async fn history(
     q: &HistoryQuery,
     unique_id: &str,
 ) -> Result<Value, ApiError> {
-    let now = state.now();
-    let kind = match q.activity_type.as_deref().map(str::trim) {
-        None | Some("") => HistoryActivityType::LinkingUpdates,
-        Some(s) => HistoryActivityType::parse(s)?,
+    let req = HistoryRequest {
+        customer: Ident {
+            name: q.identifier_name.clone(),
+            value: q.identifier_value.clone(),
+            source: q.source.clone(),
+            account_id: q.account_id.clone(),
+        },
+        partner_program_id: q.partner_program_id.clone(),
+        activity_type: q.activity_type.clone(),
+        range: history_range(q, ctx, state.now())?,
     };
-    let range = history_range(q, ctx, now)?;
-    let program_id = q
-        .partner_program_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or(LoyaltyError::PartnerFieldMissing("partnerProgramId"))?
-        .parse::<i64>()
-        .map_err(|_| LoyaltyError::PartnerProgramNotFound)?;
-    let program = ctx
-        .loyalty
-        .partner_programs
-        .iter()
-        .find(|p| p.id == program_id)
-        .ok_or(LoyaltyError::PartnerProgramNotFound)?;
-    kind.check_for(program)?;
-    let who = Ident {
-        name: q.identifier_name.clone(),
-        value: q.identifier_value.clone(),
-        source: q.source.clone(),
-        account_id: q.account_id.clone(),
-    };
-    let c = find_customer(state, ctx, &who).await?;
-    let repo = state.db.loyalty();
-    let org = ctx.loyalty.org.id;
-    let m = repo
-        .partner_membership(org, c.id, program.id)
-        .await?
-        .ok_or(LoyaltyError::PartnerActivityNotFound)?;
-    // Fidelis records no partner benefits yet, so a benefits history is empty.
-    let activities = match kind {
-        HistoryActivityType::LinkingUpdates => {
-            let (from, to) = range.unzip();
-            repo.partner_activities(org, c.id, program.id, from, to)
-                .await?
-        }
-        HistoryActivityType::BenefitsAvailed => Vec::new(),
-    };
+    let h = loyalty::partner_history(&state.app, ctx, &req).await?;
     let tz = ctx.tz();
-    let mut details = membership_json(ctx, program, &m);
+    let m = &h.linked.membership;
+    let mut details = membership_json(ctx, &h.linked.program, m);
     for (k, v) in [
         ("partnerProgramMembershipStartDate", json!(iso(m.start, tz))),
         (
@@ -653,13 +548,14 @@ pub async fn history(
         ),
         (
             "membershipStatus",
-            json!(if m.is_current(now) { "ACTIVE" } else { "ENDED" }),
+            json!(if h.active { "ACTIVE" } else { "ENDED" }),
         ),
         ("benefitsSummary", json!([])),
     ] {
         details.insert(k.into(), v);
     }
-    let history: Vec<Value> = activities
+    let history: Vec<Value> = h
+        .activities
         .iter()
         .map(|a| {
             json!({

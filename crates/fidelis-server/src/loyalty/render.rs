@@ -9,13 +9,12 @@ use serde_json::{json, Value};
 
 use super::dates::{iso, spoken_date};
 use super::numbers::{float, milli_text, num};
-use super::txn::Outcome;
 use super::Ctx;
+use fidelis_app::loyalty::Outcome;
+use fidelis_app::AppError;
 
-pub fn warnings(w: &[(u32, String)]) -> Vec<Value> {
-    w.iter()
-        .map(|(code, message)| json!({"status": false, "code": code, "message": message}))
-        .collect()
+pub fn warnings(w: &[AppError]) -> Vec<Value> {
+    w.iter().map(crate::error::item_json).collect()
 }
 
 /// Points side effects: what a bill awarded, or (negative) what a return took back.

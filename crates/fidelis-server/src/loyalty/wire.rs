@@ -4,10 +4,10 @@
 //! ""), but every value that matters is checked: unknown enum values get their documented
 //! code (605 type, 626 return type), a wrong JSON type is 400 naming the field.
 
+use fidelis_app::loyalty::{BillInput, LineInput};
 use fidelis_domain::loyalty::transaction::OutlierStatus;
-use fidelis_domain::loyalty::{ReturnType, TransactionType};
+use fidelis_domain::loyalty::{LoyaltyError, ReturnType, TransactionType};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -66,30 +66,6 @@ pub struct TxnBody {
     pub account_id: Option<Value>,
 }
 
-/// A line of `lineItemsV2`: what the rules look at, and the line as sent (echoed on reads).
-#[derive(Debug, Clone)]
-pub struct Line {
-    pub kind: Option<TransactionType>,
-    pub amount: Option<Decimal>,
-    pub parent_bill_number: Option<String>,
-    pub return_type: Option<ReturnType>,
-    pub raw: Value,
-}
-
-/// A checked transaction.
-#[derive(Debug, Clone)]
-pub struct Bill {
-    pub kind: TransactionType,
-    pub bill_number: String,
-    pub amount: Option<Decimal>,
-    pub billed_at: Option<Timestamp>,
-    pub return_type: Option<ReturnType>,
-    pub outlier: Option<OutlierStatus>,
-    pub lines: Vec<Line>,
-    /// What is stored with the bill and echoed on reads.
-    pub details: Value,
-}
-
 const DELIVERY: [&str; 5] = ["PLACED", "PROCESSED", "SHIPPED", "DELIVERED", "RETURNED"];
 
 /// `deliveryStatus`, upper-cased; 400 for values outside the documented set.
@@ -120,18 +96,14 @@ pub fn object(field: &str, v: Option<&Value>) -> Result<Map<String, Value>, ApiE
     }
 }
 
-fn too_long(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
+fn too_long(field: &'static str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
     match v {
-        Some(s) if s.chars().count() > max => Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            685,
-            format!("{field} is longer than {max} characters"),
-        )),
+        Some(s) if s.chars().count() > max => Err(LoyaltyError::FieldTooLong { field, max }.into()),
         _ => Ok(()),
     }
 }
 
-fn line(i: usize, raw: &Value) -> Result<Line, ApiError> {
+fn line(i: usize, raw: &Value) -> Result<LineInput, ApiError> {
     if !raw.is_object() {
         return Err(ApiError::invalid(format!(
             "Invalid input: lineItemsV2[{i}] must be an object"
@@ -143,12 +115,12 @@ fn line(i: usize, raw: &Value) -> Result<Line, ApiError> {
     let return_type = text("lineItemsV2.returnType", raw.get("returnType"))?
         .map(|t| ReturnType::parse(&t))
         .transpose()?;
-    Ok(Line {
+    Ok(LineInput {
         kind,
         amount: decimal("lineItemsV2.amount", raw.get("amount"))?,
         parent_bill_number: text("lineItemsV2.parentBillNumber", raw.get("parentBillNumber"))?,
         return_type,
-        raw: raw.clone(),
+        raw: raw.to_string(),
     })
 }
 
@@ -164,7 +136,7 @@ impl TxnBody {
     }
 
     /// Checks the body; dates without an offset are read in `tz`.
-    pub fn check(&self, tz: &TimeZone) -> Result<Bill, ApiError> {
+    pub fn check(&self, tz: &TimeZone) -> Result<BillInput, ApiError> {
         let kind = TransactionType::parse(&text("type", self.kind.as_ref())?.unwrap_or_default())?;
         let bill_number = text("billNumber", self.bill_number.as_ref())?.unwrap_or_default();
         fidelis_domain::loyalty::transaction::check_bill_number(&bill_number)
@@ -216,9 +188,9 @@ impl TxnBody {
             "extendedFields": object("extendedFields", self.extended_fields.as_ref())?,
             "customFields": object("customFields", self.custom_fields.as_ref())?,
             "paymentModes": payment_modes,
-            "lineItems": lines.iter().map(|l| l.raw.clone()).collect::<Vec<_>>(),
+            "lineItems": self.line_items_v2.iter().flatten().collect::<Vec<_>>(),
         });
-        Ok(Bill {
+        Ok(BillInput {
             kind,
             bill_number,
             amount,
@@ -226,7 +198,7 @@ impl TxnBody {
             return_type,
             outlier,
             lines,
-            details,
+            details: details.to_string(),
         })
     }
 }

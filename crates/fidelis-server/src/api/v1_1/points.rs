@@ -10,9 +10,11 @@ use serde_json::{json, Value};
 use super::request::{batch, elements};
 use crate::auth::Principal;
 use crate::json::ApiJson;
-use crate::loyalty::goodwill::item_status;
+use fidelis_app::loyalty::{self, Ctx, Customer, Redemption, V1Identifiers};
+use fidelis_domain::loyalty::LoyaltyError;
+
+use crate::loyalty::goodwill::{item_status, v1_identifiers};
 use crate::loyalty::numbers::{decimal, num, text};
-use crate::loyalty::{find_v1_customer, redeem, Ctx, Customer};
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -27,12 +29,15 @@ pub struct RedeemableQuery {
     pub program_id: Option<i64>,
 }
 
-fn identity(c: &Customer, q: &[(&str, Option<&str>)]) -> Value {
-    let mut v = json!({"id": c.id.to_string()});
-    for (k, val) in q {
-        v[*k] = json!(val.unwrap_or(""));
-    }
-    v
+/// The customer as v1.1 answers: its id, and the identifiers as they were sent.
+fn identity(c: &Customer, ids: &V1Identifiers) -> Value {
+    let given = |v: &Option<String>| json!(v.as_deref().unwrap_or(""));
+    json!({
+        "id": c.id.to_string(),
+        "mobile": given(&ids.mobile),
+        "email": given(&ids.email),
+        "external_id": given(&ids.external_id),
+    })
 }
 
 /// Whether the customer can redeem `points` now.
@@ -43,30 +48,30 @@ pub async fn is_redeemable(
     p: Principal,
     Query(q): Query<RedeemableQuery>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
-    let ids = [
-        ("id", q.id.as_deref()),
-        ("mobile", q.mobile.as_deref()),
-        ("email", q.email.as_deref()),
-        ("external_id", q.external_id.as_deref()),
-        ("card_number", q.card_number.as_deref()),
-    ];
-    let c = find_v1_customer(&state, &ctx, &ids).await?;
+    let ctx = state.app.loyalty(&p).await?;
+    let ids = V1Identifiers {
+        id: q.id.clone(),
+        mobile: q.mobile.clone(),
+        email: q.email.clone(),
+        external_id: q.external_id.clone(),
+        card_number: q.card_number.clone(),
+    };
+    let c = loyalty::find_v1_customer(&state.app, &ctx, &ids).await?;
     let points = decimal("points", q.points.as_ref().map(|s| json!(s)).as_ref())?
         .ok_or_else(|| ApiError::invalid("Input is invalid: points is required"))?;
-    let (fits, available) = redeem::check(&state, &ctx, &c, q.program_id, points).await?;
-    let mut v = identity(&c, &ids[1..4]);
+    let (fits, available) = loyalty::can_redeem(&state.app, &ctx, &c, q.program_id, points).await?;
+    let mut v = identity(&c, &ids);
     v["points"] = json!(points.to_string());
     v["is_redeemable"] = json!(fits.to_string());
     v["points_redeem_value"] = json!(points.to_string());
     v["points_currency_ratio"] = json!("1");
     v["available_points"] = num(available);
-    let status = if fits {
-        Ok(800)
-    } else {
-        Err((813, format!("Insufficient points: {available} available")))
-    };
-    v["item_status"] = item_status(&status, "Points can be redeemed");
+    let short = ApiError::from(LoyaltyError::InsufficientPoints {
+        requested: points,
+        available,
+    });
+    let status = if fits { Ok(800) } else { Err(&short) };
+    v["item_status"] = item_status(status, "Points can be redeemed");
     Ok(batch(1, 1, json!({"points": {"redeemable": v}})))
 }
 
@@ -81,11 +86,16 @@ pub async fn redeem_points(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "redeem")?;
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut ok = 0;
     for item in &items {
         let result = one(&state, &ctx, item, q.program_id).await;
+        if let Err(e) = &result {
+            if e.is_internal() {
+                return Err(e.clone());
+            }
+        }
         let mut v = match &result {
             Ok(v) => v.clone(),
             Err(_) => {
@@ -93,16 +103,8 @@ pub async fn redeem_points(
             }
         };
         ok += usize::from(result.is_ok());
-        let status = result.map(|_| 800).map_err(|e| {
-            (
-                e.first_code(),
-                e.items
-                    .first()
-                    .map(|i| i.message.clone())
-                    .unwrap_or_default(),
-            )
-        });
-        v["item_status"] = item_status(&status, "Points redeemed successfully");
+        let status = result.as_ref().map(|_| 800);
+        v["item_status"] = item_status(status, "Points redeemed successfully");
         out.push(v);
     }
     Ok(batch(
@@ -118,44 +120,21 @@ async fn one(
     item: &Value,
     program: Option<i64>,
 ) -> Result<Value, ApiError> {
-    let c = item.get("customer").cloned().unwrap_or(Value::Null);
-    let field = |k: &str| text(k, c.get(k)).ok().flatten();
-    let (id, mobile, email, ext, card) = (
-        field("id"),
-        field("mobile"),
-        field("email"),
-        field("external_id"),
-        field("card_number"),
-    );
-    let ids = [
-        ("id", id.as_deref()),
-        ("mobile", mobile.as_deref()),
-        ("email", email.as_deref()),
-        ("external_id", ext.as_deref()),
-        ("card_number", card.as_deref()),
-    ];
-    let customer = find_v1_customer(state, ctx, &ids).await?;
+    let ids = v1_identifiers(item.get("customer"));
+    let customer = loyalty::find_v1_customer(&state.app, ctx, &ids).await?;
     let points = decimal("points_redeemed", item.get("points_redeemed"))?
         .ok_or_else(|| ApiError::invalid("Input is invalid: points_redeemed is required"))?;
     let reference = text("transaction_number", item.get("transaction_number"))?;
     let notes = text("notes", item.get("notes"))?;
-    let posted = redeem::redeem(
-        state,
-        ctx,
-        &customer,
+    let r = Redemption {
         program,
         points,
-        reference.clone(),
+        reference: reference.clone(),
         notes,
-    )
-    .await?;
-    let pid = ctx.program_id(program)?;
-    let left = state
-        .db
-        .loyalty()
-        .balance(ctx.loyalty.org.id, customer.id, pid, state.now())
-        .await?;
-    let mut v = identity(&customer, &ids[1..4]);
+    };
+    let posted = loyalty::redeem(&state.app, ctx, &customer, &r).await?;
+    let left = loyalty::balance(&state.app, ctx, customer.id, program).await?;
+    let mut v = identity(&customer, &ids);
     v["points_redeemed"] = json!(points.to_string());
     v["transaction_number"] = json!(reference.unwrap_or_default());
     v["redemption_id"] = json!(posted.entry_id.to_string());

@@ -9,8 +9,10 @@ use serde_json::{json, Value};
 
 use crate::auth::Principal;
 use crate::json::ApiJson;
-use crate::loyalty::goodwill::{self, batch_code, item_status, v1_request};
-use crate::loyalty::Ctx;
+use fidelis_app::loyalty;
+
+use crate::loyalty::goodwill::{batch_code, goodwill_input, item_status, v1_request};
+use crate::loyalty::numbers::text;
 use crate::{ApiError, AppState};
 
 /// The elements of `{"root": {"<key>": [...]}}` (a single object is one element).
@@ -62,14 +64,24 @@ pub async fn add(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "request")?;
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     if let Some(id) = q.program_id {
         ctx.program_id(Some(id))?;
     }
     let mut out = Vec::with_capacity(items.len());
     let mut ok = 0;
     for item in &items {
-        let result = goodwill::add(&state, &ctx, item, q.program_id, q.client_auto_approve).await;
+        let result = match goodwill_input(item, q.program_id, q.client_auto_approve) {
+            Ok(input) => loyalty::submit_goodwill(&state.app, &ctx, &input)
+                .await
+                .map_err(ApiError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            if e.is_internal() {
+                return Err(e.clone());
+            }
+        }
         let mut v = match &result {
             Ok(r) => v1_request(&ctx, r),
             Err(_) => json!({
@@ -80,8 +92,8 @@ pub async fn add(
             }),
         };
         ok += usize::from(result.is_ok());
-        let status = result.map(|_| 9100);
-        v["item_status"] = item_status(&status, "Goodwill request added successfully");
+        let status = result.as_ref().map(|_| 9100);
+        v["item_status"] = item_status(status, "Goodwill request added successfully");
         out.push(v);
     }
     Ok(batch(
@@ -98,11 +110,21 @@ async fn decide(
     approve: bool,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "request")?;
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut ok = 0;
     for item in &items {
-        let result = goodwill::decide(&state, &ctx, item, approve).await;
+        let kind = text("type", item.get("type"))?;
+        let id = text("id", item.get("id"))?;
+        let result =
+            loyalty::decide_goodwill(&state.app, &ctx, kind.as_deref(), id.as_deref(), approve)
+                .await
+                .map_err(ApiError::from);
+        if let Err(e) = &result {
+            if e.is_internal() {
+                return Err(e.clone());
+            }
+        }
         let mut v = match &result {
             Ok(r) => {
                 let mut v = v1_request(&ctx, r);
@@ -120,8 +142,8 @@ async fn decide(
         };
         v["updated_comments"] = item.get("updated_comments").cloned().unwrap_or(json!(""));
         ok += usize::from(result.is_ok());
-        let status = result.map(|_| 9000);
-        v["item_status"] = item_status(&status, "Request updated successfully");
+        let status = result.as_ref().map(|_| 9000);
+        v["item_status"] = item_status(status, "Request updated successfully");
         out.push(v);
     }
     Ok(batch(

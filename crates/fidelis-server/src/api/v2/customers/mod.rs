@@ -62,7 +62,7 @@ pub(crate) async fn enrol(
     if body.loyalty_program_enrollments.is_empty() {
         return Ok(());
     }
-    let ctx = crate::loyalty::Ctx::load(state, p).await?;
+    let ctx = state.app.loyalty(p).await?;
     let mut warnings = crate::loyalty::enrolment::enrol_all(
         state,
         &ctx,

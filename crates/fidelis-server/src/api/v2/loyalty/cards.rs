@@ -32,7 +32,7 @@ pub async fn create_series(
     p: Principal,
     ApiJson(body): ApiJson<SeriesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let series = body.series(&ctx, None)?;
     let s = state
         .db
@@ -58,7 +58,7 @@ pub async fn update_series(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<SeriesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let id = series_id(&raw)?;
     let repo = state.db.loyalty();
     let current = repo.series(ctx.loyalty.org.id, id).await?;
@@ -80,7 +80,7 @@ pub async fn get_series(
     p: Principal,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let s = state
         .db
         .loyalty()
@@ -98,7 +98,7 @@ pub async fn all_series(
     State(state): State<AppState>,
     p: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let all = state.db.loyalty().series_list(ctx.loyalty.org.id).await?;
     let data: Vec<Value> = all.iter().map(|s| render_series(&ctx, s)).collect();
     Ok(Json(json!({"data": data, "warnings": []})))
@@ -122,7 +122,7 @@ pub async fn generate(
     p: Principal,
     ApiJson(body): ApiJson<GenerateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let series = body.series_id.ok_or(LoyaltyError::CardSeriesNotFound)?;
     let count = body.count.ok_or(LoyaltyError::TooManyCards(MAX_GENERATE))?;
     let status = label(
@@ -161,7 +161,7 @@ pub async fn generation_logs(
     p: Principal,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let logs = state
         .db
         .loyalty()
@@ -231,7 +231,7 @@ pub async fn add_card(
     p: Principal,
     ApiJson(body): ApiJson<CardBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let org = ctx.loyalty.org.id;
     let repo = state.db.loyalty();
     let series_id = repo
@@ -296,8 +296,8 @@ pub async fn add_card(
             if let Some(ext) = &external_id {
                 details.insert("cardExternalId".into(), ext.clone().into());
             }
-            let account =
-                crate::customers::account(&state, &ctx.customers, customer, None, None).await?;
+            let cctx = crate::customers::Ctx::load(&state, &p).await?;
+            let account = crate::customers::account(&state, &cctx, customer, None, None).await?;
             let add = fidelis_store::customers::IdentifierChange {
                 identifier: fidelis_domain::customers::Identifier {
                     kind: fidelis_domain::customers::IdentifierType::CardNumber,
@@ -337,7 +337,7 @@ pub async fn update_card(
     p: Principal,
     ApiJson(body): ApiJson<CardBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = update_one(&state, &ctx, body).await?;
     Ok(Json(json!({"entity": c.id, "warnings": []})))
 }
@@ -358,7 +358,7 @@ pub async fn update_bulk(
     if items.is_empty() || items.len() > MAX_BULK {
         return Err(LoyaltyError::TooManyCards(MAX_BULK as u32).into());
     }
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut failed = false;
     for item in items {
@@ -466,7 +466,7 @@ pub async fn get_card(
     p: Principal,
     Query(q): Query<CardQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = find(&state, &ctx, &q).await?;
     Ok(Json(render_card(&ctx, &c)))
 }
@@ -480,7 +480,7 @@ pub async fn status_log(
     p: Principal,
     Query(q): Query<CardQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = find(&state, &ctx, &q).await?;
     let log = state
         .db
@@ -494,7 +494,7 @@ pub async fn status_log(
 #[utoipa::path(get, path = "/v2/genericStatus/card/labels", tag = "cards",
     responses((status = 200, description = "`{data: [{label, status}], warnings}`")))]
 pub async fn labels(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let data: Vec<Value> =
         fidelis_domain::loyalty::cards::card_labels(&ctx.loyalty.settings.card_labels)
             .into_iter()

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use super::by_id;
 use crate::auth::Principal;
 use crate::loyalty::goodwill::v2_request;
-use crate::loyalty::Ctx;
 use crate::{ApiError, AppState};
+use fidelis_app::loyalty;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -32,13 +32,9 @@ pub async fn history(
     Path(raw): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
-    let all = state
-        .db
-        .loyalty()
-        .goodwill_requests(ctx.loyalty.org.id, c.id)
-        .await?;
+    let all = loyalty::goodwill_requests(&state.app, &ctx, c.id).await?;
     let matching: Vec<_> = all
         .iter()
         .filter(|r| q.request_id.is_none_or(|id| r.id == id))

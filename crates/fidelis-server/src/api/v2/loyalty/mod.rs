@@ -5,7 +5,9 @@
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::loyalty::{customer_by_id, find_customer, Ctx, Customer, Ident};
+use fidelis_app::loyalty;
+
+use crate::loyalty::{Ctx, Customer, Ident};
 use crate::{ApiError, AppState};
 
 mod cards;
@@ -83,7 +85,7 @@ impl LoyaltyQuery {
         c: &Customer,
     ) -> Result<Vec<&'a fidelis_domain::loyalty::Program>, ApiError> {
         if self.fetch_data_for_all_programs.unwrap_or(false) {
-            return Ok(crate::loyalty::summary::member_programs(ctx));
+            return Ok(ctx.member_programs());
         }
         let id = match self.program_id.as_deref().map(str::trim) {
             None | Some("") => c.card_program,
@@ -98,7 +100,7 @@ impl LoyaltyQuery {
 
 /// The customer of a lookup query.
 async fn by_lookup(state: &AppState, ctx: &Ctx, q: &LoyaltyQuery) -> Result<Customer, ApiError> {
-    find_customer(state, ctx, &q.ident()).await
+    Ok(loyalty::find_customer(&state.app, ctx, &q.ident()).await?)
 }
 
 /// The customer of a path id (8015 when the org has none).
@@ -107,5 +109,5 @@ async fn by_id(state: &AppState, ctx: &Ctx, raw: &str) -> Result<Customer, ApiEr
         .trim()
         .parse::<i64>()
         .map_err(|_| fidelis_domain::customers::CustomerError::NotFound)?;
-    customer_by_id(state, ctx, id).await
+    Ok(loyalty::customer_by_id(&state.app, ctx, id).await?)
 }

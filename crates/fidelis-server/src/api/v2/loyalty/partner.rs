@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::json::ApiJson;
 use crate::loyalty::partner::{self, DelinkBody, HistoryQuery, LinkBody, UpdateBody};
-use crate::loyalty::Ctx;
 use crate::{ApiError, AppState};
 
 /// Links customers to partner programs.
@@ -23,7 +22,7 @@ pub async fn link(
     p: Principal,
     ApiJson(body): ApiJson<LinkBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let (status, out) = partner::link(&state, &ctx, &body).await?;
     Ok((status, Json(out)))
 }
@@ -39,7 +38,7 @@ pub async fn update(
     p: Principal,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let (status, out) = partner::update(&state, &ctx, &body).await?;
     Ok((status, Json(out)))
 }
@@ -55,7 +54,7 @@ pub async fn delink(
     p: Principal,
     ApiJson(body): ApiJson<DelinkBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let (status, out) = partner::delink(&state, &ctx, &body).await?;
     Ok((status, Json(out)))
 }
@@ -72,7 +71,7 @@ pub async fn history(
     headers: HeaderMap,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let unique_id = headers
         .get("x-cap-request-id")
         .and_then(|v| v.to_str().ok())

@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 use super::{by_id, by_lookup, LoyaltyQuery};
 use crate::auth::Principal;
+use fidelis_app::loyalty;
+
 use crate::loyalty::summary;
 use crate::loyalty::{Ctx, Customer};
 use crate::{ApiError, AppState};
@@ -18,7 +20,8 @@ async fn balance(
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
     let programs = q.programs(ctx, c)?;
-    Ok(Json(summary::balance(state, ctx, c.id, &programs).await?))
+    let total = loyalty::net_balance(&state.app, ctx, c.id, &programs).await?;
+    Ok(Json(summary::balance(c.id, &programs, total)))
 }
 
 /// Points balance of the customer holding an identifier (the light balance API).
@@ -30,7 +33,7 @@ pub async fn balance_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     balance(&state, &ctx, &c, &q).await
 }
@@ -45,7 +48,7 @@ pub async fn balance_by_id(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     balance(&state, &ctx, &c, &q).await
 }
@@ -70,10 +73,14 @@ async fn schedule(
     let programs = q.programs(ctx, c)?;
     let from = day("startDate", q.start_date.as_deref())?;
     let to = day("endDate", q.end_date.as_deref())?;
-    let mut rows = summary::expiry_schedule(state, ctx, c.id, &programs, from, to).await?;
+    let mut rows = loyalty::expiry_schedule(&state.app, ctx, c.id, &programs, from, to).await?;
     if q.fetch_earliest_expiry_only.unwrap_or(false) {
         rows.truncate(1);
     }
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|(program, i)| summary::expiry_item(ctx, *program, i))
+        .collect();
     Ok(Json(json!({
         "id": c.id,
         "profiles": [],
@@ -95,7 +102,7 @@ pub async fn schedule_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     schedule(&state, &ctx, &c, &q).await
 }
@@ -110,7 +117,7 @@ pub async fn schedule_by_id(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     schedule(&state, &ctx, &c, &q).await
 }
@@ -122,7 +129,11 @@ async fn expired(
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
     let programs = q.programs(ctx, c)?;
-    let rows = summary::expired_points(state, ctx, c.id, &programs).await?;
+    let rows: Vec<Value> = loyalty::expired_points(&state.app, ctx, c.id, &programs)
+        .await?
+        .iter()
+        .map(|(program, e)| summary::expired_item(ctx, *program, e))
+        .collect();
     Ok(Json(
         json!({"id": c.id, "expiredPoints": rows, "warnings": []}),
     ))
@@ -137,7 +148,7 @@ pub async fn expired_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     expired(&state, &ctx, &c, &q).await
 }
@@ -152,7 +163,7 @@ pub async fn expired_by_id(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     expired(&state, &ctx, &c, &q).await
 }
@@ -169,11 +180,12 @@ pub async fn ledger(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     let program =
         q.programs(&ctx, &c)?.into_iter().next().ok_or_else(|| {
             ApiError::from(fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)
         })?;
-    Ok(Json(summary::ledger(&state, &ctx, c.id, program).await?))
+    let l = loyalty::ledger(&state.app, &ctx, c.id, program).await?;
+    Ok(Json(summary::ledger(&ctx, c.id, program, &l)))
 }

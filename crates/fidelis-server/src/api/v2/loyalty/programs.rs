@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 use super::{by_id, by_lookup, LoyaltyQuery};
 use crate::auth::Principal;
 use crate::loyalty::numbers::num;
-use crate::loyalty::summary::{member_programs, program_summary};
+use fidelis_app::loyalty;
+
+use crate::loyalty::summary::program_summary;
 use crate::loyalty::{Ctx, Customer};
 use crate::{ApiError, AppState};
 
@@ -19,7 +21,7 @@ pub async fn programs(
     State(state): State<AppState>,
     p: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let partners: Vec<Value> = ctx
         .loyalty
         .partner_programs
@@ -65,10 +67,11 @@ pub async fn programs(
 }
 
 async fn details(state: &AppState, ctx: &Ctx, c: &Customer) -> Result<Json<Value>, ApiError> {
-    let mut data = Vec::new();
-    for p in member_programs(ctx) {
-        data.push(program_summary(state, ctx, c.id, p).await?);
-    }
+    let data: Vec<Value> = loyalty::program_summaries(&state.app, ctx, c.id)
+        .await?
+        .iter()
+        .map(|s| program_summary(ctx, c.id, s))
+        .collect();
     Ok(Json(json!({"data": data, "warnings": [], "errors": []})))
 }
 
@@ -82,7 +85,7 @@ pub async fn details_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     details(&state, &ctx, &c).await
 }
@@ -97,7 +100,7 @@ pub async fn details_by_id(
     p: Principal,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     details(&state, &ctx, &c).await
 }

@@ -13,8 +13,9 @@ use utoipa_axum::routes;
 use crate::auth::Principal;
 use crate::json::ApiJson;
 use crate::loyalty::wire::{delivery_status, object, TxnBody};
-use crate::loyalty::{render, txn, Ctx, Ident};
+use crate::loyalty::{render, Ctx, Ident};
 use crate::{ApiError, AppState};
+use fidelis_app::loyalty::{self, Outcome};
 
 /// Capillary's transaction batch limit (672 beyond it).
 const MAX_BATCH: usize = 100;
@@ -63,9 +64,9 @@ pub async fn add(
     Query(q): Query<AddQuery>,
     ApiJson(body): ApiJson<TxnBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let bill = body.check(ctx.tz())?;
-    let out = txn::record(&state, &ctx, &q.ident(), bill).await?;
+    let out = loyalty::record_transaction(&state.app, &ctx, &q.ident(), bill).await?;
     Ok(Json(render::posted(
         &ctx,
         &out,
@@ -85,19 +86,15 @@ pub async fn bulk(
     ApiJson(items): ApiJson<Vec<Value>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            672,
-            format!("A batch holds 1 to {MAX_BATCH} transactions"),
-        ));
+        return Err(LoyaltyError::TransactionBatchLimit(MAX_BATCH).into());
     }
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut failed = 0;
     for item in &items {
         let result = bulk_item(&state, &ctx, item).await;
         match &result {
-            Err(e) if e.status.is_server_error() => return Err(e.clone()),
+            Err(e) if e.is_internal() => return Err(e.clone()),
             Err(_) => failed += 1,
             Ok(_) => {}
         }
@@ -114,19 +111,15 @@ pub async fn bulk(
     ))
 }
 
-async fn bulk_item(state: &AppState, ctx: &Ctx, item: &Value) -> Result<txn::Outcome, ApiError> {
+async fn bulk_item(state: &AppState, ctx: &Ctx, item: &Value) -> Result<Outcome, ApiError> {
     let body: TxnBody = serde_json::from_value(item.clone())
         .map_err(|e| ApiError::invalid(format!("Input is invalid: {e}")))?;
     let bill = body.check(ctx.tz())?;
     let who = body.ident()?;
     if bill.kind.needs_customer() && !who.given() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            8084,
-            "Customer details not sent",
-        ));
+        return Err(LoyaltyError::CustomerDetailsNotSent.into());
     }
-    txn::record(state, ctx, &who, bill).await
+    Ok(loyalty::record_transaction(&state.app, ctx, &who, bill).await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -149,42 +142,14 @@ pub async fn get(
     Query(q): Query<GetQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = TransactionType::parse(q.kind.as_deref().unwrap_or("REGULAR"))?;
-    let ctx = Ctx::load(&state, &p).await?;
-    let bill = load(&state, &ctx, &raw, kind).await?;
-    let orgs = state.db.orgs();
-    let store = match bill.store_id {
-        Some(id) => orgs.entity(ctx.loyalty.org.id, id).await?,
-        None => None,
-    };
-    let till = match bill.till_id {
-        Some(id) => orgs.entity(ctx.loyalty.org.id, id).await?,
-        None => None,
-    };
+    let ctx = state.app.loyalty(&p).await?;
+    let t = loyalty::transaction_view(&state.app, &ctx, &raw, kind).await?;
     Ok(Json(render::transaction(
         &ctx,
-        &bill,
-        store.as_ref(),
-        till.as_ref(),
+        &t.bill,
+        t.store.as_ref(),
+        t.till.as_ref(),
     )))
-}
-
-async fn load(
-    state: &AppState,
-    ctx: &Ctx,
-    raw: &str,
-    kind: TransactionType,
-) -> Result<fidelis_store::loyalty::BillRecord, ApiError> {
-    let id = raw
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| LoyaltyError::BillNotFound)?;
-    state
-        .db
-        .loyalty()
-        .bill(ctx.loyalty.org.id, id)
-        .await?
-        .filter(|b| b.txn_type == kind.as_str())
-        .ok_or_else(|| LoyaltyError::BillNotFound.into())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -215,9 +180,9 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = TransactionType::parse(body.kind.as_deref().unwrap_or("REGULAR"))?;
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.loyalty(&p).await?;
     let raw = crate::loyalty::numbers::text("id", body.id.as_ref())?.unwrap_or_default();
-    let bill = load(&state, &ctx, &raw, kind).await?;
+    let bill = loyalty::transaction(&state.app, &ctx, &raw, kind).await?;
     let mut details: Value = serde_json::from_str(&bill.details).unwrap_or_else(|_| json!({}));
     if !details.is_object() {
         details = json!({});
