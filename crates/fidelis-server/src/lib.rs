@@ -19,5 +19,5 @@ mod state;
 
 pub use error::ApiError;
 pub use org_cache::OrgCache;
-pub use serve::{router, serve, Listeners};
+pub use serve::{router, serve, shutdown_signal, Listeners, ServeOptions};
 pub use state::{AppState, SystemClock};
