@@ -1,5 +1,8 @@
 //! Foundation: authentication, envelopes, org reads, tenant isolation, org files.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, ACME_ORG, DEMO_TILL};
