@@ -15,5 +15,5 @@ mod serve;
 mod state;
 
 pub use error::ApiError;
-pub use serve::{router, serve, Listeners};
+pub use serve::{router, serve, shutdown_signal, Listeners, ServeOptions};
 pub use state::AppState;

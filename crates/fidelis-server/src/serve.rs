@@ -1,5 +1,6 @@
 //! Building the app and running it until told to stop.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -45,24 +46,58 @@ pub fn router(state: AppState) -> Router {
     .with_state(state)
 }
 
-/// Where to listen.
-#[derive(Debug, Clone)]
+/// Where to listen: sockets already bound by the caller (the binary binds the configured
+/// addresses; tests bind port 0).
+#[derive(Debug)]
 pub struct Listeners {
-    pub api: SocketAddr,
-    pub metrics: SocketAddr,
+    pub api: TcpListener,
+    pub metrics: TcpListener,
 }
 
-/// Serves the API and the metrics endpoint until SIGTERM or Ctrl-C, then finishes the
-/// requests in flight.
-pub async fn serve(state: AppState, listeners: Listeners) -> std::io::Result<()> {
+impl Listeners {
+    /// Binds both addresses.
+    pub async fn bind(api: SocketAddr, metrics: SocketAddr) -> std::io::Result<Self> {
+        Ok(Self {
+            api: TcpListener::bind(api).await?,
+            metrics: TcpListener::bind(metrics).await?,
+        })
+    }
+}
+
+/// How `serve` runs besides answering requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// Run the periodic jobs (points expiry, partner membership end, tier expiry). Tests that
+    /// drive the jobs themselves turn this off.
+    pub jobs: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self { jobs: true }
+    }
+}
+
+/// Serves the API and the metrics endpoint on `listeners` until `shutdown` resolves, then
+/// finishes the requests in flight, stops the jobs and closes the database.
+pub async fn serve<F>(
+    state: AppState,
+    listeners: Listeners,
+    options: ServeOptions,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let app = state.app.clone();
-    let api = TcpListener::bind(listeners.api).await?;
-    let metrics = TcpListener::bind(listeners.metrics).await?;
+    let Listeners { api, metrics } = listeners;
     tracing::info!(api = %api.local_addr()?, metrics = %metrics.local_addr()?, "fidelis serving");
     ops::prometheus();
     let metrics_app = Router::new().route("/metrics", get(ops::metrics_text));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let jobs = fidelis_app::jobs::spawn(app.clone(), stop_rx.clone());
+    let jobs = options
+        .jobs
+        .then(|| fidelis_app::jobs::spawn(app.clone(), stop_rx.clone()));
     let mut metrics_stop = stop_rx.clone();
     let metrics_task = tokio::spawn(async move {
         axum::serve(metrics, metrics_app)
@@ -73,18 +108,21 @@ pub async fn serve(state: AppState, listeners: Listeners) -> std::io::Result<()>
     });
     axum::serve(api, router(state))
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            shutdown.await;
             tracing::info!("shutting down: finishing requests in flight");
             let _ = stop_tx.send(true);
         })
         .await?;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_task).await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
+    if let Some(jobs) = jobs {
+        let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
+    }
     app.db().close().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C: the binary's shutdown signal for `serve`.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

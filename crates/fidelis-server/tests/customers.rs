@@ -1,6 +1,9 @@
 //! Customers: the documented examples (capillary-examples.md B.*), lookups, updates,
 //! status labels, subscriptions, identifier changes, tenant isolation and concurrency.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

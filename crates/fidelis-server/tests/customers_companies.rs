@@ -1,6 +1,9 @@
 //! Companies: the `/v2/companies` API, sub-companies, deactivation, and customers linked
 //! through `fleetCompany` in `/v2/customers/bulk`.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

@@ -1,5 +1,8 @@
 //! Fleet customers: hierarchies, bulk registration with associations, role and cycle rules.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

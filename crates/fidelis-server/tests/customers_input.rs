@@ -1,5 +1,8 @@
 //! Customers: bad input of every kind gets a documented code in the v2 envelope, never a 500.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

@@ -1,5 +1,8 @@
 //! Foundation: authentication, envelopes, org reads, tenant isolation, org files.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, ACME_ORG, DEMO_TILL};
@@ -443,3 +446,19 @@ both_backends!(
         );
     }
 );
+
+both_backends!(metrics_are_served_on_their_own_listener, |app| {
+    assert_eq!(send(app.http.get(app.url("/health"))).await.0, 200);
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.metrics_base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("fidelis_http_requests_total"), "{text}");
+    // The API listener does not serve metrics.
+    assert_eq!(send(app.http.get(app.url("/metrics"))).await.0, 404);
+});

@@ -1,6 +1,9 @@
 //! Transactions: the documented examples (capillary-examples.md C.*), earning and expiry in
 //! the demo org, tiers, repeated bills, concurrency, returns, outliers and bad input.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

@@ -1,6 +1,9 @@
 //! Cards: series, generation, status labels and transitions, issuing through the customer's
 //! identifiers, and a card resolving to its linked program in any card status.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

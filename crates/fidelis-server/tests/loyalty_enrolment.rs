@@ -1,6 +1,9 @@
 //! `loyaltyProgramEnrollments`: members moving from another platform keep their tier and
 //! points; enrolment happens once per program, and what cannot be done is a warning.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

@@ -3,6 +3,9 @@
 //! customer reads, the membership-end job, documented error codes, concurrency and tenant
 //! isolation.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

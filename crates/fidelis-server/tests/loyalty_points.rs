@@ -1,6 +1,9 @@
 //! Loyalty reads and points movements outside bills: programs, the points ledger,
 //! goodwill requests (maker/checker, idempotent reference ids) and points redemption.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

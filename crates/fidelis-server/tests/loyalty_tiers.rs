@@ -1,6 +1,9 @@
 //! The tier job: renewal and downgrade when a tier's validity ends, shown where upgrades
 //! show; and end-of-day points expiry in a zone with daylight saving time.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{send, TestApp};

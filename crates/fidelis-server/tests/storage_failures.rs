@@ -19,9 +19,15 @@ async fn register(app: &TestApp, mobile: &str) {
 /// Makes every customer lookup fail in the database (or restores it).
 async fn break_identifiers(app: &TestApp, broken: bool) {
     let (from, to) = if broken {
-        ("customer_identifier_owners", "customer_identifier_owners_off")
+        (
+            "customer_identifier_owners",
+            "customer_identifier_owners_off",
+        )
     } else {
-        ("customer_identifier_owners_off", "customer_identifier_owners")
+        (
+            "customer_identifier_owners_off",
+            "customer_identifier_owners",
+        )
     };
     sqlx::query(&format!("ALTER TABLE {from} RENAME TO {to}"))
         .execute(app.db.reader())
@@ -58,37 +64,44 @@ both_backends!(goodwill_storage_failure_is_a_500_without_detail, |app| {
     assert_eq!(v["response"]["status"]["code"], "500", "{text}");
 });
 
-both_backends!(not_interested_bill_is_not_filed_when_the_lookup_fails, |app| {
-    register(&app, "6591110002").await;
-    break_identifiers(&app, true).await;
-    let bill = json!({"type": "NOT_INTERESTED", "billNumber": "NI-1", "billAmount": "100"});
-    let (status, res) = send(
-        app.till(
-            Method::POST,
-            "/v2/transactions?source=INSTORE&identifierName=mobile&identifierValue=6591110002",
+both_backends!(
+    not_interested_bill_is_not_filed_when_the_lookup_fails,
+    |app| {
+        register(&app, "6591110002").await;
+        break_identifiers(&app, true).await;
+        let bill = json!({"type": "NOT_INTERESTED", "billNumber": "NI-1", "billAmount": "100"});
+        let (status, res) = send(
+            app.till(
+                Method::POST,
+                "/v2/transactions?source=INSTORE&identifierName=mobile&identifierValue=6591110002",
+            )
+            .json(&bill),
         )
-        .json(&bill),
-    )
-    .await;
-    break_identifiers(&app, false).await;
-    assert_eq!(status, 500, "{res}");
-    assert_eq!(transactions(&app).await, 0, "nothing filed under no customer");
-    // Once storage is back, the same bill is filed under its customer.
-    let (status, res) = send(
-        app.till(
-            Method::POST,
-            "/v2/transactions?source=INSTORE&identifierName=mobile&identifierValue=6591110002",
-        )
-        .json(&bill),
-    )
-    .await;
-    assert_eq!(status, 200, "{res}");
-    let (status, t) = app
-        .get_as_demo(&format!(
-            "/v2/transactions/{}?type=NOT_INTERESTED",
-            res["createdId"]
-        ))
         .await;
-    assert_eq!(status, 200, "{t}");
-    assert!(t["customerId"].as_i64().is_some_and(|id| id > 0), "{t}");
-});
+        break_identifiers(&app, false).await;
+        assert_eq!(status, 500, "{res}");
+        assert_eq!(
+            transactions(&app).await,
+            0,
+            "nothing filed under no customer"
+        );
+        // Once storage is back, the same bill is filed under its customer.
+        let (status, res) = send(
+            app.till(
+                Method::POST,
+                "/v2/transactions?source=INSTORE&identifierName=mobile&identifierValue=6591110002",
+            )
+            .json(&bill),
+        )
+        .await;
+        assert_eq!(status, 200, "{res}");
+        let (status, t) = app
+            .get_as_demo(&format!(
+                "/v2/transactions/{}?type=NOT_INTERESTED",
+                res["createdId"]
+            ))
+            .await;
+        assert_eq!(status, 200, "{t}");
+        assert!(t["customerId"].as_i64().is_some_and(|id| id > 0), "{t}");
+    }
+);

@@ -1,5 +1,8 @@
 //! The tier-expiry walk against SQLite and PostgreSQL: batches, missed windows, late runs.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod harness;
 
 use fidelis_domain::loyalty::ledger::{Actor, ActorKind};

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use fidelis_app::{App, SystemClock};
 use fidelis_domain::org::OrgFile;
-use fidelis_server::{AppState, Listeners};
+use fidelis_server::{AppState, Listeners, ServeOptions};
 use fidelis_store::Db;
 
 use settings::{Overrides, Settings};
@@ -155,11 +155,21 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .await?;
             }
             let state = AppState::new(App::new(db, Arc::new(SystemClock)));
-            let listeners = Listeners {
-                api: settings.listen,
-                metrics: settings.metrics_listen,
-            };
-            fidelis_server::serve(state, listeners).await?;
+            let listeners = Listeners::bind(settings.listen, settings.metrics_listen)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot listen on {} (API) and {} (metrics)",
+                        settings.listen, settings.metrics_listen
+                    )
+                })?;
+            fidelis_server::serve(
+                state,
+                listeners,
+                ServeOptions::default(),
+                fidelis_server::shutdown_signal(),
+            )
+            .await?;
         }
     }
     Ok(())

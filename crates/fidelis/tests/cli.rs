@@ -1,5 +1,8 @@
 //! The binary as an operator uses it: apply, demo, serve with graceful shutdown.
 
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

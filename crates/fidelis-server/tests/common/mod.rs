@@ -7,11 +7,12 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use fidelis_domain::clock::{Clock, FixedClock};
 use fidelis_domain::credentials::basic_header;
 use fidelis_domain::org::OrgFile;
-use fidelis_server::AppState;
+use fidelis_server::{AppState, Listeners, ServeOptions};
 use fidelis_store::Db;
 use serde_json::Value;
 
@@ -53,37 +54,50 @@ pub use fidelis_store::Backend;
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics listener's base URL (`/metrics` lives there).
+    pub metrics_base: String,
     pub http: reqwest::Client,
     pub clock: Arc<FixedClock>,
     pub db: Db,
     pub backend: Backend,
     pub state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _db: fidelis_store::testing::TestDb,
 }
 
 impl TestApp {
-    /// A server over a fresh database of `backend` with the demo org, or `None` when the
-    /// PostgreSQL half cannot run here.
+    /// The production serve path (`fidelis_server::serve`, background jobs off so tests
+    /// drive them by hand) on loopback port 0 over a fresh database of `backend` with the
+    /// demo org, or `None` when the PostgreSQL half cannot run here.
     pub async fn start(backend: Backend) -> Option<Self> {
         let test_db = fidelis_store::testing::fresh(backend).await?;
         let db = test_db.db.clone();
         let clock = Arc::new(FixedClock::new("2026-11-25T04:00:00Z".parse().unwrap()));
         let state = AppState::new(fidelis_app::App::new(db.clone(), clock.clone()));
-        let served = state.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, fidelis_server::router(served))
-                .await
-                .unwrap();
-        });
+        let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+        let listeners = Listeners::bind(loopback, loopback).await.unwrap();
+        let addr = listeners.api.local_addr().unwrap();
+        let metrics_addr = listeners.metrics.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(fidelis_server::serve(
+            state.clone(),
+            listeners,
+            ServeOptions { jobs: false },
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let app = Self {
             base: format!("http://{addr}"),
+            metrics_base: format!("http://{metrics_addr}"),
             http: reqwest::Client::new(),
             clock,
             db,
             backend,
             state,
+            stop: Some(stop),
+            server: Some(server),
             _db: test_db,
         };
         app.apply(DEMO_ORG).await;
@@ -142,6 +156,31 @@ impl TestApp {
             .as_str()
             .expect("token")
             .to_string()
+    }
+}
+
+/// Stops the server when the test ends (also on panic) and waits for it to finish, so its
+/// connections are closed before the test database is dropped.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(server) = self.server.take() else {
+            return;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // Waiting inside a runtime needs block_in_place, which only the multi-threaded
+        // runtime (the one `both_backends!` uses) offers.
+        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            tokio::task::block_in_place(|| {
+                handle.block_on(async {
+                    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+                })
+            });
+        }
     }
 }
 
