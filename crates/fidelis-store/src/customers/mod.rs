@@ -29,7 +29,7 @@ use crate::org::ApplySummary;
 use crate::time::to_db;
 use crate::{Db, StoreError};
 
-pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(crate) type Tx = crate::Unit;
 
 pub struct CustomerRepo<'a>(&'a Db);
 

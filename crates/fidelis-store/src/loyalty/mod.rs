@@ -36,7 +36,7 @@ pub(crate) use apply::apply_config;
 
 use crate::Db;
 
-pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(crate) type Tx = crate::Unit;
 
 pub struct LoyaltyRepo<'a>(&'a Db);
 
