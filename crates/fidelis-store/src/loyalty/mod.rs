@@ -8,6 +8,7 @@
 
 mod apply;
 mod balance;
+mod bill_details;
 mod bill_lookup;
 mod bills;
 pub(crate) mod cards;
