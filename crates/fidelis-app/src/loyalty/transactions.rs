@@ -6,6 +6,7 @@
 //! refused after the purchase was recorded (e.g. 627, more than is returnable) comes back
 //! as a warning, and the purchase stands.
 
+use fidelis_domain::loyalty::details::DetailsPatch;
 use fidelis_domain::loyalty::transaction::{outlier_status, OutlierStatus};
 use fidelis_domain::loyalty::{LoyaltyError, ReturnType, TransactionType};
 use fidelis_domain::org::Entity;
@@ -244,6 +245,26 @@ async fn returned_lines(
         });
     }
     Ok(out)
+}
+
+/// Updates a transaction's delivery status, extended and custom fields (points do not
+/// change); the merge happens under the row's lock, so concurrent updates keep each other.
+pub async fn update_transaction(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    kind: TransactionType,
+    patch: &DetailsPatch,
+) -> Result<i64, AppError> {
+    let id = id
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| LoyaltyError::BillNotFound)?;
+    app.db
+        .loyalty()
+        .update_bill_details(ctx.loyalty.org.id, id, kind, patch)
+        .await?;
+    Ok(id)
 }
 
 /// A transaction with the store and till it was recorded at.

@@ -13,6 +13,7 @@ use fidelis_domain::org::Org;
 use fidelis_store::customers::{
     Actor, CustomerBrief, CustomerSettings, Registration, Saved, Update,
 };
+use fidelis_store::Unit;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -206,8 +207,45 @@ fn profiles(
     Ok(out)
 }
 
-/// `POST /v2/customers` (and each element of `/v2/customers/bulk`).
+/// `POST /v2/customers`.
 pub async fn register(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Result<Saved, ApiError> {
+    let (reg, warnings) = registration(state, ctx, body)?;
+    let saved = state
+        .db
+        .customers()
+        .register(ctx.org.id, &reg, &ctx.actor, state.now())
+        .await?;
+    Ok(with_warnings(saved, warnings))
+}
+
+/// `register` as a step of `unit` (each customer of a `/v2/customers/bulk` element).
+pub async fn register_in(
+    unit: &mut Unit,
+    state: &AppState,
+    ctx: &Ctx,
+    body: &CustomerBody,
+) -> Result<Saved, ApiError> {
+    let (reg, warnings) = registration(state, ctx, body)?;
+    let saved = state
+        .db
+        .customers()
+        .register_in(unit, ctx.org.id, &reg, &ctx.actor, state.now())
+        .await?;
+    Ok(with_warnings(saved, warnings))
+}
+
+fn with_warnings(mut saved: Saved, mut warnings: Warnings) -> Saved {
+    warnings.append(&mut saved.warnings);
+    saved.warnings = warnings;
+    saved
+}
+
+/// The registration a body asks for, and the warnings its validation gave.
+fn registration(
+    state: &AppState,
+    ctx: &Ctx,
+    body: &CustomerBody,
+) -> Result<(Registration, Warnings), ApiError> {
     let now = state.now();
     let mut warnings = Vec::new();
     let profiles = profiles(body, ctx, &mut warnings)?;
@@ -225,14 +263,7 @@ pub async fn register(state: &AppState, ctx: &Ctx, body: &CustomerBody) -> Resul
         status_label: body.status_label.clone().filter(|s| !s.trim().is_empty()),
         status_reason: body.status_label_reason.clone(),
     };
-    let mut saved = state
-        .db
-        .customers()
-        .register(ctx.org.id, &reg, &ctx.actor, now)
-        .await?;
-    warnings.append(&mut saved.warnings);
-    saved.warnings = warnings;
-    Ok(saved)
+    Ok((reg, warnings))
 }
 
 /// `PUT /v2/customers/{id}` and `PUT /v2/customers/lookup`.

@@ -5,6 +5,7 @@
 use fidelis_app::loyalty;
 use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
 use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_store::Unit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -77,10 +78,32 @@ pub async fn enrol_all(
     customer_id: i64,
     bodies: &[EnrolmentBody],
 ) -> Result<Vec<(u32, String)>, ApiError> {
+    enrol_each(state, ctx, customer_id, bodies, None).await
+}
+
+/// `enrol_all` in `unit`, with the customer's registration: a refused element writes
+/// nothing and comes back as a warning.
+pub async fn enrol_all_in(
+    unit: &mut Unit,
+    state: &AppState,
+    ctx: &Ctx,
+    customer_id: i64,
+    bodies: &[EnrolmentBody],
+) -> Result<Vec<(u32, String)>, ApiError> {
+    enrol_each(state, ctx, customer_id, bodies, Some(unit)).await
+}
+
+async fn enrol_each(
+    state: &AppState,
+    ctx: &Ctx,
+    customer_id: i64,
+    bodies: &[EnrolmentBody],
+    mut unit: Option<&mut Unit>,
+) -> Result<Vec<(u32, String)>, ApiError> {
     let mut warnings = Vec::new();
     for body in bodies {
         let done = match body.request(ctx) {
-            Ok(req) => loyalty::enrol(&state.app, ctx, customer_id, &req)
+            Ok(req) => loyalty::enrol(&state.app, unit.as_deref_mut(), ctx, customer_id, &req)
                 .await
                 .map_err(ApiError::from),
             Err(e) => Err(e),
