@@ -22,6 +22,8 @@ pub enum LoyaltyError {
     // --- transactions ----------------------------------------------------------------------
     #[error("invalid bill number")]
     InvalidBillNumber,
+    #[error("invalid bill amount {0}: billAmount must not be negative")]
+    InvalidBillAmount(Decimal),
     #[error("bill number already exists")]
     DuplicateBill,
     #[error("invalid transaction type: {0}")]
@@ -149,6 +151,8 @@ impl CodedError for LoyaltyError {
             InvalidConfig(_) => 400,
             ProgramNotFound => 1101,
             InvalidBillNumber => 602,
+            // The documentation has no code for a bad bill amount (docs/loyalty.md).
+            InvalidBillAmount(_) => 400,
             DuplicateBill => 604,
             InvalidTransactionType(_) => 605,
             InvalidReturnType(_) => 626,

@@ -11,11 +11,13 @@ use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, SourceKind}
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
 use fidelis_domain::loyalty::tiers::TierBasis;
 use fidelis_domain::loyalty::transaction::{
-    check_bill_number, check_return_dates, BillNumberScope, BillNumberUniqueness, OutlierStatus,
+    check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
 };
-use fidelis_domain::loyalty::{LoyaltyError, ProgramId, ReturnType, TierChange, TransactionType};
+use fidelis_domain::loyalty::{
+    LoyaltyError, Program, ProgramId, ReturnType, TierChange, TransactionType,
+};
 use fidelis_domain::org::OrgId;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -26,24 +28,6 @@ use super::ledger::{open_lots, post_credit, post_debit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
 use crate::time::{from_db, to_db};
 use crate::StoreError;
-
-/// A REGULAR bill for a registered customer.
-#[derive(Debug, Clone)]
-pub struct NewBill {
-    pub customer_id: i64,
-    /// `None`: the org's default program.
-    pub program_id: Option<ProgramId>,
-    pub bill_number: String,
-    pub store_id: Option<i64>,
-    pub till_id: Option<i64>,
-    pub billed_at: Timestamp,
-    /// The net amount (`billAmount`).
-    pub amount: Decimal,
-    pub outlier_status: OutlierStatus,
-    pub actor: Actor,
-    /// The JSON document of what else the bill carried (line items, notes…), echoed on reads.
-    pub details: String,
-}
 
 /// What a recorded bill earned.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,15 +94,23 @@ pub struct BillRecord {
     pub created_at: Timestamp,
 }
 
-fn scope_key(scope: BillNumberScope, bill: &NewBill) -> String {
-    match scope {
-        BillNumberScope::Org => "org".into(),
-        BillNumberScope::Store => format!("store:{}", bill.store_id.unwrap_or(0)),
-        BillNumberScope::Till => format!("till:{}", bill.till_id.unwrap_or(0)),
-    }
+/// The one place a bill is checked (`NewBill::check`: number, amount, billing date),
+/// before anything is written, and the program it is recorded in.
+pub(crate) fn admit<'c>(
+    ctx: &'c LoyaltyContext,
+    bill: &NewBill,
+    now: Timestamp,
+) -> Result<&'c Program, StoreError> {
+    bill.check(&ctx.settings.billing_dates, now, &ctx.org.time_zone)?;
+    Ok(ctx.program(bill.program_id)?)
 }
 
 /// Claims the bill number for `txn_id`; false when a bill inside the window holds it.
+///
+/// The rule is `BillNumberUniqueness`: its scope key and window bounds are the statement's
+/// parameters. The comparison stays in SQL so that the claim is one atomic upsert: the
+/// holder is taken over only when it was billed at or outside the window's bounds
+/// (no bound: unique forever, never taken over).
 pub(crate) async fn claim_bill_number(
     tx: &mut Tx,
     org_id: OrgId,
@@ -126,18 +118,8 @@ pub(crate) async fn claim_bill_number(
     bill: &NewBill,
     txn_id: i64,
 ) -> Result<bool, StoreError> {
-    // A holder at least `days` away (either side) no longer clashes; "forever" never frees.
-    let (free_before, free_after) = match rule.unique_in_days {
-        Some(days) => {
-            let w = SignedDuration::from_hours(24 * i64::from(days));
-            let at = bill.billed_at;
-            (
-                at.checked_sub(w).map(to_db).unwrap_or(i64::MIN),
-                at.checked_add(w).map(to_db).unwrap_or(i64::MAX),
-            )
-        }
-        None => (i64::MIN, i64::MAX),
-    };
+    let free_before = rule.window_start(bill.billed_at).map(to_db);
+    let free_after = rule.window_end(bill.billed_at).map(to_db);
     let won: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, transaction_id) \
          VALUES ($1, $2, $3, $4, $5) \
@@ -147,12 +129,12 @@ pub(crate) async fn claim_bill_number(
          RETURNING transaction_id",
     )
     .bind(org_id)
-    .bind(scope_key(rule.scope, bill))
-    .bind(bill.bill_number.trim())
+    .bind(rule.scope_key(bill.store_id, bill.till_id))
+    .bind(bill.number())
     .bind(to_db(bill.billed_at))
     .bind(txn_id)
-    .bind(free_before)
-    .bind(free_after)
+    .bind(free_before.unwrap_or(i64::MIN))
+    .bind(free_after.unwrap_or(i64::MAX))
     .fetch_optional(&mut **tx)
     .await?;
     Ok(won.is_some())
@@ -232,13 +214,8 @@ impl LoyaltyRepo<'_> {
         bill: &NewBill,
         now: Timestamp,
     ) -> Result<BillAward, StoreError> {
-        check_bill_number(&bill.bill_number)?;
-        if bill.amount < Decimal::ZERO {
-            return Err(LoyaltyError::InvalidReturnAmount.into());
-        }
+        let program = admit(ctx, bill, now)?;
         let tz = &ctx.org.time_zone;
-        ctx.settings.billing_dates.check(bill.billed_at, now, tz)?;
-        let program = ctx.program(bill.program_id)?;
         let h = Holder {
             org_id: ctx.org.id,
             customer_id: bill.customer_id,
@@ -266,7 +243,7 @@ impl LoyaltyRepo<'_> {
         .bind(h.customer_id)
         .bind(h.program_id)
         .bind(TransactionType::Regular.as_str())
-        .bind(bill.bill_number.trim())
+        .bind(bill.number())
         .bind(bill.store_id)
         .bind(bill.till_id)
         .bind(to_db(bill.billed_at))
