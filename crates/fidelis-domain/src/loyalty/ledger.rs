@@ -61,9 +61,12 @@ impl EntryKind {
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
     }
 
+    /// The kinds that create a lot (and add to lifetime points).
+    pub const LOT_CREATING: [EntryKind; 2] = [Self::Credit, Self::Goodwill];
+
     /// Kinds that create a lot.
     pub fn creates_lot(self) -> bool {
-        matches!(self, Self::Credit | Self::Goodwill)
+        Self::LOT_CREATING.contains(&self)
     }
 }
 
@@ -134,6 +137,12 @@ impl EntrySource {
             kind,
             reference: None,
         }
+    }
+
+    /// A bill (or return) by its transaction id: the source of what the bill earned, so
+    /// that a return finds the bill's own lots.
+    pub fn bill(transaction_id: i64) -> Self {
+        Self::new(SourceKind::Bill, transaction_id.to_string())
     }
 }
 

@@ -9,7 +9,6 @@
 
 use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, SourceKind};
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
-use fidelis_domain::loyalty::tiers::TierBasis;
 use fidelis_domain::loyalty::transaction::{
     check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
 };
@@ -22,7 +21,7 @@ use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::balance::{self, BalanceRow, Holder};
+use super::balance::{self, Holder};
 use super::fixed::{from_milli, to_milli};
 use super::ledger::{open_lots, post_credit, post_debit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
@@ -226,14 +225,7 @@ impl LoyaltyRepo<'_> {
         // The balance row first: the award depends on the member's tier. With the award
         // known, the bill row is written once, complete.
         let mut bal = balance::lock(&mut tx, h, now).await?;
-        let earns = bill.outlier_status.earns_points();
-        let tier_serial = program.tiers.as_ref().map(|_| bal.tier.serial);
-        let award = program.earn.points_for(bill.amount, tier_serial);
-        let (raw, awarded) = if earns {
-            (award.raw, award.awarded)
-        } else {
-            (Decimal::ZERO, Decimal::ZERO)
-        };
+        let earn = program.earn_for_bill(bill.amount, bill.outlier_status, &bal.tier, now, tz);
         let (txn_id,): (i64,) = sqlx::query_as(
             "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
              store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
@@ -251,18 +243,17 @@ impl LoyaltyRepo<'_> {
         .bind(bill.outlier_status.as_str())
         .bind(to_db(now))
         .bind(&bill.details)
-        .bind(to_milli(raw)?)
-        .bind(to_milli(awarded)?)
+        .bind(to_milli(earn.award.raw)?)
+        .bind(to_milli(earn.award.awarded)?)
         .fetch_one(&mut *tx)
         .await?;
         if !claim_bill_number(&mut tx, h.org_id, &ctx.settings.bill_numbers, bill, txn_id).await? {
             tx.rollback().await?;
             return Err(LoyaltyError::DuplicateBill.into());
         }
-        let source = EntrySource::new(SourceKind::Bill, txn_id.to_string());
-        let (mut lot_id, mut expires_at) = (None, None);
-        if awarded > Decimal::ZERO {
-            expires_at = program.expiry.expiry_instant(now, tz);
+        let source = EntrySource::bill(txn_id);
+        let mut lot_id = None;
+        if earn.award.awarded > Decimal::ZERO {
             let why = Why {
                 source: &source,
                 rule: Some("earn"),
@@ -274,60 +265,41 @@ impl LoyaltyRepo<'_> {
                 h,
                 &mut bal,
                 EntryKind::Credit,
-                awarded,
-                expires_at,
+                earn.award.awarded,
+                earn.expires_at,
                 &why,
                 now,
             )
             .await?;
             lot_id = Some(l);
         }
-        let tier_change = if earns {
+        let mut tier_change = None;
+        if earn.counts_as_purchase {
             bal.lifetime_purchases += amount;
-            self.upgrade(&mut tx, ctx, program.id, h, &mut bal, &source, now)
-                .await?
-        } else {
-            None
-        };
+            tier_change = program.tier_upgrade(
+                &bal.tier,
+                from_milli(bal.lifetime_purchases),
+                from_milli(bal.lifetime_points),
+                now,
+                tz,
+            );
+        }
+        if let Some(c) = &tier_change {
+            record_tier_change(&mut tx, h, c, &source).await?;
+            bal.tier = c.apply();
+        }
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
         Ok(BillAward {
             transaction_id: txn_id,
             program_id: program.id,
-            raw_points: raw,
-            points: awarded,
+            raw_points: earn.award.raw,
+            points: earn.award.awarded,
             lot_id,
-            expires_at,
+            expires_at: earn.expires_at,
             tier_change,
             lifetime_purchases: from_milli(bal.lifetime_purchases),
         })
-    }
-
-    /// Moves the member up when the tier metric now qualifies, recording the change.
-    #[allow(clippy::too_many_arguments)]
-    async fn upgrade(
-        &self,
-        tx: &mut Tx,
-        ctx: &LoyaltyContext,
-        program_id: ProgramId,
-        h: Holder,
-        bal: &mut BalanceRow,
-        source: &EntrySource,
-        now: Timestamp,
-    ) -> Result<Option<TierChange>, StoreError> {
-        let Some(tiers) = ctx.program(Some(program_id))?.tiers.as_ref() else {
-            return Ok(None);
-        };
-        let metric = match tiers.basis {
-            TierBasis::LifetimePurchases => from_milli(bal.lifetime_purchases),
-            TierBasis::LifetimePoints => from_milli(bal.lifetime_points),
-        };
-        let change = tiers.evaluate_upgrade(&bal.tier, metric, now, &ctx.org.time_zone);
-        if let Some(c) = &change {
-            record_tier_change(tx, h, c, source).await?;
-            bal.tier = c.apply();
-        }
-        Ok(change)
     }
 
     /// Records a return and reverses its share of the bill's points: from the bill's own
