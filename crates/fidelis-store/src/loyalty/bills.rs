@@ -1,13 +1,18 @@
 //! Bills and returns. A bill is recorded, its bill number claimed, its points credited and
 //! the member's lifetime purchases and tier updated in one transaction.
 //!
+//! The rules are the domain's: `NewBill::check` refuses a bad bill before anything is
+//! written, `Program::earn_for_bill` and `Program::tier_upgrade` decide the award, its
+//! expiry and the tier, `reverse_for_return` and `plan_reversal` decide what a return
+//! takes back and from which lots. This module reads, locks and writes.
+//!
 //! Bill-number uniqueness: `loyalty_bill_numbers` has one row per (org, scope, number),
 //! scope being the store, the till or the whole org. A bill claims the row with an upsert
 //! that takes the row over only when its holder is outside the uniqueness window, so two
 //! bills racing for the same number meet on one primary-key row and the database, not a
 //! read-then-write, decides which one is the duplicate (604).
 
-use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, SourceKind};
+use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource};
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
 use fidelis_domain::loyalty::transaction::{
     check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
@@ -338,11 +343,15 @@ impl LoyaltyRepo<'_> {
         .await?;
         let (original, outlier) = bill_from_row(&row)?;
         check_return_dates(original.billed_at, ret.returned_at)?;
+        let counted = OutlierStatus::parse(&outlier)
+            .map_err(|_| StoreError::Corrupt(format!("outlier status {outlier:?}")))?
+            .earns_points();
         let earning = BillEarning {
             bill_amount: original.amount,
             points_earned: original.points,
             amount_returned: original.amount_returned,
             points_reversed: original.points_reversed,
+            counted_as_purchase: counted,
         };
         let outcome = reverse_for_return(
             &earning,
@@ -386,19 +395,14 @@ impl LoyaltyRepo<'_> {
         .await?;
         let mut shortfall = Decimal::ZERO;
         if outcome.points_to_reverse > Decimal::ZERO {
-            let lots = open_lots(&mut tx, h).await?;
-            // The bill's own lot is the one its award created.
-            let bill_ref = original.id.to_string();
-            let own: Vec<i64> = lots
-                .iter()
-                .filter(|l| {
-                    l.source.kind == SourceKind::Bill
-                        && l.source.reference.as_deref() == Some(bill_ref.as_str())
-                })
-                .map(|l| l.lot_id)
-                .collect();
-            let plan = plan_reversal(&lots, &own, outcome.points_to_reverse, now);
-            let source = EntrySource::new(SourceKind::Bill, ret_id.to_string());
+            let mut lots = open_lots(&mut tx, h).await?;
+            let plan = plan_reversal(
+                &lots,
+                &EntrySource::bill(original.id),
+                outcome.points_to_reverse,
+                now,
+            );
+            let source = EntrySource::bill(ret_id);
             let why = Why {
                 source: &source,
                 rule: Some("return"),
@@ -410,6 +414,7 @@ impl LoyaltyRepo<'_> {
                 h,
                 &mut bal,
                 EntryKind::ReturnReversal,
+                &mut lots,
                 &plan.allocations,
                 plan.shortfall,
                 &why,
@@ -418,11 +423,7 @@ impl LoyaltyRepo<'_> {
             .await?;
             shortfall = plan.shortfall;
         }
-        // What was returned no longer counts as purchased; tiers only move down when their
-        // validity ends, never because of a return.
-        if outlier == OutlierStatus::Normal.as_str() {
-            bal.lifetime_purchases -= to_milli(outcome.amount)?;
-        }
+        bal.lifetime_purchases -= to_milli(outcome.purchases_reversed)?;
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
         Ok(ReturnResult {
