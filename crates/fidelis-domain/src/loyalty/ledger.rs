@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::LoyaltyError;
-use super::program::ExpiryPolicy;
 use super::time::local_date;
 
 pub type LotId = i64;
@@ -235,27 +234,6 @@ pub struct Lot {
 }
 
 impl Lot {
-    /// A fresh lot whose expiry follows the program's policy in the org's zone.
-    pub fn credit(
-        lot_id: LotId,
-        points: Decimal,
-        awarded_at: Timestamp,
-        policy: &ExpiryPolicy,
-        tz: &TimeZone,
-        source: EntrySource,
-    ) -> Self {
-        Self {
-            lot_id,
-            points,
-            remaining: points,
-            awarded_at,
-            expires_at: policy.expiry_instant(awarded_at, tz),
-            source,
-            rule: None,
-            reason: None,
-        }
-    }
-
     /// Still spendable at `now`: something left and not past its expiry. Points stay
     /// usable through the expiry instant itself (23:59:59 local).
     pub fn usable(&self, now: Timestamp) -> bool {
@@ -507,6 +485,7 @@ pub fn explain(entries: &[LedgerEntry]) -> Vec<ExplainLine<'_>> {
 mod tests {
     use super::*;
     use crate::error::CodedError;
+    use crate::loyalty::program::ExpiryPolicy;
     use crate::loyalty::test_util::{d, lot, ts};
 
     #[test]
@@ -651,25 +630,14 @@ mod tests {
     fn schedule_groups_by_local_date() {
         let tz = TimeZone::get("Asia/Singapore").unwrap();
         let policy = ExpiryPolicy::AfterDays { days: 365 };
-        let src = EntrySource::bare(SourceKind::Enrolment);
+        let credit = |id, pts, at: &str| Lot {
+            expires_at: policy.expiry_instant(ts(at), &tz),
+            ..lot(id, pts, at, None)
+        };
         let lots = vec![
-            Lot::credit(
-                1,
-                d("10"),
-                ts("2024-03-01T01:00:00Z"),
-                &policy,
-                &tz,
-                src.clone(),
-            ),
-            Lot::credit(
-                2,
-                d("5"),
-                ts("2024-03-01T10:00:00Z"),
-                &policy,
-                &tz,
-                src.clone(),
-            ),
-            Lot::credit(3, d("7"), ts("2024-03-01T17:00:00Z"), &policy, &tz, src),
+            credit(1, "10", "2024-03-01T01:00:00Z"),
+            credit(2, "5", "2024-03-01T10:00:00Z"),
+            credit(3, "7", "2024-03-01T17:00:00Z"),
         ];
         let s = expiry_schedule(&lots, ts("2024-04-01T00:00:00Z"), &tz);
         assert_eq!(
