@@ -510,3 +510,36 @@ both_backends!(corrupt_transaction_details_are_not_overwritten, |app| {
         "the stored details are kept for repair"
     );
 });
+
+both_backends!(a_negative_bill_amount_writes_nothing, |app| {
+    let id = register(&app, "6591230011").await;
+    for amount in ["-100", "-0.01"] {
+        let (status, e) = post_txn(&app, "6591230011", &bill("NEG-1", amount)).await;
+        assert_eq!(status, 400, "{amount} → {e}");
+        assert_eq!(e["errors"][0]["code"], 400, "{amount} → {e}");
+        let message = e["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("billAmount"), "{message}");
+    }
+    let body = json!({"type": "NOT_INTERESTED", "billNumber": "NEG-2", "billAmount": -5});
+    let (status, e) = post_txn(&app, "6591230011", &body).await;
+    assert_eq!(
+        (status, e["errors"][0]["code"].as_u64()),
+        (400, Some(400)),
+        "{e}"
+    );
+    // Nothing was written: the number is still free and the balance untouched.
+    assert_eq!(balance(&app, id).await, 0);
+    let (status, res) = post_txn(&app, "6591230011", &bill("NEG-1", "100")).await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(points(&res), 10);
+    // On a return, a negative amount is a returned amount that is not positive.
+    let body = json!({"type": "RETURN", "billNumber": "NEG-1", "returnType": "AMOUNT",
+        "billAmount": "-10"});
+    let (status, e) = post_txn(&app, "6591230011", &body).await;
+    assert_eq!(
+        (status, e["errors"][0]["code"].as_u64()),
+        (400, Some(629)),
+        "{e}"
+    );
+    assert_eq!(balance(&app, id).await, 10);
+});

@@ -12,7 +12,7 @@ use fidelis_domain::error::CodedError;
 use fidelis_domain::loyalty::goodwill::{GoodwillBaseType, GoodwillRequest, GoodwillStatus};
 use fidelis_domain::loyalty::ledger::{Actor, ActorKind, EntryKind, EntrySource, SourceKind};
 use fidelis_domain::loyalty::transaction::OutlierStatus;
-use fidelis_domain::loyalty::{ProgramKind, ReturnType, TierChangeKind};
+use fidelis_domain::loyalty::{ProgramKind, ReturnType, TierChangeKind, TransactionType};
 use fidelis_store::loyalty::{Credit, Debit, LoyaltyContext, NewBill, NewGoodwill, NewReturn};
 use fidelis_store::Db;
 use harness::{apply, DEMO_ORG};
@@ -236,6 +236,35 @@ both_backends!(a_repeated_bill_number_is_604_and_changes_nothing, |db| {
     .await
     .unwrap();
     assert_eq!(available(&db, &ctx, 1, NOW).await, d("70"));
+});
+
+both_backends!(a_negative_bill_amount_is_400_and_writes_nothing, |db| {
+    let ctx = demo(&db).await;
+    let l = db.loyalty();
+    let err = l
+        .record_bill(&ctx, &bill(11, "NEG-1", "-100", NOW), ts(NOW))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), 400, "{err}");
+    assert!(err.to_string().contains("billAmount"), "{err}");
+    let err = l
+        .record_not_interested(
+            &ctx,
+            &bill(0, "NEG-2", "-5", NOW),
+            TransactionType::NotInterestedReturn,
+            ts(NOW),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), 400, "{err}");
+    let program = ctx.program(None).unwrap().id;
+    assert!(l.member(ctx.org.id, 11, program).await.unwrap().is_none());
+    // The number was not claimed.
+    let award = l
+        .record_bill(&ctx, &bill(11, "NEG-1", "100", NOW), ts(NOW))
+        .await
+        .unwrap();
+    assert_eq!(award.points, d("10"));
 });
 
 both_backends!(concurrent_bills_for_one_customer_all_count, |db| {

@@ -22,6 +22,8 @@ pub enum LoyaltyError {
     // --- transactions ----------------------------------------------------------------------
     #[error("invalid bill number")]
     InvalidBillNumber,
+    #[error("invalid bill amount {0}: billAmount must not be negative")]
+    InvalidBillAmount(Decimal),
     #[error("bill number already exists")]
     DuplicateBill,
     #[error("invalid transaction type: {0}")]
@@ -171,6 +173,8 @@ impl CodedError for LoyaltyError {
             InvalidConfig(_) => 400,
             ProgramNotFound => 1101,
             InvalidBillNumber => 602,
+            // The documentation has no code for a bad bill amount (docs/loyalty.md).
+            InvalidBillAmount(_) => 400,
             DuplicateBill => 604,
             InvalidTransactionType(_) => 605,
             InvalidReturnType(_) => 626,
@@ -264,6 +268,7 @@ impl CodedError for LoyaltyError {
             TransactionsBlocked => ErrorClass::Conflict,
             InvalidConfig(_)
             | InvalidBillNumber
+            | InvalidBillAmount(_)
             | InvalidTransactionType(_)
             | InvalidReturnType(_)
             | InvalidOutlierStatus(_)

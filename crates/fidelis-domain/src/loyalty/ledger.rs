@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::LoyaltyError;
-use super::program::ExpiryPolicy;
 use super::time::local_date;
 
 pub type LotId = i64;
@@ -61,9 +60,32 @@ impl EntryKind {
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
     }
 
+    /// The kinds that create a lot (and add to lifetime points).
+    pub const LOT_CREATING: [EntryKind; 2] = [Self::Credit, Self::Goodwill];
+
     /// Kinds that create a lot.
     pub fn creates_lot(self) -> bool {
-        matches!(self, Self::Credit | Self::Goodwill)
+        Self::LOT_CREATING.contains(&self)
+    }
+
+    /// A credit of `points` of this kind is allowed: a positive amount, of a kind that
+    /// adds points (an adjustment may go either way).
+    pub fn check_credit(self, points: Decimal) -> Result<(), LoyaltyError> {
+        if points > Decimal::ZERO && (self.creates_lot() || self == Self::Adjustment) {
+            Ok(())
+        } else {
+            Err(LoyaltyError::InvalidPoints)
+        }
+    }
+
+    /// A debit of `points` of this kind is allowed: a positive amount, of a kind that
+    /// takes points.
+    pub fn check_debit(self, points: Decimal) -> Result<(), LoyaltyError> {
+        if points > Decimal::ZERO && !self.creates_lot() {
+            Ok(())
+        } else {
+            Err(LoyaltyError::InvalidPoints)
+        }
     }
 }
 
@@ -134,6 +156,12 @@ impl EntrySource {
             kind,
             reference: None,
         }
+    }
+
+    /// A bill (or return) by its transaction id: the source of what the bill earned, so
+    /// that a return finds the bill's own lots.
+    pub fn bill(transaction_id: i64) -> Self {
+        Self::new(SourceKind::Bill, transaction_id.to_string())
     }
 }
 
@@ -206,27 +234,6 @@ pub struct Lot {
 }
 
 impl Lot {
-    /// A fresh lot whose expiry follows the program's policy in the org's zone.
-    pub fn credit(
-        lot_id: LotId,
-        points: Decimal,
-        awarded_at: Timestamp,
-        policy: &ExpiryPolicy,
-        tz: &TimeZone,
-        source: EntrySource,
-    ) -> Self {
-        Self {
-            lot_id,
-            points,
-            remaining: points,
-            awarded_at,
-            expires_at: policy.expiry_instant(awarded_at, tz),
-            source,
-            rule: None,
-            reason: None,
-        }
-    }
-
     /// Still spendable at `now`: something left and not past its expiry. Points stay
     /// usable through the expiry instant itself (23:59:59 local).
     pub fn usable(&self, now: Timestamp) -> bool {
@@ -339,14 +346,37 @@ pub fn expire_due(lots: &[Lot], now: Timestamp) -> Vec<Allocation> {
         .collect()
 }
 
-/// Applies allocations to lots (what storage does with `remaining -= points`). Unknown
-/// lot ids are ignored; remaining never goes below zero.
-pub fn apply_allocations(lots: &mut [Lot], allocations: &[Allocation]) {
+/// An allocation a lot cannot give: the lot is not among the member's open lots, or
+/// holds less than the allocation takes (or the allocation is negative).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("lot {lot_id} cannot give {points}")]
+pub struct BadAllocation {
+    pub lot_id: LotId,
+    pub points: Decimal,
+}
+
+/// Takes each allocation off its lot: what a debit leaves in the lots it draws from.
+/// All or nothing: an allocation a lot cannot give changes no lot.
+pub fn apply_allocations(
+    lots: &mut [Lot],
+    allocations: &[Allocation],
+) -> Result<(), BadAllocation> {
+    let mut left: Vec<Decimal> = lots.iter().map(|l| l.remaining).collect();
     for a in allocations {
-        if let Some(l) = lots.iter_mut().find(|l| l.lot_id == a.lot_id) {
-            l.remaining = (l.remaining - a.points).max(Decimal::ZERO);
+        let bad = BadAllocation {
+            lot_id: a.lot_id,
+            points: a.points,
+        };
+        let i = lots.iter().position(|l| l.lot_id == a.lot_id).ok_or(bad)?;
+        if a.points < Decimal::ZERO || a.points > left[i] {
+            return Err(bad);
         }
+        left[i] -= a.points;
     }
+    for (lot, remaining) in lots.iter_mut().zip(left) {
+        lot.remaining = remaining;
+    }
+    Ok(())
 }
 
 /// Points expiring on one local date (the `pointsExpirySchedule` row).
@@ -392,12 +422,6 @@ pub struct LedgerEntry {
     pub debt_settled: Decimal,
 }
 
-/// Outstanding debt: shortfalls not yet paid by later credits.
-pub fn debt(entries: &[LedgerEntry]) -> Decimal {
-    let owed: Decimal = entries.iter().map(|e| e.shortfall - e.debt_settled).sum();
-    owed.max(Decimal::ZERO)
-}
-
 /// How a new credit splits between outstanding debt and its own lot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DebtSettlement {
@@ -405,6 +429,7 @@ pub struct DebtSettlement {
     pub lot_remaining: Decimal,
 }
 
+/// A credit pays outstanding debt first; what is left fills its lot.
 pub fn settle_debt(credit: Decimal, debt: Decimal) -> DebtSettlement {
     let paid = credit.min(debt.max(Decimal::ZERO)).max(Decimal::ZERO);
     DebtSettlement {
@@ -421,9 +446,10 @@ pub struct Balance {
     pub net: Decimal,
 }
 
-pub fn derive_balance(lots: &[Lot], entries: &[LedgerEntry], now: Timestamp) -> Balance {
+/// The balance from the member's lots and outstanding debt (the sum of shortfalls not yet
+/// settled by later credits).
+pub fn derive_balance(lots: &[Lot], debt: Decimal, now: Timestamp) -> Balance {
     let available = balance(lots, now);
-    let debt = debt(entries);
     Balance {
         available,
         debt,
@@ -459,6 +485,7 @@ pub fn explain(entries: &[LedgerEntry]) -> Vec<ExplainLine<'_>> {
 mod tests {
     use super::*;
     use crate::error::CodedError;
+    use crate::loyalty::program::ExpiryPolicy;
     use crate::loyalty::test_util::{d, lot, ts};
 
     #[test]
@@ -551,34 +578,66 @@ mod tests {
                 points: d("40")
             }]
         );
-        apply_allocations(&mut lots, &due);
+        apply_allocations(&mut lots, &due).unwrap();
         assert!(expire_due(&lots, after).is_empty());
         assert_eq!(balance(&lots, after), d("60"));
+    }
+
+    #[test]
+    fn allocations_a_lot_cannot_give_change_nothing() {
+        let mut lots = vec![
+            lot(1, "40", "2024-03-01T01:00:00Z", None),
+            lot(2, "60", "2024-03-02T01:00:00Z", None),
+        ];
+        let take = |lot_id, pts: &str| Allocation {
+            lot_id,
+            points: d(pts),
+        };
+        // Lot 1 holds 40: 30 + 20 from it is too much, and lot 2 is left alone too.
+        let err = apply_allocations(&mut lots, &[take(2, "10"), take(1, "30"), take(1, "20")])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            BadAllocation {
+                lot_id: 1,
+                points: d("20")
+            }
+        );
+        assert!(apply_allocations(&mut lots, &[take(9, "1")]).is_err());
+        assert!(apply_allocations(&mut lots, &[take(2, "-1")]).is_err());
+        assert_eq!((lots[0].remaining, lots[1].remaining), (d("40"), d("60")));
+        apply_allocations(&mut lots, &[take(1, "40"), take(2, "0.5")]).unwrap();
+        assert_eq!((lots[0].remaining, lots[1].remaining), (d("0"), d("59.5")));
+    }
+
+    #[test]
+    fn credits_and_debits_need_positive_points_of_their_kind() {
+        assert!(EntryKind::Credit.check_credit(d("1")).is_ok());
+        assert!(EntryKind::Adjustment.check_credit(d("0.5")).is_ok());
+        assert!(EntryKind::Goodwill.check_credit(d("0")).is_err());
+        assert_eq!(
+            EntryKind::Redemption.check_credit(d("5")),
+            Err(LoyaltyError::InvalidPoints)
+        );
+        assert!(EntryKind::Redemption.check_debit(d("5")).is_ok());
+        assert!(EntryKind::Adjustment.check_debit(d("5")).is_ok());
+        assert!(EntryKind::Credit.check_debit(d("5")).is_err());
+        assert!(EntryKind::Expiry.check_debit(d("-5")).is_err());
+        assert!(EntryKind::Goodwill.creates_lot() && !EntryKind::Adjustment.creates_lot());
     }
 
     #[test]
     fn schedule_groups_by_local_date() {
         let tz = TimeZone::get("Asia/Singapore").unwrap();
         let policy = ExpiryPolicy::AfterDays { days: 365 };
-        let src = EntrySource::bare(SourceKind::Enrolment);
+        let credit = |id, pts, at: &str| Lot {
+            expires_at: policy.expiry_instant(ts(at), &tz),
+            ..lot(id, pts, at, None)
+        };
         let lots = vec![
-            Lot::credit(
-                1,
-                d("10"),
-                ts("2024-03-01T01:00:00Z"),
-                &policy,
-                &tz,
-                src.clone(),
-            ),
-            Lot::credit(
-                2,
-                d("5"),
-                ts("2024-03-01T10:00:00Z"),
-                &policy,
-                &tz,
-                src.clone(),
-            ),
-            Lot::credit(3, d("7"), ts("2024-03-01T17:00:00Z"), &policy, &tz, src),
+            credit(1, "10", "2024-03-01T01:00:00Z"),
+            credit(2, "5", "2024-03-01T10:00:00Z"),
+            credit(3, "7", "2024-03-01T17:00:00Z"),
         ];
         let s = expiry_schedule(&lots, ts("2024-04-01T00:00:00Z"), &tz);
         assert_eq!(
@@ -625,13 +684,17 @@ mod tests {
         let lines = explain(&entries);
         let bal: Vec<Decimal> = lines.iter().map(|l| l.balance_after).collect();
         assert_eq!(bal, vec![d("100"), d("50"), d("-30")]);
-        assert_eq!(debt(&entries), d("30"));
-        let s = settle_debt(d("100"), debt(&entries));
+        let s = settle_debt(d("100"), d("30"));
         assert_eq!((s.debt_settled, s.lot_remaining), (d("30"), d("70")));
         let s = settle_debt(d("10"), d("30"));
         assert_eq!((s.debt_settled, s.lot_remaining), (d("10"), d("0")));
-        let b = derive_balance(&[], &entries, ts("2024-03-02T00:00:00Z"));
-        assert_eq!(b.net, d("-30"));
+        let s = settle_debt(d("10"), d("0"));
+        assert_eq!((s.debt_settled, s.lot_remaining), (d("0"), d("10")));
+        let b = derive_balance(&[], d("30"), ts("2024-03-02T00:00:00Z"));
+        assert_eq!((b.available, b.debt, b.net), (d("0"), d("30"), d("-30")));
+        let lots = [lot(1, "50", "2024-03-01T00:00:00Z", None)];
+        let b = derive_balance(&lots, d("30"), ts("2024-03-02T00:00:00Z"));
+        assert_eq!((b.available, b.net), (d("50"), d("20")));
         assert_eq!(
             EntryKind::parse("return_reversal"),
             Some(EntryKind::ReturnReversal)

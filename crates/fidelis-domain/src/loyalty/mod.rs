@@ -21,7 +21,7 @@ pub use error::LoyaltyError;
 pub use ledger::{allocate_debit, expire_due, Allocation, EntryKind, EntrySource, Lot};
 pub use program::{EarnRule, ExpiryPolicy, Program, ProgramId, ProgramKind};
 pub use tiers::{TierChange, TierChangeKind, TierSet, TierState};
-pub use transaction::{ReturnType, TransactionType};
+pub use transaction::{NewBill, ReturnType, TransactionType};
 
 #[cfg(test)]
 pub(crate) mod test_util {

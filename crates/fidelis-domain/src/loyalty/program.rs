@@ -6,8 +6,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use super::error::LoyaltyError;
-use super::tiers::TierSet;
+use super::tiers::{TierChange, TierSet, TierState};
 use super::time::{add_days, add_months, end_of_local_day, local_date};
+use super::transaction::OutlierStatus;
 
 pub type ProgramId = i64;
 
@@ -79,6 +80,65 @@ impl Program {
             .find(|p| p.kind == ProgramKind::Default)
             .ok_or(LoyaltyError::ProgramNotFound)
     }
+
+    /// What a REGULAR bill of `amount` earns a member who holds `tier` before it,
+    /// recorded at `now`. Only bills whose outlier status earns (NORMAL) earn points and
+    /// count toward lifetime purchases; the multiplier is that of the tier held before
+    /// the bill; awarded points expire by the program's policy counted from `now`.
+    pub fn earn_for_bill(
+        &self,
+        amount: Decimal,
+        outlier: OutlierStatus,
+        tier: &TierState,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> BillEarn {
+        if !outlier.earns_points() {
+            return BillEarn {
+                award: PointsAward::NONE,
+                expires_at: None,
+                counts_as_purchase: false,
+            };
+        }
+        let tier_serial = self.tiers.as_ref().map(|_| tier.serial);
+        let award = self.earn.points_for(amount, tier_serial);
+        let expires_at = if award.awarded > Decimal::ZERO {
+            self.expiry.expiry_instant(now, tz)
+        } else {
+            None
+        };
+        BillEarn {
+            award,
+            expires_at,
+            counts_as_purchase: true,
+        }
+    }
+
+    /// The upgrade a member in `tier` qualifies for with these lifetime totals (run after
+    /// each bill); `None` for a program without tiers or when no higher tier is reached.
+    pub fn tier_upgrade(
+        &self,
+        tier: &TierState,
+        lifetime_purchases: Decimal,
+        lifetime_points: Decimal,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Option<TierChange> {
+        let tiers = self.tiers.as_ref()?;
+        let metric = tiers.basis.metric(lifetime_purchases, lifetime_points);
+        tiers.evaluate_upgrade(tier, metric, now, tz)
+    }
+}
+
+/// What a bill earns, decided before anything is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BillEarn {
+    /// Capillary's `rawAwardedPoints` / `awardedPoints`; zero for a bill that does not earn.
+    pub award: PointsAward,
+    /// When the awarded points expire; `None` when nothing is awarded or they never expire.
+    pub expires_at: Option<Timestamp>,
+    /// The bill's amount adds to lifetime purchases (and so toward tiers).
+    pub counts_as_purchase: bool,
 }
 
 /// Which way to round a computed points value.
@@ -146,6 +206,13 @@ pub struct PointsAward {
     pub awarded: Decimal,
 }
 
+impl PointsAward {
+    pub const NONE: PointsAward = PointsAward {
+        raw: Decimal::ZERO,
+        awarded: Decimal::ZERO,
+    };
+}
+
 impl EarnRule {
     /// 1 point per 10 units, rounded down to whole points (the demo program).
     pub fn one_per(per_amount: Decimal) -> Self {
@@ -192,10 +259,7 @@ impl EarnRule {
     /// that 1.5× on 123.4 raw points is 185, not 184.5 → 184 after rounding twice.
     pub fn points_for(&self, amount: Decimal, tier_serial: Option<u32>) -> PointsAward {
         if amount <= Decimal::ZERO || self.per_amount <= Decimal::ZERO {
-            return PointsAward {
-                raw: Decimal::ZERO,
-                awarded: Decimal::ZERO,
-            };
+            return PointsAward::NONE;
         }
         let raw = (amount / self.per_amount)
             .checked_mul(self.points)
@@ -346,6 +410,63 @@ mod tests {
         let p = ExpiryPolicy::EndOfMonth { months: 0 };
         assert_eq!(p.expiry_instant(at, &tz), Some(ts("2024-01-31T15:59:59Z")));
         assert_eq!(ExpiryPolicy::Never.expiry_instant(at, &tz), None);
+    }
+
+    fn demo_program() -> Program {
+        Program {
+            id: 1,
+            name: "Demo".into(),
+            kind: ProgramKind::Default,
+            earn: EarnRule {
+                tier_multipliers: vec![(2, d("1.5"))],
+                ..EarnRule::one_per(d("10"))
+            },
+            expiry: ExpiryPolicy::AfterDays { days: 365 },
+            tiers: Some(crate::loyalty::test_util::demo_tiers()),
+            points_return_enabled: true,
+        }
+    }
+
+    #[test]
+    fn a_bill_earns_at_the_tier_it_was_billed_in_and_expires_by_policy() {
+        let tz = TimeZone::get("Asia/Singapore").unwrap();
+        let now = ts("2024-03-01T01:30:00Z");
+        let p = demo_program();
+        let bronze = p.tiers.as_ref().unwrap().initial_state(now);
+        let silver = TierState {
+            serial: 2,
+            ..bronze.clone()
+        };
+        let e = p.earn_for_bill(d("1234"), OutlierStatus::Normal, &silver, now, &tz);
+        assert_eq!((e.award.raw, e.award.awarded), (d("185.1"), d("185")));
+        assert_eq!(e.expires_at, Some(ts("2025-03-01T15:59:59Z")));
+        assert!(e.counts_as_purchase);
+        let e = p.earn_for_bill(d("1234"), OutlierStatus::Normal, &bronze, now, &tz);
+        assert_eq!(e.award.awarded, d("123"));
+        // Nothing awarded: no expiry, but the amount still counts as a purchase.
+        let e = p.earn_for_bill(d("9"), OutlierStatus::Normal, &bronze, now, &tz);
+        assert_eq!((e.award.awarded, e.expires_at), (d("0"), None));
+        assert!(e.counts_as_purchase);
+        // Outliers earn nothing and do not count.
+        let e = p.earn_for_bill(d("1234"), OutlierStatus::Outlier, &silver, now, &tz);
+        assert_eq!(e.award, PointsAward::NONE);
+        assert!(!e.counts_as_purchase);
+        // Without tiers no multiplier applies, whatever the stored tier says.
+        let flat = Program {
+            tiers: None,
+            ..demo_program()
+        };
+        let e = flat.earn_for_bill(d("1234"), OutlierStatus::Normal, &silver, now, &tz);
+        assert_eq!(e.award.awarded, d("123"));
+        assert_eq!(
+            flat.tier_upgrade(&bronze, d("9999"), d("9999"), now, &tz),
+            None
+        );
+        let up = p
+            .tier_upgrade(&bronze, d("1000"), d("0"), now, &tz)
+            .unwrap();
+        assert_eq!((up.from, up.to), (1, 2));
+        assert_eq!(p.tier_upgrade(&bronze, d("999"), d("5000"), now, &tz), None);
     }
 
     #[test]

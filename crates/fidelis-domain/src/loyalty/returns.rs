@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::LoyaltyError;
-use super::ledger::{consumption_order, take_in_order, Allocation, Lot, LotId};
+use super::ledger::{consumption_order, take_in_order, Allocation, EntrySource, Lot};
 use super::program::Rounding;
 use super::transaction::ReturnType;
 
@@ -30,6 +30,9 @@ pub struct BillEarning {
     pub amount_returned: Decimal,
     /// Cumulative points reversed by earlier returns.
     pub points_reversed: Decimal,
+    /// Whether the bill counted toward lifetime purchases when it was recorded (its
+    /// outlier status earns).
+    pub counted_as_purchase: bool,
 }
 
 /// The effect of one return.
@@ -38,6 +41,9 @@ pub struct ReturnOutcome {
     /// Amount this return takes off the bill.
     pub amount: Decimal,
     pub points_to_reverse: Decimal,
+    /// What comes off the member's lifetime purchases: the returned amount, if the bill
+    /// counted. Tiers never move down because of it; only when their validity ends.
+    pub purchases_reversed: Decimal,
     /// True once the whole bill amount has been returned.
     pub fully_returned: bool,
 }
@@ -93,6 +99,11 @@ pub fn reverse_for_return(
     Ok(ReturnOutcome {
         amount,
         points_to_reverse: points,
+        purchases_reversed: if earning.counted_as_purchase {
+            amount
+        } else {
+            Decimal::ZERO
+        },
         fully_returned,
     })
 }
@@ -105,23 +116,18 @@ pub struct ReversalPlan {
     pub shortfall: Decimal,
 }
 
-/// Takes `points` from the bill's own lots, then from other usable lots, and reports
+/// Takes `points` from the bill's own lots (those whose source is `bill`, i.e.
+/// `EntrySource::bill` of the returned bill), then from other usable lots, and reports
 /// the rest as shortfall.
 pub fn plan_reversal(
     lots: &[Lot],
-    bill_lots: &[LotId],
+    bill: &EntrySource,
     points: Decimal,
     now: Timestamp,
 ) -> ReversalPlan {
     let ordered = consumption_order(lots, now);
-    let own = ordered
-        .iter()
-        .copied()
-        .filter(|l| bill_lots.contains(&l.lot_id));
-    let others = ordered
-        .iter()
-        .copied()
-        .filter(|l| !bill_lots.contains(&l.lot_id));
+    let own = ordered.iter().copied().filter(|l| l.source == *bill);
+    let others = ordered.iter().copied().filter(|l| l.source != *bill);
     let (allocations, shortfall) = take_in_order(own.chain(others), points);
     ReversalPlan {
         allocations,
@@ -132,7 +138,7 @@ pub fn plan_reversal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loyalty::ledger::apply_allocations;
+    use crate::loyalty::ledger::{apply_allocations, EntrySource, SourceKind};
     use crate::loyalty::test_util::{d, lot, ts};
 
     fn bill(amount: &str, earned: &str) -> BillEarning {
@@ -141,6 +147,7 @@ mod tests {
             points_earned: d(earned),
             amount_returned: Decimal::ZERO,
             points_reversed: Decimal::ZERO,
+            counted_as_purchase: true,
         }
     }
 
@@ -201,6 +208,16 @@ mod tests {
         record(&mut b, &o);
         let o = reverse_for_return(&b, ReturnType::Full, Decimal::ZERO, r, true).unwrap();
         assert_eq!((o.amount, o.points_to_reverse), (d("150"), d("15")));
+        assert_eq!(o.purchases_reversed, d("150"));
+    }
+
+    #[test]
+    fn a_bill_that_did_not_count_takes_nothing_off_lifetime_purchases() {
+        let mut b = bill("200", "0");
+        b.counted_as_purchase = false;
+        let o = reverse_for_return(&b, ReturnType::Amount, d("50"), Rounding::WHOLE_DOWN, true)
+            .unwrap();
+        assert_eq!((o.amount, o.purchases_reversed), (d("50"), d("0")));
     }
 
     #[test]
@@ -235,9 +252,12 @@ mod tests {
                 Some("2025-05-01T00:00:00Z"),
             ),
         ];
-        // Bill lot 2 partly redeemed already.
+        // Lot 2 is the bill's own (test_util names lot n's source bill "bn"), partly
+        // redeemed already.
         lots[1].remaining = d("10");
-        let plan = plan_reversal(&lots, &[2], d("40"), now);
+        let bill = EntrySource::new(SourceKind::Bill, "b2");
+        assert_eq!(lots[1].source, bill);
+        let plan = plan_reversal(&lots, &bill, d("40"), now);
         assert_eq!(
             plan.allocations,
             vec![
@@ -252,8 +272,8 @@ mod tests {
             ]
         );
         assert_eq!(plan.shortfall, Decimal::ZERO);
-        apply_allocations(&mut lots, &plan.allocations);
-        let plan = plan_reversal(&lots, &[2], d("40"), now);
+        apply_allocations(&mut lots, &plan.allocations).unwrap();
+        let plan = plan_reversal(&lots, &bill, d("40"), now);
         assert_eq!(
             plan.allocations,
             vec![Allocation {

@@ -29,6 +29,16 @@ pub enum TierBasis {
     LifetimePoints,
 }
 
+impl TierBasis {
+    /// The member's metric on this basis, from their lifetime totals.
+    pub fn metric(self, lifetime_purchases: Decimal, lifetime_points: Decimal) -> Decimal {
+        match self {
+            Self::LifetimePurchases => lifetime_purchases,
+            Self::LifetimePoints => lifetime_points,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tier {
     /// 1 = lowest.
@@ -254,6 +264,32 @@ impl TierSet {
             requalify_base: lifetime_metric,
         })
     }
+
+    /// The tier job's decision for one member, in order: the renewal or downgrade
+    /// (`evaluate_expiry`, judged on `lifetime_at_end`, the lifetime metric as it stood
+    /// when validity ended), then, after a downgrade, the upgrade a bill recorded after the
+    /// old end would already have given (`lifetime_now`). The second only happens when the
+    /// job runs late. Empty while the tier is still valid.
+    pub fn at_validity_end(
+        &self,
+        current: &TierState,
+        window_metric: Decimal,
+        lifetime_at_end: Decimal,
+        lifetime_now: Decimal,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Vec<TierChange> {
+        let Some(change) = self.evaluate_expiry(current, window_metric, lifetime_at_end, now, tz)
+        else {
+            return Vec::new();
+        };
+        let after = change.apply();
+        let mut changes = vec![change];
+        if after.serial < current.serial {
+            changes.extend(self.evaluate_upgrade(&after, lifetime_now, now, tz));
+        }
+        changes
+    }
 }
 
 #[cfg(test)]
@@ -353,6 +389,49 @@ mod tests {
             .unwrap();
         assert_eq!(c.to, 1);
         assert_eq!(c.valid_until, None);
+    }
+
+    #[test]
+    fn a_late_job_requalifies_on_what_was_earned_after_the_old_end() {
+        let t = demo();
+        let gold = TierState {
+            serial: 3,
+            since: ts("2024-05-10T02:00:00Z"),
+            valid_until: Some(ts("2025-05-10T15:59:59Z")),
+            requalify_base: d("0"),
+        };
+        let now = ts("2025-08-01T00:00:00Z");
+        // Not renewed (200 in the window): down to Silver with base 7000; the 5000
+        // earned since the old end qualifies for Gold again at once.
+        let c = t.at_validity_end(&gold, d("200"), d("7000"), d("12000"), now, &sg());
+        let kinds: Vec<_> = c.iter().map(|c| (c.kind, c.from, c.to)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (TierChangeKind::Downgrade, 3, 2),
+                (TierChangeKind::Upgrade, 2, 3)
+            ]
+        );
+        assert_eq!(c[1].requalify_base, d("7000"));
+        // 4999 since the old end: Silver it stays.
+        let c = t.at_validity_end(&gold, d("200"), d("7000"), d("11999"), now, &sg());
+        assert_eq!(c.len(), 1);
+        // A renewal is never followed by an upgrade.
+        let c = t.at_validity_end(&gold, d("5000"), d("7000"), d("99999"), now, &sg());
+        assert_eq!(
+            c.iter().map(|c| c.kind).collect::<Vec<_>>(),
+            vec![TierChangeKind::Renew]
+        );
+        // Still valid: nothing.
+        let early = ts("2025-05-10T15:59:59Z");
+        assert!(t
+            .at_validity_end(&gold, d("0"), d("0"), d("0"), early, &sg())
+            .is_empty());
+        assert_eq!(TierBasis::LifetimePoints.metric(d("10"), d("2")), d("2"));
+        assert_eq!(
+            TierBasis::LifetimePurchases.metric(d("10"), d("2")),
+            d("10")
+        );
     }
 
     #[test]

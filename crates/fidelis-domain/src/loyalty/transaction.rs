@@ -1,12 +1,16 @@
-//! Transaction rules: types, return types, the billing-date window, bill-number
-//! uniqueness and outlier marking.
+//! Transaction rules: types, return types, the bill to be recorded and its checks, the
+//! billing-date window, bill-number uniqueness and outlier marking.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::LoyaltyError;
+use super::ledger::Actor;
+use super::program::ProgramId;
 use super::time::{add_days, local_date};
+use crate::customers::CustomerId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -54,6 +58,53 @@ impl TransactionType {
     /// REGULAR bills need a registered customer; NOT_INTERESTED ones have none.
     pub fn needs_customer(self) -> bool {
         matches!(self, Self::Regular | Self::Return)
+    }
+
+    /// Bills that take their number for the uniqueness window (604 on a repeat). A
+    /// NOT_INTERESTED_RETURN, like a RETURN, reuses the number of the bill it returns.
+    pub fn claims_bill_number(self) -> bool {
+        matches!(self, Self::Regular | Self::NotInterested)
+    }
+}
+
+/// A bill to be recorded: a REGULAR bill of a registered customer (it earns), or a
+/// NOT_INTERESTED / NOT_INTERESTED_RETURN bill kept for reporting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBill {
+    /// 0: no customer (a NOT_INTERESTED bill that names none).
+    pub customer_id: CustomerId,
+    /// `None`: the org's default program.
+    pub program_id: Option<ProgramId>,
+    pub bill_number: String,
+    pub store_id: Option<i64>,
+    pub till_id: Option<i64>,
+    pub billed_at: Timestamp,
+    /// The net amount (`billAmount`).
+    pub amount: Decimal,
+    pub outlier_status: OutlierStatus,
+    pub actor: Actor,
+    /// The JSON document of what else the bill carried (line items, notes…), echoed on reads.
+    pub details: String,
+}
+
+impl NewBill {
+    /// The checks every bill passes before anything about it is written: its number
+    /// (602), its amount (400) and its billing date against the org's window in the org's
+    /// zone (621, 643, 644).
+    pub fn check(
+        &self,
+        window: &BillingDateWindow,
+        now: Timestamp,
+        tz: &TimeZone,
+    ) -> Result<(), LoyaltyError> {
+        check_bill_number(&self.bill_number)?;
+        check_bill_amount(self.amount)?;
+        window.check(self.billed_at, now, tz)
+    }
+
+    /// The number as stored and compared: surrounding blanks are not part of it.
+    pub fn number(&self) -> &str {
+        self.bill_number.trim()
     }
 }
 
@@ -216,9 +267,10 @@ pub enum BillNumberScope {
     Till,
 }
 
-/// `CONF_LOYALTY_BILL_NUMBER_UNIQUE_IN_DAYS`: a REGULAR bill number may not repeat within
-/// the window (error 604). Storage runs the query (atomically, with a unique index);
-/// this type only says which window.
+/// `CONF_LOYALTY_BILL_NUMBER_UNIQUE_IN_DAYS`: a bill number may not repeat within the
+/// window (error 604) among the bills of its scope. This type decides the scope and the
+/// window; storage claims the number atomically with exactly those values, so two bills
+/// racing for one number are told apart by the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillNumberUniqueness {
     pub scope: BillNumberScope,
@@ -236,27 +288,42 @@ impl Default for BillNumberUniqueness {
 }
 
 impl BillNumberUniqueness {
-    /// The earliest billing instant an existing bill must have to clash with one billed
-    /// at `billing`; `None` means every earlier bill clashes.
-    pub fn window_start(&self, billing: Timestamp) -> Option<Timestamp> {
-        let days = self.unique_in_days?;
-        Some(
-            billing
-                .checked_sub(jiff::SignedDuration::from_hours(24 * i64::from(days)))
-                .unwrap_or(Timestamp::MIN),
-        )
+    /// Which bills a number must differ from: those of the same store, till or org.
+    /// A bill without a store (or till) shares the scope of every other such bill.
+    pub fn scope_key(&self, store_id: Option<i64>, till_id: Option<i64>) -> String {
+        match self.scope {
+            BillNumberScope::Org => "org".into(),
+            BillNumberScope::Store => format!("store:{}", store_id.unwrap_or(0)),
+            BillNumberScope::Till => format!("till:{}", till_id.unwrap_or(0)),
+        }
     }
 
-    /// True when an existing bill with the same number (same scope) billed at
-    /// `existing` clashes with a new one billed at `billing`.
-    pub fn clashes(&self, existing: Timestamp, billing: Timestamp) -> bool {
-        match self.unique_in_days {
-            None => true,
-            Some(days) => {
-                let gap = existing.duration_since(billing).abs();
-                gap < jiff::SignedDuration::from_hours(24 * i64::from(days))
-            }
-        }
+    /// With `window_end`, the window around a bill billed at `billing`: an earlier bill
+    /// with the same number (same scope) clashes when it was billed strictly between the
+    /// two. `None`: no bound on that side (unique forever).
+    pub fn window_start(&self, billing: Timestamp) -> Option<Timestamp> {
+        let days = self.window()?;
+        Some(billing.checked_sub(days).unwrap_or(Timestamp::MIN))
+    }
+
+    /// See `window_start`.
+    pub fn window_end(&self, billing: Timestamp) -> Option<Timestamp> {
+        let days = self.window()?;
+        Some(billing.checked_add(days).unwrap_or(Timestamp::MAX))
+    }
+
+    fn window(&self) -> Option<jiff::SignedDuration> {
+        let days = self.unique_in_days?;
+        Some(jiff::SignedDuration::from_hours(24 * i64::from(days)))
+    }
+}
+
+/// A bill amount is the net amount paid; it is never negative (a refund is a return).
+pub fn check_bill_amount(amount: Decimal) -> Result<(), LoyaltyError> {
+    if amount < Decimal::ZERO {
+        Err(LoyaltyError::InvalidBillAmount(amount))
+    } else {
+        Ok(())
     }
 }
 
@@ -335,24 +402,74 @@ mod tests {
     }
 
     #[test]
-    fn bill_number_rules() {
+    fn bill_number_window_and_scope() {
         let u = BillNumberUniqueness {
             scope: BillNumberScope::Store,
             unique_in_days: Some(10),
         };
         let t = ts("2024-06-15T00:00:00Z");
-        assert!(u.clashes(ts("2024-06-06T00:00:01Z"), t));
-        assert!(!u.clashes(ts("2024-06-05T00:00:00Z"), t));
+        // Bills strictly inside (start, end) clash; ones exactly 10 days away do not.
         assert_eq!(u.window_start(t), Some(ts("2024-06-05T00:00:00Z")));
+        assert_eq!(u.window_end(t), Some(ts("2024-06-25T00:00:00Z")));
+        assert_eq!(u.scope_key(Some(7), Some(3)), "store:7");
+        assert_eq!(u.scope_key(None, Some(3)), "store:0");
+        let till = BillNumberUniqueness {
+            scope: BillNumberScope::Till,
+            ..u
+        };
+        assert_eq!(till.scope_key(Some(7), Some(3)), "till:3");
         let forever = BillNumberUniqueness {
             scope: BillNumberScope::Org,
             unique_in_days: None,
         };
-        assert!(forever.clashes(ts("2001-01-01T00:00:00Z"), t));
         assert_eq!(forever.window_start(t), None);
+        assert_eq!(forever.window_end(t), None);
+        assert_eq!(forever.scope_key(Some(7), Some(3)), "org");
+        // The window saturates instead of overflowing.
+        let huge = BillNumberUniqueness {
+            scope: BillNumberScope::Org,
+            unique_in_days: Some(u32::MAX),
+        };
+        assert_eq!(huge.window_start(t), Some(Timestamp::MIN));
+        assert_eq!(huge.window_end(t), Some(Timestamp::MAX));
         assert_eq!(LoyaltyError::DuplicateBill.code(), 604);
-        assert!(check_bill_number("num-1234").is_ok());
-        assert_eq!(check_bill_number(" ").unwrap_err().code(), 602);
         assert!(check_return_dates(t, ts("2024-06-14T00:00:00Z")).is_err());
+        assert!(TransactionType::NotInterested.claims_bill_number());
+        assert!(!TransactionType::NotInterestedReturn.claims_bill_number());
+    }
+
+    fn new_bill(number: &str, amount: &str) -> NewBill {
+        NewBill {
+            customer_id: 1,
+            program_id: None,
+            bill_number: number.into(),
+            store_id: Some(1),
+            till_id: None,
+            billed_at: ts("2024-06-15T04:00:00Z"),
+            amount: amount.parse().unwrap(),
+            outlier_status: OutlierStatus::Normal,
+            actor: Actor::system(),
+            details: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_bill_is_checked_for_number_amount_and_date() {
+        let tz = TimeZone::get("Asia/Singapore").unwrap();
+        let now = ts("2024-06-15T04:00:00Z");
+        let w = BillingDateWindow::default();
+        assert!(new_bill("num-1234", "0").check(&w, now, &tz).is_ok());
+        assert_eq!(new_bill(" num-1 ", "1").number(), "num-1");
+        let code = |b: NewBill| b.check(&w, now, &tz).unwrap_err().code();
+        assert_eq!(code(new_bill(" ", "1")), 602);
+        assert_eq!(code(new_bill(&"x".repeat(51), "1")), 602);
+        assert!(new_bill(&"é".repeat(50), "1").check(&w, now, &tz).is_ok());
+        assert_eq!(code(new_bill("a\tb", "1")), 602);
+        let e = new_bill("n", "-0.01").check(&w, now, &tz).unwrap_err();
+        assert_eq!(e.code(), 400);
+        assert!(e.to_string().contains("billAmount"), "{e}");
+        let mut late = new_bill("n", "1");
+        late.billed_at = ts("2024-06-16T16:00:00Z");
+        assert_eq!(code(late), 644);
     }
 }

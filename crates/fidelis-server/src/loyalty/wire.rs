@@ -8,7 +8,6 @@ use fidelis_app::loyalty::{BillInput, LineInput};
 use fidelis_domain::loyalty::transaction::OutlierStatus;
 use fidelis_domain::loyalty::{LoyaltyError, ReturnType, TransactionType};
 use jiff::tz::TimeZone;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -138,15 +137,10 @@ impl TxnBody {
     /// Checks the body; dates without an offset are read in `tz`.
     pub fn check(&self, tz: &TimeZone) -> Result<BillInput, ApiError> {
         let kind = TransactionType::parse(&text("type", self.kind.as_ref())?.unwrap_or_default())?;
+        // The bill number and amount rules are the domain's (`NewBill::check`), applied
+        // once, when the bill is recorded.
         let bill_number = text("billNumber", self.bill_number.as_ref())?.unwrap_or_default();
-        fidelis_domain::loyalty::transaction::check_bill_number(&bill_number)
-            .map_err(ApiError::from)?;
         let amount = decimal("billAmount", self.bill_amount.as_ref())?;
-        if amount.is_some_and(|a| a < Decimal::ZERO) {
-            return Err(ApiError::invalid(
-                "Invalid input: billAmount must not be negative",
-            ));
-        }
         let return_type = text("returnType", self.return_type.as_ref())?
             .map(|t| ReturnType::parse(&t))
             .transpose()?;

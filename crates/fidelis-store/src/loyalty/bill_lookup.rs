@@ -1,12 +1,11 @@
 //! Bills that earn nothing (NOT_INTERESTED and its return), finding a bill by number for a
 //! return, and updating what a bill carried.
 
-use fidelis_domain::loyalty::transaction::check_bill_number;
-use fidelis_domain::loyalty::{LoyaltyError, TransactionType};
+use fidelis_domain::loyalty::{LoyaltyError, NewBill, TransactionType};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
-use super::bills::{bill_from_row, claim_bill_number, BillRecord, NewBill, BILL_COLUMNS};
+use super::bills::{admit, bill_from_row, claim_bill_number, BillRecord, BILL_COLUMNS};
 use super::fixed::to_milli;
 use super::{LoyaltyContext, LoyaltyRepo};
 use crate::time::to_db;
@@ -23,17 +22,13 @@ impl LoyaltyRepo<'_> {
         txn_type: TransactionType,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
-        check_bill_number(&bill.bill_number)?;
         if !matches!(
             txn_type,
             TransactionType::NotInterested | TransactionType::NotInterestedReturn
         ) {
             return Err(LoyaltyError::InvalidTransactionType(txn_type.as_str().into()).into());
         }
-        ctx.settings
-            .billing_dates
-            .check(bill.billed_at, now, &ctx.org.time_zone)?;
-        let program = ctx.program(bill.program_id)?;
+        let program = admit(ctx, bill, now)?;
         let mut tx = self.0.begin().await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
@@ -44,17 +39,17 @@ impl LoyaltyRepo<'_> {
         .bind(bill.customer_id)
         .bind(program.id)
         .bind(txn_type.as_str())
-        .bind(bill.bill_number.trim())
+        .bind(bill.number())
         .bind(bill.store_id)
         .bind(bill.till_id)
         .bind(to_db(bill.billed_at))
-        .bind(to_milli(bill.amount.abs())?)
+        .bind(to_milli(bill.amount)?)
         .bind(bill.outlier_status.as_str())
         .bind(to_db(now))
         .bind(&bill.details)
         .fetch_one(&mut *tx)
         .await?;
-        if txn_type == TransactionType::NotInterested
+        if txn_type.claims_bill_number()
             && !claim_bill_number(&mut tx, ctx.org.id, &ctx.settings.bill_numbers, bill, id).await?
         {
             tx.rollback().await?;

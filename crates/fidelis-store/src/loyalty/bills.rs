@@ -1,49 +1,37 @@
 //! Bills and returns. A bill is recorded, its bill number claimed, its points credited and
 //! the member's lifetime purchases and tier updated in one transaction.
 //!
+//! The rules are the domain's: `NewBill::check` refuses a bad bill before anything is
+//! written, `Program::earn_for_bill` and `Program::tier_upgrade` decide the award, its
+//! expiry and the tier, `reverse_for_return` and `plan_reversal` decide what a return
+//! takes back and from which lots. This module reads, locks and writes.
+//!
 //! Bill-number uniqueness: `loyalty_bill_numbers` has one row per (org, scope, number),
 //! scope being the store, the till or the whole org. A bill claims the row with an upsert
 //! that takes the row over only when its holder is outside the uniqueness window, so two
 //! bills racing for the same number meet on one primary-key row and the database, not a
 //! read-then-write, decides which one is the duplicate (604).
 
-use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, SourceKind};
+use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource};
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
-use fidelis_domain::loyalty::tiers::TierBasis;
 use fidelis_domain::loyalty::transaction::{
-    check_bill_number, check_return_dates, BillNumberScope, BillNumberUniqueness, OutlierStatus,
+    check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
 };
-use fidelis_domain::loyalty::{LoyaltyError, ProgramId, ReturnType, TierChange, TransactionType};
+use fidelis_domain::loyalty::{
+    LoyaltyError, Program, ProgramId, ReturnType, TierChange, TransactionType,
+};
 use fidelis_domain::org::OrgId;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::balance::{self, BalanceRow, Holder};
+use super::balance::{self, Holder};
 use super::fixed::{from_milli, to_milli};
 use super::ledger::{open_lots, post_credit, post_debit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
 use crate::time::{from_db, to_db};
 use crate::StoreError;
-
-/// A REGULAR bill for a registered customer.
-#[derive(Debug, Clone)]
-pub struct NewBill {
-    pub customer_id: i64,
-    /// `None`: the org's default program.
-    pub program_id: Option<ProgramId>,
-    pub bill_number: String,
-    pub store_id: Option<i64>,
-    pub till_id: Option<i64>,
-    pub billed_at: Timestamp,
-    /// The net amount (`billAmount`).
-    pub amount: Decimal,
-    pub outlier_status: OutlierStatus,
-    pub actor: Actor,
-    /// The JSON document of what else the bill carried (line items, notes…), echoed on reads.
-    pub details: String,
-}
 
 /// What a recorded bill earned.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,15 +98,23 @@ pub struct BillRecord {
     pub created_at: Timestamp,
 }
 
-fn scope_key(scope: BillNumberScope, bill: &NewBill) -> String {
-    match scope {
-        BillNumberScope::Org => "org".into(),
-        BillNumberScope::Store => format!("store:{}", bill.store_id.unwrap_or(0)),
-        BillNumberScope::Till => format!("till:{}", bill.till_id.unwrap_or(0)),
-    }
+/// The one place a bill is checked (`NewBill::check`: number, amount, billing date),
+/// before anything is written, and the program it is recorded in.
+pub(crate) fn admit<'c>(
+    ctx: &'c LoyaltyContext,
+    bill: &NewBill,
+    now: Timestamp,
+) -> Result<&'c Program, StoreError> {
+    bill.check(&ctx.settings.billing_dates, now, &ctx.org.time_zone)?;
+    Ok(ctx.program(bill.program_id)?)
 }
 
 /// Claims the bill number for `txn_id`; false when a bill inside the window holds it.
+///
+/// The rule is `BillNumberUniqueness`: its scope key and window bounds are the statement's
+/// parameters. The comparison stays in SQL so that the claim is one atomic upsert: the
+/// holder is taken over only when it was billed at or outside the window's bounds
+/// (no bound: unique forever, never taken over).
 pub(crate) async fn claim_bill_number(
     tx: &mut Tx,
     org_id: OrgId,
@@ -126,18 +122,8 @@ pub(crate) async fn claim_bill_number(
     bill: &NewBill,
     txn_id: i64,
 ) -> Result<bool, StoreError> {
-    // A holder at least `days` away (either side) no longer clashes; "forever" never frees.
-    let (free_before, free_after) = match rule.unique_in_days {
-        Some(days) => {
-            let w = SignedDuration::from_hours(24 * i64::from(days));
-            let at = bill.billed_at;
-            (
-                at.checked_sub(w).map(to_db).unwrap_or(i64::MIN),
-                at.checked_add(w).map(to_db).unwrap_or(i64::MAX),
-            )
-        }
-        None => (i64::MIN, i64::MAX),
-    };
+    let free_before = rule.window_start(bill.billed_at).map(to_db);
+    let free_after = rule.window_end(bill.billed_at).map(to_db);
     let won: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, transaction_id) \
          VALUES ($1, $2, $3, $4, $5) \
@@ -147,12 +133,12 @@ pub(crate) async fn claim_bill_number(
          RETURNING transaction_id",
     )
     .bind(org_id)
-    .bind(scope_key(rule.scope, bill))
-    .bind(bill.bill_number.trim())
+    .bind(rule.scope_key(bill.store_id, bill.till_id))
+    .bind(bill.number())
     .bind(to_db(bill.billed_at))
     .bind(txn_id)
-    .bind(free_before)
-    .bind(free_after)
+    .bind(free_before.unwrap_or(i64::MIN))
+    .bind(free_after.unwrap_or(i64::MAX))
     .fetch_optional(&mut **tx)
     .await?;
     Ok(won.is_some())
@@ -232,13 +218,8 @@ impl LoyaltyRepo<'_> {
         bill: &NewBill,
         now: Timestamp,
     ) -> Result<BillAward, StoreError> {
-        check_bill_number(&bill.bill_number)?;
-        if bill.amount < Decimal::ZERO {
-            return Err(LoyaltyError::InvalidReturnAmount.into());
-        }
+        let program = admit(ctx, bill, now)?;
         let tz = &ctx.org.time_zone;
-        ctx.settings.billing_dates.check(bill.billed_at, now, tz)?;
-        let program = ctx.program(bill.program_id)?;
         let h = Holder {
             org_id: ctx.org.id,
             customer_id: bill.customer_id,
@@ -249,14 +230,7 @@ impl LoyaltyRepo<'_> {
         // The balance row first: the award depends on the member's tier. With the award
         // known, the bill row is written once, complete.
         let mut bal = balance::lock(&mut tx, h, now).await?;
-        let earns = bill.outlier_status.earns_points();
-        let tier_serial = program.tiers.as_ref().map(|_| bal.tier.serial);
-        let award = program.earn.points_for(bill.amount, tier_serial);
-        let (raw, awarded) = if earns {
-            (award.raw, award.awarded)
-        } else {
-            (Decimal::ZERO, Decimal::ZERO)
-        };
+        let earn = program.earn_for_bill(bill.amount, bill.outlier_status, &bal.tier, now, tz);
         let (txn_id,): (i64,) = sqlx::query_as(
             "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
              store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
@@ -266,7 +240,7 @@ impl LoyaltyRepo<'_> {
         .bind(h.customer_id)
         .bind(h.program_id)
         .bind(TransactionType::Regular.as_str())
-        .bind(bill.bill_number.trim())
+        .bind(bill.number())
         .bind(bill.store_id)
         .bind(bill.till_id)
         .bind(to_db(bill.billed_at))
@@ -274,18 +248,17 @@ impl LoyaltyRepo<'_> {
         .bind(bill.outlier_status.as_str())
         .bind(to_db(now))
         .bind(&bill.details)
-        .bind(to_milli(raw)?)
-        .bind(to_milli(awarded)?)
+        .bind(to_milli(earn.award.raw)?)
+        .bind(to_milli(earn.award.awarded)?)
         .fetch_one(&mut *tx)
         .await?;
         if !claim_bill_number(&mut tx, h.org_id, &ctx.settings.bill_numbers, bill, txn_id).await? {
             tx.rollback().await?;
             return Err(LoyaltyError::DuplicateBill.into());
         }
-        let source = EntrySource::new(SourceKind::Bill, txn_id.to_string());
-        let (mut lot_id, mut expires_at) = (None, None);
-        if awarded > Decimal::ZERO {
-            expires_at = program.expiry.expiry_instant(now, tz);
+        let source = EntrySource::bill(txn_id);
+        let mut lot_id = None;
+        if earn.award.awarded > Decimal::ZERO {
             let why = Why {
                 source: &source,
                 rule: Some("earn"),
@@ -297,60 +270,41 @@ impl LoyaltyRepo<'_> {
                 h,
                 &mut bal,
                 EntryKind::Credit,
-                awarded,
-                expires_at,
+                earn.award.awarded,
+                earn.expires_at,
                 &why,
                 now,
             )
             .await?;
             lot_id = Some(l);
         }
-        let tier_change = if earns {
+        let mut tier_change = None;
+        if earn.counts_as_purchase {
             bal.lifetime_purchases += amount;
-            self.upgrade(&mut tx, ctx, program.id, h, &mut bal, &source, now)
-                .await?
-        } else {
-            None
-        };
+            tier_change = program.tier_upgrade(
+                &bal.tier,
+                from_milli(bal.lifetime_purchases),
+                from_milli(bal.lifetime_points),
+                now,
+                tz,
+            );
+        }
+        if let Some(c) = &tier_change {
+            record_tier_change(&mut tx, h, c, &source).await?;
+            bal.tier = c.apply();
+        }
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
         Ok(BillAward {
             transaction_id: txn_id,
             program_id: program.id,
-            raw_points: raw,
-            points: awarded,
+            raw_points: earn.award.raw,
+            points: earn.award.awarded,
             lot_id,
-            expires_at,
+            expires_at: earn.expires_at,
             tier_change,
             lifetime_purchases: from_milli(bal.lifetime_purchases),
         })
-    }
-
-    /// Moves the member up when the tier metric now qualifies, recording the change.
-    #[allow(clippy::too_many_arguments)]
-    async fn upgrade(
-        &self,
-        tx: &mut Tx,
-        ctx: &LoyaltyContext,
-        program_id: ProgramId,
-        h: Holder,
-        bal: &mut BalanceRow,
-        source: &EntrySource,
-        now: Timestamp,
-    ) -> Result<Option<TierChange>, StoreError> {
-        let Some(tiers) = ctx.program(Some(program_id))?.tiers.as_ref() else {
-            return Ok(None);
-        };
-        let metric = match tiers.basis {
-            TierBasis::LifetimePurchases => from_milli(bal.lifetime_purchases),
-            TierBasis::LifetimePoints => from_milli(bal.lifetime_points),
-        };
-        let change = tiers.evaluate_upgrade(&bal.tier, metric, now, &ctx.org.time_zone);
-        if let Some(c) = &change {
-            record_tier_change(tx, h, c, source).await?;
-            bal.tier = c.apply();
-        }
-        Ok(change)
     }
 
     /// Records a return and reverses its share of the bill's points: from the bill's own
@@ -389,11 +343,15 @@ impl LoyaltyRepo<'_> {
         .await?;
         let (original, outlier) = bill_from_row(&row)?;
         check_return_dates(original.billed_at, ret.returned_at)?;
+        let counted = OutlierStatus::parse(&outlier)
+            .map_err(|_| StoreError::Corrupt(format!("outlier status {outlier:?}")))?
+            .earns_points();
         let earning = BillEarning {
             bill_amount: original.amount,
             points_earned: original.points,
             amount_returned: original.amount_returned,
             points_reversed: original.points_reversed,
+            counted_as_purchase: counted,
         };
         let outcome = reverse_for_return(
             &earning,
@@ -437,19 +395,14 @@ impl LoyaltyRepo<'_> {
         .await?;
         let mut shortfall = Decimal::ZERO;
         if outcome.points_to_reverse > Decimal::ZERO {
-            let lots = open_lots(&mut tx, h).await?;
-            // The bill's own lot is the one its award created.
-            let bill_ref = original.id.to_string();
-            let own: Vec<i64> = lots
-                .iter()
-                .filter(|l| {
-                    l.source.kind == SourceKind::Bill
-                        && l.source.reference.as_deref() == Some(bill_ref.as_str())
-                })
-                .map(|l| l.lot_id)
-                .collect();
-            let plan = plan_reversal(&lots, &own, outcome.points_to_reverse, now);
-            let source = EntrySource::new(SourceKind::Bill, ret_id.to_string());
+            let mut lots = open_lots(&mut tx, h).await?;
+            let plan = plan_reversal(
+                &lots,
+                &EntrySource::bill(original.id),
+                outcome.points_to_reverse,
+                now,
+            );
+            let source = EntrySource::bill(ret_id);
             let why = Why {
                 source: &source,
                 rule: Some("return"),
@@ -461,6 +414,7 @@ impl LoyaltyRepo<'_> {
                 h,
                 &mut bal,
                 EntryKind::ReturnReversal,
+                &mut lots,
                 &plan.allocations,
                 plan.shortfall,
                 &why,
@@ -469,11 +423,7 @@ impl LoyaltyRepo<'_> {
             .await?;
             shortfall = plan.shortfall;
         }
-        // What was returned no longer counts as purchased; tiers only move down when their
-        // validity ends, never because of a return.
-        if outlier == OutlierStatus::Normal.as_str() {
-            bal.lifetime_purchases -= to_milli(outcome.amount)?;
-        }
+        bal.lifetime_purchases -= to_milli(outcome.purchases_reversed)?;
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
         Ok(ReturnResult {

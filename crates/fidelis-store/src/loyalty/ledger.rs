@@ -1,5 +1,7 @@
 //! The points ledger (DESIGN principle 3): append-only entries, credit lots with an
-//! expiry, and debits allocated to lots oldest-expiry-first by the domain allocator.
+//! expiry, and debits allocated to lots oldest-expiry-first. The domain decides (which
+//! lots a debit takes and how much, what a credit pays off debt, what each lot holds
+//! afterwards); this module writes what it decided.
 
 use fidelis_domain::loyalty::ledger::{
     self as rules, Actor, Allocation, Balance, EntryKind, EntrySource, ExpiryScheduleItem,
@@ -84,7 +86,7 @@ pub(crate) async fn post_credit(
     now: Timestamp,
 ) -> Result<(i64, LotId), StoreError> {
     let milli = to_milli(points)?;
-    let settled = milli.min(bal.debt).max(0);
+    let settled = to_milli(rules::settle_debt(points, from_milli(bal.debt)).debt_settled)?;
     let (entry_id, lot_id) = if tx.backend().inserts_in_with() {
         insert_credit_pg(tx, h, kind, milli, settled, expires_at, why, now).await?
     } else {
@@ -189,26 +191,44 @@ async fn insert_credit_pg(
     Ok(row)
 }
 
-/// Writes a debit drawn from `allocations` plus a `shortfall` no lot covered (debt).
+/// Writes a debit drawn from `allocations` of the holder's open `lots` (as read under the
+/// lock), plus a `shortfall` no lot covered (debt). What each lot holds afterwards is
+/// `apply_allocations`'s answer; `lots` is left holding it.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn post_debit(
     tx: &mut Tx,
     h: Holder,
     bal: &mut BalanceRow,
     kind: EntryKind,
+    lots: &mut [Lot],
     allocations: &[Allocation],
     shortfall: Decimal,
     why: &Why<'_>,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
+    // Amounts as stored (thousandths), so that lots, allocation rows and entry add up.
+    let allocations = allocations
+        .iter()
+        .map(|a| {
+            Ok(Allocation {
+                lot_id: a.lot_id,
+                points: from_milli(to_milli(a.points)?),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let read = lots
+        .iter()
+        .map(|l| to_milli(l.remaining))
+        .collect::<Result<Vec<_>, _>>()?;
+    rules::apply_allocations(lots, &allocations).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let shortfall = to_milli(shortfall)?;
     let mut total = shortfall;
-    for a in allocations {
+    for a in &allocations {
         total += to_milli(a.points)?;
     }
     let entry_id = insert_entry(tx, h, kind, -total, None, shortfall, 0, why, now).await?;
+    let mut drawn: Vec<usize> = Vec::with_capacity(allocations.len());
     for (seq, a) in allocations.iter().enumerate() {
-        let points = to_milli(a.points)?;
         sqlx::query(
             "INSERT INTO loyalty_allocations (org_id, entry_id, seq, lot_id, points) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -217,23 +237,32 @@ pub(crate) async fn post_debit(
         .bind(entry_id)
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
         .bind(a.lot_id)
-        .bind(points)
+        .bind(to_milli(a.points)?)
         .execute(&mut **tx)
         .await?;
-        // The guard makes a bad allocation fail loudly instead of driving a lot negative.
+        if let Some(i) = lots.iter().position(|l| l.lot_id == a.lot_id) {
+            if !drawn.contains(&i) {
+                drawn.push(i);
+            }
+        }
+    }
+    // Each lot drawn from, once. The value read under the lock guards the write, so a lot
+    // changed behind the lock fails loudly instead of being overwritten.
+    for i in drawn {
         let done = sqlx::query(
-            "UPDATE loyalty_lots SET remaining = remaining - $3 \
-             WHERE org_id = $1 AND id = $2 AND remaining >= $3",
+            "UPDATE loyalty_lots SET remaining = $3 \
+             WHERE org_id = $1 AND id = $2 AND remaining = $4",
         )
         .bind(h.org_id)
-        .bind(a.lot_id)
-        .bind(points)
+        .bind(lots[i].lot_id)
+        .bind(to_milli(lots[i].remaining)?)
+        .bind(read[i])
         .execute(&mut **tx)
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Corrupt(format!(
-                "lot {} cannot give {}",
-                a.lot_id, a.points
+                "lot {} changed behind the balance lock",
+                lots[i].lot_id
             )));
         }
     }
@@ -312,14 +341,7 @@ impl LoyaltyRepo<'_> {
         c: &Credit,
         now: Timestamp,
     ) -> Result<Posted, StoreError> {
-        if c.points <= Decimal::ZERO
-            || !matches!(
-                c.kind,
-                EntryKind::Credit | EntryKind::Goodwill | EntryKind::Adjustment
-            )
-        {
-            return Err(LoyaltyError::InvalidPoints.into());
-        }
+        c.kind.check_credit(c.points)?;
         let program = ctx.program(program_id)?;
         let h = Self::holder(ctx, customer_id, program.id);
         let expires_at = c
@@ -357,9 +379,7 @@ impl LoyaltyRepo<'_> {
         d: &Debit,
         now: Timestamp,
     ) -> Result<Posted, StoreError> {
-        if d.points <= Decimal::ZERO || d.kind.creates_lot() {
-            return Err(LoyaltyError::InvalidPoints.into());
-        }
+        d.kind.check_debit(d.points)?;
         let program = ctx.program(program_id)?;
         let h = Self::holder(ctx, customer_id, program.id);
         let why = Why {
@@ -370,7 +390,7 @@ impl LoyaltyRepo<'_> {
         };
         let mut tx = self.0.begin().await?;
         let mut bal = balance::lock(&mut tx, h, now).await?;
-        let lots = open_lots(&mut tx, h).await?;
+        let mut lots = open_lots(&mut tx, h).await?;
         let allocations =
             rules::allocate_debit(&lots, d.points, now).map_err(LoyaltyError::from)?;
         let entry_id = post_debit(
@@ -378,6 +398,7 @@ impl LoyaltyRepo<'_> {
             h,
             &mut bal,
             d.kind,
+            &mut lots,
             &allocations,
             Decimal::ZERO,
             &why,
@@ -424,7 +445,8 @@ impl LoyaltyRepo<'_> {
             };
             let mut tx = self.0.begin().await?;
             let mut bal = balance::lock(&mut tx, h, now).await?;
-            let due = rules::expire_due(&open_lots(&mut tx, h).await?, now);
+            let mut lots = open_lots(&mut tx, h).await?;
+            let due = rules::expire_due(&lots, now);
             if due.is_empty() {
                 continue;
             }
@@ -433,6 +455,7 @@ impl LoyaltyRepo<'_> {
                 h,
                 &mut bal,
                 EntryKind::Expiry,
+                &mut lots,
                 &due,
                 Decimal::ZERO,
                 &why,
@@ -481,16 +504,11 @@ impl LoyaltyRepo<'_> {
             program_id,
         };
         let lots = self.lots(org_id, customer_id, program_id).await?;
-        let available = rules::balance(&lots, now);
         let debt = balance::read(self.0.reader(), h)
             .await?
             .map(|b| from_milli(b.debt))
             .unwrap_or_default();
-        Ok(Balance {
-            available,
-            debt,
-            net: available - debt,
-        })
+        Ok(rules::derive_balance(&lots, debt, now))
     }
 
     /// The ledger in (time, id) order with each debit's allocations, for "explain".

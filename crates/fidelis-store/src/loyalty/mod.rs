@@ -22,7 +22,7 @@ mod programs;
 mod rows;
 mod tier_expiry;
 
-pub use bills::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
+pub use bills::{BillAward, BillRecord, NewReturn, ReturnResult};
 pub use cards::{
     CardChange, CardKey, CardRecord, GenerationLogRecord, NewCard, SeriesRecord, StatusLogRecord,
     MAX_GENERATE,
@@ -32,6 +32,9 @@ pub use ledger::{Credit, Debit, ExpiryRun, Posted};
 pub use members::{MemberState, TierChangeRecord};
 pub use programs::LoyaltyContext;
 pub use tier_expiry::{TierRun, TIER_JOB_REFERENCE};
+
+/// A bill to be recorded is the domain's type.
+pub use fidelis_domain::loyalty::transaction::NewBill;
 
 pub(crate) use apply::apply_config;
 

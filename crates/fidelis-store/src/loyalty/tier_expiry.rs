@@ -6,8 +6,8 @@
 //! handled in its own transaction under the balance lock that every loyalty write takes:
 //! the state is read again under the lock, what the member earned in the validity window
 //! is summed from the stored bills (lifetime purchases) or ledger entries (lifetime
-//! points), `TierSet::evaluate_expiry` decides, and the new state and its
-//! `loyalty_tier_changes` row are written together.
+//! points), `TierSet::at_validity_end` decides, and the new state and its
+//! `loyalty_tier_changes` rows are written together.
 //!
 //! Idempotence: a renewed or downgraded member's validity ends later than before (or
 //! never), so a second run at the same instant finds nothing due. A member renewed into a
@@ -23,7 +23,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::balance::{self, BalanceRow, Holder};
+use super::balance::{self, Holder};
 use super::bills::record_tier_change;
 use super::fixed::from_milli;
 use super::{LoyaltyRepo, Tx};
@@ -58,17 +58,15 @@ enum Outcome {
 /// (tier_valid_until, customer_id, program_id): the walk's key.
 type DueKey = (i64, i64, i64);
 
-fn lifetime(bal: &BalanceRow, basis: TierBasis) -> Decimal {
-    match basis {
-        TierBasis::LifetimePurchases => from_milli(bal.lifetime_purchases),
-        TierBasis::LifetimePoints => from_milli(bal.lifetime_points),
-    }
-}
-
 /// What the member earned on the tier basis in (`after`, `until`] (`None`: no upper
 /// end), counted at the instants the lifetime metric moved: a bill or return adds to or
 /// takes from lifetime purchases when it is recorded (`created_at`), a lot-creating entry
 /// adds to lifetime points at its `at`. Returns in the window count against it.
+///
+/// The sums run in SQL (one aggregate instead of reading every row); which rows count is
+/// the domain's, bound as parameters: REGULAR bills add and RETURNs take away, only those
+/// whose outlier status earns (NORMAL, as `Program::earn_for_bill` counts them), and the
+/// entry kinds that create lots (`EntryKind::LOT_CREATING`) add to lifetime points.
 async fn earned(
     tx: &mut Tx,
     h: Holder,
@@ -96,7 +94,7 @@ async fn earned(
         .fetch_one(&mut **tx)
         .await?,
         TierBasis::LifetimePoints => {
-            // The kinds that add to lifetime points (`EntryKind::creates_lot`).
+            let [credit, goodwill] = EntryKind::LOT_CREATING;
             sqlx::query_as(
                 "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM loyalty_entries \
                  WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 \
@@ -105,8 +103,8 @@ async fn earned(
             .bind(h.org_id)
             .bind(h.customer_id)
             .bind(h.program_id)
-            .bind(EntryKind::Credit.as_str())
-            .bind(EntryKind::Goodwill.as_str())
+            .bind(credit.as_str())
+            .bind(goodwill.as_str())
             .bind(to_db(after))
             .bind(upper)
             .fetch_one(&mut **tx)
@@ -234,27 +232,28 @@ impl LoyaltyRepo<'_> {
             .tier
             .window_opens_after(last_change(&mut tx, h, bal.tier.since).await?);
         let window = earned(&mut tx, h, tiers.basis, opens, Some(until)).await?;
-        // The lifetime metric as it stood at the end of validity: what was earned after it
-        // (a late run) must stay available for the next upgrade.
-        let lifetime_now = lifetime(&bal, tiers.basis);
+        // The lifetime metric now and as it stood at the end of validity: what was earned
+        // after it (a late run) must stay available for the next upgrade.
+        let lifetime_now = tiers.basis.metric(
+            from_milli(bal.lifetime_purchases),
+            from_milli(bal.lifetime_points),
+        );
         let after_end = earned(&mut tx, h, tiers.basis, until, None).await?;
-        let Some(change) =
-            tiers.evaluate_expiry(&bal.tier, window, lifetime_now - after_end, now, tz)
-        else {
+        let changes = tiers.at_validity_end(
+            &bal.tier,
+            window,
+            lifetime_now - after_end,
+            lifetime_now,
+            now,
+            tz,
+        );
+        if changes.is_empty() {
             return Ok(Outcome::Unchanged);
-        };
+        }
         let source = EntrySource::new(SourceKind::ExpiryJob, TIER_JOB_REFERENCE);
-        record_tier_change(&mut tx, h, &change, &source).await?;
-        bal.tier = change.apply();
-        let mut changes = vec![change];
-        // Had the job run on time, a bill after the old end would have upgraded the member
-        // from the lower tier; a late run gives the same result now.
-        if bal.tier.serial < changes[0].from {
-            if let Some(up) = tiers.evaluate_upgrade(&bal.tier, lifetime_now, now, tz) {
-                record_tier_change(&mut tx, h, &up, &source).await?;
-                bal.tier = up.apply();
-                changes.push(up);
-            }
+        for change in &changes {
+            record_tier_change(&mut tx, h, change, &source).await?;
+            bal.tier = change.apply();
         }
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
