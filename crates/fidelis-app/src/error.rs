@@ -2,10 +2,11 @@
 //! Each context's enum (in `fidelis-domain`) carries its Capillary codes; the server maps
 //! this one type to HTTP in one place.
 
-use fidelis_domain::customers::CustomerError;
+use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
+use fidelis_store::customers::CustomersError;
 use fidelis_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,25 @@ pub enum AppError {
     Loyalty(#[from] LoyaltyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Concurrent writes to one customer kept losing the race.
+    #[error("Concurrent actions on the same customer; retry")]
+    CustomerBusy,
+}
+
+impl From<FleetError> for AppError {
+    fn from(e: FleetError) -> Self {
+        AppError::Customers(e.into())
+    }
+}
+
+impl From<CustomersError> for AppError {
+    fn from(e: CustomersError) -> Self {
+        match e {
+            CustomersError::Rule(e) => AppError::Customers(e),
+            CustomersError::Store(e) => AppError::Store(e),
+            CustomersError::Busy => AppError::CustomerBusy,
+        }
+    }
 }
 
 impl AppError {
@@ -34,6 +54,7 @@ impl CodedError for AppError {
             AppError::Customers(e) => e.code(),
             AppError::Loyalty(e) => e.code(),
             AppError::Store(e) => e.code(),
+            AppError::CustomerBusy => CustomersError::Busy.code(),
         }
     }
 
@@ -43,6 +64,7 @@ impl CodedError for AppError {
             AppError::Customers(e) => e.class(),
             AppError::Loyalty(e) => e.class(),
             AppError::Store(e) => e.class(),
+            AppError::CustomerBusy => CustomersError::Busy.class(),
         }
     }
 }
