@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
+use fidelis_app::customers::CustomerView;
 use fidelis_domain::customers::{CustomerStatus, Subscription};
 use fidelis_domain::org::{Entity, EntityId, Org};
-use fidelis_store::customers::{Company, CustomerRecord, FleetMember, StatusLogEntry};
+use fidelis_store::customers::{Company, FleetMember, StatusLogEntry};
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
@@ -33,12 +34,10 @@ fn fraud_status(s: CustomerStatus) -> &'static str {
     }
 }
 
-pub struct Extras<'a> {
-    pub subscriptions: Option<&'a [Subscription]>,
-    pub fleet: Option<&'a FleetMember>,
-}
-
-pub fn customer(c: &CustomerRecord, org: &Org, tills: &Tills, extras: &Extras<'_>) -> Value {
+/// The customer object, with `subscriptions` when they were read and `associationDetails`
+/// for a fleet member.
+pub fn customer(view: &CustomerView, org: &Org) -> Value {
+    let (c, tills) = (&view.customer, &view.tills);
     let created_by = till_json(c.created_till_id, tills);
     let modified_by = till_json(c.modified_till_id, tills);
     let profiles: Vec<Value> = c
@@ -122,10 +121,10 @@ pub fn customer(c: &CustomerRecord, org: &Org, tills: &Tills, extras: &Extras<'_
         "warnings": [],
     });
     if let Some(obj) = out.as_object_mut() {
-        if let Some(subs) = extras.subscriptions {
+        if let Some(subs) = &view.subscriptions {
             obj.insert("subscriptions".into(), subscriptions(subs));
         }
-        if let Some(m) = extras.fleet {
+        if let Some(m) = &view.fleet {
             obj.insert("associationDetails".into(), association(m, None));
         }
     }

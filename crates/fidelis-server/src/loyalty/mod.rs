@@ -37,7 +37,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub async fn load(state: &AppState, p: &Principal) -> Result<Self, ApiError> {
-        let customers = customers::Ctx::load(state, p).await?;
+        let customers = state.app.customers().context(p).await?;
         let loyalty = state.app.config(p).await?.loyalty.clone();
         Ok(Self {
             loyalty,

@@ -16,9 +16,10 @@ use serde_json::{json, Value};
 use super::companies;
 use crate::auth::Principal;
 use crate::customers::wire::CustomerBody;
-use crate::customers::{self, render, Ctx, Embed, LookupQuery};
+use crate::customers::{render, LookupQuery};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
+use fidelis_app::customers::{Ctx, CustomerKey, Embed};
 
 /// Capillary's batch limit for customer APIs (1060 beyond it).
 const MAX_BATCH: usize = 100;
@@ -51,15 +52,12 @@ async fn hierarchy(state: &AppState, ctx: &Ctx, code: Option<&str>) -> Result<Hi
 
 /// The customer object with its `associationDetails` (fleet role and company, as stored).
 pub(super) async fn entity(state: &AppState, ctx: &Ctx, id: i64) -> Result<Value, ApiError> {
-    let mut v = customers::details(
-        state,
-        ctx,
-        id,
-        &Embed {
-            subscriptions: false,
-        },
-    )
-    .await?;
+    let view = state
+        .app
+        .customers()
+        .details(ctx, CustomerKey::Id(id), Embed::default())
+        .await?;
+    let mut v = render::customer(&view, &ctx.org);
     let repo = state.db.customers();
     let mut details = match repo.fleet_member(ctx.org.id, id).await? {
         Some(m) => {
@@ -137,7 +135,8 @@ async fn register(
     p: &Principal,
     body: &CustomerBody,
 ) -> Result<fidelis_store::customers::Saved, ApiError> {
-    let mut saved = customers::register(state, ctx, body).await?;
+    let (reg, warnings) = body.registration(ctx, state.now())?;
+    let mut saved = state.app.customers().register(ctx, &reg, warnings).await?;
     super::enrol(state, p, &mut saved, body).await?;
     Ok(saved)
 }
@@ -159,15 +158,12 @@ async fn element(
     };
     let saved = register(state, ctx, p, body).await?;
     let Some(ad) = &body.association_details else {
-        let mut v = customers::details(
-            state,
-            ctx,
-            saved.customer_id,
-            &Embed {
-                subscriptions: false,
-            },
-        )
-        .await?;
+        let view = state
+            .app
+            .customers()
+            .details(ctx, CustomerKey::Id(saved.customer_id), Embed::default())
+            .await?;
+        let mut v = render::customer(&view, &ctx.org);
         if let Some(obj) = v.as_object_mut() {
             obj.remove("warnings");
         }
@@ -262,7 +258,7 @@ async fn run(
             format!("Batch limit exceeded: at most {MAX_BATCH} customers per request"),
         ));
     }
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.customers().context(&p).await?;
     let mut out = Vec::with_capacity(body.len());
     let mut failed = false;
     for b in &body {
@@ -340,7 +336,7 @@ pub async fn get_bulk(
         .as_deref()
         .unwrap_or("parentCustomer");
     if kind.eq_ignore_ascii_case("company") {
-        let ctx = Ctx::load(&state, &p).await?;
+        let ctx = state.app.customers().context(&p).await?;
         return Ok(Json(companies::customers_of(&state, &ctx, &q).await?));
     }
     if !kind.eq_ignore_ascii_case("parentCustomer") {
@@ -358,7 +354,7 @@ pub async fn get_bulk(
             .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| ApiError::invalid("Invalid input: limit must be 1-1000"))?,
     };
-    let ctx = Ctx::load(&state, &p).await?;
+    let ctx = state.app.customers().context(&p).await?;
     let lookup = LookupQuery {
         source: q.source.clone().or_else(|| Some("ALL".into())),
         account_id: q.account_id.clone(),
@@ -366,7 +362,11 @@ pub async fn get_bulk(
         identifier_value: q.association_entity_identifier_value.clone(),
         embed: None,
     };
-    let parent = customers::resolve(&state, &ctx, &lookup).await?;
+    let parent = state
+        .app
+        .customers()
+        .resolve(&ctx, &lookup.lookup())
+        .await?;
     let repo = state.db.customers();
     let ids = repo.fleet_children(ctx.org.id, parent, limit).await?;
     let mut data = Vec::with_capacity(ids.len());
