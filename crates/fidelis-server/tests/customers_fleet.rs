@@ -58,17 +58,15 @@ both_backends!(owner_with_two_drivers_then_forbidden_links, |app| {
     let (status, res) = bulk(&app, Method::POST, &json!([third])).await;
     assert_eq!(status, 201, "{res}");
     assert_eq!(res[0]["errors"][0]["code"], 1617, "{res}");
-    // Children of a driver: the hierarchy has no role below DRIVER.
+    // Children of a driver: the hierarchy has no role below DRIVER, and the element fails
+    // whole.
     let below = with_association(
         person("6590000002"),
         json!({"hierarchyCode": "fleet", "roleCode": "DRIVER", "childCustomers": [person("6590000005")]}),
     );
     let (status, res) = bulk(&app, Method::PUT, &json!([below])).await;
     assert_eq!(status, 201, "{res}");
-    assert_eq!(
-        res[0]["childEntities"][0]["errors"][0]["code"], 1617,
-        "{res}"
-    );
+    assert_eq!(res[0]["errors"][0]["code"], 1617, "{res}");
     // A cycle: the owner under its own driver.
     let cycle = with_association(
         person("6590000001"),
@@ -178,12 +176,17 @@ both_backends!(hierarchy_api_and_max_children, |app| {
     );
     let (status, res) = bulk(&app, Method::POST, &json!([boss])).await;
     assert_eq!(status, 201, "{res}");
-    assert_eq!(res[0]["childSuccessCount"], 1);
-    assert_eq!(res[0]["childFailureCount"], 1);
-    assert_eq!(
-        res[0]["childEntities"][1]["errors"][0]["code"], 1618,
-        "{res}"
+    assert_eq!(res[0]["errors"][0]["code"], 1618, "{res}");
+    // With one child the element fits the hierarchy.
+    let boss = with_association(
+        person("6590001001"),
+        json!({"hierarchyCode": "tiny", "roleCode": "BOSS",
+        "childCustomers": [person("6590001002")]}),
     );
+    let (status, res) = bulk(&app, Method::POST, &json!([boss])).await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res[0]["childSuccessCount"], 1);
+    assert_eq!(res[0]["childFailureCount"], 0);
     // A customer in one hierarchy cannot join another (1626).
     let other = with_association(
         person("6590001001"),
@@ -191,4 +194,77 @@ both_backends!(hierarchy_api_and_max_children, |app| {
     );
     let (_, res) = bulk(&app, Method::POST, &json!([other])).await;
     assert_eq!(res[0]["errors"][0]["code"], 1626, "{res}");
+});
+
+both_backends!(a_bulk_element_is_written_whole_or_not_at_all, |app| {
+    async fn exists(app: &TestApp, mobile: &str) -> bool {
+        let (status, _) = app
+            .get_as_demo(&format!(
+                "/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue={mobile}"
+            ))
+            .await;
+        status == 200
+    }
+    // Children count toward the batch limit: one element with 3,000 children is refused
+    // whole, and nobody is registered.
+    let children: Vec<Value> = (0..3000)
+        .map(|i| person(&format!("659{:07}", 2_000_000 + i)))
+        .collect();
+    let big = with_association(
+        person("6590009001"),
+        json!({"hierarchyCode": "fleet", "roleCode": "OWNER", "childCustomers": children}),
+    );
+    let (status, res) = bulk(&app, Method::POST, &json!([big])).await;
+    assert_eq!(
+        (status, res["errors"][0]["code"].as_i64()),
+        (400, Some(1060)),
+        "{res}"
+    );
+    assert!(!exists(&app, "6590009001").await);
+    assert!(!exists(&app, "6592000000").await);
+    assert!(!exists(&app, "6592002999").await);
+    // 99 elements plus two children is over the limit too.
+    let mut many: Vec<Value> = (0..98)
+        .map(|i| person(&format!("659{:07}", 3_000_000 + i)))
+        .collect();
+    many.push(with_association(
+        person("6590009002"),
+        json!({"hierarchyCode": "fleet", "roleCode": "OWNER",
+               "childCustomers": [person("6590009003"), person("6590009004")]}),
+    ));
+    let (status, res) = bulk(&app, Method::POST, &json!(many)).await;
+    assert_eq!(
+        (status, res["errors"][0]["code"].as_i64()),
+        (400, Some(1060)),
+        "{res}"
+    );
+    assert!(!exists(&app, "6593000000").await);
+    // Links that break max-children (1618): the element fails, and none of its
+    // customers is created.
+    let def = json!({"code": "duo", "name": "Duo", "roles": [
+        {"code": "LEAD", "childRoleCode": "MATE", "maxChild": 1}, {"code": "MATE"}]});
+    let (status, res) = send(app.till(Method::POST, "/v2/fleetHierarchy").json(&def)).await;
+    assert_eq!(status, 200, "{res}");
+    let lead = with_association(
+        person("6590009101"),
+        json!({"hierarchyCode": "duo", "roleCode": "LEAD",
+               "childCustomers": [person("6590009102"), person("6590009103")]}),
+    );
+    let (status, res) = bulk(&app, Method::POST, &json!([lead])).await;
+    assert_eq!(status, 201, "{res}");
+    assert_eq!(res[0]["errors"][0]["code"], 1618, "{res}");
+    assert_eq!(res[0]["entity"], Value::Null, "{res}");
+    for mobile in ["6590009101", "6590009102", "6590009103"] {
+        assert!(!exists(&app, mobile).await, "{mobile} was created");
+    }
+    // Within the limit, the element is written whole.
+    let lead = with_association(
+        person("6590009101"),
+        json!({"hierarchyCode": "duo", "roleCode": "LEAD",
+               "childCustomers": [person("6590009102")]}),
+    );
+    let (status, res) = bulk(&app, Method::POST, &json!([lead])).await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res[0]["childSuccessCount"], 1, "{res}");
+    assert!(exists(&app, "6590009102").await);
 });

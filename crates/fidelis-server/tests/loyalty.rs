@@ -457,3 +457,53 @@ both_backends!(bad_input_gets_documented_codes, |app| {
     let (status, _) = app.get_as_demo("/v2/transactions/1?type=ODD").await;
     assert_eq!(status, 400);
 });
+
+both_backends!(concurrent_transaction_updates_keep_every_key, |app| {
+    register(&app, "6591230031").await;
+    let (status, res) = post_txn(&app, "6591230031", &bill("bill-upd-1", "100")).await;
+    assert_eq!(status, 200, "{res}");
+    let created = res["createdId"].as_i64().expect("createdId");
+    // Sixteen updates at once, each adding its own key: none may lose another's.
+    let puts = (0..16).map(|i| {
+        let upd = json!({"id": created, "extendedFields": {format!("key{i}"): i}});
+        send(app.till(Method::PUT, "/v2/transactions").json(&upd))
+    });
+    for (status, r) in futures::future::join_all(puts).await {
+        assert_eq!(status, 200, "{r}");
+    }
+    let (status, t) = app
+        .get_as_demo(&format!("/v2/transactions/{created}"))
+        .await;
+    assert_eq!(status, 200, "{t}");
+    let fields = t["extendedFields"].as_object().expect("extendedFields");
+    let missing: Vec<String> = (0..16)
+        .map(|i| format!("key{i}"))
+        .filter(|k| !fields.contains_key(k))
+        .collect();
+    assert!(missing.is_empty(), "lost {missing:?} in {t}");
+});
+
+both_backends!(corrupt_transaction_details_are_not_overwritten, |app| {
+    register(&app, "6591230032").await;
+    let (status, res) = post_txn(&app, "6591230032", &bill("bill-upd-2", "100")).await;
+    assert_eq!(status, 200, "{res}");
+    let created = res["createdId"].as_i64().expect("createdId");
+    sqlx::query("UPDATE loyalty_transactions SET details = 'not json' WHERE id = $1")
+        .bind(created)
+        .execute(app.db.reader())
+        .await
+        .expect("corrupt the details");
+    let upd = json!({"id": created, "extendedFields": {"gift": "yes"}});
+    let (status, r) = send(app.till(Method::PUT, "/v2/transactions").json(&upd)).await;
+    assert_eq!(status, 500, "{r}");
+    let (details,): (String,) =
+        sqlx::query_as("SELECT details FROM loyalty_transactions WHERE id = $1")
+            .bind(created)
+            .fetch_one(app.db.reader())
+            .await
+            .expect("details");
+    assert_eq!(
+        details, "not json",
+        "the stored details are kept for repair"
+    );
+});

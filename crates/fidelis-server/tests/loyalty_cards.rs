@@ -631,3 +631,45 @@ both_backends!(a_card_added_with_a_customer_is_issued_at_once, |app| {
     .await;
     assert_eq!((status, code(&res)), (400, Some(3017)), "{res}");
 });
+
+both_backends!(a_card_added_with_a_customer_is_one_unit_of_work, |app| {
+    let plus = program_id(&app, "Demo Plus").await;
+    let (status, res) = post(
+        &app,
+        "/v2/card/series",
+        &json!({"code": "SOLO", "type": "PHYSICAL", "maxActiveCardsPerCustomer": 1, "programId": plus}),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    add_card(&app, "SOLO", "SOLO-1", "EXT-SOLO-1").await;
+    let (status, res) = register_with_card(&app, "6590007001", "SOLO-1").await;
+    assert_eq!(status, 200, "{res}");
+    let customer = res["createdId"].as_i64().unwrap();
+    // Past the series' active-card limit: refused, and no card is left behind.
+    let (status, res) = post(
+        &app,
+        "/v2/card",
+        &json!({"seriesCode": "SOLO", "cardNumber": "SOLO-2", "customerId": customer}),
+    )
+    .await;
+    assert_eq!((status, code(&res)), (400, Some(3036)), "{res}");
+    let (status, res) = app.get_as_demo("/v2/card?number=SOLO-2").await;
+    assert_eq!(status, 404, "no card is left behind: {res}");
+    // The same new card added to the customer many times at once: it is added once, and
+    // every other request hears that the number exists.
+    let add = json!({"seriesCode": "DEMOCARD", "cardNumber": "RACE-1", "customerId": customer,
+        "statusInfo": {"reason": "welcome"}});
+    let adds = (0..16).map(|_| post(&app, "/v2/card", &add));
+    let results = futures::future::join_all(adds).await;
+    let ok = results.iter().filter(|(s, _)| *s == 200).count();
+    let exists = results
+        .iter()
+        .filter(|(s, r)| (*s, code(r)) == (400, Some(3009)))
+        .count();
+    assert_eq!((ok, exists), (1, 15), "{results:?}");
+    let c = card(&app, "RACE-1").await;
+    assert_eq!(
+        (&c["statusInfo"]["status"], &c["customerId"]),
+        (&json!("ACTIVE"), &json!(customer))
+    );
+});

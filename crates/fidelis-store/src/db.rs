@@ -6,16 +6,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-use crate::StoreError;
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+use crate::{Backend, StoreError, Unit};
 
 /// Pools for one database. On SQLite all writes go through a single connection, so write
 /// transactions never race for the lock (SQLite allows one writer anyway) while reads run
@@ -65,11 +56,7 @@ impl Db {
 
     /// Applies pending migrations for this backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.write).await?;
+        self.backend.migrator().run(&self.write).await?;
         Ok(())
     }
 
@@ -78,9 +65,15 @@ impl Db {
         &self.read
     }
 
-    /// Starts a write transaction.
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(self.write.begin().await?)
+    /// Opens a unit of work: one write transaction that repositories' `…_in` methods share
+    /// and that commits once (see `crate::unit`).
+    pub async fn unit(&self) -> Result<Unit, StoreError> {
+        Unit::begin(&self.write, self.backend).await
+    }
+
+    /// Starts a write transaction: the same as [`Db::unit`].
+    pub async fn begin(&self) -> Result<Unit, StoreError> {
+        self.unit().await
     }
 
     /// A cheap round trip, for health checks.

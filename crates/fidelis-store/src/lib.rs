@@ -1,12 +1,14 @@
 //! Fidelis storage.
 //!
 //! One `Db` over SQLite (embedded default) or PostgreSQL, and one repository per bounded
-//! context. Queries are written once in the SQL both backends accept (`$n` parameters,
-//! `RETURNING`, `ON CONFLICT`); only the migrations differ per backend. Instants are BIGINT
-//! microseconds (UTC) and flags BIGINT 0/1: the types every backend maps the same way.
+//! context; writes that must commit together share a [`Unit`] of work. Queries are written
+//! once in the SQL both backends accept (`$n` parameters, `RETURNING`, `ON CONFLICT`); what
+//! differs per backend lives in `dialect`. Instants are BIGINT microseconds (UTC) and flags
+//! BIGINT 0/1: the types every backend maps the same way.
 
 pub mod customers;
 mod db;
+mod dialect;
 mod error;
 pub mod jobs;
 pub mod loyalty;
@@ -15,7 +17,10 @@ mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod time;
+pub mod unit;
 
-pub use db::{Backend, Db};
+pub use db::Db;
+pub use dialect::Backend;
 pub use error::StoreError;
 pub use secrets::{hash_secret, verify_secret};
+pub use unit::Unit;

@@ -6,13 +6,12 @@ use fidelis_domain::org::{Entity, EntityId, EntityKind, Org, OrgFile, OrgId, Per
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
-use sqlx::Any;
 
 use crate::secrets::{hash_secret, verify_secret};
 use crate::time::{from_db, to_db};
 use crate::{Db, StoreError};
 
-type Tx = sqlx::Transaction<'static, Any>;
+type Tx = crate::Unit;
 
 /// What `apply` did, for the person who ran it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

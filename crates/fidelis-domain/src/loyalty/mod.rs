@@ -5,6 +5,7 @@
 
 pub mod cards;
 pub mod config;
+pub mod details;
 pub mod enrolment;
 pub mod error;
 pub mod goodwill;

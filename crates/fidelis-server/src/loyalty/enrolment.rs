@@ -4,6 +4,7 @@
 
 use fidelis_domain::loyalty::enrolment::{plan, EnrolmentRequest};
 use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_store::Unit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -73,15 +74,29 @@ async fn enrol_one(
     ctx: &Ctx,
     customer_id: i64,
     body: &EnrolmentBody,
+    unit: Option<&mut Unit>,
 ) -> Result<(), ApiError> {
     let req = body.request(ctx)?;
     let program = ctx.loyalty.program(Some(req.program_id))?;
     let e = plan(program, &req, state.now(), ctx.tz())?;
-    state
-        .db
-        .loyalty()
-        .enrol(&ctx.loyalty, customer_id, &e, &ctx.actor(), state.now())
-        .await?;
+    let repo = state.db.loyalty();
+    match unit {
+        Some(unit) => {
+            repo.enrol_in(
+                unit,
+                &ctx.loyalty,
+                customer_id,
+                &e,
+                &ctx.actor(),
+                state.now(),
+            )
+            .await?
+        }
+        None => {
+            repo.enrol(&ctx.loyalty, customer_id, &e, &ctx.actor(), state.now())
+                .await?
+        }
+    }
     Ok(())
 }
 
@@ -93,9 +108,31 @@ pub async fn enrol_all(
     customer_id: i64,
     bodies: &[EnrolmentBody],
 ) -> Result<Vec<(u32, String)>, ApiError> {
+    enrol_each(state, ctx, customer_id, bodies, None).await
+}
+
+/// `enrol_all` in `unit`, with the customer's registration: a refused element writes
+/// nothing and comes back as a warning.
+pub async fn enrol_all_in(
+    unit: &mut Unit,
+    state: &AppState,
+    ctx: &Ctx,
+    customer_id: i64,
+    bodies: &[EnrolmentBody],
+) -> Result<Vec<(u32, String)>, ApiError> {
+    enrol_each(state, ctx, customer_id, bodies, Some(unit)).await
+}
+
+async fn enrol_each(
+    state: &AppState,
+    ctx: &Ctx,
+    customer_id: i64,
+    bodies: &[EnrolmentBody],
+    mut unit: Option<&mut Unit>,
+) -> Result<Vec<(u32, String)>, ApiError> {
     let mut warnings = Vec::new();
     for body in bodies {
-        match enrol_one(state, ctx, customer_id, body).await {
+        match enrol_one(state, ctx, customer_id, body, unit.as_deref_mut()).await {
             Ok(()) => {}
             Err(e) if e.status.is_server_error() => return Err(e),
             Err(e) => warnings.extend(e.items.into_iter().map(|i| (i.code, i.message))),

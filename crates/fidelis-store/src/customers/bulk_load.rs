@@ -8,7 +8,7 @@ use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
 use crate::time::to_db;
-use crate::{Backend, StoreError};
+use crate::StoreError;
 
 use super::CustomerRepo;
 
@@ -39,13 +39,11 @@ impl CustomerRepo<'_> {
         for batch in customers.chunks(BATCH) {
             ids.extend(self.load_batch(org_id, batch, to_db(now)).await?);
         }
-        if self.0.backend() == Backend::Postgres && !customers.is_empty() {
-            // Ids were given explicitly; move the identity sequence past them.
-            sqlx::query(
-                "SELECT setval(pg_get_serial_sequence('customers', 'id'), (SELECT MAX(id) FROM customers))",
-            )
-            .execute(self.0.reader())
-            .await?;
+        if let Some(sql) = self.0.backend().after_explicit_customer_ids() {
+            if !customers.is_empty() {
+                // Ids were given explicitly; move the id allocation past them.
+                sqlx::query(sql).execute(self.0.reader()).await?;
+            }
         }
         Ok(ids)
     }

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::{lock_customer, now_db, CResult, CustomerRepo, Tx};
-use crate::StoreError;
+use crate::{StoreError, Unit};
 
 /// Deepest parent chain followed when reading ancestors (above the domain's limit, so a
 /// tree at the limit is still measured exactly).
@@ -329,28 +329,24 @@ impl CustomerRepo<'_> {
         customer: i64,
         now: Timestamp,
     ) -> CResult<Company> {
-        let mut tx = self.0.begin().await?;
-        let c = active(&mut tx, org_id, external_id).await?;
-        // Taken in the order deactivation takes it, then re-read: a company deactivated
-        // meanwhile is not linked.
-        lock_hierarchy(&mut tx, org_id, c.hierarchy_id).await?;
-        let c = active(&mut tx, org_id, external_id).await?;
-        if !lock_customer(&mut tx, org_id, customer).await? {
-            return Err(CustomerError::NotFound.into());
-        }
-        sqlx::query(
-            "INSERT INTO company_customers (org_id, customer_id, company_id, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id) \
-             DO UPDATE SET company_id = excluded.company_id, updated_at = excluded.updated_at",
-        )
-        .bind(org_id)
-        .bind(customer)
-        .bind(c.id)
-        .bind(now_db(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        let mut unit = self.0.unit().await?;
+        let c = link_company_tx(&mut unit, org_id, external_id, customer, now).await?;
+        unit.commit().await?;
         Ok(c)
+    }
+
+    /// `link_company` as a step of `unit`: nothing of it remains when it fails.
+    pub async fn link_company_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        external_id: &str,
+        customer: i64,
+        now: Timestamp,
+    ) -> CResult<Company> {
+        unit.begin_step().await?;
+        let out = link_company_tx(unit, org_id, external_id, customer, now).await;
+        unit.end_step(out).await
     }
 
     /// The company a customer is linked to, if any (even a deactivated one).
@@ -393,4 +389,33 @@ impl CustomerRepo<'_> {
         .await?;
         Ok((rows.into_iter().map(|r| r.0).collect(), total))
     }
+}
+
+async fn link_company_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    external_id: &str,
+    customer: i64,
+    now: Timestamp,
+) -> CResult<Company> {
+    let c = active(tx, org_id, external_id).await?;
+    // Taken in the order deactivation takes it, then re-read: a company deactivated
+    // meanwhile is not linked.
+    lock_hierarchy(tx, org_id, c.hierarchy_id).await?;
+    let c = active(tx, org_id, external_id).await?;
+    if !lock_customer(tx, org_id, customer).await? {
+        return Err(CustomerError::NotFound.into());
+    }
+    sqlx::query(
+        "INSERT INTO company_customers (org_id, customer_id, company_id, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id) \
+         DO UPDATE SET company_id = excluded.company_id, updated_at = excluded.updated_at",
+    )
+    .bind(org_id)
+    .bind(customer)
+    .bind(c.id)
+    .bind(now_db(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(c)
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{lock_customer, now_db, CResult, CustomerRepo, FleetMember, Hierarchy, Tx};
 use crate::org::ApplySummary;
-use crate::StoreError;
+use crate::{StoreError, Unit};
 
 /// Deepest parent chain followed; hierarchies have at most 8 roles.
 const MAX_DEPTH: usize = 16;
@@ -276,47 +276,25 @@ impl CustomerRepo<'_> {
         role: &str,
         now: Timestamp,
     ) -> CResult<FleetMember> {
-        if !h.config.active {
-            return Err(FleetError::Inactive.into());
-        }
-        let role = h
-            .config
-            .role(role)
-            .map(|r| r.code.clone())
-            .ok_or_else(|| FleetError::UnknownRole(role.to_string()))?;
-        let mut tx = self.0.begin().await?;
-        if !lock_customer(&mut tx, org_id, customer).await? {
-            return Err(CustomerError::NotFound.into());
-        }
-        let member = match member_in(&mut tx, org_id, customer).await? {
-            Some(m) if m.hierarchy_id != h.id => return Err(FleetError::OtherHierarchy.into()),
-            Some(m) if !m.role_code.eq_ignore_ascii_case(&role) => {
-                return Err(FleetError::RoleChange.into())
-            }
-            Some(m) => m,
-            None => {
-                sqlx::query(
-                    "INSERT INTO fleet_memberships (org_id, customer_id, hierarchy_id, role_code, \
-                     parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)",
-                )
-                .bind(org_id)
-                .bind(customer)
-                .bind(h.id)
-                .bind(&role)
-                .bind(now_db(now))
-                .execute(&mut *tx)
-                .await?;
-                FleetMember {
-                    customer_id: customer,
-                    hierarchy_id: h.id,
-                    hierarchy_code: h.config.code.clone(),
-                    role_code: role,
-                    parent_id: None,
-                }
-            }
-        };
-        tx.commit().await?;
+        let mut unit = self.0.unit().await?;
+        let member = place_tx(&mut unit, org_id, h, customer, role, now).await?;
+        unit.commit().await?;
         Ok(member)
+    }
+
+    /// `fleet_place` as a step of `unit`: nothing of it remains when it fails.
+    pub async fn fleet_place_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        h: &Hierarchy,
+        customer: i64,
+        role: &str,
+        now: Timestamp,
+    ) -> CResult<FleetMember> {
+        unit.begin_step().await?;
+        let out = place_tx(unit, org_id, h, customer, role, now).await;
+        unit.end_step(out).await
     }
 
     /// Links `child` (in `child_role`) under `parent`. The parent row is locked first, so
@@ -330,74 +308,152 @@ impl CustomerRepo<'_> {
         parent: i64,
         now: Timestamp,
     ) -> CResult<FleetMember> {
-        let mut tx = self.0.begin().await?;
-        if !lock_customer(&mut tx, org_id, parent).await? {
-            return Err(CustomerError::NotFound.into());
-        }
-        let parent_m = member_in(&mut tx, org_id, parent).await?;
-        let child_m = member_in(&mut tx, org_id, child).await?;
-        if child_m.as_ref().and_then(|m| m.parent_id) == Some(parent) {
-            tx.commit().await?;
-            return child_m.ok_or_else(|| CustomerError::NotFound.into());
-        }
-        let mut ancestors = Vec::new();
-        let mut cur = parent_m.as_ref().and_then(|m| m.parent_id);
-        while let Some(a) = cur {
-            if ancestors.len() >= MAX_DEPTH || ancestors.contains(&a) {
-                return Err(FleetError::Cyclic.into());
-            }
-            ancestors.push(a);
-            cur = member_in(&mut tx, org_id, a)
-                .await?
-                .and_then(|m| m.parent_id);
-        }
-        let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2",
-        )
-        .bind(org_id)
-        .bind(parent)
-        .fetch_one(&mut *tx)
-        .await?;
-        let child_ms = child_m.as_ref().map(membership);
-        let parent_ms = parent_m.as_ref().map(membership);
-        validate_association(
-            &h.config,
-            &AssociationRequest {
-                child,
-                child_role,
-                child_membership: child_ms.as_ref(),
-                parent,
-                parent_membership: parent_ms.as_ref(),
-                parent_child_count: u32::try_from(count).unwrap_or(u32::MAX),
-                parent_ancestors: &ancestors,
-            },
-        )?;
-        let role = h
-            .config
-            .role(child_role)
-            .map(|r| r.code.clone())
-            .unwrap_or_else(|| child_role.to_string());
-        sqlx::query(
-            "INSERT INTO fleet_memberships (org_id, customer_id, hierarchy_id, role_code, \
-             parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
-             ON CONFLICT (org_id, customer_id) DO UPDATE SET parent_id = excluded.parent_id, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(org_id)
-        .bind(child)
-        .bind(h.id)
-        .bind(&role)
-        .bind(parent)
-        .bind(now_db(now))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(FleetMember {
-            customer_id: child,
-            hierarchy_id: h.id,
-            hierarchy_code: h.config.code.clone(),
-            role_code: role,
-            parent_id: Some(parent),
-        })
+        let mut unit = self.0.unit().await?;
+        let member = link_tx(&mut unit, org_id, h, child, child_role, parent, now).await?;
+        unit.commit().await?;
+        Ok(member)
     }
+
+    /// `fleet_link` as a step of `unit`: nothing of it remains when it fails.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn fleet_link_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        h: &Hierarchy,
+        child: i64,
+        child_role: &str,
+        parent: i64,
+        now: Timestamp,
+    ) -> CResult<FleetMember> {
+        unit.begin_step().await?;
+        let out = link_tx(unit, org_id, h, child, child_role, parent, now).await;
+        unit.end_step(out).await
+    }
+}
+
+/// The work of `CustomerRepo::fleet_place`, in `tx`.
+async fn place_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    h: &Hierarchy,
+    customer: i64,
+    role: &str,
+    now: Timestamp,
+) -> CResult<FleetMember> {
+    if !h.config.active {
+        return Err(FleetError::Inactive.into());
+    }
+    let role = h
+        .config
+        .role(role)
+        .map(|r| r.code.clone())
+        .ok_or_else(|| FleetError::UnknownRole(role.to_string()))?;
+    if !lock_customer(tx, org_id, customer).await? {
+        return Err(CustomerError::NotFound.into());
+    }
+    let member = match member_in(tx, org_id, customer).await? {
+        Some(m) if m.hierarchy_id != h.id => return Err(FleetError::OtherHierarchy.into()),
+        Some(m) if !m.role_code.eq_ignore_ascii_case(&role) => {
+            return Err(FleetError::RoleChange.into())
+        }
+        Some(m) => m,
+        None => {
+            sqlx::query(
+                "INSERT INTO fleet_memberships (org_id, customer_id, hierarchy_id, role_code, \
+                 parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)",
+            )
+            .bind(org_id)
+            .bind(customer)
+            .bind(h.id)
+            .bind(&role)
+            .bind(now_db(now))
+            .execute(&mut **tx)
+            .await?;
+            FleetMember {
+                customer_id: customer,
+                hierarchy_id: h.id,
+                hierarchy_code: h.config.code.clone(),
+                role_code: role,
+                parent_id: None,
+            }
+        }
+    };
+    Ok(member)
+}
+
+/// The work of `CustomerRepo::fleet_link`, in `tx`.
+async fn link_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    h: &Hierarchy,
+    child: i64,
+    child_role: &str,
+    parent: i64,
+    now: Timestamp,
+) -> CResult<FleetMember> {
+    if !lock_customer(tx, org_id, parent).await? {
+        return Err(CustomerError::NotFound.into());
+    }
+    let parent_m = member_in(tx, org_id, parent).await?;
+    let child_m = member_in(tx, org_id, child).await?;
+    if child_m.as_ref().and_then(|m| m.parent_id) == Some(parent) {
+        return child_m.ok_or_else(|| CustomerError::NotFound.into());
+    }
+    let mut ancestors = Vec::new();
+    let mut cur = parent_m.as_ref().and_then(|m| m.parent_id);
+    while let Some(a) = cur {
+        if ancestors.len() >= MAX_DEPTH || ancestors.contains(&a) {
+            return Err(FleetError::Cyclic.into());
+        }
+        ancestors.push(a);
+        cur = member_in(tx, org_id, a).await?.and_then(|m| m.parent_id);
+    }
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2",
+    )
+    .bind(org_id)
+    .bind(parent)
+    .fetch_one(&mut **tx)
+    .await?;
+    let child_ms = child_m.as_ref().map(membership);
+    let parent_ms = parent_m.as_ref().map(membership);
+    validate_association(
+        &h.config,
+        &AssociationRequest {
+            child,
+            child_role,
+            child_membership: child_ms.as_ref(),
+            parent,
+            parent_membership: parent_ms.as_ref(),
+            parent_child_count: u32::try_from(count).unwrap_or(u32::MAX),
+            parent_ancestors: &ancestors,
+        },
+    )?;
+    let role = h
+        .config
+        .role(child_role)
+        .map(|r| r.code.clone())
+        .unwrap_or_else(|| child_role.to_string());
+    sqlx::query(
+        "INSERT INTO fleet_memberships (org_id, customer_id, hierarchy_id, role_code, \
+         parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+         ON CONFLICT (org_id, customer_id) DO UPDATE SET parent_id = excluded.parent_id, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(org_id)
+    .bind(child)
+    .bind(h.id)
+    .bind(&role)
+    .bind(parent)
+    .bind(now_db(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(FleetMember {
+        customer_id: child,
+        hierarchy_id: h.id,
+        hierarchy_code: h.config.code.clone(),
+        role_code: role,
+        parent_id: Some(parent),
+    })
 }

@@ -2,9 +2,11 @@
 //! companies.
 //!
 //! Every write runs in one transaction that reads what the domain rules need and writes
-//! the result. Identifier uniqueness is the database's job (`customer_identifier_owners`
-//! and a unique index per source account), so concurrent registrations cannot create two
-//! customers for one identifier: the loser of a race retries and finds the winner.
+//! the result. Writes that must commit with others (registration with its enrolment and
+//! fleet links, a card with its identifier) have `…_in` forms that take a `Unit`.
+//! Identifier uniqueness is the database's job (`customer_identifier_owners` and a unique
+//! index per source account), so concurrent registrations cannot create two customers for
+//! one identifier: the loser of a race retries and finds the winner.
 
 mod bulk_load;
 mod companies;
@@ -29,7 +31,7 @@ use crate::org::ApplySummary;
 use crate::time::to_db;
 use crate::{Db, StoreError};
 
-pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(crate) type Tx = crate::Unit;
 
 pub struct CustomerRepo<'a>(&'a Db);
 
@@ -41,6 +43,27 @@ impl Db {
 
 /// How many times a write that lost a race is tried again.
 const ATTEMPTS: usize = 6;
+
+/// Runs `$work` (an expression using `$unit`) as a step of `$unit`, again (after undoing
+/// it) while it loses races for unique values; `Busy` when it keeps losing.
+macro_rules! retrying {
+    ($unit:ident, $work:expr) => {{
+        let mut out = Err($crate::customers::CustomersError::Busy);
+        for _ in 0..$crate::customers::ATTEMPTS {
+            $unit.begin_step().await?;
+            let attempt = $work.await;
+            match $unit.end_step(attempt).await {
+                Err(e) if $crate::customers::is_unique_violation(&e) => continue,
+                other => {
+                    out = other;
+                    break;
+                }
+            }
+        }
+        out
+    }};
+}
+pub(crate) use retrying;
 
 /// True when the database refused a write because of a unique index.
 pub(crate) fn is_unique_violation(e: &CustomersError) -> bool {

@@ -11,9 +11,10 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::{
-    is_unique_violation, lock_customer, now_db, settings_in, Actor, CResult, CustomerRepo,
-    CustomersError, NewProfile, Registration, Saved, Tx, ATTEMPTS,
+    is_unique_violation, lock_customer, now_db, retrying, settings_in, Actor, CResult,
+    CustomerRepo, CustomersError, NewProfile, Registration, Saved, Tx, ATTEMPTS,
 };
+use crate::Unit;
 
 pub(crate) fn account_key(a: &SourceAccount) -> (&'static str, String) {
     (a.source.as_str(), a.account_id.clone().unwrap_or_default())
@@ -30,7 +31,7 @@ impl CustomerRepo<'_> {
     ) -> CResult<Saved> {
         for _ in 0..ATTEMPTS {
             let mut tx = self.0.begin().await?;
-            match register_in(&mut tx, org_id, reg, actor, now).await {
+            match register_tx(&mut tx, org_id, reg, actor, now).await {
                 Ok(saved) => {
                     tx.commit().await?;
                     return Ok(saved);
@@ -41,9 +42,21 @@ impl CustomerRepo<'_> {
         }
         Err(CustomersError::Busy)
     }
+
+    /// `register` as a step of `unit`: nothing of it remains when it fails.
+    pub async fn register_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        reg: &Registration,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> CResult<Saved> {
+        retrying!(unit, register_tx(unit, org_id, reg, actor, now))
+    }
 }
 
-async fn register_in(
+async fn register_tx(
     tx: &mut Tx,
     org_id: OrgId,
     reg: &Registration,

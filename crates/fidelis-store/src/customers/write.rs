@@ -13,9 +13,10 @@ use super::register::{
     put_subscription, update_profile,
 };
 use super::{
-    is_unique_violation, lock_customer, now_db, settings_in, Actor, CResult, CustomerRepo,
-    CustomersError, NewProfile, Saved, Tx, ATTEMPTS,
+    is_unique_violation, lock_customer, now_db, retrying, settings_in, Actor, CResult,
+    CustomerRepo, CustomersError, NewProfile, Saved, Tx, ATTEMPTS,
 };
+use crate::Unit;
 
 /// `PUT /v2/customers/...`: what may change.
 #[derive(Debug, Clone)]
@@ -61,7 +62,7 @@ impl CustomerRepo<'_> {
     ) -> CResult<Saved> {
         for _ in 0..ATTEMPTS {
             let mut tx = self.0.begin().await?;
-            match update_in(&mut tx, org_id, id, up, actor, now).await {
+            match update_tx(&mut tx, org_id, id, up, actor, now).await {
                 Ok(saved) => {
                     tx.commit().await?;
                     return Ok(saved);
@@ -84,7 +85,7 @@ impl CustomerRepo<'_> {
     ) -> CResult<()> {
         for _ in 0..ATTEMPTS {
             let mut tx = self.0.begin().await?;
-            match change_identifiers_in(&mut tx, org_id, id, account, add, remove, now).await {
+            match change_identifiers_tx(&mut tx, org_id, id, account, add, remove, now).await {
                 Ok(()) => {
                     tx.commit().await?;
                     return Ok(());
@@ -94,6 +95,39 @@ impl CustomerRepo<'_> {
             }
         }
         Err(CustomersError::Busy)
+    }
+
+    /// `update` as a step of `unit`: nothing of it remains when it fails.
+    pub async fn update_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        id: i64,
+        up: &Update,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> CResult<Saved> {
+        retrying!(unit, update_tx(unit, org_id, id, up, actor, now))
+    }
+
+    /// `change_identifiers` as a step of `unit`: nothing of it remains when it fails. Adding
+    /// a card number issues the card (`LoyaltyRepo::add_card_in` may have added it to its
+    /// series in the same unit).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn change_identifiers_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        id: i64,
+        account: &SourceAccount,
+        add: &[IdentifierChange],
+        remove: &[Identifier],
+        now: Timestamp,
+    ) -> CResult<()> {
+        retrying!(
+            unit,
+            change_identifiers_tx(unit, org_id, id, account, add, remove, now)
+        )
     }
 
     /// Moves the customer to `req.label`'s status and logs it. A move to DELETED frees the
@@ -177,7 +211,7 @@ impl CustomerRepo<'_> {
     }
 }
 
-async fn update_in(
+async fn update_tx(
     tx: &mut Tx,
     org_id: OrgId,
     id: i64,
@@ -230,7 +264,7 @@ async fn update_in(
     })
 }
 
-async fn change_identifiers_in(
+async fn change_identifiers_tx(
     tx: &mut Tx,
     org_id: OrgId,
     id: i64,

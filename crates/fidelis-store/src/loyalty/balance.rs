@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use super::fixed::{from_milli, to_milli};
 use super::Tx;
 use crate::time::{from_db, to_db};
-use crate::{Backend, StoreError};
+use crate::StoreError;
 
 /// Who a balance row belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,15 +46,6 @@ fn from_row(r: Row) -> Result<BalanceRow, StoreError> {
             requalify_base: from_milli(r.7),
         },
     })
-}
-
-/// Where SQL differs by backend: PostgreSQL needs an explicit row lock, SQLite has a
-/// single writer so the transaction itself serializes (and rejects FOR UPDATE).
-pub(crate) fn for_update(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    }
 }
 
 /// Creates the row if needed and locks it until the transaction ends, in one statement:

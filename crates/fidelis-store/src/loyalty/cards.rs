@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::apply::{from_json, to_json};
 use super::{LoyaltyRepo, Tx};
 use crate::time::{from_db, to_db};
-use crate::StoreError;
+use crate::{StoreError, Unit};
 
 /// At most this many cards in one generation request.
 pub const MAX_GENERATE: u32 = 50_000;
@@ -701,57 +701,34 @@ impl LoyaltyRepo<'_> {
             .collect()
     }
 
-    /// Adds one card to a series (3009 when the number exists, 3045 for a taken external
-    /// id). Cards are added NOT_ISSUED, SUSPENDED or ACTIVE-less: issuing to a customer
-    /// goes through the customer's identifiers.
+    /// Adds one card to a series (3009 when the number exists, else 3045 for a taken
+    /// external id). Cards are added NOT_ISSUED, SUSPENDED or ACTIVE-less: issuing to a
+    /// customer goes through the customer's identifiers.
     pub async fn add_card(
         &self,
         org_id: OrgId,
         card: &NewCard,
         now: Timestamp,
     ) -> Result<CardRecord, StoreError> {
-        let mut tx = self.0.begin().await?;
-        series_in_tx(&mut tx, org_id, card.series_id).await?;
-        if let Some(ext) = &card.external_id {
-            check_external_id_free(&mut tx, org_id, ext, None).await?;
-        }
-        let row: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO loyalty_cards (org_id, series_id, card_number, external_id, status, label, \
-             reason, extended_fields, custom_fields, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-             ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
-        )
-        .bind(org_id)
-        .bind(card.series_id)
-        .bind(&card.number)
-        .bind(card.external_id.as_deref())
-        .bind(card.label.status.as_str())
-        .bind(&card.label.label)
-        .bind(card.reason.as_deref())
-        .bind(card.extended_fields.to_string())
-        .bind(card.custom_fields.to_string())
-        .bind(&card.actor)
-        .bind(to_db(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (id,) = row.ok_or(LoyaltyError::CardNumberExists)?;
-        log_status(
-            &mut tx,
-            org_id,
-            id,
-            card.label.status,
-            &card.label.label,
-            card.reason.as_deref(),
-            None,
-            Some(&card.actor),
-            now,
-        )
-        .await?;
-        let record = card_in_tx(&mut tx, org_id, &CardKey::Number(card.number.clone()))
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("card vanished after insert".into()))?;
-        tx.commit().await?;
+        let mut unit = self.0.unit().await?;
+        let record = add_card_tx(&mut unit, org_id, card, now).await?;
+        unit.commit().await?;
         Ok(record)
+    }
+
+    /// `add_card` as a step of `unit`. With `CustomerRepo::change_identifiers_in` (which
+    /// issues it) and `update_card_in` in the same unit, a card is added to a customer
+    /// whole or not at all; a concurrent add of the same number waits and gets 3009.
+    pub async fn add_card_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        card: &NewCard,
+        now: Timestamp,
+    ) -> Result<CardRecord, StoreError> {
+        unit.begin_step().await?;
+        let out = add_card_tx(unit, org_id, card, now).await;
+        unit.end_step(out).await
     }
 
     /// The card a number or external id names; with both, they must name the same card
@@ -800,57 +777,25 @@ impl LoyaltyRepo<'_> {
         change: &CardChange,
         now: Timestamp,
     ) -> Result<CardRecord, StoreError> {
-        let mut tx = self.0.begin().await?;
-        let card = find(&mut tx, org_id, number, external_id).await?;
-        let (status, label) = match &change.label {
-            Some(l) => {
-                rules::change_status(card.status, l.status)?;
-                (l.status, l.label.clone())
-            }
-            None => (card.status, card.label.clone()),
-        };
-        let merge = |old: &Value, new: &Option<Value>| match (old, new) {
-            (Value::Object(o), Some(Value::Object(n))) => {
-                let mut m = o.clone();
-                m.extend(n.clone());
-                Value::Object(m).to_string()
-            }
-            _ => old.to_string(),
-        };
-        let reason = change.reason.clone().or(card.reason.clone());
-        sqlx::query(
-            "UPDATE loyalty_cards SET status = $3, label = $4, reason = $5, extended_fields = $6, \
-             custom_fields = $7, updated_at = $8 WHERE org_id = $1 AND id = $2",
-        )
-        .bind(org_id)
-        .bind(card.id)
-        .bind(status.as_str())
-        .bind(&label)
-        .bind(reason.as_deref())
-        .bind(merge(&card.extended_fields, &change.extended_fields))
-        .bind(merge(&card.custom_fields, &change.custom_fields))
-        .bind(to_db(now))
-        .execute(&mut *tx)
-        .await?;
-        if change.label.is_some() && (status != card.status || label != card.label) {
-            log_status(
-                &mut tx,
-                org_id,
-                card.id,
-                status,
-                &label,
-                change.reason.as_deref(),
-                card.customer_id,
-                Some(&change.actor),
-                now,
-            )
-            .await?;
-        }
-        let record = card_in_tx(&mut tx, org_id, &CardKey::Number(card.number))
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("card vanished after update".into()))?;
-        tx.commit().await?;
+        let mut unit = self.0.unit().await?;
+        let record = update_card_tx(&mut unit, org_id, number, external_id, change, now).await?;
+        unit.commit().await?;
         Ok(record)
+    }
+
+    /// `update_card` as a step of `unit`: nothing of it remains when it fails.
+    pub async fn update_card_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        number: Option<&str>,
+        external_id: Option<&str>,
+        change: &CardChange,
+        now: Timestamp,
+    ) -> Result<CardRecord, StoreError> {
+        unit.begin_step().await?;
+        let out = update_card_tx(unit, org_id, number, external_id, change, now).await;
+        unit.end_step(out).await
     }
 
     /// A card's status changes, oldest first.
@@ -913,4 +858,127 @@ async fn find(
         found = Some(card);
     }
     found.ok_or_else(|| LoyaltyError::CardNotFound.into())
+}
+
+/// The work of `LoyaltyRepo::add_card`, in `tx`.
+async fn add_card_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    card: &NewCard,
+    now: Timestamp,
+) -> Result<CardRecord, StoreError> {
+    series_in_tx(tx, org_id, card.series_id).await?;
+    // The number is the card: a taken one is 3009 whatever else the request says.
+    if card_in_tx(tx, org_id, &CardKey::Number(card.number.clone()))
+        .await?
+        .is_some()
+    {
+        return Err(LoyaltyError::CardNumberExists.into());
+    }
+    if let Some(ext) = &card.external_id {
+        check_external_id_free(tx, org_id, ext, None).await?;
+    }
+    let row: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(
+        "INSERT INTO loyalty_cards (org_id, series_id, card_number, external_id, status, label, \
+         reason, extended_fields, custom_fields, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+         ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
+    )
+    .bind(org_id)
+    .bind(card.series_id)
+    .bind(&card.number)
+    .bind(card.external_id.as_deref())
+    .bind(card.label.status.as_str())
+    .bind(&card.label.label)
+    .bind(card.reason.as_deref())
+    .bind(card.extended_fields.to_string())
+    .bind(card.custom_fields.to_string())
+    .bind(&card.actor)
+    .bind(to_db(now))
+    .fetch_optional(&mut **tx)
+    .await;
+    let (id,) = match row {
+        Ok(row) => row.ok_or(LoyaltyError::CardNumberExists)?,
+        // A concurrent add took the external id (a taken number is not an error above).
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(LoyaltyError::CardExternalIdExists.into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    log_status(
+        tx,
+        org_id,
+        id,
+        card.label.status,
+        &card.label.label,
+        card.reason.as_deref(),
+        None,
+        Some(&card.actor),
+        now,
+    )
+    .await?;
+    let record = card_in_tx(tx, org_id, &CardKey::Number(card.number.clone()))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("card vanished after insert".into()))?;
+    Ok(record)
+}
+
+/// The work of `LoyaltyRepo::update_card`, in `tx`.
+async fn update_card_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    number: Option<&str>,
+    external_id: Option<&str>,
+    change: &CardChange,
+    now: Timestamp,
+) -> Result<CardRecord, StoreError> {
+    let card = find(tx, org_id, number, external_id).await?;
+    let (status, label) = match &change.label {
+        Some(l) => {
+            rules::change_status(card.status, l.status)?;
+            (l.status, l.label.clone())
+        }
+        None => (card.status, card.label.clone()),
+    };
+    let merge = |old: &Value, new: &Option<Value>| match (old, new) {
+        (Value::Object(o), Some(Value::Object(n))) => {
+            let mut m = o.clone();
+            m.extend(n.clone());
+            Value::Object(m).to_string()
+        }
+        _ => old.to_string(),
+    };
+    let reason = change.reason.clone().or(card.reason.clone());
+    sqlx::query(
+        "UPDATE loyalty_cards SET status = $3, label = $4, reason = $5, extended_fields = $6, \
+         custom_fields = $7, updated_at = $8 WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(card.id)
+    .bind(status.as_str())
+    .bind(&label)
+    .bind(reason.as_deref())
+    .bind(merge(&card.extended_fields, &change.extended_fields))
+    .bind(merge(&card.custom_fields, &change.custom_fields))
+    .bind(to_db(now))
+    .execute(&mut **tx)
+    .await?;
+    if change.label.is_some() && (status != card.status || label != card.label) {
+        log_status(
+            tx,
+            org_id,
+            card.id,
+            status,
+            &label,
+            change.reason.as_deref(),
+            card.customer_id,
+            Some(&change.actor),
+            now,
+        )
+        .await?;
+    }
+    let record = card_in_tx(tx, org_id, &CardKey::Number(card.number))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("card vanished after update".into()))?;
+    Ok(record)
 }

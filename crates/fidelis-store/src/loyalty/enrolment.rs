@@ -10,9 +10,9 @@ use rust_decimal::Decimal;
 use super::balance::{self, Holder};
 use super::bills::record_tier_change;
 use super::ledger::{post_credit, Why};
-use super::{LoyaltyContext, LoyaltyRepo};
+use super::{LoyaltyContext, LoyaltyRepo, Tx};
 use crate::time::to_db;
-use crate::StoreError;
+use crate::{StoreError, Unit};
 
 impl LoyaltyRepo<'_> {
     /// Enrols `customer_id` as `e` says, in one transaction. 1103 when the customer is
@@ -25,53 +25,79 @@ impl LoyaltyRepo<'_> {
         actor: &Actor,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let h = Holder {
-            org_id: ctx.org.id,
-            customer_id,
-            program_id: ctx.program(Some(e.program_id))?.id,
-        };
-        let mut tx = self.0.begin().await?;
-        let created: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) DO NOTHING \
-             RETURNING program_id",
-        )
-        .bind(h.org_id)
-        .bind(h.customer_id)
-        .bind(h.program_id)
-        .bind(to_db(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if created.is_none() {
-            return Err(LoyaltyError::AlreadyEnrolled.into());
-        }
-        let mut bal = balance::lock(&mut tx, h, now).await?;
-        let source = EntrySource::new(SourceKind::Enrolment, customer_id.to_string());
-        if let Some(change) = &e.tier {
-            record_tier_change(&mut tx, h, change, &source).await?;
-            bal.tier = change.apply();
-        }
-        if e.points > Decimal::ZERO {
-            let why = Why {
-                source: &source,
-                rule: Some("enrolment"),
-                actor,
-                reason: Some("points carried over at enrolment"),
-            };
-            post_credit(
-                &mut tx,
-                h,
-                &mut bal,
-                EntryKind::Credit,
-                e.points,
-                e.points_expiry,
-                &why,
-                now,
-            )
-            .await?;
-        }
-        balance::save(&mut tx, h, &bal, now).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut unit = self.0.unit().await?;
+        enrol_tx(&mut unit, ctx, customer_id, e, actor, now).await?;
+        unit.commit().await
     }
+
+    /// `enrol` as a step of `unit` (with the customer's registration, say): a refused
+    /// enrolment leaves nothing behind and the unit can go on.
+    pub async fn enrol_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &LoyaltyContext,
+        customer_id: i64,
+        e: &Enrolment,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        unit.begin_step().await?;
+        let out = enrol_tx(unit, ctx, customer_id, e, actor, now).await;
+        unit.end_step(out).await
+    }
+}
+
+async fn enrol_tx(
+    tx: &mut Tx,
+    ctx: &LoyaltyContext,
+    customer_id: i64,
+    e: &Enrolment,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let h = Holder {
+        org_id: ctx.org.id,
+        customer_id,
+        program_id: ctx.program(Some(e.program_id))?.id,
+    };
+    let created: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) DO NOTHING \
+         RETURNING program_id",
+    )
+    .bind(h.org_id)
+    .bind(h.customer_id)
+    .bind(h.program_id)
+    .bind(to_db(now))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if created.is_none() {
+        return Err(LoyaltyError::AlreadyEnrolled.into());
+    }
+    let mut bal = balance::lock(tx, h, now).await?;
+    let source = EntrySource::new(SourceKind::Enrolment, customer_id.to_string());
+    if let Some(change) = &e.tier {
+        record_tier_change(tx, h, change, &source).await?;
+        bal.tier = change.apply();
+    }
+    if e.points > Decimal::ZERO {
+        let why = Why {
+            source: &source,
+            rule: Some("enrolment"),
+            actor,
+            reason: Some("points carried over at enrolment"),
+        };
+        post_credit(
+            tx,
+            h,
+            &mut bal,
+            EntryKind::Credit,
+            e.points,
+            e.points_expiry,
+            &why,
+            now,
+        )
+        .await?;
+    }
+    balance::save(tx, h, &bal, now).await
 }

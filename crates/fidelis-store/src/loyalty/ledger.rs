@@ -85,7 +85,7 @@ pub(crate) async fn post_credit(
 ) -> Result<(i64, LotId), StoreError> {
     let milli = to_milli(points)?;
     let settled = milli.min(bal.debt).max(0);
-    let (entry_id, lot_id) = if tx.backend_name() == "PostgreSQL" {
+    let (entry_id, lot_id) = if tx.backend().inserts_in_with() {
         insert_credit_pg(tx, h, kind, milli, settled, expires_at, why, now).await?
     } else {
         let lot_id = insert_lot(tx, h, milli, settled, expires_at, why, now).await?;

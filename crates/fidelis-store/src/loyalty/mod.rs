@@ -8,6 +8,7 @@
 
 mod apply;
 mod balance;
+mod bill_details;
 mod bill_lookup;
 mod bills;
 pub(crate) mod cards;
@@ -36,7 +37,7 @@ pub(crate) use apply::apply_config;
 
 use crate::Db;
 
-pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(crate) type Tx = crate::Unit;
 
 pub struct LoyaltyRepo<'a>(&'a Db);
 

@@ -16,7 +16,6 @@ use fidelis_domain::org::{Org, OrgId};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use super::balance::for_update;
 use super::{LoyaltyRepo, Tx};
 use crate::time::{from_db, to_db};
 use crate::StoreError;
@@ -68,15 +67,11 @@ fn from_row(r: Row) -> Result<Membership, StoreError> {
 }
 
 /// The member's row for the program, locked until the transaction ends.
-async fn lock(
-    tx: &mut Tx,
-    backend: crate::Backend,
-    k: Key,
-) -> Result<Option<Membership>, StoreError> {
+async fn lock(tx: &mut Tx, k: Key) -> Result<Option<Membership>, StoreError> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM loyalty_partner_memberships \
          WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3{}",
-        for_update(backend)
+        tx.backend().for_update()
     ))
     .bind(k.org_id)
     .bind(k.customer_id)
@@ -191,7 +186,7 @@ impl LoyaltyRepo<'_> {
         F: FnOnce(Option<&Membership>) -> Result<(Membership, ActivityEntry), LoyaltyError>,
     {
         let mut tx = self.0.begin().await?;
-        let mut existing = lock(&mut tx, self.0.backend(), k).await?;
+        let mut existing = lock(&mut tx, k).await?;
         if let Some((ended, a)) = existing.as_ref().and_then(|m| rules::expire(m, now)) {
             save(&mut tx, k, &ended).await?;
             append(&mut tx, k, &a).await?;
@@ -392,7 +387,7 @@ impl LoyaltyRepo<'_> {
                     program_id: *program_id,
                 };
                 let mut tx = self.0.begin().await?;
-                let current = lock(&mut tx, self.0.backend(), k).await?;
+                let current = lock(&mut tx, k).await?;
                 // Someone else (a link, or another run) may have got there first.
                 let Some((m, a)) = current.as_ref().and_then(|m| rules::expire(m, now)) else {
                     continue;

@@ -3,13 +3,16 @@
 //! Each element is registered like `POST /v2/customers` (a known customer is joined or
 //! refreshed), then placed in its hierarchy: under `parentCustomer`, or as a top member
 //! with its `childCustomers` linked beneath it; with `fleetCompany` they also join that
-//! company. Elements succeed or fail on their own.
+//! company. Elements succeed or fail on their own, each whole: one unit of work writes an
+//! element with its parent and children, or nothing of it. The batch limit counts every
+//! customer a request names, children included.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use fidelis_domain::customers::{CustomerError, FleetError};
-use fidelis_store::customers::{Company, FleetMember, Hierarchy};
+use fidelis_store::customers::{Company, FleetMember, Hierarchy, Saved};
+use fidelis_store::Unit;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -84,7 +87,9 @@ pub(super) async fn entity(state: &AppState, ctx: &Ctx, id: i64) -> Result<Value
 }
 
 /// Registers and links one child under `parent`.
+#[allow(clippy::too_many_arguments)]
 async fn child(
+    unit: &mut Unit,
     state: &AppState,
     ctx: &Ctx,
     p: &Principal,
@@ -92,7 +97,7 @@ async fn child(
     parent: &FleetMember,
     company: Option<&Company>,
     body: &CustomerBody,
-) -> Result<Value, ApiError> {
+) -> Result<Saved, ApiError> {
     let role = body
         .association_details
         .as_ref()
@@ -103,9 +108,10 @@ async fn child(
                 .and_then(|r| r.child_role_code.clone())
         })
         .ok_or(FleetError::RoleDoesNotQualify)?;
-    let saved = register(state, ctx, p, body).await?;
+    let saved = register(unit, state, ctx, p, body).await?;
     let repo = state.db.customers();
-    repo.fleet_link(
+    repo.fleet_link_in(
+        unit,
         ctx.org.id,
         h,
         saved.customer_id,
@@ -115,13 +121,16 @@ async fn child(
     )
     .await?;
     if let Some(c) = company {
-        repo.link_company(ctx.org.id, &c.external_id, saved.customer_id, state.now())
-            .await?;
+        repo.link_company_in(
+            unit,
+            ctx.org.id,
+            &c.external_id,
+            saved.customer_id,
+            state.now(),
+        )
+        .await?;
     }
-    Ok(json!({
-        "entity": entity(state, ctx, saved.customer_id).await?,
-        "warnings": render::warnings(&saved.warnings),
-    }))
+    Ok(saved)
 }
 
 fn blank(s: Option<&str>) -> bool {
@@ -130,17 +139,125 @@ fn blank(s: Option<&str>) -> bool {
 
 /// Registers one customer of the batch and applies its `loyaltyProgramEnrollments`.
 async fn register(
+    unit: &mut Unit,
     state: &AppState,
     ctx: &Ctx,
     p: &Principal,
     body: &CustomerBody,
-) -> Result<fidelis_store::customers::Saved, ApiError> {
-    let (reg, warnings) = body.registration(ctx, state.now())?;
-    let mut saved = state.app.customers().register(ctx, &reg, warnings).await?;
-    super::enrol(state, p, &mut saved, body).await?;
+) -> Result<Saved, ApiError> {
+    let (reg, mut warnings) = body.registration(ctx, state.now())?;
+    let mut saved = state
+        .db
+        .customers()
+        .register_in(unit, ctx.org.id, &reg, &ctx.actor, state.now())
+        .await?;
+    warnings.append(&mut saved.warnings);
+    saved.warnings = warnings;
+    super::enrol_in(unit, state, p, &mut saved, body).await?;
     Ok(saved)
 }
 
+/// What an element wrote: its customer, whether it was associated (placed in a
+/// hierarchy or a company), and its children.
+struct Written {
+    saved: Saved,
+    associated: bool,
+    children: Vec<Saved>,
+}
+
+/// Everything an element asks for, in `unit`.
+async fn write(
+    unit: &mut Unit,
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    body: &CustomerBody,
+    company: Option<&Company>,
+) -> Result<Written, ApiError> {
+    let saved = register(unit, state, ctx, p, body).await?;
+    let Some(ad) = &body.association_details else {
+        return Ok(Written {
+            saved,
+            associated: false,
+            children: Vec::new(),
+        });
+    };
+    let repo = state.db.customers();
+    if let Some(c) = company {
+        // Only a company to join: no role in its hierarchy is asked for.
+        if blank(ad.hierarchy_code.as_deref())
+            && blank(ad.role_code.as_deref())
+            && ad.parent_customer.is_none()
+            && ad.child_customers.is_empty()
+        {
+            repo.link_company_in(
+                unit,
+                ctx.org.id,
+                &c.external_id,
+                saved.customer_id,
+                state.now(),
+            )
+            .await?;
+            return Ok(Written {
+                saved,
+                associated: true,
+                children: Vec::new(),
+            });
+        }
+    }
+    let code = match (ad.hierarchy_code.as_deref(), company) {
+        (code, Some(c)) if blank(code) => Some(c.hierarchy_code.as_str()),
+        (code, _) => code,
+    };
+    let h = hierarchy(state, ctx, code).await?;
+    let role = ad
+        .role_code
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| FleetError::UnknownRole(String::new()))?;
+    let member = match &ad.parent_customer {
+        Some(parent) => {
+            let parent = register(unit, state, ctx, p, parent).await?;
+            repo.fleet_link_in(
+                unit,
+                ctx.org.id,
+                &h,
+                saved.customer_id,
+                role,
+                parent.customer_id,
+                state.now(),
+            )
+            .await?
+        }
+        None => {
+            repo.fleet_place_in(unit, ctx.org.id, &h, saved.customer_id, role, state.now())
+                .await?
+        }
+    };
+    if let Some(c) = company {
+        repo.link_company_in(
+            unit,
+            ctx.org.id,
+            &c.external_id,
+            saved.customer_id,
+            state.now(),
+        )
+        .await?;
+    }
+    let mut children = Vec::with_capacity(ad.child_customers.len());
+    for c in &ad.child_customers {
+        children.push(child(unit, state, ctx, p, &h, &member, company, c).await?);
+    }
+    Ok(Written {
+        saved,
+        associated: true,
+        children,
+    })
+}
+
+/// One element, whole or not at all: the element, its parent and its children are
+/// registered, enrolled and linked in one unit of work, so any failure leaves none of
+/// them and the element reports it.
 async fn element(
     state: &AppState,
     ctx: &Ctx,
@@ -156,8 +273,15 @@ async fn element(
         Some(v) => Some(companies::fleet_company(state, ctx, v).await?),
         None => None,
     };
-    let saved = register(state, ctx, p, body).await?;
-    let Some(ad) = &body.association_details else {
+    let mut unit = state.db.unit().await?;
+    let written = write(&mut unit, state, ctx, p, body, company.as_ref()).await?;
+    unit.commit().await?;
+    let Written {
+        saved,
+        associated,
+        children,
+    } = written;
+    if !associated {
         let view = state
             .app
             .customers()
@@ -171,78 +295,37 @@ async fn element(
             json!({"entity": v, "warnings": render::warnings(&saved.warnings),
             "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0}),
         );
-    };
-    let repo = state.db.customers();
-    if let Some(c) = &company {
-        // Only a company to join: no role in its hierarchy is asked for.
-        if blank(ad.hierarchy_code.as_deref())
-            && blank(ad.role_code.as_deref())
-            && ad.parent_customer.is_none()
-            && ad.child_customers.is_empty()
-        {
-            repo.link_company(ctx.org.id, &c.external_id, saved.customer_id, state.now())
-                .await?;
-            return Ok(json!({
-                "entity": entity(state, ctx, saved.customer_id).await?,
-                "warnings": render::warnings(&saved.warnings),
-                "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0,
-            }));
-        }
     }
-    let code = match (ad.hierarchy_code.as_deref(), &company) {
-        (code, Some(c)) if blank(code) => Some(c.hierarchy_code.as_str()),
-        (code, _) => code,
-    };
-    let h = hierarchy(state, ctx, code).await?;
-    let role = ad
-        .role_code
-        .as_deref()
-        .filter(|r| !r.trim().is_empty())
-        .ok_or_else(|| FleetError::UnknownRole(String::new()))?;
-    let member = match &ad.parent_customer {
-        Some(parent) => {
-            let parent = register(state, ctx, p, parent).await?;
-            repo.fleet_link(
-                ctx.org.id,
-                &h,
-                saved.customer_id,
-                role,
-                parent.customer_id,
-                state.now(),
-            )
-            .await?
-        }
-        None => {
-            repo.fleet_place(ctx.org.id, &h, saved.customer_id, role, state.now())
-                .await?
-        }
-    };
-    if let Some(c) = &company {
-        repo.link_company(ctx.org.id, &c.external_id, saved.customer_id, state.now())
-            .await?;
-    }
-    let mut children = Vec::new();
-    let mut failures = 0;
-    for c in &ad.child_customers {
-        match child(state, ctx, p, &h, &member, company.as_ref(), c).await {
-            Ok(v) => children.push(v),
-            Err(e) => {
-                failures += 1;
-                children.push(json!({"entity": null, "errors": error_json(&e), "warnings": []}));
-            }
-        }
+    let mut child_entities = Vec::with_capacity(children.len());
+    for c in &children {
+        child_entities.push(json!({
+            "entity": entity(state, ctx, c.customer_id).await?,
+            "warnings": render::warnings(&c.warnings),
+        }));
     }
     Ok(json!({
         "entity": entity(state, ctx, saved.customer_id).await?,
         "warnings": render::warnings(&saved.warnings),
-        "childEntities": children,
-        "childCount": ad.child_customers.len(),
-        "childFailureCount": failures,
-        "childSuccessCount": ad.child_customers.len() - failures,
+        "childEntities": child_entities,
+        "childCount": children.len(),
+        "childFailureCount": 0,
+        "childSuccessCount": children.len(),
     }))
 }
 
-/// 200 when every element (and child) succeeded, 201 ("one or more items failed") otherwise.
+/// How many customers a request names: each element, its `parentCustomer` and its
+/// `childCustomers`. The batch limit counts them all.
+fn customer_count(body: &[CustomerBody]) -> usize {
+    body.iter()
+        .map(|b| {
+            1 + b.association_details.as_ref().map_or(0, |a| {
+                a.child_customers.len() + usize::from(a.parent_customer.is_some())
+            })
+        })
+        .sum()
+}
+
+/// 200 when every element succeeded, 201 ("one or more items failed") otherwise.
 async fn run(
     state: AppState,
     p: Principal,
@@ -251,11 +334,14 @@ async fn run(
     if body.is_empty() {
         return Err(CustomerError::InvalidInput("at least one customer is required".into()).into());
     }
-    if body.len() > MAX_BATCH {
+    if customer_count(&body) > MAX_BATCH {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             1060,
-            format!("Batch limit exceeded: at most {MAX_BATCH} customers per request"),
+            format!(
+                "Batch limit exceeded: at most {MAX_BATCH} customers per request, \
+                 parentCustomer and childCustomers included"
+            ),
         ));
     }
     let ctx = state.app.customers().context(&p).await?;
@@ -263,10 +349,7 @@ async fn run(
     let mut failed = false;
     for b in &body {
         match element(&state, &ctx, &p, b).await {
-            Ok(v) => {
-                failed |= v["childFailureCount"].as_u64().unwrap_or(0) > 0;
-                out.push(v);
-            }
+            Ok(v) => out.push(v),
             Err(e) if e.status.is_server_error() => return Err(e),
             Err(e) => {
                 failed = true;

@@ -73,3 +73,27 @@ pub(crate) async fn enrol(
     saved.warnings.append(&mut warnings);
     Ok(())
 }
+
+/// `enrol` in `unit`, with the customer's registration.
+pub(crate) async fn enrol_in(
+    unit: &mut fidelis_store::Unit,
+    state: &AppState,
+    p: &crate::auth::Principal,
+    saved: &mut fidelis_store::customers::Saved,
+    body: &crate::customers::wire::CustomerBody,
+) -> Result<(), ApiError> {
+    if body.loyalty_program_enrollments.is_empty() {
+        return Ok(());
+    }
+    let ctx = crate::loyalty::Ctx::load(state, p).await?;
+    let mut warnings = crate::loyalty::enrolment::enrol_all_in(
+        unit,
+        state,
+        &ctx,
+        saved.customer_id,
+        &body.loyalty_program_enrollments,
+    )
+    .await?;
+    saved.warnings.append(&mut warnings);
+    Ok(())
+}

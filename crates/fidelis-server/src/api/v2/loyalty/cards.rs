@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fidelis_domain::loyalty::cards::CardStatus;
+use fidelis_domain::loyalty::cards::{CardLabel, CardStatus};
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::loyalty::{CardChange, NewCard, MAX_GENERATE};
 use serde::Deserialize;
@@ -272,55 +272,65 @@ pub async fn add_card(
         .status_info
         .as_ref()
         .and_then(|s| text(s.reason.as_deref()));
+    let now = state.now();
+    let mut card = NewCard {
+        series_id,
+        number,
+        external_id,
+        label: status,
+        reason,
+        extended_fields: Value::Object(body.extended_fields.unwrap_or_default()),
+        custom_fields: Value::Object(body.custom_fields.unwrap_or_default()),
+        actor: ctx.user(),
+    };
     let id = match body.customer_id {
-        None => {
-            let card = NewCard {
-                series_id,
-                number,
-                external_id,
-                label: status,
-                reason,
-                extended_fields: Value::Object(body.extended_fields.unwrap_or_default()),
-                custom_fields: Value::Object(body.custom_fields.unwrap_or_default()),
-                actor: ctx.user(),
-            };
-            repo.add_card(org, &card, state.now()).await?.id
-        }
+        None => repo.add_card(org, &card, now).await?.id,
         Some(customer) => {
-            // A new card only: issuing an existing one goes through the customer.
-            if repo.card(org, Some(&number), None).await.is_ok() {
-                return Err(LoyaltyError::CardNumberExists.into());
-            }
-            let mut details = Map::new();
-            details.insert("seriesId".into(), series_id.into());
-            if let Some(ext) = &external_id {
-                details.insert("cardExternalId".into(), ext.clone().into());
-            }
             let account =
                 crate::customers::account(&state, &ctx.customers, customer, None, None).await?;
+            // One unit of work: the card is added (3009 if the number exists, even to a
+            // concurrent request), issued with the customer's new `cardnumber` identifier,
+            // then given its label; any refusal leaves none of it behind.
+            let label = std::mem::replace(
+                &mut card.label,
+                CardLabel {
+                    label: CardStatus::NotIssued.as_str().into(),
+                    status: CardStatus::NotIssued,
+                },
+            );
+            let mut details = Map::new();
+            details.insert("seriesId".into(), series_id.into());
+            if let Some(ext) = &card.external_id {
+                details.insert("cardExternalId".into(), ext.clone().into());
+            }
             let add = fidelis_store::customers::IdentifierChange {
                 identifier: fidelis_domain::customers::Identifier {
                     kind: fidelis_domain::customers::IdentifierType::CardNumber,
-                    value: number.clone(),
+                    value: card.number.clone(),
                 },
                 details: Some(Value::Object(details)),
                 delink: false,
             };
+            let change = CardChange {
+                label: Some(label),
+                reason: None,
+                extended_fields: None,
+                custom_fields: None,
+                actor: ctx.user(),
+            };
+            let mut unit = state.db.unit().await?;
+            repo.add_card_in(&mut unit, org, &card, now).await?;
             state
                 .db
                 .customers()
-                .change_identifiers(org, customer, &account, &[add], &[], state.now())
+                .change_identifiers_in(&mut unit, org, customer, &account, &[add], &[], now)
                 .await?;
-            let change = CardChange {
-                label: Some(status),
-                reason,
-                extended_fields: body.extended_fields.map(Value::Object),
-                custom_fields: body.custom_fields.map(Value::Object),
-                actor: ctx.user(),
-            };
-            repo.update_card(org, Some(&number), None, &change, state.now())
+            let id = repo
+                .update_card_in(&mut unit, org, Some(&card.number), None, &change, now)
                 .await?
-                .id
+                .id;
+            unit.commit().await?;
+            id
         }
     };
     Ok(Json(json!({"entity": id, "warnings": []})))

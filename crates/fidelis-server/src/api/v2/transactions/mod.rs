@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use fidelis_domain::loyalty::details::DetailsPatch;
 use fidelis_domain::loyalty::{LoyaltyError, TransactionType};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -218,28 +219,15 @@ pub async fn update(
     let ctx = Ctx::load(&state, &p).await?;
     let raw = crate::loyalty::numbers::text("id", body.id.as_ref())?.unwrap_or_default();
     let bill = load(&state, &ctx, &raw, kind).await?;
-    let mut details: Value = serde_json::from_str(&bill.details).unwrap_or_else(|_| json!({}));
-    if !details.is_object() {
-        details = json!({});
-    }
-    if let Some(s) = delivery_status(body.delivery_status.as_ref())? {
-        details["deliveryStatus"] = json!(s);
-    }
-    for (key, given) in [
-        ("extendedFields", &body.extended_fields),
-        ("customFields", &body.custom_fields),
-    ] {
-        let fields = object(key, given.as_ref())?;
-        if !fields.is_empty() {
-            let mut merged = object(key, details.get(key)).unwrap_or_default();
-            merged.extend(fields);
-            details[key] = Value::Object(merged);
-        }
-    }
+    let patch = DetailsPatch {
+        delivery_status: delivery_status(body.delivery_status.as_ref())?,
+        extended_fields: object("extendedFields", body.extended_fields.as_ref())?,
+        custom_fields: object("customFields", body.custom_fields.as_ref())?,
+    };
     state
         .db
         .loyalty()
-        .update_details(ctx.loyalty.org.id, bill.id, &details.to_string())
+        .update_bill_details(ctx.loyalty.org.id, bill.id, kind, &patch)
         .await?;
     Ok(Json(json!({"id": bill.id, "warnings": [], "errors": []})))
 }
