@@ -3,6 +3,7 @@
 
 use fidelis_domain::customers::companies::extended_field_matches;
 use fidelis_domain::customers::{normalise_company_external_id, CompanyInput, FleetError};
+use fidelis_domain::org::OrgId;
 use fidelis_store::customers::Company;
 
 use super::Customers;
@@ -51,12 +52,20 @@ impl Customers<'_> {
         caller: &Caller,
         external_id: Option<&str>,
     ) -> Result<Company, AppError> {
+        self.active_company(caller.org_id, external_id).await
+    }
+
+    pub(super) async fn active_company(
+        &self,
+        org_id: OrgId,
+        external_id: Option<&str>,
+    ) -> Result<Company, AppError> {
         let ext = normalise_company_external_id(external_id)?;
         Ok(self
             .app
             .db
             .customers()
-            .company(caller.org_id, &ext)
+            .company(org_id, &ext)
             .await?
             .filter(|c| c.active)
             .ok_or(FleetError::CompanyNotFound(ext))?)

@@ -7,6 +7,7 @@
 //! Inputs are domain and store types, already parsed from whatever the surface received;
 //! results are domain and store types, or views that gather what a surface shows.
 
+mod bulk;
 mod companies;
 mod fleet;
 mod profiles;
@@ -17,6 +18,10 @@ use fidelis_domain::customers::{
 use fidelis_domain::org::Org;
 use fidelis_store::customers::{Actor, CustomerBrief, CustomerSettings};
 
+pub use bulk::{
+    Association, BulkAssociation, BulkChild, BulkElement, BulkInput, ElementOutcome, FleetEntity,
+    MAX_BATCH,
+};
 pub use companies::Page;
 pub use fleet::HierarchyKey;
 pub use profiles::{

@@ -80,8 +80,12 @@ pub enum CustomerError {
     /// `createDate` more than [`crate::customers::registration::MAX_CREATE_DATE_AHEAD`] ahead.
     #[error("Registration date is outside the allowed window")]
     RegistrationDateOutOfWindow,
-    /// More customers in one request than a batch API takes.
-    #[error("Batch limit exceeded: at most {0} customers per request")]
+    /// More customers in one request than a batch API takes (every customer it names,
+    /// `parentCustomer` and `childCustomers` included).
+    #[error(
+        "Batch limit exceeded: at most {0} customers per request, parentCustomer and \
+         childCustomers included"
+    )]
     BatchLimit(usize),
     #[error(transparent)]
     Fleet(#[from] FleetError),
