@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use fidelis_app::customers::CustomerView;
+use fidelis_app::customers::{CustomerView, ElementOutcome, FleetEntity};
 use fidelis_domain::customers::{CustomerStatus, Subscription};
 use fidelis_domain::org::{Entity, EntityId, Org};
 use fidelis_store::customers::{Company, FleetMember, StatusLogEntry};
@@ -158,6 +158,43 @@ pub fn association(m: &FleetMember, child_role: Option<&str>) -> Value {
         "childRoleCode": child_role,
         "parentCustomerId": m.parent_id,
         "skipLevelAllowed": false,
+    })
+}
+
+/// A customer of `/v2/customers/bulk`: the customer object without `warnings`, and with
+/// the `associationDetails` (role and company) of an element that asked for them.
+pub fn fleet_entity(e: &FleetEntity, org: &Org) -> Value {
+    let mut v = customer(&e.customer, org);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("warnings");
+        if let Some(a) = &e.association {
+            let mut details = match &a.member {
+                Some(m) => association(m, a.child_role.as_deref()),
+                None => json!({}),
+            };
+            if let (Some(c), Some(d)) = (&a.company, details.as_object_mut()) {
+                d.insert("fleetCompany".into(), fleet_company(c));
+            }
+            obj.insert("associationDetails".into(), details);
+        }
+    }
+    v
+}
+
+/// One element of a `/v2/customers/bulk` answer that succeeded.
+pub fn bulk_element(o: &ElementOutcome, org: &Org) -> Value {
+    let children: Vec<Value> = o
+        .children
+        .iter()
+        .map(|c| json!({"entity": fleet_entity(c, org), "warnings": warnings(&c.warnings)}))
+        .collect();
+    json!({
+        "entity": fleet_entity(&o.entity, org),
+        "warnings": warnings(&o.entity.warnings),
+        "childEntities": children,
+        "childCount": o.children.len(),
+        "childFailureCount": 0,
+        "childSuccessCount": o.children.len(),
     })
 }
 

@@ -4,17 +4,15 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use fidelis_app::customers::Page;
-use fidelis_domain::customers::{
-    normalise_company_external_id, validate_company, CompanyInput, CustomerError, FleetError,
-};
+use fidelis_domain::customers::{validate_company, CompanyInput, CustomerError, FleetError};
 use fidelis_store::customers::Company;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::bulk::{entity, ChildrenQuery};
+use super::bulk::ChildrenQuery;
 use crate::api::v2_page;
 use crate::auth::Principal;
-use crate::customers::{render, Ctx};
+use crate::customers::render;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -211,30 +209,15 @@ pub async fn delete(
     Ok(Json(json!({"success": true, "warnings": [], "errors": []})))
 }
 
-/// The active company a bulk element's `fleetCompany{externalId}` names (1704 otherwise).
-pub(super) async fn fleet_company(
-    state: &AppState,
-    ctx: &Ctx,
-    raw: &Value,
-) -> Result<Company, ApiError> {
-    let ext = raw.get("externalId").and_then(Value::as_str);
-    let ext = normalise_company_external_id(ext)?;
-    Ok(state
-        .db
-        .customers()
-        .company(ctx.org.id, &ext)
-        .await?
-        .filter(|c| c.active)
-        .ok_or(FleetError::CompanyNotFound(ext))?)
-}
-
 /// `GET /v2/customers/bulk?associationEntityType=company&associationEntityIdentifierType=
 /// externalId&associationEntityIdentifierValue=…`: the customers linked to the company.
 pub(super) async fn customers_of(
     state: &AppState,
-    ctx: &Ctx,
+    p: &Principal,
     q: &ChildrenQuery,
 ) -> Result<Value, ApiError> {
+    let app = state.app.customers();
+    let ctx = app.context(p).await?;
     let kind = q
         .association_entity_identifier_type
         .as_deref()
@@ -244,22 +227,19 @@ pub(super) async fn customers_of(
             "Invalid input: companies are found by externalId, not {kind}"
         )));
     }
-    let value = json!({"externalId": q.association_entity_identifier_value});
-    let c = fleet_company(state, ctx, &value).await?;
-    let Page { limit, offset } = page(q.limit.as_deref(), q.offset.as_deref())?;
-    let (ids, total) = state
-        .db
-        .customers()
-        .company_customers(ctx.org.id, c.id, limit, offset)
+    let c = app
+        .company(p, q.association_entity_identifier_value.as_deref())
         .await?;
-    let mut data = Vec::with_capacity(ids.len());
-    for id in ids {
-        data.push(entity(state, ctx, id).await?);
-    }
+    let page = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let (list, total) = app.company_customers(&ctx, &c, page).await?;
+    let data: Vec<Value> = list
+        .iter()
+        .map(|e| render::fleet_entity(e, &ctx.org))
+        .collect();
     Ok(json!({
         "data": data,
         "fleetCompany": render::fleet_company(&c),
-        "pagination": {"limit": limit, "offset": offset, "total": total},
+        "pagination": {"limit": page.limit, "offset": page.offset, "total": total},
         "warnings": [],
         "errors": [],
     }))
