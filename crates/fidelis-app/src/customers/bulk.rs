@@ -103,6 +103,13 @@ pub struct ElementOutcome {
     pub children: Vec<FleetEntity>,
 }
 
+/// Where an element's children go: their hierarchy, parent and company.
+struct Under<'a> {
+    hierarchy: &'a Hierarchy,
+    parent: &'a FleetMember,
+    company: Option<&'a Company>,
+}
+
 /// What an element wrote, before it is read back.
 struct Written {
     saved: Saved,
@@ -301,12 +308,14 @@ impl Customers<'_> {
             )
             .await?;
         }
+        let under = Under {
+            hierarchy: &h,
+            parent: &member,
+            company,
+        };
         let mut children = Vec::with_capacity(ad.children.len());
         for c in &ad.children {
-            children.push(
-                self.child_in(unit, ctx, input, &h, &member, company, c)
-                    .await?,
-            );
+            children.push(self.child_in(unit, ctx, input, &under, c).await?);
         }
         Ok(Written {
             saved,
@@ -315,18 +324,16 @@ impl Customers<'_> {
         })
     }
 
-    /// Registers and links one child under `parent`.
-    #[allow(clippy::too_many_arguments)]
+    /// Registers and links one child under its parent.
     async fn child_in<I: BulkInput>(
         &self,
         unit: &mut Unit,
         ctx: &Ctx,
         input: &I,
-        h: &Hierarchy,
-        parent: &FleetMember,
-        company: Option<&Company>,
+        under: &Under<'_>,
         child: &BulkChild<'_, I::Customer>,
     ) -> Result<Saved, Stop<I::Error>> {
+        let (h, parent) = (under.hierarchy, under.parent);
         let role = child
             .role_code
             .map(str::to_string)
@@ -348,7 +355,7 @@ impl Customers<'_> {
             self.app.now(),
         )
         .await?;
-        if let Some(c) = company {
+        if let Some(c) = under.company {
             repo.link_company_in(
                 unit,
                 ctx.org.id,
