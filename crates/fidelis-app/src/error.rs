@@ -2,7 +2,7 @@
 //! Each context's enum (in `fidelis-domain`) carries its Capillary codes; the server maps
 //! this one type to HTTP in one place.
 
-use fidelis_domain::customers::CustomerError;
+use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
@@ -19,6 +19,12 @@ pub enum AppError {
     Loyalty(#[from] LoyaltyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<FleetError> for AppError {
+    fn from(e: FleetError) -> Self {
+        AppError::Customers(e.into())
+    }
 }
 
 impl From<CustomersError> for AppError {

@@ -77,6 +77,16 @@ pub enum CustomerError {
     InvalidSubscriptionScope(String),
     #[error("Invalid subscription status: {0}")]
     InvalidSubscriptionStatus(String),
+    /// `createDate` more than [`crate::customers::registration::MAX_CREATE_DATE_AHEAD`] ahead.
+    #[error("Registration date is outside the allowed window")]
+    RegistrationDateOutOfWindow,
+    /// More customers in one request than a batch API takes (every customer it names,
+    /// `parentCustomer` and `childCustomers` included).
+    #[error(
+        "Batch limit exceeded: at most {0} customers per request, parentCustomer and \
+         childCustomers included"
+    )]
+    BatchLimit(usize),
     #[error(transparent)]
     Fleet(#[from] FleetError),
     /// Another request changed the same customer at the same moment.
@@ -213,7 +223,9 @@ impl CodedError for CustomerError {
             Self::InvalidCustomField(_) => 1017,
             Self::MobileExists => 1032,
             Self::ExternalIdExists => 1033,
+            Self::RegistrationDateOutOfWindow => 1034,
             Self::LoyaltyDowngrade => 1046,
+            Self::BatchLimit(_) => 1060,
             Self::InvalidSubscriptionChannel(_) => 1101,
             Self::InvalidSubscriptionPriority(_) => 1102,
             Self::InvalidSubscriptionScope(_) => 1103,
@@ -273,6 +285,8 @@ mod tests {
         assert_eq!(CustomerError::AccountIdRequired("x".into()).code(), 8045);
         assert_eq!(WARNING_COMBINED_ACROSS_SOURCES, 8050);
         assert_eq!(CustomerError::from(FleetError::Cyclic).code(), 1608);
+        assert_eq!(CustomerError::RegistrationDateOutOfWindow.code(), 1034);
+        assert_eq!(CustomerError::BatchLimit(100).code(), 1060);
     }
 
     #[test]

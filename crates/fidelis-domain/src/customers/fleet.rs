@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::FleetError;
+use super::error::{CustomerError, FleetError};
 use super::model::CustomerId;
 
 pub const MIN_ROLES: usize = 2;
@@ -136,6 +136,48 @@ impl HierarchyConfig {
     }
 }
 
+/// Longest hierarchy name, and description.
+pub const MAX_HIERARCHY_NAME: usize = 100;
+pub const MAX_HIERARCHY_DESCRIPTION: usize = 500;
+
+/// A hierarchy as `/v2/fleetHierarchy` defines it: its rules, a name and description, and
+/// what the API accepts but Fidelis does not act on (role permissions, automation flags),
+/// kept as sent and echoed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HierarchyDefinition {
+    pub name: String,
+    pub description: String,
+    pub config: HierarchyConfig,
+    pub extra: serde_json::Value,
+}
+
+impl HierarchyDefinition {
+    /// Refuses a name longer than [`MAX_HIERARCHY_NAME`] or a description longer than
+    /// [`MAX_HIERARCHY_DESCRIPTION`] characters. The rules themselves are checked when the
+    /// hierarchy is stored ([`HierarchyConfig::ordered_roles`]).
+    pub fn new(
+        name: String,
+        description: String,
+        config: HierarchyConfig,
+        extra: serde_json::Value,
+    ) -> Result<Self, CustomerError> {
+        if name.chars().count() > MAX_HIERARCHY_NAME
+            || description.chars().count() > MAX_HIERARCHY_DESCRIPTION
+        {
+            return Err(CustomerError::InvalidInput(format!(
+                "name is longer than {MAX_HIERARCHY_NAME} or description than \
+                 {MAX_HIERARCHY_DESCRIPTION} characters"
+            )));
+        }
+        Ok(Self {
+            name,
+            description,
+            config,
+            extra,
+        })
+    }
+}
+
 /// A customer's place in a hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
@@ -238,6 +280,24 @@ mod tests {
             ],
             skip_role_allowed: false,
             active: true,
+        }
+    }
+
+    #[test]
+    fn definition_names_are_bounded() {
+        let extra = serde_json::Value::Null;
+        let ok = HierarchyDefinition::new("n".repeat(100), "d".repeat(500), demo(), extra.clone());
+        assert!(ok.is_ok());
+        for (name, description) in [
+            ("n".repeat(101), String::new()),
+            ("n".into(), "d".repeat(501)),
+        ] {
+            let e = HierarchyDefinition::new(name, description, demo(), extra.clone()).unwrap_err();
+            assert_eq!(e.code(), 400);
+            assert_eq!(
+                e.to_string(),
+                "Invalid input: name is longer than 100 or description than 500 characters"
+            );
         }
     }
 

@@ -24,15 +24,19 @@ pub use error::{
     WARNING_IDENTIFIER_NOT_UPDATED,
 };
 pub use fields::{validate_fields, FieldKind, FieldType};
-pub use fleet::{validate_association, AssociationRequest, FleetRole, HierarchyConfig, Membership};
+pub use fleet::{
+    validate_association, AssociationRequest, FleetRole, HierarchyConfig, HierarchyDefinition,
+    Membership,
+};
 pub use identifiers::{
     normalise_email, normalise_external_id, normalise_identifier, normalise_mobile, normalise_name,
     Identifier, IdentifierType,
 };
 pub use model::{CustomerId, LoyaltyType, Source, SourceAccount};
 pub use registration::{
-    fill_identifiers, plan_registration, validate_profile, validate_profiles, IdentifierFill,
-    IdentifierOwner, Profile, RawCommChannel, RawIdentifier, RawProfile, RegistrationPlan,
+    fill_identifiers, plan_registration, registration_date, validate_profile, validate_profiles,
+    IdentifierFill, IdentifierOwner, Profile, RawCommChannel, RawIdentifier, RawProfile,
+    RegistrationPlan,
 };
 pub use status::{
     change_status, find_label, initial_status, validate_labels, CurrentStatus, CustomerStatus,

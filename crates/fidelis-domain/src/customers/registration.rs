@@ -110,6 +110,39 @@ pub fn validate_profiles(raw: &[RawProfile], country: &str) -> Result<Vec<Profil
     Ok(out)
 }
 
+/// How far ahead of now a registration date may be (clocks of tills drift).
+pub const MAX_CREATE_DATE_AHEAD: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// The registration instant `createDate` names: an instant with offset, or a zone-less
+/// local time in the org's zone; now when absent or blank. A date more than
+/// [`MAX_CREATE_DATE_AHEAD`] ahead is outside the allowed window (1034).
+pub fn registration_date(
+    raw: Option<&str>,
+    tz: &jiff::tz::TimeZone,
+    now: jiff::Timestamp,
+) -> Result<jiff::Timestamp, CustomerError> {
+    let Some(text) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(now);
+    };
+    let t = text
+        .parse::<jiff::Timestamp>()
+        .or_else(|_| {
+            text.replace(' ', "T")
+                .parse::<jiff::civil::DateTime>()
+                .and_then(|dt| dt.to_zoned(tz.clone()))
+                .map(|z| z.timestamp())
+        })
+        .map_err(|_| {
+            CustomerError::InvalidInput(format!(
+                "createDate {text} is not YYYY-MM-DDTHH:MM:SS+HH:MM"
+            ))
+        })?;
+    if t > now + MAX_CREATE_DATE_AHEAD {
+        return Err(CustomerError::RegistrationDateOutOfWindow);
+    }
+    Ok(t)
+}
+
 /// Where an identifier from the request is already registered in the org.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentifierOwner {
@@ -241,6 +274,34 @@ mod tests {
                 .collect(),
             comm_channels: vec![],
         }
+    }
+
+    #[test]
+    fn registration_date_reads_offsets_and_local_times() {
+        let now: jiff::Timestamp = "2026-11-25T04:00:00Z".parse().unwrap();
+        let tz = jiff::tz::TimeZone::get("Asia/Singapore").unwrap();
+        assert_eq!(registration_date(None, &tz, now), Ok(now));
+        assert_eq!(registration_date(Some("  "), &tz, now), Ok(now));
+        assert_eq!(
+            registration_date(Some("2026-11-20T10:00:00+05:30"), &tz, now),
+            Ok("2026-11-20T04:30:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            registration_date(Some("2026-11-20 10:00:00"), &tz, now),
+            Ok("2026-11-20T02:00:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            registration_date(Some("2026-11-25T04:05:00Z"), &tz, now),
+            Ok("2026-11-25T04:05:00Z".parse().unwrap())
+        );
+        let ahead = registration_date(Some("2026-11-25T04:05:01Z"), &tz, now).unwrap_err();
+        assert_eq!(ahead.code(), 1034);
+        let bad = registration_date(Some("yesterday"), &tz, now).unwrap_err();
+        assert_eq!(bad.code(), 400);
+        assert_eq!(
+            bad.to_string(),
+            "Invalid input: createDate yesterday is not YYYY-MM-DDTHH:MM:SS+HH:MM"
+        );
     }
 
     fn id(kind: IdentifierType, v: &str) -> Identifier {

@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
+use fidelis_app::customers::{CustomerView, ElementOutcome, FleetEntity};
 use fidelis_domain::customers::{CustomerStatus, Subscription};
 use fidelis_domain::org::{Entity, EntityId, Org};
-use fidelis_store::customers::{Company, CustomerRecord, FleetMember, StatusLogEntry};
+use fidelis_store::customers::{Company, FleetMember, StatusLogEntry};
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
@@ -33,12 +34,10 @@ fn fraud_status(s: CustomerStatus) -> &'static str {
     }
 }
 
-pub struct Extras<'a> {
-    pub subscriptions: Option<&'a [Subscription]>,
-    pub fleet: Option<&'a FleetMember>,
-}
-
-pub fn customer(c: &CustomerRecord, org: &Org, tills: &Tills, extras: &Extras<'_>) -> Value {
+/// The customer object, with `subscriptions` when they were read and `associationDetails`
+/// for a fleet member.
+pub fn customer(view: &CustomerView, org: &Org) -> Value {
+    let (c, tills) = (&view.customer, &view.tills);
     let created_by = till_json(c.created_till_id, tills);
     let modified_by = till_json(c.modified_till_id, tills);
     let profiles: Vec<Value> = c
@@ -122,10 +121,10 @@ pub fn customer(c: &CustomerRecord, org: &Org, tills: &Tills, extras: &Extras<'_
         "warnings": [],
     });
     if let Some(obj) = out.as_object_mut() {
-        if let Some(subs) = extras.subscriptions {
+        if let Some(subs) = &view.subscriptions {
             obj.insert("subscriptions".into(), subscriptions(subs));
         }
-        if let Some(m) = extras.fleet {
+        if let Some(m) = &view.fleet {
             obj.insert("associationDetails".into(), association(m, None));
         }
     }
@@ -159,6 +158,43 @@ pub fn association(m: &FleetMember, child_role: Option<&str>) -> Value {
         "childRoleCode": child_role,
         "parentCustomerId": m.parent_id,
         "skipLevelAllowed": false,
+    })
+}
+
+/// A customer of `/v2/customers/bulk`: the customer object without `warnings`, and with
+/// the `associationDetails` (role and company) of an element that asked for them.
+pub fn fleet_entity(e: &FleetEntity, org: &Org) -> Value {
+    let mut v = customer(&e.customer, org);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("warnings");
+        if let Some(a) = &e.association {
+            let mut details = match &a.member {
+                Some(m) => association(m, a.child_role.as_deref()),
+                None => json!({}),
+            };
+            if let (Some(c), Some(d)) = (&a.company, details.as_object_mut()) {
+                d.insert("fleetCompany".into(), fleet_company(c));
+            }
+            obj.insert("associationDetails".into(), details);
+        }
+    }
+    v
+}
+
+/// One element of a `/v2/customers/bulk` answer that succeeded.
+pub fn bulk_element(o: &ElementOutcome, org: &Org) -> Value {
+    let children: Vec<Value> = o
+        .children
+        .iter()
+        .map(|c| json!({"entity": fleet_entity(c, org), "warnings": warnings(&c.warnings)}))
+        .collect();
+    json!({
+        "entity": fleet_entity(&o.entity, org),
+        "warnings": warnings(&o.entity.warnings),
+        "childEntities": children,
+        "childCount": o.children.len(),
+        "childFailureCount": 0,
+        "childSuccessCount": o.children.len(),
     })
 }
 

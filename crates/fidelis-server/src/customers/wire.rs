@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use fidelis_app::customers::{Ctx, Warnings};
+use fidelis_domain::customers::identifiers::normalise_text;
 use fidelis_domain::customers::{
-    lenient_bool, validate_fields, validate_profile, ChannelFlags, CommChannel, CommChannelType,
-    CustomerError, FieldKind, IdentifierType, LoyaltyType, RawIdentifier, RawProfile, Source,
+    lenient_bool, registration_date, validate_fields, validate_profile, ChannelFlags, CommChannel,
+    CommChannelType, CustomerError, FieldKind, Identifier, IdentifierType, LoyaltyType,
+    RawIdentifier, RawProfile, Source,
 };
-use fidelis_store::customers::{ChannelRecord, CustomerSettings, NewProfile};
+use fidelis_store::customers::{ChannelRecord, IdentifierChange, NewProfile, Registration, Update};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -107,23 +110,12 @@ pub fn scalar_text(field: &str, v: &Value) -> Result<Option<String>, CustomerErr
     }
 }
 
-/// What a profile's validation needs to know about the org.
-pub struct OrgContext<'a> {
-    pub country: &'a str,
-    pub settings: &'a CustomerSettings,
-}
-
-pub type Warnings = Vec<(u32, String)>;
-
 impl ProfileBody {
     /// Validates and normalises the profile. Comm channels whose mobile/email is invalid
     /// are dropped with a warning rather than failing the registration: identifiers are
     /// what must be right, and Capillary's own samples carry such channels.
-    pub fn to_new(
-        &self,
-        ctx: &OrgContext<'_>,
-        warnings: &mut Warnings,
-    ) -> Result<NewProfile, CustomerError> {
+    pub fn to_new(&self, ctx: &Ctx, warnings: &mut Warnings) -> Result<NewProfile, CustomerError> {
+        let country = ctx.org.country.as_str();
         let source_text = self.source.clone().unwrap_or_default();
         let source = Source::parse(&source_text)?;
         let account_id = match &self.account_id {
@@ -146,7 +138,7 @@ impl ProfileBody {
             identifiers,
             comm_channels: Vec::new(),
         };
-        let mut profile = validate_profile(&raw, ctx.country)?;
+        let mut profile = validate_profile(&raw, country)?;
         let mut records = Vec::new();
         for c in &self.comm_channels {
             let kind = CommChannelType::parse(&c.kind)?;
@@ -159,7 +151,7 @@ impl ProfileBody {
                 Some(v) => scalar_text("commChannels.value", v)?.unwrap_or_default(),
                 None => String::new(),
             };
-            let channel = match CommChannel::new(source, kind, &value, ctx.country, flags) {
+            let channel = match CommChannel::new(source, kind, &value, country, flags) {
                 Ok(ch) => ch,
                 Err(CustomerError::InvalidMobile(v)) => {
                     warnings.push((
@@ -233,9 +225,7 @@ pub fn card_details(i: &IdentifierBody) -> Result<Value, CustomerError> {
         .ok_or_else(|| CustomerError::InvalidInput("seriesId must be a number".into()))?;
         d.insert("seriesId".into(), id.into());
     }
-    let text = |field: &'static str, v: &Option<String>| {
-        fidelis_domain::customers::identifiers::normalise_text(field, v.as_deref(), 100)
-    };
+    let text = |field: &'static str, v: &Option<String>| normalise_text(field, v.as_deref(), 100);
     if let Some(code) = text("seriesCode", &i.series_code)? {
         d.insert("seriesCode".into(), code.into());
     }
@@ -265,60 +255,108 @@ impl CustomerBody {
             .transpose()
     }
 
-    pub fn extended_fields(
-        &self,
-        ctx: &OrgContext<'_>,
-    ) -> Result<Map<String, Value>, CustomerError> {
+    pub fn extended_fields(&self, ctx: &Ctx) -> Result<Map<String, Value>, CustomerError> {
         validate_fields(
             FieldKind::Extended,
             &ctx.settings.extended_fields,
             self.extended_fields.as_ref().unwrap_or(&Map::new()),
         )
     }
-}
 
-/// `createDate`: an instant with offset, or a zone-less local time in the org's zone.
-/// A date more than five minutes ahead is outside the allowed window (1034).
-pub fn create_date(
-    raw: Option<&str>,
-    tz: &jiff::tz::TimeZone,
-    now: Timestamp,
-) -> Result<Timestamp, RegistrationDateError> {
-    let Some(text) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(now);
-    };
-    let t = text
-        .parse::<Timestamp>()
-        .or_else(|_| {
-            text.replace(' ', "T")
-                .parse::<jiff::civil::DateTime>()
-                .and_then(|dt| dt.to_zoned(tz.clone()))
-                .map(|z| z.timestamp())
-        })
-        .map_err(|_| RegistrationDateError::Invalid(text.to_string()))?;
-    if t > now + jiff::SignedDuration::from_mins(5) {
-        return Err(RegistrationDateError::Future);
-    }
-    Ok(t)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RegistrationDateError {
-    #[error("Invalid input: createDate {0} is not YYYY-MM-DDTHH:MM:SS+HH:MM")]
-    Invalid(String),
-    #[error("Registration date is outside the allowed window")]
-    Future,
-}
-
-impl fidelis_domain::error::CodedError for RegistrationDateError {
-    fn code(&self) -> u32 {
-        match self {
-            Self::Invalid(_) => 400,
-            Self::Future => 1034,
+    /// The validated profiles: at least one, at most one per source account.
+    fn profiles(
+        &self,
+        ctx: &Ctx,
+        warnings: &mut Warnings,
+    ) -> Result<Vec<NewProfile>, CustomerError> {
+        if self.profiles.is_empty() {
+            return Err(CustomerError::InvalidInput("profiles is required".into()));
         }
+        let out = self
+            .profiles
+            .iter()
+            .map(|p| p.to_new(ctx, warnings))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, p) in out.iter().enumerate() {
+            if out[..i]
+                .iter()
+                .any(|o| o.profile.account == p.profile.account)
+            {
+                return Err(CustomerError::InvalidInput(format!(
+                    "more than one profile for source {}",
+                    p.profile.account.source
+                )));
+            }
+        }
+        Ok(out)
     }
 
-    fn class(&self) -> fidelis_domain::error::ErrorClass {
-        fidelis_domain::error::ErrorClass::Invalid
+    /// The registration this body asks for (`POST /v2/customers`, each element of
+    /// `/v2/customers/bulk`), and the warnings of channels dropped on the way.
+    pub fn registration(
+        &self,
+        ctx: &Ctx,
+        now: Timestamp,
+    ) -> Result<(Registration, Warnings), CustomerError> {
+        let mut warnings = Vec::new();
+        let profiles = self.profiles(ctx, &mut warnings)?;
+        let associated_with =
+            normalise_text("associatedWith", self.associated_with.as_deref(), 100)?;
+        let reg = Registration {
+            profiles,
+            loyalty_type: self.loyalty_type()?,
+            extended_fields: self.extended_fields(ctx)?,
+            associated_with,
+            created_at: registration_date(self.create_date.as_deref(), &ctx.org.time_zone, now)?,
+            status_label: self.status_label.clone().filter(|s| !s.trim().is_empty()),
+            status_reason: self.status_label_reason.clone(),
+        };
+        Ok((reg, warnings))
     }
+
+    /// The update this body asks for (`PUT /v2/customers/...`): profiles are optional.
+    pub fn update(&self, ctx: &Ctx) -> Result<(Update, Warnings), CustomerError> {
+        let mut warnings = Vec::new();
+        let profiles = if self.profiles.is_empty() {
+            Vec::new()
+        } else {
+            self.profiles(ctx, &mut warnings)?
+        };
+        let up = Update {
+            profiles,
+            loyalty_type: self.loyalty_type()?,
+            extended_fields: self.extended_fields(ctx)?,
+        };
+        Ok((up, warnings))
+    }
+}
+
+/// An identifier of `changeIdentifier`: a registrable type and its value.
+pub fn identifier(b: &IdentifierBody, country: &str) -> Result<Identifier, CustomerError> {
+    let kind = IdentifierType::parse(&b.kind)?;
+    if !kind.is_registrable() {
+        return Err(CustomerError::InvalidIdentifierName(b.kind.clone()));
+    }
+    let value = scalar_text("value", &b.value)?.unwrap_or_default();
+    Identifier::new(kind, &value, country)
+}
+
+/// An identifier to add: a card carries its details, and one added with status label
+/// `NOT_ISSUED` is delinked.
+pub fn identifier_change(
+    b: &IdentifierBody,
+    country: &str,
+) -> Result<IdentifierChange, CustomerError> {
+    let ident = identifier(b, country)?;
+    let card = ident.kind == IdentifierType::CardNumber;
+    let details = if card { Some(card_details(b)?) } else { None };
+    let delink = details
+        .as_ref()
+        .and_then(|d| d["statusLabel"].as_str())
+        .is_some_and(|l| l.eq_ignore_ascii_case("NOT_ISSUED"));
+    Ok(IdentifierChange {
+        identifier: ident,
+        details,
+        delink,
+    })
 }

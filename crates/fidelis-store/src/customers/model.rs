@@ -40,7 +40,7 @@ impl CodedError for CustomersError {
         match self {
             Self::Rule(e) => e.code(),
             Self::Store(e) => e.code(),
-            Self::Busy => 521,
+            Self::Busy => CustomerError::Busy.code(),
         }
     }
 
@@ -48,7 +48,7 @@ impl CodedError for CustomersError {
         match self {
             Self::Rule(e) => e.class(),
             Self::Store(e) => e.class(),
-            Self::Busy => ErrorClass::Conflict,
+            Self::Busy => CustomerError::Busy.class(),
         }
     }
 }

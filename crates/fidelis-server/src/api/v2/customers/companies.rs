@@ -3,16 +3,16 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use fidelis_domain::customers::companies::extended_field_matches;
-use fidelis_domain::customers::{normalise_company_external_id, validate_company, FleetError};
+use fidelis_app::customers::Page;
+use fidelis_domain::customers::{validate_company, CompanyInput, CustomerError, FleetError};
 use fidelis_store::customers::Company;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::bulk::{entity, ChildrenQuery};
+use super::bulk::ChildrenQuery;
 use crate::api::v2_page;
 use crate::auth::Principal;
-use crate::customers::{render, Ctx};
+use crate::customers::render;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -34,7 +34,7 @@ pub struct CompanyRef {
 }
 
 impl CompanyBody {
-    fn input(&self, creating: bool) -> Result<fidelis_domain::customers::CompanyInput, ApiError> {
+    fn input(&self, creating: bool) -> Result<CompanyInput, CustomerError> {
         Ok(validate_company(
             self.external_id.as_deref(),
             self.name.as_deref(),
@@ -64,6 +64,11 @@ fn company_json(c: &Company) -> Value {
     })
 }
 
+fn companies_page(list: &[Company], page: Page, total: usize) -> Value {
+    let data: Vec<Value> = list.iter().map(company_json).collect();
+    v2_page(data, page.limit, page.offset, total)
+}
+
 fn with_warnings(mut v: Value) -> Value {
     if let Some(obj) = v.as_object_mut() {
         obj.insert("warnings".into(), json!([]));
@@ -72,7 +77,7 @@ fn with_warnings(mut v: Value) -> Value {
 }
 
 /// `limit` (1–1000, default 100) and `offset` (≥ 0, default 0).
-fn page(limit: Option<&str>, offset: Option<&str>) -> Result<(i64, i64), ApiError> {
+fn page(limit: Option<&str>, offset: Option<&str>) -> Result<Page, ApiError> {
     let limit = match limit {
         None => 100,
         Some(l) => l
@@ -91,7 +96,7 @@ fn page(limit: Option<&str>, offset: Option<&str>) -> Result<(i64, i64), ApiErro
             .filter(|n| *n >= 0)
             .ok_or_else(|| ApiError::invalid("Invalid input: offset must be 0 or more"))?,
     };
-    Ok((limit, offset))
+    Ok(Page { limit, offset })
 }
 
 /// Creates a company (1701 name, 1702 externalId exists, 1703 bad externalId, 1705 parent
@@ -105,11 +110,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CompanyBody>,
 ) -> Result<Json<Value>, ApiError> {
     let input = body.input(true)?;
-    let c = state
-        .db
-        .customers()
-        .create_company(p.org_id, &input, state.now())
-        .await?;
+    let c = state.app.customers().create_company(&p, &input).await?;
     Ok(Json(with_warnings(company_json(&c))))
 }
 
@@ -123,11 +124,7 @@ pub async fn update(
     ApiJson(body): ApiJson<CompanyBody>,
 ) -> Result<Json<Value>, ApiError> {
     let input = body.input(false)?;
-    let c = state
-        .db
-        .customers()
-        .update_company(p.org_id, &input, state.now())
-        .await?;
+    let c = state.app.customers().update_company(&p, &input).await?;
     Ok(Json(with_warnings(company_json(&c))))
 }
 
@@ -150,20 +147,14 @@ pub async fn get(
     p: Principal,
     Query(q): Query<CompanyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = state.db.customers();
+    let app = state.app.customers();
     if let Some(raw) = q.external_id.as_deref() {
-        let ext = normalise_company_external_id(Some(raw))?;
-        let c = repo
-            .company(p.org_id, &ext)
-            .await?
-            .filter(|c| c.active)
-            .ok_or(FleetError::CompanyNotFound(ext))?;
+        let c = app.company(&p, Some(raw)).await?;
         return Ok(Json(with_warnings(company_json(&c))));
     }
-    let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
-    let (list, total) = repo.companies(p.org_id, limit, offset).await?;
-    let data: Vec<Value> = list.iter().map(company_json).collect();
-    Ok(Json(v2_page(data, limit, offset, total as usize)))
+    let page = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let (list, total) = app.companies(&p, page).await?;
+    Ok(Json(companies_page(&list, page, total)))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -192,20 +183,13 @@ pub async fn extended_field_search(
     ) else {
         return Err(FleetError::CompanyFields("name and value are required".into()).into());
     };
-    let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
-    let all = state.db.customers().all_companies(p.org_id).await?;
-    let matching: Vec<Value> = all
-        .iter()
-        .filter(|c| extended_field_matches(&c.extended_fields, name, value))
-        .map(company_json)
-        .collect();
-    let total = matching.len();
-    let data: Vec<Value> = matching
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    Ok(Json(v2_page(data, limit, offset, total)))
+    let page = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let (list, total) = state
+        .app
+        .customers()
+        .companies_with_field(&p, name, value, page)
+        .await?;
+    Ok(Json(companies_page(&list, page, total)))
 }
 
 /// Deactivates the company and its sub-companies; their customers stay active.
@@ -217,39 +201,23 @@ pub async fn delete(
     p: Principal,
     Query(q): Query<CompanyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ext = normalise_company_external_id(q.external_id.as_deref())?;
     state
-        .db
+        .app
         .customers()
-        .deactivate_company(p.org_id, &ext, state.now())
+        .deactivate_company(&p, q.external_id.as_deref())
         .await?;
     Ok(Json(json!({"success": true, "warnings": [], "errors": []})))
-}
-
-/// The active company a bulk element's `fleetCompany{externalId}` names (1704 otherwise).
-pub(super) async fn fleet_company(
-    state: &AppState,
-    ctx: &Ctx,
-    raw: &Value,
-) -> Result<Company, ApiError> {
-    let ext = raw.get("externalId").and_then(Value::as_str);
-    let ext = normalise_company_external_id(ext)?;
-    Ok(state
-        .db
-        .customers()
-        .company(ctx.org.id, &ext)
-        .await?
-        .filter(|c| c.active)
-        .ok_or(FleetError::CompanyNotFound(ext))?)
 }
 
 /// `GET /v2/customers/bulk?associationEntityType=company&associationEntityIdentifierType=
 /// externalId&associationEntityIdentifierValue=…`: the customers linked to the company.
 pub(super) async fn customers_of(
     state: &AppState,
-    ctx: &Ctx,
+    p: &Principal,
     q: &ChildrenQuery,
 ) -> Result<Value, ApiError> {
+    let app = state.app.customers();
+    let ctx = app.context(p).await?;
     let kind = q
         .association_entity_identifier_type
         .as_deref()
@@ -259,22 +227,19 @@ pub(super) async fn customers_of(
             "Invalid input: companies are found by externalId, not {kind}"
         )));
     }
-    let value = json!({"externalId": q.association_entity_identifier_value});
-    let c = fleet_company(state, ctx, &value).await?;
-    let (limit, offset) = page(q.limit.as_deref(), q.offset.as_deref())?;
-    let (ids, total) = state
-        .db
-        .customers()
-        .company_customers(ctx.org.id, c.id, limit, offset)
+    let c = app
+        .company(p, q.association_entity_identifier_value.as_deref())
         .await?;
-    let mut data = Vec::with_capacity(ids.len());
-    for id in ids {
-        data.push(entity(state, ctx, id).await?);
-    }
+    let page = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let (list, total) = app.company_customers(&ctx, &c, page).await?;
+    let data: Vec<Value> = list
+        .iter()
+        .map(|e| render::fleet_entity(e, &ctx.org))
+        .collect();
     Ok(json!({
         "data": data,
         "fleetCompany": render::fleet_company(&c),
-        "pagination": {"limit": limit, "offset": offset, "total": total},
+        "pagination": {"limit": page.limit, "offset": page.offset, "total": total},
         "warnings": [],
         "errors": [],
     }))

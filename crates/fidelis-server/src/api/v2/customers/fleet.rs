@@ -2,7 +2,10 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use fidelis_domain::customers::{FleetError, FleetRole, HierarchyConfig};
+use fidelis_app::customers::HierarchyKey;
+use fidelis_domain::customers::{
+    CustomerError, FleetError, FleetRole, HierarchyConfig, HierarchyDefinition,
+};
 use fidelis_store::customers::Hierarchy;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -37,7 +40,7 @@ pub struct RoleBody {
 }
 
 impl HierarchyBody {
-    fn parts(&self) -> Result<(String, String, HierarchyConfig, Value), ApiError> {
+    fn definition(&self) -> Result<HierarchyDefinition, CustomerError> {
         let code = self.code.clone().unwrap_or_default().trim().to_string();
         let mut roles = Vec::new();
         let mut extra_roles = Vec::new();
@@ -74,19 +77,8 @@ impl HierarchyBody {
             "default": self.default.unwrap_or(false),
         });
         let name = self.name.clone().unwrap_or_else(|| code.clone());
-        if name.chars().count() > 100
-            || self.description.as_deref().unwrap_or("").chars().count() > 500
-        {
-            return Err(ApiError::invalid(
-                "Invalid input: name is longer than 100 or description than 500 characters",
-            ));
-        }
-        Ok((
-            name,
-            self.description.clone().unwrap_or_default(),
-            config,
-            extra,
-        ))
+        let description = self.description.clone().unwrap_or_default();
+        HierarchyDefinition::new(name, description, config, extra)
     }
 }
 
@@ -131,11 +123,10 @@ pub async fn create(
     p: Principal,
     ApiJson(body): ApiJson<HierarchyBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (name, description, config, extra) = body.parts()?;
     let id = state
-        .db
+        .app
         .customers()
-        .create_hierarchy(p.org_id, &name, &description, &config, &extra, state.now())
+        .create_hierarchy(&p, &body.definition()?)
         .await?;
     Ok(Json(json!({"entity": id, "warnings": []})))
 }
@@ -149,11 +140,10 @@ pub async fn update(
     p: Principal,
     ApiJson(body): ApiJson<HierarchyBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (name, description, config, extra) = body.parts()?;
     let id = state
-        .db
+        .app
         .customers()
-        .update_hierarchy(p.org_id, &name, &description, &config, &extra, state.now())
+        .update_hierarchy(&p, &body.definition()?)
         .await?;
     Ok(Json(json!({"entity": id, "warnings": []})))
 }
@@ -175,24 +165,13 @@ pub async fn get(
     p: Principal,
     Query(q): Query<HierarchyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let repo = state.db.customers();
-    let found = match (q.id.as_deref(), q.code.as_deref()) {
-        (Some(id), _) => {
-            let n = id
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| FleetError::UnknownHierarchy(id.into()))?;
-            repo.hierarchy_by_id(p.org_id, n)
-                .await?
-                .ok_or(FleetError::UnknownHierarchy(id.into()))?
-        }
-        (None, Some(code)) => repo
-            .hierarchy_by_code(p.org_id, code)
-            .await?
-            .ok_or_else(|| FleetError::UnknownHierarchy(code.into()))?,
+    let app = state.app.customers();
+    let key = match (q.id.as_deref(), q.code.as_deref()) {
+        (Some(id), _) => HierarchyKey::Id(id),
+        (None, Some(code)) => HierarchyKey::Code(code),
         (None, None) => {
-            let all: Vec<Value> = repo
-                .hierarchies(p.org_id)
+            let all: Vec<Value> = app
+                .hierarchies(&p)
                 .await?
                 .iter()
                 .map(hierarchy_json)
@@ -200,10 +179,7 @@ pub async fn get(
             return Ok(Json(json!({"data": all, "warnings": [], "errors": []})));
         }
     };
-    if !found.config.active {
-        return Err(FleetError::Inactive.into());
-    }
-    let mut out = hierarchy_json(&found);
+    let mut out = hierarchy_json(&app.hierarchy(&p, key).await?);
     if let Some(obj) = out.as_object_mut() {
         obj.insert("warnings".into(), json!([]));
     }

@@ -2,14 +2,12 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use fidelis_domain::customers::{CustomerError, Identifier, IdentifierType};
-use fidelis_store::customers::IdentifierChange;
+use fidelis_domain::customers::CustomerError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
-use crate::customers::wire::{card_details, scalar_text, IdentifierBody};
-use crate::customers::{self, Ctx};
+use crate::customers::wire::{identifier, identifier_change, IdentifierBody};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -29,15 +27,6 @@ pub struct SourceQuery {
     pub account_id: Option<String>,
 }
 
-fn identifier(b: &IdentifierBody, country: &str) -> Result<Identifier, CustomerError> {
-    let kind = IdentifierType::parse(&b.kind)?;
-    if !kind.is_registrable() {
-        return Err(CustomerError::InvalidIdentifierName(b.kind.clone()));
-    }
-    let value = scalar_text("value", &b.value)?.unwrap_or_default();
-    Identifier::new(kind, &value, country)
-}
-
 /// Adds and removes identifiers of one source account. A card added with status label
 /// `NOT_ISSUED` is delinked.
 #[utoipa::path(post, path = "/v2/customers/{customerId}/changeIdentifier", tag = "customers",
@@ -55,39 +44,24 @@ pub async fn change_identifier(
     if body.add.is_empty() && body.remove.is_empty() {
         return Err(CustomerError::InvalidInput("add or remove is required".into()).into());
     }
-    let ctx = Ctx::load(&state, &p).await?;
-    let account = customers::account(
-        &state,
-        &ctx,
-        id,
-        q.source.as_deref(),
-        q.account_id.as_deref(),
-    )
-    .await?;
-    let mut add = Vec::new();
-    for b in &body.add {
-        let ident = identifier(b, &ctx.org.country)?;
-        let card = ident.kind == IdentifierType::CardNumber;
-        let details = if card { Some(card_details(b)?) } else { None };
-        let delink = details
-            .as_ref()
-            .and_then(|d| d["statusLabel"].as_str())
-            .is_some_and(|l| l.eq_ignore_ascii_case("NOT_ISSUED"));
-        add.push(IdentifierChange {
-            identifier: ident,
-            details,
-            delink,
-        });
-    }
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    // The account is settled before the identifiers are read, as Capillary reports it.
+    let account = app
+        .account(&ctx, id, q.source.as_deref(), q.account_id.as_deref())
+        .await?;
+    let country = ctx.org.country.as_str();
+    let add = body
+        .add
+        .iter()
+        .map(|b| identifier_change(b, country))
+        .collect::<Result<Vec<_>, _>>()?;
     let remove = body
         .remove
         .iter()
-        .map(|b| identifier(b, &ctx.org.country))
+        .map(|b| identifier(b, country))
         .collect::<Result<Vec<_>, _>>()?;
-    state
-        .db
-        .customers()
-        .change_identifiers(ctx.org.id, id, &account, &add, &remove, state.now())
+    app.change_identifiers(&ctx, id, &account, &add, &remove)
         .await?;
     Ok(Json(json!({"createdId": id, "warnings": []})))
 }

@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use fidelis_app::customers::{Ctx, CustomerKey, CustomerView};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
-use crate::customers::{self, Ctx, Embed, LookupQuery};
+use crate::customers::{self, render, LookupQuery};
 use crate::{ApiError, AppState};
 
 /// The customer id holding an identifier.
@@ -18,8 +19,9 @@ pub async fn lookup(
     p: Principal,
     Query(q): Query<LookupQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
-    let id = customers::resolve(&state, &ctx, &q).await?;
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let id = app.resolve(&ctx, &q.lookup()).await?;
     Ok(Json(json!({"entity": id, "warnings": []})))
 }
 
@@ -33,16 +35,14 @@ pub async fn details_by_lookup(
     p: Principal,
     Query(q): Query<LookupQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
-    let embed = Embed::parse(q.embed.as_deref())?;
-    let id = customers::resolve(&state, &ctx, &q).await?;
-    with_loyalty(
-        &state,
-        &p,
-        id,
-        customers::details(&state, &ctx, id, &embed).await?,
-    )
-    .await
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let embed = customers::embed(q.embed.as_deref())?;
+    let lookup = q.lookup();
+    let view = app
+        .details(&ctx, CustomerKey::Lookup(&lookup), embed)
+        .await?;
+    with_loyalty(&state, &p, &ctx, &view).await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -63,25 +63,22 @@ pub async fn details_by_id(
     Query(q): Query<DetailsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let id = super::customer_id(&raw)?;
-    let ctx = Ctx::load(&state, &p).await?;
-    let embed = Embed::parse(q.embed.as_deref())?;
-    with_loyalty(
-        &state,
-        &p,
-        id,
-        customers::details(&state, &ctx, id, &embed).await?,
-    )
-    .await
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let embed = customers::embed(q.embed.as_deref())?;
+    let view = app.details(&ctx, CustomerKey::Id(id), embed).await?;
+    with_loyalty(&state, &p, &ctx, &view).await
 }
 
-/// Fills the read's `loyaltyProgramDetails` from the loyalty context.
+/// Renders the customer, with `loyaltyProgramDetails` from the loyalty context.
 async fn with_loyalty(
     state: &AppState,
     p: &Principal,
-    id: i64,
-    mut body: Value,
+    ctx: &Ctx,
+    view: &CustomerView,
 ) -> Result<Json<Value>, ApiError> {
+    let mut body = render::customer(view, &ctx.org);
     body["loyaltyProgramDetails"] =
-        Value::Array(crate::loyalty::summary::program_details(state, p, id).await?);
+        Value::Array(crate::loyalty::summary::program_details(state, p, view.customer.id).await?);
     Ok(Json(body))
 }

@@ -1,5 +1,5 @@
 //! `/v2/customers/...`, `/v2/fleetHierarchy` and `/v2/companies`: thin handlers over
-//! `crate::customers`.
+//! `fidelis_app::customers`, with the wire types and rendering of `crate::customers`.
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -5,7 +5,7 @@ use axum::Json;
 use serde_json::Value;
 
 use crate::auth::Principal;
-use crate::customers::{self, wire::CustomerBody, Ctx};
+use crate::customers::{self, wire::CustomerBody};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -20,8 +20,10 @@ pub async fn register(
     p: Principal,
     ApiJson(body): ApiJson<CustomerBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
-    let mut saved = customers::register(&state, &ctx, &body).await?;
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let (reg, warnings) = body.registration(&ctx, state.now())?;
+    let mut saved = app.register(&ctx, &reg, warnings).await?;
     super::enrol(&state, &p, &mut saved, &body).await?;
     Ok(Json(customers::saved_json(&saved)))
 }

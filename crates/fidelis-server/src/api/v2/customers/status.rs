@@ -2,12 +2,12 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use fidelis_domain::customers::{CustomerError, Source, StatusChangeRequest};
+use fidelis_app::customers::StatusUpdate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
-use crate::customers::{self, render, Ctx, LookupQuery};
+use crate::customers::{render, LookupQuery};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -30,39 +30,14 @@ pub async fn change_status(
     Query(q): Query<LookupQuery>,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let source = q.source.as_deref().unwrap_or("");
-    if !source.trim().eq_ignore_ascii_case("ALL") && Source::parse(source).is_err() {
-        return Err(CustomerError::InvalidStatusSource(source.to_string()).into());
-    }
-    let ctx = Ctx::load(&state, &p).await?;
-    let id = customers::resolve(&state, &ctx, &q).await?;
-    let label = body
-        .label
-        .as_deref()
-        .filter(|l| !l.trim().is_empty())
-        .ok_or_else(|| CustomerError::InvalidInput("label is required".into()))?;
-    let created_on = match body
-        .created_on
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(t) => Some(t.parse::<jiff::Timestamp>().map_err(|_| {
-            CustomerError::InvalidInput(format!("createdOn {t} is not YYYY-MM-DDTHH:MM:SSZ"))
-        })?),
-        None => None,
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let change = StatusUpdate {
+        label: body.label.as_deref(),
+        reason: body.reason.as_deref(),
+        created_on: body.created_on.as_deref(),
     };
-    let req = StatusChangeRequest {
-        label,
-        reason: body.reason.as_deref().unwrap_or(""),
-        created_on,
-        actor: &ctx.actor.name,
-    };
-    state
-        .db
-        .customers()
-        .change_status(ctx.org.id, id, req, state.now())
-        .await?;
+    let id = app.change_status(&ctx, &q.lookup(), change).await?;
     Ok(Json(json!({"createdId": id, "warnings": [], "error": []})))
 }
 
@@ -77,11 +52,8 @@ pub async fn status_log(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = super::customer_id(&raw)?;
-    let ctx = Ctx::load(&state, &p).await?;
-    let repo = state.db.customers();
-    if !repo.exists(ctx.org.id, id).await? {
-        return Err(CustomerError::NotFound.into());
-    }
-    let entries = repo.status_log(ctx.org.id, id).await?;
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let entries = app.status_log(&ctx, id).await?;
     Ok(Json(render::status_log(&entries, id, &ctx.org)))
 }

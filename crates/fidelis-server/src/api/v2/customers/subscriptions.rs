@@ -2,16 +2,13 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use fidelis_domain::customers::{
-    effective_status, validate_scope, CustomerError, Priority, Subscription, SubscriptionChannel,
-    SubscriptionStatus,
-};
-use fidelis_domain::org::EntityKind;
+use fidelis_app::customers::{CustomerKey, SubscriptionRequest, SubscriptionsUpdate};
+use fidelis_domain::customers::Subscription;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::Principal;
-use crate::customers::{self, render, Ctx, LookupQuery};
+use crate::customers::{render, LookupQuery};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -45,120 +42,65 @@ pub struct SubscriptionItem {
     pub source_name: Option<String>,
 }
 
-async fn set(
-    state: &AppState,
-    ctx: &Ctx,
-    id: i64,
-    body: &SubscriptionBody,
-) -> Result<Value, ApiError> {
-    let scope = body.scope.as_ref();
-    validate_scope(
-        scope.and_then(|s| s.scope.as_deref()),
-        scope.and_then(|s| s.sub_scope.as_deref()),
-    )?;
-    if body.subscriptions.is_empty() {
-        return Err(CustomerError::InvalidInput("subscriptions is required".into()).into());
-    }
-    let mut subs = Vec::new();
-    let mut echo = Vec::new();
-    for item in &body.subscriptions {
-        let ou = match &item.org_unit_id {
-            None | Some(Value::Null) => None,
-            Some(v) => {
-                let n = match v {
-                    Value::Number(n) => n.as_i64(),
-                    Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                }
-                .ok_or_else(|| CustomerError::InvalidInput("orgUnitId must be a number".into()))?;
-                (n > 0).then_some(n)
-            }
-        };
-        if let Some(ou) = ou {
-            let unit = state.db.orgs().entity(ctx.org.id, ou).await?;
-            if !unit.is_some_and(|u| u.kind == EntityKind::Concept) {
-                return Err(ApiError::invalid(format!(
-                    "Invalid input: orgUnitId {ou} is not an org unit"
-                )));
-            }
+impl SubscriptionBody {
+    fn update(&self) -> SubscriptionsUpdate<'_> {
+        let scope = self.scope.as_ref();
+        SubscriptionsUpdate {
+            scope: scope.and_then(|s| s.scope.as_deref()),
+            sub_scope: scope.and_then(|s| s.sub_scope.as_deref()),
+            subscriptions: self
+                .subscriptions
+                .iter()
+                .map(|item| SubscriptionRequest {
+                    channel: &item.channel,
+                    priority: &item.priority,
+                    status: &item.kind,
+                    // Numbers and strings alike; anything else is refused as not a number.
+                    org_unit_id: match &item.org_unit_id {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(v) => Some(v.to_string()),
+                    },
+                })
+                .collect(),
         }
-        let s = Subscription {
-            channel: SubscriptionChannel::parse(&item.channel)?,
-            priority: Priority::parse(&item.priority)?,
-            org_unit_id: ou,
-            status: SubscriptionStatus::parse(&item.kind)?,
-        };
-        echo.push(json!({
-            "channel": s.channel.as_str(),
-            "accountId": item.account_id,
-            "priority": s.priority.as_str(),
-            "type": s.status.as_type(),
-            "orgUnitId": ou.unwrap_or(-1),
-            "sourceName": item.source_name,
-        }));
-        subs.push(s);
     }
-    state
-        .db
-        .customers()
-        .set_subscriptions(ctx.org.id, id, &subs, state.now())
-        .await?;
-    Ok(json!({
-        "communicationId": body.communication_id.clone().unwrap_or(json!(-1)),
-        "campaignId": body.campaign_id.clone().unwrap_or(json!(-1)),
-        "reason": body.reason,
-        "scope": {"scope": "USER", "subScope": "NONE"},
-        "subscriptions": echo,
-        "warnings": [],
-    }))
+
+    /// The subscriptions as set, with what the request said about them.
+    fn echo(&self, subs: &[Subscription]) -> Value {
+        let echo: Vec<Value> = self
+            .subscriptions
+            .iter()
+            .zip(subs)
+            .map(|(item, s)| {
+                json!({
+                    "channel": s.channel.as_str(),
+                    "accountId": item.account_id,
+                    "priority": s.priority.as_str(),
+                    "type": s.status.as_type(),
+                    "orgUnitId": s.org_unit_id.unwrap_or(-1),
+                    "sourceName": item.source_name,
+                })
+            })
+            .collect();
+        json!({
+            "communicationId": self.communication_id.clone().unwrap_or(json!(-1)),
+            "campaignId": self.campaign_id.clone().unwrap_or(json!(-1)),
+            "reason": self.reason,
+            "scope": {"scope": "USER", "subScope": "NONE"},
+            "subscriptions": echo,
+            "warnings": [],
+        })
+    }
 }
 
-/// Stored records plus, for the customer's SMS and email channels, the effective status
-/// of both priorities (subscribed when nothing was recorded).
-async fn list(state: &AppState, ctx: &Ctx, id: i64) -> Result<Value, ApiError> {
-    let repo = state.db.customers();
-    let c = repo
-        .get(ctx.org.id, id)
-        .await?
-        .ok_or(CustomerError::NotFound)?;
-    let mut subs = repo.subscriptions(ctx.org.id, id).await?;
-    let has = |kind: &str| {
-        c.profiles.iter().any(|p| {
-            p.identifiers.iter().any(|i| i.kind == kind)
-                || p.channels
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|ch| ch["type"] == kind))
-        })
-    };
-    let mut channels = Vec::new();
-    if has("mobile") {
-        channels.push(SubscriptionChannel::Sms);
-    }
-    if has("email") {
-        channels.push(SubscriptionChannel::Email);
-    }
-    for channel in channels {
-        for priority in [Priority::Trans, Priority::Bulk] {
-            let known = subs
-                .iter()
-                .any(|s| s.channel == channel && s.priority == priority && s.org_unit_id.is_none());
-            if !known {
-                subs.push(Subscription {
-                    channel,
-                    priority,
-                    org_unit_id: None,
-                    status: effective_status(&subs, channel, priority, None),
-                });
-            }
-        }
-    }
-    subs.sort_by_key(|s| (s.channel, s.priority, s.org_unit_id));
-    Ok(json!({
-        "subscriptions": render::subscriptions(&subs),
+fn list_json(subs: &[Subscription]) -> Value {
+    json!({
+        "subscriptions": render::subscriptions(subs),
         "campaignId": 0,
         "communicationId": 0,
         "warnings": [],
-    }))
+    })
 }
 
 /// Sets subscriptions (channel × priority × org unit) of a customer.
@@ -173,8 +115,12 @@ pub async fn post_by_id(
     ApiJson(body): ApiJson<SubscriptionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = super::customer_id(&raw)?;
-    let ctx = Ctx::load(&state, &p).await?;
-    Ok(Json(set(&state, &ctx, id, &body).await?))
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let subs = app
+        .set_subscriptions(&ctx, CustomerKey::Id(id), &body.update())
+        .await?;
+    Ok(Json(body.echo(&subs)))
 }
 
 /// A customer's subscriptions.
@@ -187,8 +133,10 @@ pub async fn get_by_id(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = super::customer_id(&raw)?;
-    let ctx = Ctx::load(&state, &p).await?;
-    Ok(Json(list(&state, &ctx, id).await?))
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let subs = app.subscriptions(&ctx, CustomerKey::Id(id)).await?;
+    Ok(Json(list_json(&subs)))
 }
 
 /// Sets subscriptions of the customer holding an identifier.
@@ -201,9 +149,13 @@ pub async fn post_by_lookup(
     Query(q): Query<LookupQuery>,
     ApiJson(body): ApiJson<SubscriptionBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
-    let id = customers::resolve(&state, &ctx, &q).await?;
-    Ok(Json(set(&state, &ctx, id, &body).await?))
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let lookup = q.lookup();
+    let subs = app
+        .set_subscriptions(&ctx, CustomerKey::Lookup(&lookup), &body.update())
+        .await?;
+    Ok(Json(body.echo(&subs)))
 }
 
 /// Subscriptions of the customer holding an identifier.
@@ -215,7 +167,11 @@ pub async fn get_by_lookup(
     p: Principal,
     Query(q): Query<LookupQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
-    let id = customers::resolve(&state, &ctx, &q).await?;
-    Ok(Json(list(&state, &ctx, id).await?))
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let lookup = q.lookup();
+    let subs = app
+        .subscriptions(&ctx, CustomerKey::Lookup(&lookup))
+        .await?;
+    Ok(Json(list_json(&subs)))
 }

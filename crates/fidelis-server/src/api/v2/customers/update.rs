@@ -5,7 +5,7 @@ use axum::Json;
 use serde_json::Value;
 
 use crate::auth::Principal;
-use crate::customers::{self, wire::CustomerBody, Ctx, LookupQuery};
+use crate::customers::{self, wire::CustomerBody, LookupQuery};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -22,8 +22,10 @@ pub async fn update_by_id(
     ApiJson(body): ApiJson<CustomerBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = super::customer_id(&raw)?;
-    let ctx = Ctx::load(&state, &p).await?;
-    let mut saved = customers::update(&state, &ctx, id, &body).await?;
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let (up, warnings) = body.update(&ctx)?;
+    let mut saved = app.update(&ctx, id, &up, warnings).await?;
     super::enrol(&state, &p, &mut saved, &body).await?;
     Ok(Json(customers::saved_json(&saved)))
 }
@@ -38,9 +40,11 @@ pub async fn update_by_lookup(
     Query(q): Query<LookupQuery>,
     ApiJson(body): ApiJson<CustomerBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = Ctx::load(&state, &p).await?;
-    let id = customers::resolve(&state, &ctx, &q).await?;
-    let mut saved = customers::update(&state, &ctx, id, &body).await?;
+    let app = state.app.customers();
+    let ctx = app.context(&p).await?;
+    let id = app.resolve(&ctx, &q.lookup()).await?;
+    let (up, warnings) = body.update(&ctx)?;
+    let mut saved = app.update(&ctx, id, &up, warnings).await?;
     super::enrol(&state, &p, &mut saved, &body).await?;
     Ok(Json(customers::saved_json(&saved)))
 }

@@ -286,7 +286,7 @@ pub async fn add_card(
     let id = match body.customer_id {
         None => repo.add_card(org, &card, now).await?.id,
         Some(customer) => {
-            let cctx = crate::customers::Ctx::load(&state, &p).await?;
+            let cctx = state.app.customers().context(&p).await?;
             let account = crate::customers::account(&state, &cctx, customer, None, None).await?;
             // One unit of work: the card is added (3009 if the number exists, even to a
             // concurrent request), issued with the customer's new `cardnumber` identifier,
