@@ -59,6 +59,11 @@ impl App {
         &self.db
     }
 
+    /// Closes the database pools (at shutdown, after the last request).
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+
     /// Forgets cached configuration and verified credentials, so the next request reads
     /// them afresh (after an org file was applied in this process).
     pub fn forget_cached(&self) {

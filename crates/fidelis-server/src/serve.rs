@@ -117,7 +117,7 @@ where
     if let Some(jobs) = jobs {
         let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
     }
-    app.db().close().await;
+    app.close().await;
     Ok(())
 }
 

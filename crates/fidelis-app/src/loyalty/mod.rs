@@ -3,6 +3,7 @@
 //! Every operation takes a `Ctx`: the org's loyalty configuration and the caller, loaded
 //! once per request (`App::loyalty`).
 
+mod cards;
 mod customer;
 mod enrolment;
 mod goodwill;
@@ -14,6 +15,7 @@ use fidelis_domain::loyalty::ledger::{Actor, ActorKind};
 use fidelis_domain::loyalty::{Program, ProgramId, ProgramKind};
 use fidelis_store::loyalty::LoyaltyContext;
 
+pub use cards::*;
 pub use customer::{
     customer_by_id, find_customer, find_v1_customer, Customer, Ident, V1Identifiers,
 };

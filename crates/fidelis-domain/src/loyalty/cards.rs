@@ -130,6 +130,39 @@ pub fn issue(from: CardStatus) -> Result<CardStatus, LoyaltyError> {
     }
 }
 
+/// A card added for a customer is issued at once, so it is ACTIVE; one added alone waits,
+/// NOT_ISSUED, until it is issued. The requested label must stand for that status.
+pub fn check_new_card_label(label: &CardLabel, for_customer: bool) -> Result<(), LoyaltyError> {
+    let want = if for_customer {
+        CardStatus::Active
+    } else {
+        CardStatus::NotIssued
+    };
+    if label.status == want {
+        return Ok(());
+    }
+    Err(LoyaltyError::InvalidCardStatusLabel(format!(
+        "{}: a new card is {} {}",
+        label.label,
+        want.as_str(),
+        if for_customer {
+            "when issued to a customer"
+        } else {
+            "until it is issued to a customer"
+        }
+    )))
+}
+
+/// What a customer's `cardnumber` identifier records about the card.
+pub fn card_identifier_details(series_id: i64, external_id: Option<&str>) -> serde_json::Value {
+    let mut details = serde_json::Map::new();
+    details.insert("seriesId".into(), series_id.into());
+    if let Some(ext) = external_id {
+        details.insert("cardExternalId".into(), ext.into());
+    }
+    serde_json::Value::Object(details)
+}
+
 /// Whether a customer with `active_cards` may get one more (3036).
 pub fn check_max_active(active_cards: u32, max: Option<u32>) -> Result<(), LoyaltyError> {
     match max {

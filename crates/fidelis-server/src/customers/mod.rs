@@ -5,15 +5,13 @@
 pub mod render;
 pub mod wire;
 
-pub use fidelis_app::customers::Ctx;
 use fidelis_app::customers::{Embed, Lookup};
 pub use fidelis_domain::customers::CustomerError;
-use fidelis_domain::customers::SourceAccount;
 use fidelis_store::customers::Saved;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{ApiError, AppState};
+use crate::ApiError;
 
 /// `source`/`accountId`/`identifierName`/`identifierValue` of the lookup-style endpoints.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -64,22 +62,6 @@ pub fn embed(raw: Option<&str>) -> Result<Embed, ApiError> {
         }
     }
     Ok(out)
-}
-
-/// The source account named by `source`/`accountId`; without a source, the customer's
-/// first profile.
-pub async fn account(
-    state: &AppState,
-    ctx: &Ctx,
-    id: i64,
-    source: Option<&str>,
-    account_id: Option<&str>,
-) -> Result<SourceAccount, ApiError> {
-    Ok(state
-        .app
-        .customers()
-        .account(ctx, id, source, account_id)
-        .await?)
 }
 
 /// `{"createdId", "warnings", "sideEffects"}`.

@@ -1,8 +1,6 @@
 //! Card and card-series bodies in Capillary's shapes, to and from the store's records.
 
-use fidelis_domain::loyalty::cards::{
-    resolve_label, CardGeneration, CardLabel, CardSeries, CardStatus, CardType,
-};
+use fidelis_domain::loyalty::cards::{CardGeneration, CardLabel, CardSeries, CardStatus, CardType};
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::loyalty::{CardRecord, SeriesRecord, StatusLogRecord};
 use serde::Deserialize;
@@ -129,11 +127,7 @@ impl SeriesBody {
 
 /// A card label named in a request, as the org spells it.
 pub fn label(ctx: &Ctx, raw: Option<&str>) -> Result<CardLabel, ApiError> {
-    let raw = raw.map(str::trim).filter(|s| !s.is_empty());
-    match raw {
-        Some(l) => Ok(resolve_label(&ctx.loyalty.settings.card_labels, l)?),
-        None => Err(LoyaltyError::InvalidCardStatusLabel(String::new()).into()),
-    }
+    Ok(fidelis_app::loyalty::card_label(ctx, raw)?)
 }
 
 /// Optional trimmed text; blank is absent.

@@ -5,7 +5,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fidelis_domain::loyalty::cards::{CardLabel, CardStatus};
+use fidelis_app::loyalty::{self, CardRef};
+use fidelis_domain::loyalty::cards::CardStatus;
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::loyalty::{CardChange, NewCard, MAX_GENERATE};
 use serde::Deserialize;
@@ -34,15 +35,7 @@ pub async fn create_series(
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
     let series = body.series(&ctx, None)?;
-    let s = state
-        .db
-        .loyalty()
-        .create_series(
-            ctx.loyalty.org.id,
-            &series,
-            body.is_active.unwrap_or(true),
-            state.now(),
-        )
+    let s = loyalty::create_card_series(&state.app, &ctx, &series, body.is_active.unwrap_or(true))
         .await?;
     Ok(Json(json!({"entity": s.id, "warnings": []})))
 }
@@ -60,13 +53,10 @@ pub async fn update_series(
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
     let id = series_id(&raw)?;
-    let repo = state.db.loyalty();
-    let current = repo.series(ctx.loyalty.org.id, id).await?;
+    let current = loyalty::card_series(&state.app, &ctx, id).await?;
     let series = body.series(&ctx, Some(&current.series))?;
     let active = body.is_active.unwrap_or(current.is_active);
-    let s = repo
-        .update_series(ctx.loyalty.org.id, id, &series, active, state.now())
-        .await?;
+    let s = loyalty::update_card_series(&state.app, &ctx, id, &series, active).await?;
     Ok(Json(json!({"entity": s.id, "warnings": []})))
 }
 
@@ -81,11 +71,7 @@ pub async fn get_series(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
-    let s = state
-        .db
-        .loyalty()
-        .series(ctx.loyalty.org.id, series_id(&raw)?)
-        .await?;
+    let s = loyalty::card_series(&state.app, &ctx, series_id(&raw)?).await?;
     let mut v = render_series(&ctx, &s);
     v["warnings"] = json!([]);
     Ok(Json(v))
@@ -99,7 +85,7 @@ pub async fn all_series(
     p: Principal,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
-    let all = state.db.loyalty().series_list(ctx.loyalty.org.id).await?;
+    let all = loyalty::all_card_series(&state.app, &ctx).await?;
     let data: Vec<Value> = all.iter().map(|s| render_series(&ctx, s)).collect();
     Ok(Json(json!({"data": data, "warnings": []})))
 }
@@ -129,18 +115,8 @@ pub async fn generate(
         &ctx,
         Some(body.status_label.as_deref().unwrap_or("NOT_ISSUED")),
     )?;
-    let (made, duplicates) = state
-        .db
-        .loyalty()
-        .generate_cards(
-            ctx.loyalty.org.id,
-            series,
-            count,
-            &status,
-            &ctx.user(),
-            state.now(),
-        )
-        .await?;
+    let (made, duplicates) =
+        loyalty::generate_cards(&state.app, &ctx, series, count, &status).await?;
     let warnings = if duplicates.is_empty() {
         json!([])
     } else {
@@ -162,11 +138,7 @@ pub async fn generation_logs(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
-    let logs = state
-        .db
-        .loyalty()
-        .generation_log(ctx.loyalty.org.id, series_id(&raw)?)
-        .await?;
+    let logs = loyalty::card_generation_log(&state.app, &ctx, series_id(&raw)?).await?;
     let data: Vec<Value> = logs
         .iter()
         .map(|l| {
@@ -232,108 +204,43 @@ pub async fn add_card(
     ApiJson(body): ApiJson<CardBody>,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
-    let org = ctx.loyalty.org.id;
-    let repo = state.db.loyalty();
-    let series_id = repo
-        .series_named(
-            org,
-            body.series_id,
-            text(body.series_code.as_deref()).as_deref(),
-        )
-        .await?
-        .id;
+    let series_id = loyalty::card_series_named(
+        &state.app,
+        &ctx,
+        body.series_id,
+        text(body.series_code.as_deref()).as_deref(),
+    )
+    .await?
+    .id;
     let number = card_number(body.card_number.as_deref())?
         .ok_or_else(|| ApiError::invalid("cardNumber is required"))?;
-    let want = if body.customer_id.is_some() {
+    let default_label = if body.customer_id.is_some() {
         CardStatus::Active
     } else {
         CardStatus::NotIssued
     };
-    let default_label = want.as_str();
-    let status = label(
-        &ctx,
-        Some(body.status_label.as_deref().unwrap_or(default_label)),
-    )?;
-    if status.status != want {
-        return Err(LoyaltyError::InvalidCardStatusLabel(format!(
-            "{}: a new card is {} {}",
-            status.label,
-            want.as_str(),
-            if body.customer_id.is_some() {
-                "when issued to a customer"
-            } else {
-                "until it is issued to a customer"
-            }
-        ))
-        .into());
-    }
-    let external_id = text(body.card_external_id.as_deref());
-    let reason = body
-        .status_info
-        .as_ref()
-        .and_then(|s| text(s.reason.as_deref()));
-    let now = state.now();
-    let mut card = NewCard {
+    let card = NewCard {
         series_id,
         number,
-        external_id,
-        label: status,
-        reason,
+        external_id: text(body.card_external_id.as_deref()),
+        label: label(
+            &ctx,
+            Some(
+                body.status_label
+                    .as_deref()
+                    .unwrap_or(default_label.as_str()),
+            ),
+        )?,
+        reason: body
+            .status_info
+            .as_ref()
+            .and_then(|s| text(s.reason.as_deref())),
         extended_fields: Value::Object(body.extended_fields.unwrap_or_default()),
         custom_fields: Value::Object(body.custom_fields.unwrap_or_default()),
         actor: ctx.user(),
     };
-    let id = match body.customer_id {
-        None => repo.add_card(org, &card, now).await?.id,
-        Some(customer) => {
-            let cctx = state.app.customers().context(&p).await?;
-            let account = crate::customers::account(&state, &cctx, customer, None, None).await?;
-            // One unit of work: the card is added (3009 if the number exists, even to a
-            // concurrent request), issued with the customer's new `cardnumber` identifier,
-            // then given its label; any refusal leaves none of it behind.
-            let label = std::mem::replace(
-                &mut card.label,
-                CardLabel {
-                    label: CardStatus::NotIssued.as_str().into(),
-                    status: CardStatus::NotIssued,
-                },
-            );
-            let mut details = Map::new();
-            details.insert("seriesId".into(), series_id.into());
-            if let Some(ext) = &card.external_id {
-                details.insert("cardExternalId".into(), ext.clone().into());
-            }
-            let add = fidelis_store::customers::IdentifierChange {
-                identifier: fidelis_domain::customers::Identifier {
-                    kind: fidelis_domain::customers::IdentifierType::CardNumber,
-                    value: card.number.clone(),
-                },
-                details: Some(Value::Object(details)),
-                delink: false,
-            };
-            let change = CardChange {
-                label: Some(label),
-                reason: None,
-                extended_fields: None,
-                custom_fields: None,
-                actor: ctx.user(),
-            };
-            let mut unit = state.db.unit().await?;
-            repo.add_card_in(&mut unit, org, &card, now).await?;
-            state
-                .db
-                .customers()
-                .change_identifiers_in(&mut unit, org, customer, &account, &[add], &[], now)
-                .await?;
-            let id = repo
-                .update_card_in(&mut unit, org, Some(&card.number), None, &change, now)
-                .await?
-                .id;
-            unit.commit().await?;
-            id
-        }
-    };
-    Ok(Json(json!({"entity": id, "warnings": []})))
+    let c = loyalty::add_card(&state.app, &ctx, card, body.customer_id).await?;
+    Ok(Json(json!({"entity": c.id, "warnings": []})))
 }
 
 /// Changes a card's status label (to a SUSPENDED, EXPIRED or DELETED label, by the
@@ -382,7 +289,7 @@ pub async fn update_bulk(
                 card["warnings"].take();
                 json!({"entityId": card, "errors": [], "warnings": []})
             }
-            Err(e) if e.status.is_server_error() => return Err(e),
+            Err(e) if e.is_internal() => return Err(e),
             Err(e) => {
                 failed = true;
                 let errors: Vec<Value> = e
@@ -427,17 +334,11 @@ async fn update_one(
         custom_fields: body.custom_fields.map(Value::Object),
         actor: ctx.user(),
     };
-    Ok(state
-        .db
-        .loyalty()
-        .update_card(
-            ctx.loyalty.org.id,
-            number.as_deref(),
-            external.as_deref(),
-            &change,
-            state.now(),
-        )
-        .await?)
+    let card = CardRef {
+        number: number.as_deref(),
+        external_id: external.as_deref(),
+    };
+    Ok(loyalty::update_card(&state.app, ctx, card, &change).await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -450,21 +351,14 @@ pub struct CardQuery {
     pub external_id: Option<String>,
 }
 
-async fn find(
-    state: &AppState,
-    ctx: &Ctx,
-    q: &CardQuery,
-) -> Result<fidelis_store::loyalty::CardRecord, ApiError> {
+/// The card a query names.
+fn card_ref(q: &CardQuery) -> Result<(Option<String>, Option<String>), ApiError> {
     let number = text(q.number.as_deref());
     let external = text(q.external_id.as_deref());
     if number.is_none() && external.is_none() {
         return Err(ApiError::invalid("number is required"));
     }
-    Ok(state
-        .db
-        .loyalty()
-        .card(ctx.loyalty.org.id, number.as_deref(), external.as_deref())
-        .await?)
+    Ok((number, external))
 }
 
 /// A card by number (or external id): series, holder, status and linked program.
@@ -477,7 +371,12 @@ pub async fn get_card(
     Query(q): Query<CardQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
-    let c = find(&state, &ctx, &q).await?;
+    let (number, external_id) = card_ref(&q)?;
+    let card = CardRef {
+        number: number.as_deref(),
+        external_id: external_id.as_deref(),
+    };
+    let c = loyalty::card(&state.app, &ctx, card).await?;
     Ok(Json(render_card(&ctx, &c)))
 }
 
@@ -491,12 +390,12 @@ pub async fn status_log(
     Query(q): Query<CardQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty(&p).await?;
-    let c = find(&state, &ctx, &q).await?;
-    let log = state
-        .db
-        .loyalty()
-        .card_status_log(ctx.loyalty.org.id, c.id)
-        .await?;
+    let (number, external_id) = card_ref(&q)?;
+    let card = CardRef {
+        number: number.as_deref(),
+        external_id: external_id.as_deref(),
+    };
+    let (c, log) = loyalty::card_status_log(&state.app, &ctx, card).await?;
     Ok(Json(render_log(&ctx, &c, &log)))
 }
 
