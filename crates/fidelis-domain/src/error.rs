@@ -26,3 +26,49 @@ pub trait CodedError: std::error::Error {
     fn code(&self) -> u32;
     fn class(&self) -> ErrorClass;
 }
+
+/// Capillary's codes for what went well, reported with each item of a batch and in v1.1
+/// status blocks. Failures carry their codes in each context's error enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Success {
+    /// A whole request, or one item, succeeded.
+    Done,
+    /// Some items of a batch failed (the batch still answers).
+    SomeFailed,
+    /// A customer named by a batch item was found.
+    CustomerRetrieved,
+    /// An org entity search matched.
+    EntityFound,
+    /// Points can be redeemed.
+    PointsRedeemable,
+    PointsRedeemed,
+    GoodwillAdded,
+    RequestUpdated,
+}
+
+impl Success {
+    pub fn code(self) -> u32 {
+        match self {
+            Self::Done => 200,
+            Self::SomeFailed => 201,
+            Self::CustomerRetrieved => 1000,
+            Self::EntityFound => 3200,
+            Self::PointsRedeemable | Self::PointsRedeemed => 800,
+            Self::GoodwillAdded => 9100,
+            Self::RequestUpdated => 9000,
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Done => "Success",
+            Self::SomeFailed => "Some requests have failed due to errors",
+            Self::CustomerRetrieved => "Customer successfully retrieved",
+            Self::EntityFound => "Entity search successful",
+            Self::PointsRedeemable => "Points can be redeemed",
+            Self::PointsRedeemed => "Points redeemed successfully",
+            Self::GoodwillAdded => "Goodwill request added successfully",
+            Self::RequestUpdated => "Request updated successfully",
+        }
+    }
+}

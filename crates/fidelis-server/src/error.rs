@@ -10,7 +10,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::error::{CodedError, ErrorClass, Success};
 use serde_json::json;
 
 /// One failed item of an error envelope.
@@ -52,6 +52,14 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, 404, message)
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            415,
+            "Unsupported media type: send Content-Type: application/json",
+        )
     }
 
     pub fn internal() -> Self {
@@ -108,6 +116,15 @@ impl IntoResponse for ApiError {
         *res.status_mut() = self.status;
         res.extensions_mut().insert(self);
         res
+    }
+}
+
+/// The request-level `(code, message)` of a v1.1 batch from its items' outcomes.
+pub fn batch_code(ok: usize, total: usize) -> (u32, &'static str) {
+    match ok {
+        n if n == total => (Success::Done.code(), "SUCCESS"),
+        0 => (500, "All requests have failed due to errors"),
+        _ => (Success::SomeFailed.code(), Success::SomeFailed.message()),
     }
 }
 

@@ -1,7 +1,6 @@
 //! JSON bodies whose rejections answer in the API's envelope rather than axum's plain text.
 
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
@@ -21,11 +20,9 @@ where
         use axum::extract::rejection::JsonRejection;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                415,
-                "Unsupported media type: send Content-Type: application/json",
-            )),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::unsupported_media_type())
+            }
             Err(e) => Err(ApiError::invalid(format!(
                 "Input is invalid, Please check request parameters or input json: {}",
                 e.body_text()

@@ -24,7 +24,10 @@ impl CodedError for StoreError {
         match self {
             StoreError::Loyalty(e) => e.code(),
             StoreError::Conflict(_) => 400,
-            _ => 500,
+            StoreError::Database(_)
+            | StoreError::Migration(_)
+            | StoreError::UnsupportedUrl(_)
+            | StoreError::Corrupt(_) => 500,
         }
     }
 
@@ -32,7 +35,10 @@ impl CodedError for StoreError {
         match self {
             StoreError::Loyalty(e) => e.class(),
             StoreError::Conflict(_) => ErrorClass::Conflict,
-            _ => ErrorClass::Internal,
+            StoreError::Database(_)
+            | StoreError::Migration(_)
+            | StoreError::UnsupportedUrl(_)
+            | StoreError::Corrupt(_) => ErrorClass::Internal,
         }
     }
 }

@@ -89,6 +89,12 @@ pub enum CustomerError {
     BatchLimit(usize),
     #[error(transparent)]
     Fleet(#[from] FleetError),
+    /// A warning: a comm channel's mobile is not valid; the channel is left out.
+    #[error("Invalid mobile in commChannels: {0}")]
+    InvalidChannelMobile(String),
+    /// A warning: a comm channel's email is not valid; the channel is left out.
+    #[error("Invalid email in commChannels: {0}")]
+    InvalidChannelEmail(String),
     /// Another request changed the same customer at the same moment.
     #[error("Concurrent actions on the same customer; retry")]
     Busy,
@@ -206,7 +212,25 @@ impl CodedError for FleetError {
             | Self::CompanyCyclic
             | Self::CompanyHierarchyMismatch(_) => ErrorClass::Conflict,
             Self::UnknownHierarchy(_) | Self::CompanyNotFound(_) => ErrorClass::NotFound,
-            _ => ErrorClass::Invalid,
+            Self::TooFewRoles(_)
+            | Self::TooManyRoles(_)
+            | Self::EmptyRoleCode
+            | Self::MaxChildLimit { .. }
+            | Self::DuplicateRole
+            | Self::InvalidChildRole(_)
+            | Self::Cyclic
+            | Self::MaxChildMissing(_)
+            | Self::ChildRoleMissing(_)
+            | Self::EmptyCode
+            | Self::UnknownRole(_)
+            | Self::RoleDoesNotQualify
+            | Self::ParentNotMapped(_)
+            | Self::CompanyName
+            | Self::CompanyExternalId(_)
+            | Self::ParentCompanyNotFound(_)
+            | Self::CompanyHierarchy(_)
+            | Self::CompanyFields(_)
+            | Self::CompanyTooDeep(_) => ErrorClass::Invalid,
         }
     }
 }
@@ -245,6 +269,8 @@ impl CodedError for CustomerError {
             Self::Merged => 8069,
             Self::Fleet(e) => e.code(),
             Self::Busy => 521,
+            Self::InvalidChannelMobile(_) => 8058,
+            Self::InvalidChannelEmail(_) => 8057,
         }
     }
 
@@ -259,7 +285,28 @@ impl CodedError for CustomerError {
             | Self::LoyaltyDowngrade
             | Self::Busy => ErrorClass::Conflict,
             Self::Fleet(e) => e.class(),
-            _ => ErrorClass::Invalid,
+            Self::InvalidInput(_)
+            | Self::TooLong { .. }
+            | Self::InvalidMobile(_)
+            | Self::InvalidEmail(_)
+            | Self::InvalidExternalId(_)
+            | Self::NoIdentifier
+            | Self::InvalidCustomField(_)
+            | Self::InvalidSource(_)
+            | Self::InvalidStatusSource(_)
+            | Self::InvalidSourceAccount(_)
+            | Self::AccountIdRequired(_)
+            | Self::InvalidIdentifierName(_)
+            | Self::InvalidCommChannel(_)
+            | Self::UnknownStatusLabel(_)
+            | Self::InvalidSubscriptionChannel(_)
+            | Self::InvalidSubscriptionPriority(_)
+            | Self::InvalidSubscriptionScope(_)
+            | Self::InvalidSubscriptionStatus(_)
+            | Self::RegistrationDateOutOfWindow
+            | Self::BatchLimit(_)
+            | Self::InvalidChannelMobile(_)
+            | Self::InvalidChannelEmail(_) => ErrorClass::Invalid,
         }
     }
 }

@@ -164,6 +164,9 @@ pub enum LoyaltyError {
     GoodwillCustomerNotRegistered,
     #[error("No customer identifier given")]
     GoodwillNoIdentifier,
+    /// A warning of card generation: some numbers of the range were taken already.
+    #[error("Few Card numbers already exists")]
+    CardNumbersExisted,
 }
 
 impl CodedError for LoyaltyError {
@@ -234,6 +237,7 @@ impl CodedError for LoyaltyError {
             CustomerBatchLimit(_) => 1060,
             GoodwillCustomerNotRegistered => 9011,
             GoodwillNoIdentifier => 9019,
+            CardNumbersExisted => 3059,
         }
     }
 
@@ -306,6 +310,7 @@ impl CodedError for LoyaltyError {
             | TransactionBatchLimit(_)
             | CustomerBatchLimit(_)
             | GoodwillNoIdentifier => ErrorClass::Invalid,
+            CardNumbersExisted => ErrorClass::Conflict,
         }
     }
 }

@@ -31,7 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A v1.1 success envelope around `payload`'s fields.
 pub(crate) fn v1_1_ok(payload: serde_json::Value) -> serde_json::Value {
     let mut response = serde_json::json!({
-        "status": {"success": "true", "code": "200", "message": "SUCCESS"}
+        "status": {"success": "true", "code": fidelis_domain::error::Success::Done.code().to_string(), "message": "SUCCESS"}
     });
     if let (Some(obj), serde_json::Value::Object(extra)) = (response.as_object_mut(), payload) {
         obj.extend(extra);

@@ -13,14 +13,11 @@ use fidelis_domain::customers::{
     CommChannelType, CustomerError, FieldKind, Identifier, IdentifierType, LoyaltyType,
     RawIdentifier, RawProfile, Source,
 };
+use fidelis_domain::error::CodedError;
 use fidelis_store::customers::{ChannelRecord, IdentifierChange, NewProfile, Registration, Update};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-
-/// Warning codes for a comm channel whose value is not a valid mobile / email.
-pub const WARNING_CHANNEL_MOBILE: u32 = 8058;
-pub const WARNING_CHANNEL_EMAIL: u32 = 8057;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -154,17 +151,13 @@ impl ProfileBody {
             let channel = match CommChannel::new(source, kind, &value, country, flags) {
                 Ok(ch) => ch,
                 Err(CustomerError::InvalidMobile(v)) => {
-                    warnings.push((
-                        WARNING_CHANNEL_MOBILE,
-                        format!("Invalid mobile in commChannels: {v}"),
-                    ));
+                    let w = CustomerError::InvalidChannelMobile(v);
+                    warnings.push((w.code(), w.to_string()));
                     continue;
                 }
                 Err(CustomerError::InvalidEmail(v)) => {
-                    warnings.push((
-                        WARNING_CHANNEL_EMAIL,
-                        format!("Invalid email in commChannels: {v}"),
-                    ));
+                    let w = CustomerError::InvalidChannelEmail(v);
+                    warnings.push((w.code(), w.to_string()));
                     continue;
                 }
                 Err(e) => return Err(e),

@@ -4,6 +4,7 @@
 //! 500 (all failed).
 
 use fidelis_app::loyalty::{GoodwillInput, V1Identifiers};
+use fidelis_domain::error::Success;
 use fidelis_domain::loyalty::ProgramId;
 use fidelis_store::loyalty::GoodwillRecord;
 use serde_json::{json, Value};
@@ -14,21 +15,12 @@ use super::Ctx;
 use crate::api::local_time;
 use crate::ApiError;
 
-/// The `item_status` of a v1.1 batch element: the success code, or the failure's code
-/// and message.
-pub fn item_status(result: Result<u32, &ApiError>, ok_message: &str) -> Value {
+/// The `item_status` of a v1.1 batch element: what went well, or the failure's code and
+/// message.
+pub fn item_status(result: Result<Success, &ApiError>) -> Value {
     match result {
-        Ok(code) => json!({"success": "true", "code": code, "message": ok_message}),
+        Ok(s) => json!({"success": "true", "code": s.code(), "message": s.message()}),
         Err(e) => json!({"success": "false", "code": e.first_code(), "message": e.first_message()}),
-    }
-}
-
-/// The request-level status code of a v1.1 batch.
-pub fn batch_code(ok: usize, total: usize) -> (u16, &'static str) {
-    match ok {
-        n if n == total => (200, "SUCCESS"),
-        0 => (500, "All requests have failed due to errors"),
-        _ => (201, "Some requests have failed due to errors"),
     }
 }
 

@@ -8,6 +8,7 @@
 
 use axum::http::StatusCode;
 use fidelis_app::loyalty::{self, HistoryRequest, LinkedProgram, PartnerOp, V1Identifiers};
+use fidelis_domain::error::Success;
 use fidelis_domain::loyalty::partner::{
     LinkRequest, Membership, PartnerProgram, PartnerUpdateType,
 };
@@ -229,7 +230,9 @@ type Items<'a> = Vec<(Option<&'a CustomerRef>, Option<Vec<Op<'a>>>)>;
 
 fn status_json(r: Result<(), &ApiError>) -> Value {
     match r {
-        Ok(()) => json!({"status": true, "message": "Success", "code": 200}),
+        Ok(()) => {
+            json!({"status": true, "message": Success::Done.message(), "code": Success::Done.code()})
+        }
         Err(e) => json!({
             "status": false,
             "message": e.items.first().map(|i| i.message.as_str()).unwrap_or("Failed"),
@@ -332,7 +335,8 @@ fn found_customer(c: &CustomerRecord) -> Value {
         "mobile": identifier(c, "mobile"),
         "email": identifier(c, "email"),
         "externalId": identifier(c, "externalId"),
-        "status": {"status": true, "message": "Customer successfully retrieved", "code": 1000},
+        "status": {"status": true, "message": Success::CustomerRetrieved.message(),
+                   "code": Success::CustomerRetrieved.code()},
     })
 }
 

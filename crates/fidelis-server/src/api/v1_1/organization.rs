@@ -2,6 +2,7 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
+use fidelis_domain::error::Success;
 use fidelis_domain::org::{Entity, EntityKind, Org};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -153,7 +154,8 @@ fn entity_json(e: &Entity, all: &[Entity], org: &Org) -> Value {
             .map(|x| x.code.clone())
     };
     json!({
-        "item_status": {"success": "true", "code": "3200", "message": "Entity search successful"},
+        "item_status": {"success": "true", "code": Success::EntityFound.code().to_string(),
+                        "message": Success::EntityFound.message()},
         "id": e.id,
         "type": e.kind.as_str(),
         "is_active": e.is_active,

@@ -11,6 +11,7 @@ use super::request::{batch, elements};
 use crate::auth::Principal;
 use crate::json::ApiJson;
 use fidelis_app::loyalty::{self, Ctx, Customer, Redemption, V1Identifiers};
+use fidelis_domain::error::Success;
 use fidelis_domain::loyalty::LoyaltyError;
 
 use crate::loyalty::goodwill::{item_status, v1_identifiers};
@@ -70,8 +71,12 @@ pub async fn is_redeemable(
         requested: points,
         available,
     });
-    let status = if fits { Ok(800) } else { Err(&short) };
-    v["item_status"] = item_status(status, "Points can be redeemed");
+    let status = if fits {
+        Ok(Success::PointsRedeemable)
+    } else {
+        Err(&short)
+    };
+    v["item_status"] = item_status(status);
     Ok(batch(1, 1, json!({"points": {"redeemable": v}})))
 }
 
@@ -103,8 +108,7 @@ pub async fn redeem_points(
             }
         };
         ok += usize::from(result.is_ok());
-        let status = result.as_ref().map(|_| 800);
-        v["item_status"] = item_status(status, "Points redeemed successfully");
+        v["item_status"] = item_status(result.as_ref().map(|_| Success::PointsRedeemed));
         out.push(v);
     }
     Ok(batch(

@@ -11,7 +11,10 @@ use crate::auth::Principal;
 use crate::json::ApiJson;
 use fidelis_app::loyalty;
 
-use crate::loyalty::goodwill::{batch_code, goodwill_input, item_status, v1_request};
+use fidelis_domain::error::Success;
+
+use crate::error::batch_code;
+use crate::loyalty::goodwill::{goodwill_input, item_status, v1_request};
 use crate::loyalty::numbers::text;
 use crate::{ApiError, AppState};
 
@@ -92,8 +95,7 @@ pub async fn add(
             }),
         };
         ok += usize::from(result.is_ok());
-        let status = result.as_ref().map(|_| 9100);
-        v["item_status"] = item_status(status, "Goodwill request added successfully");
+        v["item_status"] = item_status(result.as_ref().map(|_| Success::GoodwillAdded));
         out.push(v);
     }
     Ok(batch(
@@ -142,8 +144,7 @@ async fn decide(
         };
         v["updated_comments"] = item.get("updated_comments").cloned().unwrap_or(json!(""));
         ok += usize::from(result.is_ok());
-        let status = result.as_ref().map(|_| 9000);
-        v["item_status"] = item_status(status, "Request updated successfully");
+        v["item_status"] = item_status(result.as_ref().map(|_| Success::RequestUpdated));
         out.push(v);
     }
     Ok(batch(

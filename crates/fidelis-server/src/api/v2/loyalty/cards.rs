@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use fidelis_app::loyalty::{self, CardRef};
+use fidelis_domain::error::CodedError;
 use fidelis_domain::loyalty::cards::CardStatus;
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::loyalty::{CardChange, NewCard, MAX_GENERATE};
@@ -120,7 +121,8 @@ pub async fn generate(
     let warnings = if duplicates.is_empty() {
         json!([])
     } else {
-        json!([{"code": 3059, "message": "Few Card numbers already exists", "duplicates": duplicates}])
+        let w = LoyaltyError::CardNumbersExisted;
+        json!([{"code": w.code(), "message": w.to_string(), "duplicates": duplicates}])
     };
     Ok(Json(
         json!({"data": made, "warnings": warnings, "errors": []}),
