@@ -23,10 +23,15 @@ const TIER_BATCH: u32 = 500;
 
 type Run<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
-/// One periodic job: a name (its lease), and a run over every org at `now`.
+/// One periodic job: a name (its lease's), how long a lease holds, and a run over every
+/// org at `now`.
 pub trait Job: Sync {
     type Report: Debug + Send;
     fn name(&self) -> &'static str;
+    /// Longer than a run, so a live holder keeps it.
+    fn lease(&self) -> SignedDuration {
+        LEASE
+    }
     fn run<'a>(&'a self, app: &'a App, now: Timestamp) -> Run<'a, Self::Report>;
 }
 
@@ -41,7 +46,7 @@ pub enum JobRun<T> {
 /// Runs `job` as `holder` if it can take (or renew) the job's lease.
 pub async fn run<J: Job>(app: &App, job: &J, holder: &str) -> Result<JobRun<J::Report>, AppError> {
     let now = app.now();
-    let until = now.saturating_add(LEASE).unwrap_or(now);
+    let until = now.saturating_add(job.lease()).unwrap_or(now);
     if !app.db.jobs().lease(job.name(), holder, now, until).await? {
         return Ok(JobRun::Skipped);
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use fidelis_app::{App, SystemClock};
 use fidelis_domain::customers::{normalise_mobile, IdentifierType, Source};
-use fidelis_server::AppState;
+use fidelis_server::{AppState, Listeners, ServeOptions};
 use fidelis_store::customers::BulkCustomer;
 use fidelis_store::Db;
 
@@ -77,13 +77,17 @@ pub async fn load_customers(db: &Db, want: u64) -> anyhow::Result<i64> {
     Ok(org.id)
 }
 
-/// Serves the app on a random loopback port, in this process.
+/// Serves the app on a random loopback port, in this process, through the production
+/// serve path (jobs off, so they do not compete with the measured load).
 pub async fn start_server(db: &Db) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
+    let loopback: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let listeners = Listeners::bind(loopback, loopback).await?;
+    let addr = listeners.api.local_addr()?;
     let state = AppState::new(App::new(db.clone(), Arc::new(SystemClock)));
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, fidelis_server::router(state)).await {
+        let options = ServeOptions { jobs: false };
+        let forever = std::future::pending::<()>();
+        if let Err(e) = fidelis_server::serve(state, listeners, options, forever).await {
             eprintln!("bench server stopped: {e}");
         }
     });
