@@ -16,23 +16,23 @@ async fn register(app: &TestApp, mobile: &str) {
     assert_eq!(status, 200, "{res}");
 }
 
-/// Makes every customer lookup fail in the database (or restores it).
-async fn break_identifiers(app: &TestApp, broken: bool) {
+/// Makes every statement on `table` fail in the database (or restores it).
+async fn break_table(app: &TestApp, table: &str, broken: bool) {
+    let off = format!("{table}_off");
     let (from, to) = if broken {
-        (
-            "customer_identifier_owners",
-            "customer_identifier_owners_off",
-        )
+        (table, off.as_str())
     } else {
-        (
-            "customer_identifier_owners_off",
-            "customer_identifier_owners",
-        )
+        (off.as_str(), table)
     };
     sqlx::query(&format!("ALTER TABLE {from} RENAME TO {to}"))
         .execute(app.db.reader())
         .await
         .expect("rename");
+}
+
+/// Makes every customer lookup fail in the database (or restores it).
+async fn break_identifiers(app: &TestApp, broken: bool) {
+    break_table(app, "customer_identifier_owners", broken).await;
 }
 
 async fn transactions(app: &TestApp) -> i64 {
@@ -105,3 +105,28 @@ both_backends!(
         assert!(t["customerId"].as_i64().is_some_and(|id| id > 0), "{t}");
     }
 );
+
+both_backends!(registration_and_enrolment_commit_together, |app| {
+    let (_, programs) = app.get_as_demo("/v2/organization/programs").await;
+    let program = programs["data"][0]["id"].as_i64().expect("program id");
+    let body = json!({"profiles": [{"firstName": "Ena", "source": "INSTORE",
+        "identifiers": [{"type": "mobile", "value": "6591110003"}]}],
+        "loyaltyProgramEnrollments": [{"programId": program, "tierNumber": 2}]});
+    // The enrolment's write fails: the registration must not stand without it.
+    break_table(&app, "loyalty_balances", true).await;
+    let (status, res) = send(app.till(Method::POST, "/v2/customers").json(&body)).await;
+    break_table(&app, "loyalty_balances", false).await;
+    assert_eq!(status, 500, "{res}");
+    let lookup =
+        "/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=6591110003";
+    let (status, res) = app.get_as_demo(lookup).await;
+    assert_eq!(status, 404, "no customer half-registered: {res}");
+    // With storage back, the same request registers and enrols at once.
+    let (status, res) = send(app.till(Method::POST, "/v2/customers").json(&body)).await;
+    assert_eq!(status, 200, "{res}");
+    let id = res["createdId"].as_i64().expect("createdId");
+    let (_, d) = app
+        .get_as_demo(&format!("/v2/customers/{id}/loyaltyDetails"))
+        .await;
+    assert_eq!(d["data"][0]["slabSNo"], 2, "{d}");
+});

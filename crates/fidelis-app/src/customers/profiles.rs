@@ -13,6 +13,10 @@ use fidelis_store::customers::{
 };
 
 use super::{Ctx, CustomerKey, Customers, Lookup};
+use fidelis_domain::error::CodedError;
+use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
+use fidelis_store::Unit;
+
 use crate::AppError;
 
 /// Warnings to return with a result: `(code, message)`.
@@ -102,37 +106,67 @@ impl Customers<'_> {
     }
 
     /// Registers a customer, or joins/refreshes the customer who already holds its
-    /// identifiers. `warnings` are what validating the input raised; they come first.
+    /// Registers a customer and enrols them in the requested programs, in one unit of
+    /// work; a refused enrolment writes nothing and comes back as a warning.
     pub async fn register(
         &self,
         ctx: &Ctx,
         reg: &Registration,
         warnings: Warnings,
+        loyalty: &crate::loyalty::Ctx,
+        enrolments: &[EnrolmentRequest],
     ) -> Result<Saved, AppError> {
+        let mut unit = self.app.db.unit().await?;
         let saved = self
             .app
             .db
             .customers()
-            .register(ctx.org.id, reg, &ctx.actor, self.app.now())
+            .register_in(&mut unit, ctx.org.id, reg, &ctx.actor, self.app.now())
             .await?;
+        let saved = self.enrol_in(&mut unit, saved, loyalty, enrolments).await?;
+        unit.commit().await?;
         Ok(with_warnings(saved, warnings))
     }
 
-    /// Updates names, fields, channels and loyalty type of customer `id`.
+    /// Updates customer `id` and enrols them in the requested programs, in one unit of
+    /// work (as `register`).
     pub async fn update(
         &self,
         ctx: &Ctx,
         id: i64,
         up: &Update,
         warnings: Warnings,
+        loyalty: &crate::loyalty::Ctx,
+        enrolments: &[EnrolmentRequest],
     ) -> Result<Saved, AppError> {
+        let mut unit = self.app.db.unit().await?;
         let saved = self
             .app
             .db
             .customers()
-            .update(ctx.org.id, id, up, &ctx.actor, self.app.now())
+            .update_in(&mut unit, ctx.org.id, id, up, &ctx.actor, self.app.now())
             .await?;
+        let saved = self.enrol_in(&mut unit, saved, loyalty, enrolments).await?;
+        unit.commit().await?;
         Ok(with_warnings(saved, warnings))
+    }
+
+    async fn enrol_in(
+        &self,
+        unit: &mut Unit,
+        mut saved: Saved,
+        loyalty: &crate::loyalty::Ctx,
+        enrolments: &[EnrolmentRequest],
+    ) -> Result<Saved, AppError> {
+        for req in enrolments {
+            match crate::loyalty::enrol(self.app, Some(unit), loyalty, saved.customer_id, req).await
+            {
+                Ok(()) => {}
+                Err(e) if e.is_internal() => return Err(e),
+                Err(e) => saved.warnings.push((e.code(), e.to_string())),
+            }
+        }
+        Ok(saved)
     }
 
     /// Adds and removes identifiers of one source account (issuing or delinking cards).

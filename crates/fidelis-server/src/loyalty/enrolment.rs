@@ -70,30 +70,29 @@ impl EnrolmentBody {
     }
 }
 
-/// Enrols the customer per element; what could not be done comes back as warnings
-/// (code, message). A failure of ours is an error.
+/// The elements as enrolment requests, and the refusals of those that do not parse as
+/// warnings (code, message).
+pub fn requests(
+    ctx: &Ctx,
+    bodies: &[EnrolmentBody],
+) -> (Vec<EnrolmentRequest>, Vec<(u32, String)>) {
+    let mut refused = Vec::new();
+    let requests = bodies
+        .iter()
+        .filter_map(|b| match b.request(ctx) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                refused.extend(e.items.into_iter().map(|i| (i.code, i.message)));
+                None
+            }
+        })
+        .collect();
+    (requests, refused)
+}
+
+/// Enrols the customer per element, in `unit` when one is given; what could not be done
+/// comes back as warnings (code, message). A failure of ours is an error.
 pub async fn enrol_all(
-    state: &AppState,
-    ctx: &Ctx,
-    customer_id: i64,
-    bodies: &[EnrolmentBody],
-) -> Result<Vec<(u32, String)>, ApiError> {
-    enrol_each(state, ctx, customer_id, bodies, None).await
-}
-
-/// `enrol_all` in `unit`, with the customer's registration: a refused element writes
-/// nothing and comes back as a warning.
-pub async fn enrol_all_in(
-    unit: &mut Unit,
-    state: &AppState,
-    ctx: &Ctx,
-    customer_id: i64,
-    bodies: &[EnrolmentBody],
-) -> Result<Vec<(u32, String)>, ApiError> {
-    enrol_each(state, ctx, customer_id, bodies, Some(unit)).await
-}
-
-async fn enrol_each(
     state: &AppState,
     ctx: &Ctx,
     customer_id: i64,

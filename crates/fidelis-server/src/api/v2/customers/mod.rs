@@ -52,12 +52,13 @@ pub(crate) fn customer_id(raw: &str) -> Result<i64, ApiError> {
 }
 
 /// Applies a saved customer's `loyaltyProgramEnrollments`, adding what could not be done to
-/// its warnings.
+/// its warnings; in `unit` (with the customer's registration) when one is given.
 pub(crate) async fn enrol(
     state: &AppState,
     p: &crate::auth::Principal,
     saved: &mut fidelis_store::customers::Saved,
     body: &crate::customers::wire::CustomerBody,
+    unit: Option<&mut fidelis_store::Unit>,
 ) -> Result<(), ApiError> {
     if body.loyalty_program_enrollments.is_empty() {
         return Ok(());
@@ -68,30 +69,7 @@ pub(crate) async fn enrol(
         &ctx,
         saved.customer_id,
         &body.loyalty_program_enrollments,
-    )
-    .await?;
-    saved.warnings.append(&mut warnings);
-    Ok(())
-}
-
-/// `enrol` in `unit`, with the customer's registration.
-pub(crate) async fn enrol_in(
-    unit: &mut fidelis_store::Unit,
-    state: &AppState,
-    p: &crate::auth::Principal,
-    saved: &mut fidelis_store::customers::Saved,
-    body: &crate::customers::wire::CustomerBody,
-) -> Result<(), ApiError> {
-    if body.loyalty_program_enrollments.is_empty() {
-        return Ok(());
-    }
-    let ctx = state.app.loyalty(p).await?;
-    let mut warnings = crate::loyalty::enrolment::enrol_all_in(
         unit,
-        state,
-        &ctx,
-        saved.customer_id,
-        &body.loyalty_program_enrollments,
     )
     .await?;
     saved.warnings.append(&mut warnings);

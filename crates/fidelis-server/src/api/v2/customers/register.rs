@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::customers::{self, wire::CustomerBody};
 use crate::json::ApiJson;
+use crate::loyalty::enrolment::requests;
 use crate::{ApiError, AppState};
 
 /// Registers a customer, or joins/refreshes the customer who already holds its identifiers
@@ -23,7 +24,11 @@ pub async fn register(
     let app = state.app.customers();
     let ctx = app.context(&p).await?;
     let (reg, warnings) = body.registration(&ctx, state.now())?;
-    let mut saved = app.register(&ctx, &reg, warnings).await?;
-    super::enrol(&state, &p, &mut saved, &body).await?;
+    let loyalty = state.app.loyalty(&p).await?;
+    let (enrolments, mut refused) = requests(&loyalty, &body.loyalty_program_enrollments);
+    let mut saved = app
+        .register(&ctx, &reg, warnings, &loyalty, &enrolments)
+        .await?;
+    saved.warnings.append(&mut refused);
     Ok(Json(customers::saved_json(&saved)))
 }

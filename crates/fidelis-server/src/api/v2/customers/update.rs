@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::customers::{self, wire::CustomerBody, LookupQuery};
 use crate::json::ApiJson;
+use crate::loyalty::enrolment::requests;
 use crate::{ApiError, AppState};
 
 /// Updates names, fields, channels and loyalty type (identifiers change through
@@ -25,8 +26,12 @@ pub async fn update_by_id(
     let app = state.app.customers();
     let ctx = app.context(&p).await?;
     let (up, warnings) = body.update(&ctx)?;
-    let mut saved = app.update(&ctx, id, &up, warnings).await?;
-    super::enrol(&state, &p, &mut saved, &body).await?;
+    let loyalty = state.app.loyalty(&p).await?;
+    let (enrolments, mut refused) = requests(&loyalty, &body.loyalty_program_enrollments);
+    let mut saved = app
+        .update(&ctx, id, &up, warnings, &loyalty, &enrolments)
+        .await?;
+    saved.warnings.append(&mut refused);
     Ok(Json(customers::saved_json(&saved)))
 }
 
@@ -44,7 +49,11 @@ pub async fn update_by_lookup(
     let ctx = app.context(&p).await?;
     let id = app.resolve(&ctx, &q.lookup()).await?;
     let (up, warnings) = body.update(&ctx)?;
-    let mut saved = app.update(&ctx, id, &up, warnings).await?;
-    super::enrol(&state, &p, &mut saved, &body).await?;
+    let loyalty = state.app.loyalty(&p).await?;
+    let (enrolments, mut refused) = requests(&loyalty, &body.loyalty_program_enrollments);
+    let mut saved = app
+        .update(&ctx, id, &up, warnings, &loyalty, &enrolments)
+        .await?;
+    saved.warnings.append(&mut refused);
     Ok(Json(customers::saved_json(&saved)))
 }
