@@ -12,7 +12,7 @@
 //! bills racing for the same number meet on one primary-key row and the database, not a
 //! read-then-write, decides which one is the duplicate (604).
 
-use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource};
+use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, LotId};
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
 use fidelis_domain::loyalty::transaction::{
     check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
@@ -40,7 +40,7 @@ pub struct BillAward {
     pub program_id: ProgramId,
     pub raw_points: Decimal,
     pub points: Decimal,
-    pub lot_id: Option<i64>,
+    pub lot_id: Option<LotId>,
     pub expires_at: Option<Timestamp>,
     pub tier_change: Option<TierChange>,
     pub lifetime_purchases: Decimal,

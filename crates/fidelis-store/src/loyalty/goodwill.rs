@@ -5,7 +5,9 @@
 use fidelis_domain::loyalty::goodwill::{
     self as rules, GoodwillBaseType, GoodwillDecision, GoodwillRequest, GoodwillStatus,
 };
-use fidelis_domain::loyalty::ledger::{Actor, ActorKind, EntryKind, EntrySource, SourceKind};
+use fidelis_domain::loyalty::ledger::{
+    Actor, ActorKind, EntryId, EntryKind, EntrySource, SourceKind,
+};
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
@@ -44,7 +46,7 @@ pub struct GoodwillRecord {
     pub maker: String,
     pub checker: Option<String>,
     /// The ledger entry that credited the points, once approved.
-    pub entry_id: Option<i64>,
+    pub entry_id: Option<EntryId>,
     pub created_at: Timestamp,
     pub decided_at: Option<Timestamp>,
 }
@@ -90,7 +92,7 @@ fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
         status,
         maker: r.10,
         checker: r.11,
-        entry_id: r.12,
+        entry_id: r.12.map(EntryId::new),
         created_at: from_db(r.13)?,
         decided_at: r.14.map(from_db).transpose()?,
     })
@@ -304,7 +306,7 @@ async fn decide(
     id: i64,
     status: GoodwillStatus,
     checker: Option<&str>,
-    entry_id: Option<i64>,
+    entry_id: Option<EntryId>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
@@ -315,7 +317,7 @@ async fn decide(
     .bind(id)
     .bind(status.as_str())
     .bind(checker)
-    .bind(entry_id)
+    .bind(entry_id.map(EntryId::get))
     .bind(to_db(now))
     .execute(&mut **tx)
     .await?;

@@ -4,7 +4,7 @@
 //! afterwards); this module writes what it decided.
 
 use fidelis_domain::loyalty::ledger::{
-    self as rules, Actor, Allocation, Balance, EntryKind, EntrySource, ExpiryScheduleItem,
+    self as rules, Actor, Allocation, Balance, EntryId, EntryKind, EntrySource, ExpiryScheduleItem,
     LedgerEntry, Lot, LotId, SourceKind,
 };
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
@@ -49,7 +49,7 @@ pub struct Debit {
 /// A written entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posted {
-    pub entry_id: i64,
+    pub entry_id: EntryId,
     /// Signed: credits positive, debits negative.
     pub points: Decimal,
     pub lot_id: Option<LotId>,
@@ -84,7 +84,7 @@ pub(crate) async fn post_credit(
     expires_at: Option<Timestamp>,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<(i64, LotId), StoreError> {
+) -> Result<(EntryId, LotId), StoreError> {
     let milli = to_milli(points)?;
     let settled = to_milli(rules::settle_debt(points, from_milli(bal.debt)).debt_settled)?;
     let (entry_id, lot_id) = if tx.backend().inserts_in_with() {
@@ -150,7 +150,7 @@ async fn insert_lot(
     )
     .fetch_one(&mut **tx)
     .await?;
-    Ok(lot_id)
+    Ok(LotId::new(lot_id))
 }
 
 /// The lot and its entry in one round trip, for PostgreSQL (SQLite cannot insert inside a
@@ -165,7 +165,7 @@ async fn insert_credit_pg(
     expires_at: Option<Timestamp>,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<(i64, LotId), StoreError> {
+) -> Result<(EntryId, LotId), StoreError> {
     let sql = format!(
         "WITH lot AS ({LOT_INSERT}) \
          INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
@@ -173,7 +173,7 @@ async fn insert_credit_pg(
          debt_settled) SELECT $1, $2, $3, $12, $4, $6, $8, $9, $10, $13, $14, $11, lot.id, 0, $15 \
          FROM lot RETURNING id, lot_id"
     );
-    let row: (i64, i64) = bind_lot(
+    let (entry_id, lot_id): (i64, i64) = bind_lot(
         sqlx::query_as(&sql),
         h,
         milli,
@@ -188,7 +188,7 @@ async fn insert_credit_pg(
     .bind(settled)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(row)
+    Ok((EntryId::new(entry_id), LotId::new(lot_id)))
 }
 
 /// Writes a debit drawn from `allocations` of the holder's open `lots` (as read under the
@@ -205,7 +205,7 @@ pub(crate) async fn post_debit(
     shortfall: Decimal,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<EntryId, StoreError> {
     // Amounts as stored (thousandths), so that lots, allocation rows and entry add up.
     let allocations = allocations
         .iter()
@@ -234,9 +234,9 @@ pub(crate) async fn post_debit(
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(h.org_id)
-        .bind(entry_id)
+        .bind(entry_id.get())
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-        .bind(a.lot_id)
+        .bind(a.lot_id.get())
         .bind(to_milli(a.points)?)
         .execute(&mut **tx)
         .await?;
@@ -254,7 +254,7 @@ pub(crate) async fn post_debit(
              WHERE org_id = $1 AND id = $2 AND remaining = $4",
         )
         .bind(h.org_id)
-        .bind(lots[i].lot_id)
+        .bind(lots[i].lot_id.get())
         .bind(to_milli(lots[i].remaining)?)
         .bind(read[i])
         .execute(&mut **tx)
@@ -282,7 +282,7 @@ async fn insert_entry(
     debt_settled: i64,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<EntryId, StoreError> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
          source_kind, source_ref, rule, actor_kind, actor_id, reason, lot_id, shortfall, \
@@ -301,12 +301,12 @@ async fn insert_entry(
     .bind(why.actor.kind.as_str())
     .bind(why.actor.id.as_deref())
     .bind(why.reason)
-    .bind(lot_id)
+    .bind(lot_id.map(LotId::get))
     .bind(shortfall)
     .bind(debt_settled)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(EntryId::new(id))
 }
 
 /// The holder's lots that still hold points, read inside the locking transaction.
@@ -544,7 +544,7 @@ impl LoyaltyRepo<'_> {
                     .iter()
                     .filter(|a| a.0 == r.0)
                     .map(|a| Allocation {
-                        lot_id: a.1,
+                        lot_id: LotId::new(a.1),
                         points: from_milli(a.2),
                     })
                     .collect();
