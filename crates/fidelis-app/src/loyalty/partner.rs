@@ -5,7 +5,7 @@
 use fidelis_domain::customers::{CustomerError, LoyaltyType};
 use fidelis_domain::loyalty::partner::{
     check_history_range, check_program_count, ActivityEntry, HistoryActivityType, LinkRequest,
-    Membership, PartnerProgram, PartnerUpdateType,
+    Membership, PartnerProgram, PartnerProgramId, PartnerUpdateType,
 };
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::customers::CustomerRecord;
@@ -193,7 +193,7 @@ pub async fn partner_history(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or(LoyaltyError::PartnerFieldMissing("partnerProgramId"))?
-        .parse::<i64>()
+        .parse::<PartnerProgramId>()
         .map_err(|_| LoyaltyError::PartnerProgramNotFound)?;
     let program = ctx
         .loyalty

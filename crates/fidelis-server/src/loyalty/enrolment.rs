@@ -4,7 +4,7 @@
 
 use fidelis_app::loyalty;
 use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
-use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::Unit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -53,6 +53,7 @@ impl EnrolmentBody {
         let tz = ctx.tz();
         Ok(EnrolmentRequest {
             program_id: whole("programId", &self.program_id)?
+                .map(ProgramId::new)
                 .ok_or(LoyaltyError::ProgramNotFound)?,
             tier_number: whole("tierNumber", &self.tier_number)?,
             points: number("loyaltyPoints", &self.loyalty_points)?,

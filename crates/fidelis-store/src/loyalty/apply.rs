@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use fidelis_domain::loyalty::cards::CardSeries;
 use fidelis_domain::loyalty::config::{LoyaltyConfig, LoyaltySettings, ProgramRules, ProgramSpec};
+use fidelis_domain::loyalty::ProgramId;
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -45,7 +46,7 @@ async fn put_programs(
     specs: &[ProgramSpec],
     now: Timestamp,
     summary: &mut ApplySummary,
-) -> Result<HashMap<String, i64>, StoreError> {
+) -> Result<HashMap<String, ProgramId>, StoreError> {
     let rows: Vec<(String, i64, String, String, String, i64)> = sqlx::query_as(
         "SELECT name, id, kind, description, rules, is_active FROM loyalty_programs WHERE org_id = $1",
     )
@@ -105,7 +106,7 @@ async fn put_programs(
                 id
             }
         };
-        ids.insert(p.name.to_lowercase(), id);
+        ids.insert(p.name.to_lowercase(), ProgramId::new(id));
     }
     for (id, .., active) in existing.into_values() {
         if active != 0 {
@@ -120,7 +121,7 @@ async fn put_card_series(
     tx: &mut Tx,
     org_id: OrgId,
     config: &LoyaltyConfig,
-    program_ids: &HashMap<String, i64>,
+    program_ids: &HashMap<String, ProgramId>,
     now: Timestamp,
     summary: &mut ApplySummary,
 ) -> Result<(), StoreError> {
@@ -172,7 +173,7 @@ async fn put_card_series(
                 .bind(org_id)
                 .bind(id)
                 .bind(&definition)
-                .bind(program_id)
+                .bind(program_id.map(ProgramId::get))
                 .bind(to_db(now))
                 .execute(&mut **tx)
                 .await?;
@@ -186,7 +187,7 @@ async fn put_card_series(
                 .bind(org_id)
                 .bind(&want.code)
                 .bind(&definition)
-                .bind(program_id)
+                .bind(program_id.map(ProgramId::get))
                 .bind(to_db(now))
                 .execute(&mut **tx)
                 .await?;

@@ -1,7 +1,7 @@
 //! The per-customer, per-program balance row: the lock every points write takes first,
 //! and the cached sums and tier state kept in the same transaction as the ledger.
 
-use fidelis_domain::loyalty::TierState;
+use fidelis_domain::loyalty::{ProgramId, TierState};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -15,7 +15,7 @@ use crate::StoreError;
 pub(crate) struct Holder {
     pub org_id: OrgId,
     pub customer_id: i64,
-    pub program_id: i64,
+    pub program_id: ProgramId,
 }
 
 /// The row as locked; amounts in thousandths.
@@ -58,7 +58,7 @@ pub(crate) async fn lock(tx: &mut Tx, h: Holder, now: Timestamp) -> Result<Balan
     ))
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .bind(to_db(now))
     .fetch_one(&mut **tx)
     .await?;
@@ -80,7 +80,7 @@ pub(crate) async fn save(
     )
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .bind(b.net)
     .bind(b.debt)
     .bind(b.lifetime_points)
@@ -106,7 +106,7 @@ pub(crate) async fn read(
     ))
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .fetch_optional(pool)
     .await?;
     row.map(from_row).transpose()

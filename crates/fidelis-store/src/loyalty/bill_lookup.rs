@@ -37,7 +37,7 @@ impl LoyaltyRepo<'_> {
         )
         .bind(ctx.org.id)
         .bind(bill.customer_id)
-        .bind(program.id)
+        .bind(program.id.get())
         .bind(txn_type.as_str())
         .bind(bill.number())
         .bind(bill.store_id)

@@ -162,7 +162,7 @@ pub(crate) async fn record_tier_change(
     )
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .bind(kind)
     .bind(i64::from(c.from))
     .bind(i64::from(c.to))
@@ -188,7 +188,7 @@ pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreErr
         BillRecord {
             id: r.try_get(0)?,
             customer_id: r.try_get(1)?,
-            program_id: r.try_get(2)?,
+            program_id: ProgramId::new(r.try_get(2)?),
             txn_type: r.try_get(3)?,
             bill_number: r.try_get(4)?,
             billed_at: from_db(r.try_get(5)?)?,
@@ -238,7 +238,7 @@ impl LoyaltyRepo<'_> {
         )
         .bind(h.org_id)
         .bind(h.customer_id)
-        .bind(h.program_id)
+        .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(bill.number())
         .bind(bill.store_id)
@@ -368,7 +368,7 @@ impl LoyaltyRepo<'_> {
         )
         .bind(h.org_id)
         .bind(h.customer_id)
-        .bind(h.program_id)
+        .bind(h.program_id.get())
         .bind(TransactionType::Return.as_str())
         .bind(ret.bill_number.trim())
         .bind(to_db(ret.returned_at))

@@ -522,7 +522,7 @@ impl LoyaltyRepo<'_> {
         .bind(org_id)
         .bind(&series.code)
         .bind(to_json(series)?)
-        .bind(series.program_id)
+        .bind(series.program_id.map(ProgramId::get))
         .bind(i64::from(active))
         .bind(to_db(now))
         .fetch_optional(&mut *tx)
@@ -556,7 +556,7 @@ impl LoyaltyRepo<'_> {
         .bind(org_id)
         .bind(id)
         .bind(to_json(&want)?)
-        .bind(want.program_id)
+        .bind(want.program_id.map(ProgramId::get))
         .bind(i64::from(active))
         .bind(to_db(now))
         .execute(&mut *tx)
@@ -764,7 +764,7 @@ impl LoyaltyRepo<'_> {
         .bind(value.trim())
         .fetch_optional(self.0.reader())
         .await?;
-        Ok(row.and_then(|(p,)| p))
+        Ok(row.and_then(|(p,)| p).map(ProgramId::new))
     }
 
     /// Changes a card's label (and so its status, by the documented transitions) and

@@ -67,7 +67,7 @@ async fn enrol_tx(
     )
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .bind(to_db(now))
     .fetch_optional(&mut **tx)
     .await?;

@@ -81,7 +81,7 @@ fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
     Ok(GoodwillRecord {
         id: r.0,
         customer_id: r.1,
-        program_id: r.2,
+        program_id: ProgramId::new(r.2),
         reference_id: r.3,
         base_type: GoodwillBaseType::parse(&r.4)
             .map_err(|_| StoreError::Corrupt(format!("goodwill base type {:?}", r.4)))?,
@@ -131,7 +131,7 @@ impl LoyaltyRepo<'_> {
         )
         .bind(org_id)
         .bind(g.customer_id)
-        .bind(program.id)
+        .bind(program.id.get())
         .bind(g.reference_id.as_deref())
         .bind(g.request.base_type.as_str())
         .bind(g.request.points.map(to_milli).transpose()?)

@@ -114,7 +114,7 @@ fn bind_lot<'q, O>(
 ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
     q.bind(h.org_id)
         .bind(h.customer_id)
-        .bind(h.program_id)
+        .bind(h.program_id.get())
         .bind(milli)
         .bind(milli - settled)
         .bind(to_db(now))
@@ -291,7 +291,7 @@ async fn insert_entry(
     )
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .bind(kind.as_str())
     .bind(points)
     .bind(to_db(now))
@@ -317,7 +317,7 @@ pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreE
     ))
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .fetch_all(&mut **tx)
     .await?;
     rows.into_iter().map(rows::lot).collect()
@@ -441,7 +441,7 @@ impl LoyaltyRepo<'_> {
             let h = Holder {
                 org_id,
                 customer_id,
-                program_id,
+                program_id: ProgramId::new(program_id),
             };
             let mut tx = self.0.begin().await?;
             let mut bal = balance::lock(&mut tx, h, now).await?;
@@ -484,7 +484,7 @@ impl LoyaltyRepo<'_> {
         ))
         .bind(org_id)
         .bind(customer_id)
-        .bind(program_id)
+        .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter().map(rows::lot).collect()
@@ -524,7 +524,7 @@ impl LoyaltyRepo<'_> {
         ))
         .bind(org_id)
         .bind(customer_id)
-        .bind(program_id)
+        .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
         let allocs: Vec<(i64, i64, i64)> = sqlx::query_as(
@@ -535,7 +535,7 @@ impl LoyaltyRepo<'_> {
         )
         .bind(org_id)
         .bind(customer_id)
-        .bind(program_id)
+        .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()

@@ -61,7 +61,7 @@ impl LoyaltyRepo<'_> {
             )
             .bind(org_id)
             .bind(customer_id)
-            .bind(program_id)
+            .bind(program_id.get())
             .fetch_all(self.0.reader())
             .await?;
         rows.into_iter()

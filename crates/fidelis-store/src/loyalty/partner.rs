@@ -51,7 +51,7 @@ fn activity(s: &str) -> Result<ActivityType, StoreError> {
 
 fn from_row(r: Row) -> Result<Membership, StoreError> {
     Ok(Membership {
-        partner_program_id: r.0,
+        partner_program_id: PartnerProgramId::new(r.0),
         membership_id: r.1,
         tier_number: r
             .2
@@ -75,7 +75,7 @@ async fn lock(tx: &mut Tx, k: Key) -> Result<Option<Membership>, StoreError> {
     ))
     .bind(k.org_id)
     .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.program_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     row.map(from_row).transpose()
@@ -105,7 +105,7 @@ async fn insert_unless_current(
     )
     .bind(k.org_id)
     .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.program_id.get())
     .bind(&m.membership_id)
     .bind(m.tier_number.map(i64::from))
     .bind(m.tier_name.as_deref())
@@ -131,7 +131,7 @@ async fn save(tx: &mut Tx, k: Key, m: &Membership) -> Result<(), StoreError> {
     )
     .bind(k.org_id)
     .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.program_id.get())
     .bind(&m.membership_id)
     .bind(m.tier_number.map(i64::from))
     .bind(m.tier_name.as_deref())
@@ -153,7 +153,7 @@ async fn append(tx: &mut Tx, k: Key, a: &ActivityEntry) -> Result<(), StoreError
     )
     .bind(k.org_id)
     .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.program_id.get())
     .bind(a.activity.as_str())
     .bind(to_db(a.at))
     .bind(a.tier_name.as_deref())
@@ -317,7 +317,7 @@ impl LoyaltyRepo<'_> {
         ))
         .bind(org_id)
         .bind(customer_id)
-        .bind(program_id)
+        .bind(program_id.get())
         .fetch_optional(self.0.reader())
         .await?;
         row.map(from_row).transpose()
@@ -340,7 +340,7 @@ impl LoyaltyRepo<'_> {
         )
         .bind(org_id)
         .bind(customer_id)
-        .bind(program_id)
+        .bind(program_id.get())
         .bind(from.map(to_db).unwrap_or(i64::MIN))
         .bind(to.map(to_db).unwrap_or(i64::MAX))
         .fetch_all(self.0.reader())
@@ -384,7 +384,7 @@ impl LoyaltyRepo<'_> {
                 let k = Key {
                     org_id,
                     customer_id: *customer_id,
-                    program_id: *program_id,
+                    program_id: PartnerProgramId::new(*program_id),
                 };
                 let mut tx = self.0.begin().await?;
                 let current = lock(&mut tx, k).await?;

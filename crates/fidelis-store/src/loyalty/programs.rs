@@ -43,7 +43,7 @@ fn kind(s: &str) -> Result<ProgramKind, StoreError> {
 
 impl LoyaltyRepo<'_> {
     /// The org's active programs with their ids, in id order.
-    async fn specs(&self, org_id: OrgId) -> Result<Vec<(i64, ProgramSpec)>, StoreError> {
+    async fn specs(&self, org_id: OrgId) -> Result<Vec<(ProgramId, ProgramSpec)>, StoreError> {
         let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT id, name, kind, description, rules FROM loyalty_programs \
              WHERE org_id = $1 AND is_active = 1 ORDER BY id",
@@ -55,7 +55,7 @@ impl LoyaltyRepo<'_> {
             .map(|(id, name, k, description, rules)| {
                 let rules: ProgramRules = from_json(&rules, "program rules")?;
                 Ok((
-                    id,
+                    ProgramId::new(id),
                     ProgramSpec {
                         name,
                         description,

@@ -17,7 +17,7 @@
 use fidelis_domain::loyalty::ledger::{EntryKind, EntrySource, SourceKind};
 use fidelis_domain::loyalty::tiers::TierBasis;
 use fidelis_domain::loyalty::transaction::OutlierStatus;
-use fidelis_domain::loyalty::{TierChange, TierChangeKind, TierSet, TransactionType};
+use fidelis_domain::loyalty::{ProgramId, TierChange, TierChangeKind, TierSet, TransactionType};
 use fidelis_domain::org::OrgId;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -85,7 +85,7 @@ async fn earned(
         )
         .bind(h.org_id)
         .bind(h.customer_id)
-        .bind(h.program_id)
+        .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(TransactionType::Return.as_str())
         .bind(OutlierStatus::Normal.as_str())
@@ -102,7 +102,7 @@ async fn earned(
             )
             .bind(h.org_id)
             .bind(h.customer_id)
-            .bind(h.program_id)
+            .bind(h.program_id.get())
             .bind(credit.as_str())
             .bind(goodwill.as_str())
             .bind(to_db(after))
@@ -127,7 +127,7 @@ async fn last_change(
     )
     .bind(h.org_id)
     .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.program_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let Some((kind, at)) = row else {
@@ -178,7 +178,7 @@ impl LoyaltyRepo<'_> {
                 let h = Holder {
                     org_id,
                     customer_id: key.1,
-                    program_id: key.2,
+                    program_id: ProgramId::new(key.2),
                 };
                 let tiers = ctx
                     .program(Some(h.program_id))

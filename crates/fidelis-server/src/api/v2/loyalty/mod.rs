@@ -90,7 +90,7 @@ impl LoyaltyQuery {
         let id = match self.program_id.as_deref().map(str::trim) {
             None | Some("") => c.card_program,
             Some(s) => Some(
-                s.parse::<i64>()
+                s.parse::<fidelis_domain::loyalty::ProgramId>()
                     .map_err(|_| fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)?,
             ),
         };
