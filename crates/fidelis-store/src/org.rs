@@ -99,13 +99,13 @@ fn entity_from_row(r: EntityRow) -> Result<Entity, StoreError> {
     let kind = EntityKind::parse(&r.1)
         .ok_or_else(|| StoreError::Corrupt(format!("entity {} has kind {:?}", r.0, r.1)))?;
     Ok(Entity {
-        id: r.0,
+        id: EntityId::new(r.0),
         kind,
         code: r.2,
         name: r.3,
         description: r.4,
-        parent_id: r.5,
-        concept_id: r.6,
+        parent_id: r.5.map(EntityId::new),
+        concept_id: r.6.map(EntityId::new),
         is_active: r.7 != 0,
         updated_at: from_db(r.8)?,
     })
@@ -152,7 +152,7 @@ impl OrgRepo<'_> {
             "SELECT {ENTITY_COLUMNS} FROM entities WHERE org_id = $1 AND id = $2"
         ))
         .bind(org_id)
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(self.0.reader())
         .await?;
         row.map(entity_from_row).transpose()
@@ -188,7 +188,7 @@ impl OrgRepo<'_> {
         .await?;
         Ok(row.map(|(org_id, till_id, password_hash)| TillLogin {
             org_id,
-            till_id,
+            till_id: EntityId::new(till_id),
             password_hash,
         }))
     }
@@ -210,7 +210,7 @@ impl OrgRepo<'_> {
                 id: r.1,
                 key: r.2,
                 secret_hash: r.3,
-                default_till_id: r.4,
+                default_till_id: EntityId::new(r.4),
                 token_ttl_seconds: r.5,
                 permissions: serde_json::from_str(&r.6)
                     .map_err(|e| StoreError::Corrupt(format!("client permissions: {e}")))?,
@@ -468,8 +468,8 @@ struct Unit {
     code: String,
     name: String,
     description: String,
-    parent_id: Option<i64>,
-    concept_id: Option<i64>,
+    parent_id: Option<EntityId>,
+    concept_id: Option<EntityId>,
 }
 
 impl Unit {
@@ -478,8 +478,8 @@ impl Unit {
         code: &str,
         name: &str,
         description: &str,
-        parent_id: Option<i64>,
-        concept_id: Option<i64>,
+        parent_id: Option<EntityId>,
+        concept_id: Option<EntityId>,
     ) -> Self {
         Self {
             kind,
@@ -545,11 +545,11 @@ impl Units {
                      is_active = 1, updated_at = $7 WHERE org_id = $1 AND id = $2",
                 )
                 .bind(org_id)
-                .bind(*id)
+                .bind(id.get())
                 .bind(&want.name)
                 .bind(&want.description)
-                .bind(want.parent_id)
-                .bind(want.concept_id)
+                .bind(want.parent_id.map(EntityId::get))
+                .bind(want.concept_id.map(EntityId::get))
                 .bind(to_db(now))
                 .execute(&mut **tx)
                 .await?;
@@ -567,13 +567,13 @@ impl Units {
                 .bind(&want.code)
                 .bind(&want.name)
                 .bind(&want.description)
-                .bind(want.parent_id)
-                .bind(want.concept_id)
+                .bind(want.parent_id.map(EntityId::get))
+                .bind(want.concept_id.map(EntityId::get))
                 .bind(to_db(now))
                 .fetch_one(&mut **tx)
                 .await?;
                 summary.created += 1;
-                id
+                EntityId::new(id)
             }
         };
         self.kept.insert(id);
@@ -592,7 +592,7 @@ impl Units {
             if *active && !self.kept.contains(id) {
                 sqlx::query("UPDATE entities SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2")
                     .bind(org_id)
-                    .bind(*id)
+                    .bind(id.get())
                     .bind(to_db(now))
                     .execute(&mut **tx)
                     .await?;
@@ -616,7 +616,7 @@ async fn set_till_password(
         "SELECT password_hash FROM till_credentials WHERE org_id = $1 AND till_id = $2",
     )
     .bind(org_id)
-    .bind(till_id)
+    .bind(till_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     if let Some((hash,)) = &current {
@@ -630,7 +630,7 @@ async fn set_till_password(
          ON CONFLICT (org_id, till_id) DO UPDATE SET password_hash = excluded.password_hash",
     )
     .bind(org_id)
-    .bind(till_id)
+    .bind(till_id.get())
     .bind(hash)
     .execute(&mut **tx)
     .await?;
@@ -662,7 +662,7 @@ async fn put_api_client(
     match existing {
         Some(r)
             if r.1 == c.name
-                && r.3 == till_id
+                && r.3 == till_id.get()
                 && r.4 == c.token_ttl_seconds
                 && r.5 == permissions
                 && r.6 != 0
@@ -685,7 +685,7 @@ async fn put_api_client(
             .bind(r.0)
             .bind(&c.name)
             .bind(hash)
-            .bind(till_id)
+            .bind(till_id.get())
             .bind(c.token_ttl_seconds)
             .bind(&permissions)
             .bind(to_db(now))
@@ -703,7 +703,7 @@ async fn put_api_client(
             .bind(&c.key)
             .bind(&c.name)
             .bind(hash_secret(secret)?)
-            .bind(till_id)
+            .bind(till_id.get())
             .bind(c.token_ttl_seconds)
             .bind(&permissions)
             .bind(to_db(now))

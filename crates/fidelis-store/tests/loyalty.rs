@@ -6,6 +6,7 @@
 
 mod harness;
 
+use fidelis_domain::org::EntityId;
 use std::sync::Arc;
 
 use fidelis_domain::error::CodedError;
@@ -46,8 +47,8 @@ fn bill(customer_id: i64, number: &str, amount: &str, at: &str) -> NewBill {
         customer_id,
         program_id: None,
         bill_number: number.into(),
-        store_id: Some(1),
-        till_id: Some(3),
+        store_id: Some(EntityId::new(1)),
+        till_id: Some(EntityId::new(3)),
         billed_at: ts(at),
         amount: d(amount),
         outlier_status: OutlierStatus::Normal,
@@ -66,8 +67,8 @@ fn ret(customer_id: i64, bill_id: i64, t: ReturnType, amount: &str) -> NewReturn
         returned_at: ts(NOW),
         actor: till(),
         details: "{}".into(),
-        store_id: Some(1),
-        till_id: Some(3),
+        store_id: Some(EntityId::new(1)),
+        till_id: Some(EntityId::new(3)),
     }
 }
 
@@ -226,7 +227,7 @@ both_backends!(a_repeated_bill_number_is_604_and_changes_nothing, |db| {
     assert!(l.member(ctx.org.id, 2, program).await.unwrap().is_none());
     // Another store may use the number; so may a bill 365 days away from the first.
     let mut other = bill(1, "DUP-1", "100", NOW);
-    other.store_id = Some(2);
+    other.store_id = Some(EntityId::new(2));
     l.record_bill(&ctx, &other, ts(NOW)).await.unwrap();
     l.record_bill(
         &ctx,

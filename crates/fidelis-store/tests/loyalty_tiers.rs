@@ -8,6 +8,7 @@ mod harness;
 use fidelis_domain::loyalty::ledger::{Actor, ActorKind};
 use fidelis_domain::loyalty::transaction::OutlierStatus;
 use fidelis_domain::loyalty::TierChangeKind;
+use fidelis_domain::org::EntityId;
 use fidelis_store::loyalty::{LoyaltyContext, NewBill, TierRun};
 use fidelis_store::Db;
 use harness::{apply, DEMO_ORG};
@@ -31,8 +32,8 @@ async fn buy(
         customer_id,
         program_id: None,
         bill_number: number.into(),
-        store_id: Some(1),
-        till_id: Some(3),
+        store_id: Some(EntityId::new(1)),
+        till_id: Some(EntityId::new(3)),
         billed_at: ts(at),
         amount: amount.parse().unwrap(),
         outlier_status: OutlierStatus::Normal,

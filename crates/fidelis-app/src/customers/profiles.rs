@@ -219,7 +219,7 @@ impl Customers<'_> {
                     let n = raw.trim().parse::<i64>().map_err(|_| {
                         CustomerError::InvalidInput("orgUnitId must be a number".into())
                     })?;
-                    (n > 0).then_some(n)
+                    (n > 0).then_some(EntityId::new(n))
                 }
             };
             if let Some(ou) = org_unit_id {

@@ -4,7 +4,10 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 pub type OrgId = i64;
-pub type EntityId = i64;
+crate::id::id_type!(
+    /// A zone, concept, store or till.
+    EntityId
+);
 
 /// A tenant: one brand running its programs on Fidelis.
 #[derive(Debug, Clone)]

@@ -141,7 +141,7 @@ pub fn subscriptions(subs: &[Subscription]) -> Value {
                     "type": s.status.as_type(),
                 });
                 if let (Some(ou), Some(obj)) = (s.org_unit_id, v.as_object_mut()) {
-                    obj.insert("orgUnitId".into(), ou.into());
+                    obj.insert("orgUnitId".into(), json!(ou));
                 }
                 v
             })

@@ -4,7 +4,7 @@ use fidelis_domain::customers::{
     CustomerError, CustomerStatus, IdentifierType, LoyaltyType, Priority, Source, Subscription,
     SubscriptionChannel, SubscriptionStatus,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use serde_json::Value;
 
 use super::{
@@ -185,8 +185,8 @@ impl CustomerRepo<'_> {
             status_label: r.3,
             extended_fields: json(&r.4),
             associated_with: r.5,
-            created_till_id: r.6,
-            modified_till_id: r.7,
+            created_till_id: r.6.map(EntityId::new),
+            modified_till_id: r.7.map(EntityId::new),
             created_at: from_db(r.8)?,
             updated_at: from_db(r.9)?,
             profiles: out,
@@ -254,7 +254,7 @@ impl CustomerRepo<'_> {
                 Ok(Subscription {
                     channel: SubscriptionChannel::parse(&c)?,
                     priority: Priority::parse(&p)?,
-                    org_unit_id: Some(ou).filter(|o| *o != 0),
+                    org_unit_id: Some(ou).filter(|o| *o != 0).map(EntityId::new),
                     status: SubscriptionStatus::parse(&s)?,
                 })
             })

@@ -6,7 +6,7 @@ use fidelis_domain::customers::{
     LoyaltyType, RegistrationPlan, Source, SourceAccount, Subscription,
     WARNING_COMBINED_ACROSS_SOURCES_MESSAGE, WARNING_IDENTIFIER_NOT_UPDATED,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
@@ -127,7 +127,7 @@ async fn create(
     .bind(status.label.as_deref())
     .bind(Value::Object(reg.extended_fields.clone()).to_string())
     .bind(reg.associated_with.as_deref())
-    .bind(actor.till_id)
+    .bind(actor.till_id.map(EntityId::get))
     .bind(now_db(reg.created_at))
     .bind(now_db(now))
     .fetch_one(&mut **tx)
@@ -199,7 +199,7 @@ async fn refresh(
     .bind(id)
     .bind(merged)
     .bind(loyalty.as_str())
-    .bind(actor.till_id)
+    .bind(actor.till_id.map(EntityId::get))
     .bind(now_db(now))
     .execute(&mut **tx)
     .await?;
@@ -524,7 +524,7 @@ pub(crate) async fn put_subscription(
     .bind(customer_id)
     .bind(s.channel.as_str())
     .bind(s.priority.as_str())
-    .bind(s.org_unit_id.unwrap_or(0))
+    .bind(s.org_unit_id.map_or(0, EntityId::get))
     .bind(s.status.as_str())
     .bind(now_db(now))
     .execute(&mut **tx)

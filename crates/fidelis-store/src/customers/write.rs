@@ -4,7 +4,7 @@ use fidelis_domain::customers::{
     change_status, CurrentStatus, CustomerError, CustomerStatus, Identifier, IdentifierType,
     LoyaltyType, SourceAccount, StatusChange, StatusChangeRequest, Subscription,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
@@ -253,7 +253,7 @@ async fn update_tx(
     .bind(id)
     .bind(merge_json(&ef, &up.extended_fields))
     .bind(loyalty.as_str())
-    .bind(actor.till_id)
+    .bind(actor.till_id.map(EntityId::get))
     .bind(now_db(now))
     .execute(&mut **tx)
     .await?;

@@ -2,7 +2,7 @@
 //! return, and updating what a bill carried.
 
 use fidelis_domain::loyalty::{LoyaltyError, NewBill, TransactionType};
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 
 use super::bills::{admit, bill_from_row, claim_bill_number, BillRecord, BILL_COLUMNS};
@@ -40,8 +40,8 @@ impl LoyaltyRepo<'_> {
         .bind(program.id.get())
         .bind(txn_type.as_str())
         .bind(bill.number())
-        .bind(bill.store_id)
-        .bind(bill.till_id)
+        .bind(bill.store_id.map(EntityId::get))
+        .bind(bill.till_id.map(EntityId::get))
         .bind(to_db(bill.billed_at))
         .bind(to_milli(bill.amount)?)
         .bind(bill.outlier_status.as_str())

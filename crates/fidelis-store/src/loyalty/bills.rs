@@ -20,7 +20,7 @@ use fidelis_domain::loyalty::transaction::{
 use fidelis_domain::loyalty::{
     LoyaltyError, Program, ProgramId, ReturnType, TierChange, TransactionType,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
@@ -61,8 +61,8 @@ pub struct NewReturn {
     pub actor: Actor,
     /// As `NewBill::details`.
     pub details: String,
-    pub store_id: Option<i64>,
-    pub till_id: Option<i64>,
+    pub store_id: Option<EntityId>,
+    pub till_id: Option<EntityId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,8 +91,8 @@ pub struct BillRecord {
     pub parent_id: Option<i64>,
     pub raw_points: Decimal,
     pub outlier_status: String,
-    pub store_id: Option<i64>,
-    pub till_id: Option<i64>,
+    pub store_id: Option<EntityId>,
+    pub till_id: Option<EntityId>,
     pub return_type: Option<String>,
     pub details: String,
     pub created_at: Timestamp,
@@ -199,8 +199,8 @@ pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreErr
             parent_id: r.try_get(10)?,
             outlier_status: outlier.clone(),
             raw_points: from_milli(r.try_get(12)?),
-            store_id: r.try_get(13)?,
-            till_id: r.try_get(14)?,
+            store_id: r.try_get::<Option<i64>, _>(13)?.map(EntityId::new),
+            till_id: r.try_get::<Option<i64>, _>(14)?.map(EntityId::new),
             return_type: r.try_get(15)?,
             details: r.try_get(16)?,
             created_at: from_db(r.try_get(17)?)?,
@@ -241,8 +241,8 @@ impl LoyaltyRepo<'_> {
         .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(bill.number())
-        .bind(bill.store_id)
-        .bind(bill.till_id)
+        .bind(bill.store_id.map(EntityId::get))
+        .bind(bill.till_id.map(EntityId::get))
         .bind(to_db(bill.billed_at))
         .bind(amount)
         .bind(bill.outlier_status.as_str())
@@ -379,8 +379,8 @@ impl LoyaltyRepo<'_> {
         .bind(original.id)
         .bind(to_db(now))
         .bind(&ret.details)
-        .bind(ret.store_id)
-        .bind(ret.till_id)
+        .bind(ret.store_id.map(EntityId::get))
+        .bind(ret.till_id.map(EntityId::get))
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
