@@ -3,7 +3,10 @@
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-pub type OrgId = i64;
+crate::id::id_type!(
+    /// A tenant (org).
+    OrgId
+);
 crate::id::id_type!(
     /// A zone, concept, store or till.
     EntityId

@@ -71,7 +71,7 @@ impl CustomerRepo<'_> {
             for (id, _) in rows {
                 q = q
                     .bind(*id)
-                    .bind(org_id)
+                    .bind(org_id.get())
                     .bind("loyalty")
                     .bind("ACTIVE")
                     .bind(now)
@@ -88,7 +88,7 @@ impl CustomerRepo<'_> {
             let mut q = sqlx::query(&sql);
             for (id, c) in rows {
                 q = q
-                    .bind(org_id)
+                    .bind(org_id.get())
                     .bind(*id)
                     .bind(c.source.as_str())
                     .bind("")
@@ -118,7 +118,7 @@ impl CustomerRepo<'_> {
             let mut q = sqlx::query(&sql);
             for (id, source, kind, value) in rows {
                 q = q
-                    .bind(org_id)
+                    .bind(org_id.get())
                     .bind(*id)
                     .bind(*source)
                     .bind("")
@@ -135,7 +135,11 @@ impl CustomerRepo<'_> {
             );
             let mut q = sqlx::query(&sql);
             for (id, _, kind, value) in rows {
-                q = q.bind(org_id).bind(kind.as_str()).bind(*value).bind(*id);
+                q = q
+                    .bind(org_id.get())
+                    .bind(kind.as_str())
+                    .bind(*value)
+                    .bind(*id);
             }
             q.execute(&mut *tx).await?;
         }
@@ -146,7 +150,7 @@ impl CustomerRepo<'_> {
     /// How many customers the org has.
     pub async fn count(&self, org_id: OrgId) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE org_id = $1")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_one(self.0.reader())
             .await?;
         Ok(n)

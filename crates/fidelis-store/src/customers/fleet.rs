@@ -50,7 +50,7 @@ pub(crate) async fn apply_hierarchies(
             "SELECT name, description, definition, is_active FROM fleet_hierarchies \
              WHERE org_id = $1 AND code = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&s.config.code)
         .fetch_optional(&mut **tx)
         .await?;
@@ -66,7 +66,7 @@ pub(crate) async fn apply_hierarchies(
                     "UPDATE fleet_hierarchies SET name = $3, description = $4, definition = $5, \
                      from_file = 1, is_active = 1, updated_at = $6 WHERE org_id = $1 AND code = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&s.config.code)
                 .bind(&s.name)
                 .bind(&s.description)
@@ -82,7 +82,7 @@ pub(crate) async fn apply_hierarchies(
                      from_file, is_active, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $6)",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&s.config.code)
                 .bind(&s.name)
                 .bind(&s.description)
@@ -98,7 +98,7 @@ pub(crate) async fn apply_hierarchies(
     let codes: Vec<(String,)> = sqlx::query_as(
         "SELECT code FROM fleet_hierarchies WHERE org_id = $1 AND from_file = 1 AND is_active = 1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut **tx)
     .await?;
     for (code,) in codes {
@@ -107,7 +107,7 @@ pub(crate) async fn apply_hierarchies(
                 "UPDATE fleet_hierarchies SET is_active = 0, updated_at = $3 \
                  WHERE org_id = $1 AND code = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(&code)
             .bind(now_db(now))
             .execute(&mut **tx)
@@ -124,7 +124,7 @@ async fn member_in(tx: &mut Tx, org_id: OrgId, customer: i64) -> CResult<Option<
          JOIN fleet_hierarchies h ON h.org_id = m.org_id AND h.id = m.hierarchy_id \
          WHERE m.org_id = $1 AND m.customer_id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer)
     .fetch_optional(&mut **tx)
     .await?;
@@ -162,7 +162,7 @@ impl CustomerRepo<'_> {
              from_file, is_active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 0, 1, $6, $6) ON CONFLICT DO NOTHING RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&config.code)
         .bind(name)
         .bind(description)
@@ -194,7 +194,7 @@ impl CustomerRepo<'_> {
             "UPDATE fleet_hierarchies SET name = $3, description = $4, definition = $5, \
              is_active = $6, updated_at = $7 WHERE org_id = $1 AND code = $2 RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&config.code)
         .bind(name)
         .bind(description)
@@ -212,7 +212,7 @@ impl CustomerRepo<'_> {
         let row: Option<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
             "SELECT {HIERARCHY_COLUMNS} FROM fleet_hierarchies WHERE org_id = $1 AND code = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(code.trim())
         .fetch_optional(self.0.reader())
         .await?;
@@ -223,7 +223,7 @@ impl CustomerRepo<'_> {
         let row: Option<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
             "SELECT {HIERARCHY_COLUMNS} FROM fleet_hierarchies WHERE org_id = $1 AND id = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;
@@ -235,7 +235,7 @@ impl CustomerRepo<'_> {
             "SELECT {HIERARCHY_COLUMNS} FROM fleet_hierarchies \
              WHERE org_id = $1 AND is_active = 1 ORDER BY id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(self.0.reader())
         .await?;
         Ok(rows.into_iter().map(parse).collect::<Result<_, _>>()?)
@@ -259,7 +259,7 @@ impl CustomerRepo<'_> {
             "SELECT customer_id FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2 \
              ORDER BY created_at, customer_id LIMIT $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(parent)
         .bind(limit)
         .fetch_all(self.0.reader())
@@ -363,7 +363,7 @@ async fn place_tx(
                 "INSERT INTO fleet_memberships (org_id, customer_id, hierarchy_id, role_code, \
                  parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(customer)
             .bind(h.id)
             .bind(&role)
@@ -412,7 +412,7 @@ async fn link_tx(
     let (count,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(parent)
     .fetch_one(&mut **tx)
     .await?;
@@ -441,7 +441,7 @@ async fn link_tx(
          ON CONFLICT (org_id, customer_id) DO UPDATE SET parent_id = excluded.parent_id, \
          updated_at = excluded.updated_at",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(child)
     .bind(h.id)
     .bind(&role)

@@ -92,7 +92,7 @@ impl CustomerRepo<'_> {
                          WHERE q.org_id = o.org_id AND q.customer_id = o.customer_id) \
              WHERE o.org_id = $1 AND o.kind = $2 AND o.value = $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind.as_str())
         .bind(value)
         .bind(source)
@@ -117,7 +117,7 @@ impl CustomerRepo<'_> {
                          WHERE q.org_id = c.org_id AND q.customer_id = c.id) \
              WHERE c.org_id = $1 AND c.id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;
@@ -132,7 +132,7 @@ impl CustomerRepo<'_> {
              created_till_id, modified_till_id, created_at, updated_at \
              FROM customers WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;
@@ -142,7 +142,7 @@ impl CustomerRepo<'_> {
              created_at, updated_at FROM customer_profiles \
              WHERE org_id = $1 AND customer_id = $2 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_all(self.0.reader())
         .await?;
@@ -150,7 +150,7 @@ impl CustomerRepo<'_> {
             "SELECT source, account_id, kind, value, details FROM customer_identifiers \
              WHERE org_id = $1 AND customer_id = $2 AND live = 1 ORDER BY created_at, kind",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_all(self.0.reader())
         .await?;
@@ -196,7 +196,7 @@ impl CustomerRepo<'_> {
     pub async fn exists(&self, org_id: OrgId, id: i64) -> CResult<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM customers WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .fetch_optional(self.0.reader())
                 .await?;
@@ -219,7 +219,7 @@ impl CustomerRepo<'_> {
             "SELECT label, prev_label, status, prev_status, reason, actor, created_on, recorded_at \
              FROM customer_status_log WHERE org_id = $1 AND customer_id = $2 ORDER BY id DESC",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_all(self.0.reader())
         .await?;
@@ -245,7 +245,7 @@ impl CustomerRepo<'_> {
             "SELECT channel, priority, org_unit_id, status FROM customer_subscriptions \
              WHERE org_id = $1 AND customer_id = $2 ORDER BY channel, priority, org_unit_id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_all(self.0.reader())
         .await?;

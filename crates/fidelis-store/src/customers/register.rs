@@ -121,7 +121,7 @@ async fn create(
          associated_with, created_till_id, modified_till_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(reg.loyalty_type.unwrap_or_default().as_str())
     .bind(status.status.as_str())
     .bind(status.label.as_deref())
@@ -139,7 +139,7 @@ async fn create(
                  prev_status, reason, actor, created_on, recorded_at) \
                  VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9)",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .bind(label)
             .bind(status.status.as_str())
@@ -180,7 +180,7 @@ async fn refresh(
     let (ef, loyalty): (String, String) = sqlx::query_as(
         "SELECT extended_fields, loyalty_type FROM customers WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
@@ -195,7 +195,7 @@ async fn refresh(
         "UPDATE customers SET extended_fields = $3, loyalty_type = $4, modified_till_id = $5, \
          updated_at = $6 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(merged)
     .bind(loyalty.as_str())
@@ -236,7 +236,7 @@ pub(crate) async fn fetch_owners(
              JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id \
              WHERE i.org_id = $1 AND i.kind = $2 AND i.value = $3 AND i.live = 1",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(ident.kind.as_str())
         .bind(&ident.value)
         .fetch_all(&mut **tx)
@@ -282,7 +282,7 @@ pub(crate) async fn insert_identifier(
          details, live, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer_id)
     .bind(source)
     .bind(&account_id)
@@ -323,7 +323,7 @@ async fn claim_owner(
         "INSERT INTO customer_identifier_owners (org_id, kind, value, customer_id) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, kind, value) DO NOTHING",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(value)
     .bind(customer_id)
@@ -333,7 +333,7 @@ async fn claim_owner(
         "SELECT customer_id FROM customer_identifier_owners \
          WHERE org_id = $1 AND kind = $2 AND value = $3",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(value)
     .fetch_one(&mut **tx)
@@ -357,7 +357,7 @@ async fn insert_profile(
          last_name, fields, comm_channels, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer_id)
     .bind(source)
     .bind(&account_id)
@@ -405,7 +405,7 @@ pub(crate) async fn update_profile(
         "SELECT fields FROM customer_profiles \
          WHERE org_id = $1 AND customer_id = $2 AND source = $3 AND account_id = $4",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer_id)
     .bind(source)
     .bind(&account_id)
@@ -425,7 +425,7 @@ pub(crate) async fn update_profile(
          comm_channels = COALESCE($8, comm_channels), updated_at = $9 \
          WHERE org_id = $1 AND customer_id = $2 AND source = $3 AND account_id = $4",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer_id)
     .bind(source)
     .bind(&account_id)
@@ -478,7 +478,7 @@ pub(crate) async fn account_identifiers(
         "SELECT kind, value FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 \
          AND source = $3 AND account_id = $4 AND live = 1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer_id)
     .bind(source)
     .bind(&account_id)
@@ -520,7 +520,7 @@ pub(crate) async fn put_subscription(
          ON CONFLICT (org_id, customer_id, channel, priority, org_unit_id) \
          DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer_id)
     .bind(s.channel.as_str())
     .bind(s.priority.as_str())

@@ -41,7 +41,7 @@ async fn current(tx: &mut Tx, org_id: OrgId, id: i64) -> CResult<CurrentStatus> 
     }
     let (status, label): (String, Option<String>) =
         sqlx::query_as("SELECT status, status_label FROM customers WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .fetch_one(&mut **tx)
             .await?;
@@ -147,7 +147,7 @@ impl CustomerRepo<'_> {
             "UPDATE customers SET status = $3, status_label = $4, updated_at = $5 \
              WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .bind(change.status.as_str())
         .bind(&change.label)
@@ -159,7 +159,7 @@ impl CustomerRepo<'_> {
              prev_status, reason, actor, created_on, recorded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .bind(&change.label)
         .bind(change.prev_label.as_deref())
@@ -175,14 +175,14 @@ impl CustomerRepo<'_> {
             sqlx::query(
                 "UPDATE customer_identifiers SET live = 0 WHERE org_id = $1 AND customer_id = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .execute(&mut *tx)
             .await?;
             sqlx::query(
                 "DELETE FROM customer_identifier_owners WHERE org_id = $1 AND customer_id = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -237,7 +237,7 @@ async fn update_tx(
     let (ef, loyalty): (String, String) = sqlx::query_as(
         "SELECT extended_fields, loyalty_type FROM customers WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
@@ -249,7 +249,7 @@ async fn update_tx(
         "UPDATE customers SET extended_fields = $3, loyalty_type = $4, modified_till_id = $5, \
          updated_at = $6 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(merge_json(&ef, &up.extended_fields))
     .bind(loyalty.as_str())
@@ -282,7 +282,7 @@ async fn change_identifiers_tx(
         "SELECT id FROM customer_profiles WHERE org_id = $1 AND customer_id = $2 \
          AND source = $3 AND account_id = $4",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(source)
     .bind(&account_id)
@@ -338,7 +338,7 @@ async fn change_identifiers_tx(
     let (left,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 AND live = 1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
@@ -361,7 +361,7 @@ async fn remove_identifier(
         "DELETE FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 AND source = $3 \
          AND account_id = $4 AND kind = $5 AND value = $6 AND live = 1 RETURNING details",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(source)
     .bind(&account_id)
@@ -380,7 +380,7 @@ async fn remove_identifier(
         "SELECT COUNT(*) FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 \
          AND kind = $3 AND value = $4 AND live = 1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(ident.kind.as_str())
     .bind(&ident.value)
@@ -414,7 +414,7 @@ async fn release_owner(
         "DELETE FROM customer_identifier_owners WHERE org_id = $1 AND kind = $2 AND value = $3 \
          AND customer_id = $4",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(value)
     .bind(id)

@@ -50,7 +50,7 @@ async fn put_programs(
     let rows: Vec<(String, i64, String, String, String, i64)> = sqlx::query_as(
         "SELECT name, id, kind, description, rules, is_active FROM loyalty_programs WHERE org_id = $1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut **tx)
     .await?;
     let mut existing: HashMap<String, ProgramRow> = rows
@@ -78,7 +78,7 @@ async fn put_programs(
                     "UPDATE loyalty_programs SET kind = $3, description = $4, rules = $5, \
                      is_active = 1, updated_at = $6 WHERE org_id = $1 AND id = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .bind(p.kind.as_str())
                 .bind(&p.description)
@@ -94,7 +94,7 @@ async fn put_programs(
                     "INSERT INTO loyalty_programs (org_id, name, kind, description, rules, is_active, \
                      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&p.name)
                 .bind(p.kind.as_str())
                 .bind(&p.description)
@@ -131,7 +131,7 @@ async fn put_card_series(
         "SELECT code, id, definition, is_active, managed_by FROM loyalty_card_series \
          WHERE org_id = $1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut **tx)
     .await?;
     let mut api = HashSet::new();
@@ -170,7 +170,7 @@ async fn put_card_series(
                     "UPDATE loyalty_card_series SET definition = $3, program_id = $4, is_active = 1, \
                      managed_by = 'FILE', updated_at = $5 WHERE org_id = $1 AND id = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .bind(&definition)
                 .bind(program_id.map(ProgramId::get))
@@ -184,7 +184,7 @@ async fn put_card_series(
                     "INSERT INTO loyalty_card_series (org_id, code, definition, program_id, is_active, \
                      created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5)",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&want.code)
                 .bind(&definition)
                 .bind(program_id.map(ProgramId::get))
@@ -212,7 +212,7 @@ async fn put_settings(
 ) -> Result<(), StoreError> {
     let current: Option<(String,)> =
         sqlx::query_as("SELECT settings FROM loyalty_settings WHERE org_id = $1")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_optional(&mut **tx)
             .await?;
     let stored = current
@@ -226,7 +226,7 @@ async fn put_settings(
         "INSERT INTO loyalty_settings (org_id, settings) VALUES ($1, $2) \
          ON CONFLICT (org_id) DO UPDATE SET settings = excluded.settings",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(to_json(settings)?)
     .execute(&mut **tx)
     .await?;
@@ -248,7 +248,7 @@ async fn deactivate(
     sqlx::query(&format!(
         "UPDATE {table} SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2"
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(to_db(now))
     .execute(&mut **tx)

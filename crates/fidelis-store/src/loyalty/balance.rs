@@ -56,7 +56,7 @@ pub(crate) async fn lock(tx: &mut Tx, h: Holder, now: Timestamp) -> Result<Balan
          VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) \
          DO UPDATE SET updated_at = loyalty_balances.updated_at RETURNING {COLUMNS}"
     ))
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .bind(to_db(now))
@@ -78,7 +78,7 @@ pub(crate) async fn save(
          tier_requalify_base = $11, updated_at = $12 \
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3",
     )
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .bind(b.net)
@@ -104,7 +104,7 @@ pub(crate) async fn read(
         "SELECT {COLUMNS} FROM loyalty_balances \
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3"
     ))
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .fetch_optional(pool)

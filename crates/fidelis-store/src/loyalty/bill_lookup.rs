@@ -35,7 +35,7 @@ impl LoyaltyRepo<'_> {
              store_id, till_id, billed_at, amount, outlier_status, created_at, details) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
-        .bind(ctx.org.id)
+        .bind(ctx.org.id.get())
         .bind(bill.customer_id)
         .bind(program.id.get())
         .bind(txn_type.as_str())
@@ -71,7 +71,7 @@ impl LoyaltyRepo<'_> {
              AND bill_number = $2 AND customer_id = $3 AND txn_type = 'REGULAR' \
              ORDER BY billed_at DESC, id DESC LIMIT 1"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(bill_number.trim())
         .bind(customer_id)
         .fetch_optional(self.0.reader())
@@ -90,7 +90,7 @@ impl LoyaltyRepo<'_> {
         let done = sqlx::query(
             "UPDATE loyalty_transactions SET details = $3 WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .bind(details)
         .execute(&mut *tx)

@@ -132,7 +132,7 @@ pub(crate) async fn claim_bill_number(
          WHERE loyalty_bill_numbers.billed_at <= $6 OR loyalty_bill_numbers.billed_at >= $7 \
          RETURNING transaction_id",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(rule.scope_key(bill.store_id, bill.till_id))
     .bind(bill.number())
     .bind(to_db(bill.billed_at))
@@ -160,7 +160,7 @@ pub(crate) async fn record_tier_change(
          to_serial, effective_at, valid_until, requalify_base, source_kind, source_ref) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .bind(kind)
@@ -236,7 +236,7 @@ impl LoyaltyRepo<'_> {
              store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
              points) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(h.customer_id)
         .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
@@ -337,7 +337,7 @@ impl LoyaltyRepo<'_> {
         let row = sqlx::query(&format!(
             "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 AND id = $2"
         ))
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(ret.bill_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -366,7 +366,7 @@ impl LoyaltyRepo<'_> {
              details, store_id, till_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(h.customer_id)
         .bind(h.program_id.get())
         .bind(TransactionType::Return.as_str())
@@ -387,7 +387,7 @@ impl LoyaltyRepo<'_> {
             "UPDATE loyalty_transactions SET amount_returned = amount_returned + $3, \
              points_reversed = points_reversed + $4 WHERE org_id = $1 AND id = $2",
         )
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(original.id)
         .bind(to_milli(outcome.amount)?)
         .bind(to_milli(outcome.points_to_reverse)?)
@@ -440,7 +440,7 @@ impl LoyaltyRepo<'_> {
         let row = sqlx::query(&format!(
             "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 AND id = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;

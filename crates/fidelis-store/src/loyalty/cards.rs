@@ -197,7 +197,7 @@ async fn card_in_tx(
     let row: Option<CardRow> = sqlx::query_as(&format!(
         "SELECT {CARD_COLUMNS} FROM loyalty_cards WHERE org_id = $1 AND {column} = $2"
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(value.trim())
     .fetch_optional(&mut **tx)
     .await?;
@@ -240,7 +240,7 @@ async fn log_status(
         "INSERT INTO loyalty_card_status_log (org_id, card_id, status, label, reason, customer_id, \
          actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card_id)
     .bind(status.as_str())
     .bind(label)
@@ -262,7 +262,7 @@ async fn check_external_id_free(
 ) -> Result<(), StoreError> {
     let other: Option<(i64,)> =
         sqlx::query_as("SELECT id FROM loyalty_cards WHERE org_id = $1 AND external_id = $2")
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(external_id)
             .fetch_optional(&mut **tx)
             .await?;
@@ -274,7 +274,7 @@ async fn check_external_id_free(
 
 async fn org_zone(tx: &mut Tx, org_id: OrgId) -> Result<TimeZone, StoreError> {
     let (zone,): (String,) = sqlx::query_as("SELECT time_zone FROM orgs WHERE id = $1")
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_one(&mut **tx)
         .await?;
     TimeZone::get(&zone).map_err(|e| StoreError::Corrupt(format!("time zone {zone}: {e}")))
@@ -296,7 +296,7 @@ async fn series_by(
     let sql = format!(
         "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND {condition}"
     );
-    let q = sqlx::query_as::<_, SeriesRow>(&sql).bind(org_id);
+    let q = sqlx::query_as::<_, SeriesRow>(&sql).bind(org_id.get());
     let q = match id {
         Some(id) => q.bind(id),
         None => q.bind(code),
@@ -357,7 +357,7 @@ pub(crate) async fn issue_in_tx(
         "SELECT COUNT(*) FROM loyalty_cards WHERE org_id = $1 AND customer_id = $2 \
          AND series_id = $3 AND status = 'ACTIVE' AND card_number <> $4",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(customer_id)
     .bind(series.id)
     .bind(number)
@@ -376,7 +376,7 @@ pub(crate) async fn issue_in_tx(
                  issued_at = $5, expires_at = $6, external_id = $7, updated_at = $5 \
                  WHERE org_id = $1 AND id = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .bind(label)
             .bind(customer_id)
@@ -393,7 +393,7 @@ pub(crate) async fn issue_in_tx(
                  label, customer_id, issued_at, expires_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, 'ACTIVE', $5, $6, $7, $8, $7, $7) RETURNING id",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(series.id)
             .bind(number)
             .bind(external_id.as_deref())
@@ -454,7 +454,7 @@ pub(crate) async fn release_in_tx(
         "UPDATE loyalty_cards SET status = $3, label = $3, customer_id = NULL, issued_at = NULL, \
          expires_at = NULL, updated_at = $4 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card.id)
     .bind(label)
     .bind(to_db(now))
@@ -480,7 +480,7 @@ impl LoyaltyRepo<'_> {
         let rows: Vec<SeriesRow> = sqlx::query_as(&format!(
             "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 ORDER BY id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter().map(series_from_row).collect()
@@ -519,7 +519,7 @@ impl LoyaltyRepo<'_> {
              managed_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'API', $6, $6) \
              ON CONFLICT (org_id, code) DO NOTHING RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&series.code)
         .bind(to_json(series)?)
         .bind(series.program_id.map(ProgramId::get))
@@ -553,7 +553,7 @@ impl LoyaltyRepo<'_> {
             "UPDATE loyalty_card_series SET definition = $3, program_id = $4, is_active = $5, \
              updated_at = $6 WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .bind(to_json(&want)?)
         .bind(want.program_id.map(ProgramId::get))
@@ -593,7 +593,7 @@ impl LoyaltyRepo<'_> {
             "UPDATE loyalty_card_series SET next_number = next_number + $3 \
              WHERE org_id = $1 AND id = $2 RETURNING next_number",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(series_id)
         .bind(i64::from(count))
         .fetch_one(&mut *tx)
@@ -608,7 +608,7 @@ impl LoyaltyRepo<'_> {
                  created_by, created_at, updated_at) VALUES ($1, $2, $3, 'NOT_ISSUED', $4, $5, $6, $6) \
                  ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(series_id)
             .bind(&number)
             .bind(&label.label)
@@ -640,7 +640,7 @@ impl LoyaltyRepo<'_> {
              duplicates, first_number, last_number, label, actor, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(series_id)
         .bind(i64::from(count))
         .bind(i64::try_from(made.len()).unwrap_or(i64::MAX))
@@ -679,7 +679,7 @@ impl LoyaltyRepo<'_> {
              at FROM loyalty_card_generation_log WHERE org_id = $1 AND series_id = $2 \
              ORDER BY id DESC",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(series_id)
         .fetch_all(self.0.reader())
         .await?;
@@ -760,7 +760,7 @@ impl LoyaltyRepo<'_> {
             "SELECT s.program_id FROM loyalty_cards c JOIN loyalty_card_series s \
              ON s.org_id = c.org_id AND s.id = c.series_id WHERE c.org_id = $1 AND {column} = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(value.trim())
         .fetch_optional(self.0.reader())
         .await?;
@@ -817,7 +817,7 @@ impl LoyaltyRepo<'_> {
             "SELECT id, status, label, reason, customer_id, actor, at FROM loyalty_card_status_log \
              WHERE org_id = $1 AND card_id = $2 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(card_id)
         .fetch_all(self.0.reader())
         .await?;
@@ -884,7 +884,7 @@ async fn add_card_tx(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
          ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card.series_id)
     .bind(&card.number)
     .bind(card.external_id.as_deref())
@@ -953,7 +953,7 @@ async fn update_card_tx(
         "UPDATE loyalty_cards SET status = $3, label = $4, reason = $5, extended_fields = $6, \
          custom_fields = $7, updated_at = $8 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card.id)
     .bind(status.as_str())
     .bind(&label)

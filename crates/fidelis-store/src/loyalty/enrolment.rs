@@ -65,7 +65,7 @@ async fn enrol_tx(
          VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) DO NOTHING \
          RETURNING program_id",
     )
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .bind(to_db(now))

@@ -102,7 +102,7 @@ async fn load(tx: &mut Tx, org_id: OrgId, id: i64) -> Result<Option<GoodwillReco
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 AND id = $2"
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
@@ -129,7 +129,7 @@ impl LoyaltyRepo<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING', $10, $11) \
              ON CONFLICT (org_id, reference_id) DO NOTHING RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(g.customer_id)
         .bind(program.id.get())
         .bind(g.reference_id.as_deref())
@@ -148,7 +148,7 @@ impl LoyaltyRepo<'_> {
                 let (id,): (i64,) = sqlx::query_as(
                     "SELECT id FROM loyalty_goodwill_requests WHERE org_id = $1 AND reference_id = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(g.reference_id.as_deref())
                 .fetch_one(&mut *tx)
                 .await?;
@@ -273,7 +273,7 @@ impl LoyaltyRepo<'_> {
         let row: Option<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 AND id = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;
@@ -290,7 +290,7 @@ impl LoyaltyRepo<'_> {
             "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 AND customer_id = $2 \
              ORDER BY created_at DESC, id DESC"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(customer_id)
         .fetch_all(self.0.reader())
         .await?;
@@ -313,7 +313,7 @@ async fn decide(
         "UPDATE loyalty_goodwill_requests SET status = $3, checker = $4, entry_id = $5, \
          decided_at = $6 WHERE org_id = $1 AND id = $2 AND status = 'PENDING'",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(status.as_str())
     .bind(checker)

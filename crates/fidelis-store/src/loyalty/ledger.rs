@@ -112,7 +112,7 @@ fn bind_lot<'q, O>(
     why: &'q Why<'q>,
     now: Timestamp,
 ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
-    q.bind(h.org_id)
+    q.bind(h.org_id.get())
         .bind(h.customer_id)
         .bind(h.program_id.get())
         .bind(milli)
@@ -233,7 +233,7 @@ pub(crate) async fn post_debit(
             "INSERT INTO loyalty_allocations (org_id, entry_id, seq, lot_id, points) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(entry_id.get())
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
         .bind(a.lot_id.get())
@@ -253,7 +253,7 @@ pub(crate) async fn post_debit(
             "UPDATE loyalty_lots SET remaining = $3 \
              WHERE org_id = $1 AND id = $2 AND remaining = $4",
         )
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(lots[i].lot_id.get())
         .bind(to_milli(lots[i].remaining)?)
         .bind(read[i])
@@ -289,7 +289,7 @@ async fn insert_entry(
          debt_settled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          RETURNING id",
     )
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .bind(kind.as_str())
@@ -315,7 +315,7 @@ pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreE
         "SELECT {LOT_COLUMNS} FROM loyalty_lots \
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 AND remaining > 0"
     ))
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .fetch_all(&mut **tx)
@@ -424,7 +424,7 @@ impl LoyaltyRepo<'_> {
             "SELECT DISTINCT customer_id, program_id FROM loyalty_lots \
              WHERE org_id = $1 AND remaining > 0 AND expires_at IS NOT NULL AND expires_at < $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(to_db(now))
         .fetch_all(self.0.reader())
         .await?;
@@ -482,7 +482,7 @@ impl LoyaltyRepo<'_> {
             "SELECT {LOT_COLUMNS} FROM loyalty_lots \
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(customer_id)
         .bind(program_id.get())
         .fetch_all(self.0.reader())
@@ -522,7 +522,7 @@ impl LoyaltyRepo<'_> {
             "SELECT {ENTRY_COLUMNS} FROM loyalty_entries \
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY at, id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(customer_id)
         .bind(program_id.get())
         .fetch_all(self.0.reader())
@@ -533,7 +533,7 @@ impl LoyaltyRepo<'_> {
              WHERE e.org_id = $1 AND e.customer_id = $2 AND e.program_id = $3 \
              ORDER BY a.entry_id, a.seq",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(customer_id)
         .bind(program_id.get())
         .fetch_all(self.0.reader())

@@ -59,7 +59,7 @@ impl LoyaltyRepo<'_> {
                  source_kind, source_ref FROM loyalty_tier_changes \
                  WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY effective_at, id",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(customer_id)
             .bind(program_id.get())
             .fetch_all(self.0.reader())

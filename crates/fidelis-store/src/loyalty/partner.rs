@@ -73,7 +73,7 @@ async fn lock(tx: &mut Tx, k: Key) -> Result<Option<Membership>, StoreError> {
          WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3{}",
         tx.backend().for_update()
     ))
-    .bind(k.org_id)
+    .bind(k.org_id.get())
     .bind(k.customer_id)
     .bind(k.program_id.get())
     .fetch_optional(&mut **tx)
@@ -103,7 +103,7 @@ async fn insert_unless_current(
          OR loyalty_partner_memberships.tier_expiry < $13 \
          RETURNING partner_program_id",
     )
-    .bind(k.org_id)
+    .bind(k.org_id.get())
     .bind(k.customer_id)
     .bind(k.program_id.get())
     .bind(&m.membership_id)
@@ -129,7 +129,7 @@ async fn save(tx: &mut Tx, k: Key, m: &Membership) -> Result<(), StoreError> {
          last_updated = $11, last_activity = $12 \
          WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3",
     )
-    .bind(k.org_id)
+    .bind(k.org_id.get())
     .bind(k.customer_id)
     .bind(k.program_id.get())
     .bind(&m.membership_id)
@@ -151,7 +151,7 @@ async fn append(tx: &mut Tx, k: Key, a: &ActivityEntry) -> Result<(), StoreError
         "INSERT INTO loyalty_partner_activities (org_id, customer_id, partner_program_id, \
          activity, at, tier_name, tier_expiry) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(k.org_id)
+    .bind(k.org_id.get())
     .bind(k.customer_id)
     .bind(k.program_id.get())
     .bind(a.activity.as_str())
@@ -297,7 +297,7 @@ impl LoyaltyRepo<'_> {
             "SELECT {COLUMNS} FROM loyalty_partner_memberships \
              WHERE org_id = $1 AND customer_id = $2 ORDER BY partner_program_id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(customer_id)
         .fetch_all(self.0.reader())
         .await?;
@@ -315,7 +315,7 @@ impl LoyaltyRepo<'_> {
             "SELECT {COLUMNS} FROM loyalty_partner_memberships \
              WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(customer_id)
         .bind(program_id.get())
         .fetch_optional(self.0.reader())
@@ -338,7 +338,7 @@ impl LoyaltyRepo<'_> {
              WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3 \
              AND at >= $4 AND at <= $5 ORDER BY at, id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(customer_id)
         .bind(program_id.get())
         .bind(from.map(to_db).unwrap_or(i64::MIN))
@@ -374,7 +374,7 @@ impl LoyaltyRepo<'_> {
                  WHERE org_id = $1 AND ended_at IS NULL AND tier_expiry < $2 \
                  ORDER BY tier_expiry, customer_id, partner_program_id LIMIT $3",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(to_db(now))
             .bind(END_BATCH)
             .fetch_all(self.0.reader())

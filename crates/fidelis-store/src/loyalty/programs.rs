@@ -48,7 +48,7 @@ impl LoyaltyRepo<'_> {
             "SELECT id, name, kind, description, rules FROM loyalty_programs \
              WHERE org_id = $1 AND is_active = 1 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()
@@ -83,7 +83,7 @@ impl LoyaltyRepo<'_> {
     pub async fn settings(&self, org_id: OrgId) -> Result<LoyaltySettings, StoreError> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT settings FROM loyalty_settings WHERE org_id = $1")
-                .bind(org_id)
+                .bind(org_id.get())
                 .fetch_optional(self.0.reader())
                 .await?;
         match row {

@@ -83,7 +83,7 @@ async fn earned(
                  AND txn_type IN ($4, $5) AND outlier_status = $6 \
                  AND created_at > $7 AND created_at <= $8",
         )
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(h.customer_id)
         .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
@@ -100,7 +100,7 @@ async fn earned(
                  WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 \
                  AND kind IN ($4, $5) AND at > $6 AND at <= $7",
             )
-            .bind(h.org_id)
+            .bind(h.org_id.get())
             .bind(h.customer_id)
             .bind(h.program_id.get())
             .bind(credit.as_str())
@@ -125,7 +125,7 @@ async fn last_change(
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 \
          ORDER BY effective_at DESC, id DESC LIMIT 1",
     )
-    .bind(h.org_id)
+    .bind(h.org_id.get())
     .bind(h.customer_id)
     .bind(h.program_id.get())
     .fetch_optional(&mut **tx)
@@ -166,7 +166,7 @@ impl LoyaltyRepo<'_> {
                  AND (tier_valid_until, customer_id, program_id) > ($3, $4, $5) \
                  ORDER BY tier_valid_until, customer_id, program_id LIMIT $6",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(to_db(now))
             .bind(after.0)
             .bind(after.1)
