@@ -5,6 +5,7 @@
 
 mod harness;
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{Actor, ActorKind};
 use fidelis_domain::loyalty::transaction::OutlierStatus;
 use fidelis_domain::loyalty::TierChangeKind;
@@ -29,7 +30,7 @@ async fn buy(
     at: &str,
 ) {
     let bill = NewBill {
-        customer_id,
+        customer_id: CustomerId::new(customer_id),
         program_id: None,
         bill_number: number.into(),
         store_id: Some(EntityId::new(1)),
@@ -54,7 +55,7 @@ async fn history(
 ) -> Vec<(TierChangeKind, u32, u32, String, Option<String>)> {
     let program = ctx.program(None).unwrap().id;
     db.loyalty()
-        .tier_changes(ctx.org.id, customer_id, program)
+        .tier_changes(ctx.org.id, CustomerId::new(customer_id), program)
         .await
         .unwrap()
         .into_iter()
@@ -145,7 +146,7 @@ both_backends!(
         let program = ctx.program(None).unwrap().id;
         let m = db
             .loyalty()
-            .member(org.id, 14, program)
+            .member(org.id, CustomerId::new(14), program)
             .await
             .unwrap()
             .unwrap();

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use fidelis_domain::customers::{
-    effective_status, validate_scope, CustomerError, Identifier, Priority, Source, SourceAccount,
-    StatusChangeRequest, Subscription, SubscriptionChannel, SubscriptionStatus,
+    effective_status, validate_scope, CustomerError, CustomerId, Identifier, Priority, Source,
+    SourceAccount, StatusChangeRequest, Subscription, SubscriptionChannel, SubscriptionStatus,
 };
 use fidelis_domain::org::{Entity, EntityId, EntityKind};
 use fidelis_store::customers::{
@@ -122,7 +122,7 @@ impl Customers<'_> {
     pub async fn update(
         &self,
         ctx: &Ctx,
-        id: i64,
+        id: CustomerId,
         up: &Update,
         warnings: Warnings,
     ) -> Result<Saved, AppError> {
@@ -139,7 +139,7 @@ impl Customers<'_> {
     pub async fn change_identifiers(
         &self,
         ctx: &Ctx,
-        id: i64,
+        id: CustomerId,
         account: &SourceAccount,
         add: &[IdentifierChange],
         remove: &[Identifier],
@@ -159,7 +159,7 @@ impl Customers<'_> {
         ctx: &Ctx,
         who: &Lookup,
         change: StatusUpdate<'_>,
-    ) -> Result<i64, AppError> {
+    ) -> Result<CustomerId, AppError> {
         let source = who.source.as_deref().unwrap_or("");
         if !source.trim().eq_ignore_ascii_case("ALL") && Source::parse(source).is_err() {
             return Err(CustomerError::InvalidStatusSource(source.to_string()).into());
@@ -190,7 +190,11 @@ impl Customers<'_> {
     }
 
     /// Status changes of customer `id`, newest first.
-    pub async fn status_log(&self, ctx: &Ctx, id: i64) -> Result<Vec<StatusLogEntry>, AppError> {
+    pub async fn status_log(
+        &self,
+        ctx: &Ctx,
+        id: CustomerId,
+    ) -> Result<Vec<StatusLogEntry>, AppError> {
         let repo = self.app.db.customers();
         if !repo.exists(ctx.org.id, id).await? {
             return Err(CustomerError::NotFound.into());

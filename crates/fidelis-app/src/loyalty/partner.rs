@@ -2,7 +2,7 @@
 //! customer's membership, the memberships a customer read shows, and the activity history.
 //! A batch runs one operation per program; one failing does not undo the others.
 
-use fidelis_domain::customers::{CustomerError, LoyaltyType};
+use fidelis_domain::customers::{CustomerError, CustomerId, LoyaltyType};
 use fidelis_domain::loyalty::partner::{
     check_history_range, check_program_count, ActivityEntry, HistoryActivityType, LinkRequest,
     Membership, PartnerProgram, PartnerProgramId, PartnerUpdateType,
@@ -130,7 +130,7 @@ pub struct LinkedProgram {
 pub async fn linked_programs(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
 ) -> Result<Vec<LinkedProgram>, AppError> {
     let now = app.now();
     let memberships = app

@@ -450,7 +450,7 @@ mod tests {
 
     fn new_bill(number: &str, amount: &str) -> NewBill {
         NewBill {
-            customer_id: 1,
+            customer_id: CustomerId::new(1),
             program_id: None,
             bill_number: number.into(),
             store_id: Some(EntityId::new(1)),

@@ -8,7 +8,7 @@ pub mod wire;
 pub use fidelis_app::customers::Ctx;
 use fidelis_app::customers::{Embed, Lookup};
 pub use fidelis_domain::customers::CustomerError;
-use fidelis_domain::customers::SourceAccount;
+use fidelis_domain::customers::{CustomerId, SourceAccount};
 use fidelis_store::customers::Saved;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -71,7 +71,7 @@ pub fn embed(raw: Option<&str>) -> Result<Embed, ApiError> {
 pub async fn account(
     state: &AppState,
     ctx: &Ctx,
-    id: i64,
+    id: CustomerId,
     source: Option<&str>,
     account_id: Option<&str>,
 ) -> Result<SourceAccount, ApiError> {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use fidelis_app::customers::{CustomerView, ElementOutcome, FleetEntity};
-use fidelis_domain::customers::{CustomerStatus, Subscription};
+use fidelis_domain::customers::{CustomerId, CustomerStatus, Subscription};
 use fidelis_domain::org::{Entity, EntityId, Org};
 use fidelis_store::customers::{Company, FleetMember, StatusLogEntry};
 use jiff::Timestamp;
@@ -203,7 +203,7 @@ pub fn fleet_company(c: &Company) -> Value {
     json!({"externalId": c.external_id, "companyId": c.id})
 }
 
-pub fn status_log(entries: &[StatusLogEntry], customer_id: i64, org: &Org) -> Value {
+pub fn status_log(entries: &[StatusLogEntry], customer_id: CustomerId, org: &Org) -> Value {
     let data: Vec<Value> = entries
         .iter()
         .enumerate()

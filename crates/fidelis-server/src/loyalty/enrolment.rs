@@ -3,6 +3,7 @@
 //! is saved either way; a refused enrolment can be sent again with a corrected element.
 
 use fidelis_app::loyalty;
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::Unit;
@@ -76,7 +77,7 @@ impl EnrolmentBody {
 pub async fn enrol_all(
     state: &AppState,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     bodies: &[EnrolmentBody],
 ) -> Result<Vec<(u32, String)>, ApiError> {
     enrol_each(state, ctx, customer_id, bodies, None).await
@@ -88,7 +89,7 @@ pub async fn enrol_all_in(
     unit: &mut Unit,
     state: &AppState,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     bodies: &[EnrolmentBody],
 ) -> Result<Vec<(u32, String)>, ApiError> {
     enrol_each(state, ctx, customer_id, bodies, Some(unit)).await
@@ -97,7 +98,7 @@ pub async fn enrol_all_in(
 async fn enrol_each(
     state: &AppState,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     bodies: &[EnrolmentBody],
     mut unit: Option<&mut Unit>,
 ) -> Result<Vec<(u32, String)>, ApiError> {

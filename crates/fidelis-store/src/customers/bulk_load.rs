@@ -3,7 +3,7 @@
 //! load in about a minute; it does not merge with existing customers, so a row whose
 //! identifier is already taken fails the whole batch.
 
-use fidelis_domain::customers::{IdentifierType, Source};
+use fidelis_domain::customers::{CustomerId, IdentifierType, Source};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -34,7 +34,7 @@ impl CustomerRepo<'_> {
         org_id: OrgId,
         customers: &[BulkCustomer],
         now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<CustomerId>, StoreError> {
         let mut ids = Vec::with_capacity(customers.len());
         for batch in customers.chunks(BATCH) {
             ids.extend(self.load_batch(org_id, batch, to_db(now)).await?);
@@ -53,7 +53,7 @@ impl CustomerRepo<'_> {
         org_id: OrgId,
         batch: &[BulkCustomer],
         now: i64,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<CustomerId>, StoreError> {
         let mut tx = self.0.begin().await?;
         let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM customers")
             .fetch_one(&mut *tx)
@@ -144,7 +144,7 @@ impl CustomerRepo<'_> {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(ids)
+        Ok(ids.into_iter().map(CustomerId::new).collect())
     }
 
     /// How many customers the org has.

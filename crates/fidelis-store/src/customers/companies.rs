@@ -4,7 +4,9 @@
 //! tree lives in one hierarchy, so two concurrent moves cannot each pass the cycle check
 //! and together close a loop.
 
-use fidelis_domain::customers::{check_parent, CompanyInput, CustomerError, FleetError};
+use fidelis_domain::customers::{
+    check_parent, CompanyInput, CustomerError, CustomerId, FleetError,
+};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -326,7 +328,7 @@ impl CustomerRepo<'_> {
         &self,
         org_id: OrgId,
         external_id: &str,
-        customer: i64,
+        customer: CustomerId,
         now: Timestamp,
     ) -> CResult<Company> {
         let mut unit = self.0.unit().await?;
@@ -341,7 +343,7 @@ impl CustomerRepo<'_> {
         unit: &mut Unit,
         org_id: OrgId,
         external_id: &str,
-        customer: i64,
+        customer: CustomerId,
         now: Timestamp,
     ) -> CResult<Company> {
         unit.begin_step().await?;
@@ -350,13 +352,17 @@ impl CustomerRepo<'_> {
     }
 
     /// The company a customer is linked to, if any (even a deactivated one).
-    pub async fn customer_company(&self, org_id: OrgId, customer: i64) -> CResult<Option<Company>> {
+    pub async fn customer_company(
+        &self,
+        org_id: OrgId,
+        customer: CustomerId,
+    ) -> CResult<Option<Company>> {
         let row: Option<Row> = sqlx::query_as(&format!(
             "{SELECT} JOIN company_customers l ON l.org_id = c.org_id AND l.company_id = c.id \
              WHERE l.org_id = $1 AND l.customer_id = $2"
         ))
         .bind(org_id.get())
-        .bind(customer)
+        .bind(customer.get())
         .fetch_optional(self.0.reader())
         .await?;
         Ok(row.map(parse).transpose()?)
@@ -369,7 +375,7 @@ impl CustomerRepo<'_> {
         company: i64,
         limit: i64,
         offset: i64,
-    ) -> CResult<(Vec<i64>, i64)> {
+    ) -> CResult<(Vec<CustomerId>, i64)> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT customer_id FROM company_customers WHERE org_id = $1 AND company_id = $2 \
              ORDER BY created_at, customer_id LIMIT $3 OFFSET $4",
@@ -387,7 +393,10 @@ impl CustomerRepo<'_> {
         .bind(company)
         .fetch_one(self.0.reader())
         .await?;
-        Ok((rows.into_iter().map(|r| r.0).collect(), total))
+        Ok((
+            rows.into_iter().map(|r| CustomerId::new(r.0)).collect(),
+            total,
+        ))
     }
 }
 
@@ -395,7 +404,7 @@ async fn link_company_tx(
     tx: &mut Tx,
     org_id: OrgId,
     external_id: &str,
-    customer: i64,
+    customer: CustomerId,
     now: Timestamp,
 ) -> CResult<Company> {
     let c = active(tx, org_id, external_id).await?;
@@ -412,7 +421,7 @@ async fn link_company_tx(
          DO UPDATE SET company_id = excluded.company_id, updated_at = excluded.updated_at",
     )
     .bind(org_id.get())
-    .bind(customer)
+    .bind(customer.get())
     .bind(c.id)
     .bind(now_db(now))
     .execute(&mut **tx)

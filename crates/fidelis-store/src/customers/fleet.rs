@@ -2,8 +2,8 @@
 
 use fidelis_domain::customers::config::HierarchySpec;
 use fidelis_domain::customers::{
-    validate_association, AssociationRequest, CustomerError, FleetError, HierarchyConfig,
-    Membership,
+    validate_association, AssociationRequest, CustomerError, CustomerId, FleetError,
+    HierarchyConfig, Membership,
 };
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
@@ -118,14 +118,18 @@ pub(crate) async fn apply_hierarchies(
     Ok(())
 }
 
-async fn member_in(tx: &mut Tx, org_id: OrgId, customer: i64) -> CResult<Option<FleetMember>> {
+async fn member_in(
+    tx: &mut Tx,
+    org_id: OrgId,
+    customer: CustomerId,
+) -> CResult<Option<FleetMember>> {
     let row: Option<(i64, String, String, Option<i64>)> = sqlx::query_as(
         "SELECT m.hierarchy_id, h.code, m.role_code, m.parent_id FROM fleet_memberships m \
          JOIN fleet_hierarchies h ON h.org_id = m.org_id AND h.id = m.hierarchy_id \
          WHERE m.org_id = $1 AND m.customer_id = $2",
     )
     .bind(org_id.get())
-    .bind(customer)
+    .bind(customer.get())
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(|r| FleetMember {
@@ -133,7 +137,7 @@ async fn member_in(tx: &mut Tx, org_id: OrgId, customer: i64) -> CResult<Option<
         hierarchy_id: r.0,
         hierarchy_code: r.1,
         role_code: r.2,
-        parent_id: r.3,
+        parent_id: r.3.map(CustomerId::new),
     }))
 }
 
@@ -241,7 +245,11 @@ impl CustomerRepo<'_> {
         Ok(rows.into_iter().map(parse).collect::<Result<_, _>>()?)
     }
 
-    pub async fn fleet_member(&self, org_id: OrgId, customer: i64) -> CResult<Option<FleetMember>> {
+    pub async fn fleet_member(
+        &self,
+        org_id: OrgId,
+        customer: CustomerId,
+    ) -> CResult<Option<FleetMember>> {
         let mut tx = self.0.begin().await?;
         let m = member_in(&mut tx, org_id, customer).await?;
         tx.commit().await?;
@@ -252,19 +260,19 @@ impl CustomerRepo<'_> {
     pub async fn fleet_children(
         &self,
         org_id: OrgId,
-        parent: i64,
+        parent: CustomerId,
         limit: i64,
-    ) -> CResult<Vec<i64>> {
+    ) -> CResult<Vec<CustomerId>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT customer_id FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2 \
              ORDER BY created_at, customer_id LIMIT $3",
         )
         .bind(org_id.get())
-        .bind(parent)
+        .bind(parent.get())
         .bind(limit)
         .fetch_all(self.0.reader())
         .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        Ok(rows.into_iter().map(|r| CustomerId::new(r.0)).collect())
     }
 
     /// Maps `customer` into hierarchy `h` with `role` and no parent (a top of the tree).
@@ -272,7 +280,7 @@ impl CustomerRepo<'_> {
         &self,
         org_id: OrgId,
         h: &Hierarchy,
-        customer: i64,
+        customer: CustomerId,
         role: &str,
         now: Timestamp,
     ) -> CResult<FleetMember> {
@@ -288,7 +296,7 @@ impl CustomerRepo<'_> {
         unit: &mut Unit,
         org_id: OrgId,
         h: &Hierarchy,
-        customer: i64,
+        customer: CustomerId,
         role: &str,
         now: Timestamp,
     ) -> CResult<FleetMember> {
@@ -303,9 +311,9 @@ impl CustomerRepo<'_> {
         &self,
         org_id: OrgId,
         h: &Hierarchy,
-        child: i64,
+        child: CustomerId,
         child_role: &str,
-        parent: i64,
+        parent: CustomerId,
         now: Timestamp,
     ) -> CResult<FleetMember> {
         let mut unit = self.0.unit().await?;
@@ -321,9 +329,9 @@ impl CustomerRepo<'_> {
         unit: &mut Unit,
         org_id: OrgId,
         h: &Hierarchy,
-        child: i64,
+        child: CustomerId,
         child_role: &str,
-        parent: i64,
+        parent: CustomerId,
         now: Timestamp,
     ) -> CResult<FleetMember> {
         unit.begin_step().await?;
@@ -337,7 +345,7 @@ async fn place_tx(
     tx: &mut Tx,
     org_id: OrgId,
     h: &Hierarchy,
-    customer: i64,
+    customer: CustomerId,
     role: &str,
     now: Timestamp,
 ) -> CResult<FleetMember> {
@@ -364,7 +372,7 @@ async fn place_tx(
                  parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)",
             )
             .bind(org_id.get())
-            .bind(customer)
+            .bind(customer.get())
             .bind(h.id)
             .bind(&role)
             .bind(now_db(now))
@@ -387,9 +395,9 @@ async fn link_tx(
     tx: &mut Tx,
     org_id: OrgId,
     h: &Hierarchy,
-    child: i64,
+    child: CustomerId,
     child_role: &str,
-    parent: i64,
+    parent: CustomerId,
     now: Timestamp,
 ) -> CResult<FleetMember> {
     if !lock_customer(tx, org_id, parent).await? {
@@ -413,7 +421,7 @@ async fn link_tx(
         "SELECT COUNT(*) FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2",
     )
     .bind(org_id.get())
-    .bind(parent)
+    .bind(parent.get())
     .fetch_one(&mut **tx)
     .await?;
     let child_ms = child_m.as_ref().map(membership);
@@ -442,10 +450,10 @@ async fn link_tx(
          updated_at = excluded.updated_at",
     )
     .bind(org_id.get())
-    .bind(child)
+    .bind(child.get())
     .bind(h.id)
     .bind(&role)
-    .bind(parent)
+    .bind(parent.get())
     .bind(now_db(now))
     .execute(&mut **tx)
     .await?;

@@ -21,7 +21,7 @@ pub use companies::Company;
 pub use write::{IdentifierChange, Update};
 
 use fidelis_domain::customers::config::CustomersConfig;
-use fidelis_domain::customers::{CustomerStatus, FieldType, StatusLabel};
+use fidelis_domain::customers::{CustomerId, CustomerStatus, FieldType, StatusLabel};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -193,11 +193,11 @@ impl CustomerRepo<'_> {
 
 /// Locks a customer row for the rest of the transaction (a no-op update works as a row
 /// lock on PostgreSQL and is harmless on SQLite, whose writer is already exclusive).
-pub(crate) async fn lock_customer(tx: &mut Tx, org_id: OrgId, id: i64) -> CResult<bool> {
+pub(crate) async fn lock_customer(tx: &mut Tx, org_id: OrgId, id: CustomerId) -> CResult<bool> {
     let n =
         sqlx::query("UPDATE customers SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
             .bind(org_id.get())
-            .bind(id)
+            .bind(id.get())
             .execute(&mut **tx)
             .await?
             .rows_affected();

@@ -1,8 +1,8 @@
 //! Reads: lookup by identifier, the full customer, status log, subscriptions.
 
 use fidelis_domain::customers::{
-    CustomerError, CustomerStatus, IdentifierType, LoyaltyType, Priority, Source, Subscription,
-    SubscriptionChannel, SubscriptionStatus,
+    CustomerError, CustomerId, CustomerStatus, IdentifierType, LoyaltyType, Priority, Source,
+    Subscription, SubscriptionChannel, SubscriptionStatus,
 };
 use fidelis_domain::org::{EntityId, OrgId};
 use serde_json::Value;
@@ -52,7 +52,7 @@ impl CustomerRepo<'_> {
         account_id: Option<&str>,
         kind: IdentifierType,
         value: &str,
-    ) -> CResult<i64> {
+    ) -> CResult<CustomerId> {
         Ok(self
             .lookup_brief(org_id, source, account_id, kind, value)
             .await?
@@ -109,7 +109,7 @@ impl CustomerRepo<'_> {
 
     /// Status and first profile's name in one query: what bills and points need to know
     /// about a customer. None when the org has no such customer.
-    pub async fn brief(&self, org_id: OrgId, id: i64) -> CResult<Option<CustomerBrief>> {
+    pub async fn brief(&self, org_id: OrgId, id: CustomerId) -> CResult<Option<CustomerBrief>> {
         let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT c.status, p.first_name, p.last_name FROM customers c \
              LEFT JOIN customer_profiles p ON p.org_id = c.org_id AND p.customer_id = c.id \
@@ -118,22 +118,22 @@ impl CustomerRepo<'_> {
              WHERE c.org_id = $1 AND c.id = $2",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(self.0.reader())
         .await?;
-        row.map(|(status, first_name, last_name)| brief(id, status, first_name, last_name))
+        row.map(|(status, first_name, last_name)| brief(id.get(), status, first_name, last_name))
             .transpose()
     }
 
     /// The whole customer, or None when the org has no such customer.
-    pub async fn get(&self, org_id: OrgId, id: i64) -> CResult<Option<CustomerRecord>> {
+    pub async fn get(&self, org_id: OrgId, id: CustomerId) -> CResult<Option<CustomerRecord>> {
         let row: Option<CustomerRow> = sqlx::query_as(
             "SELECT id, loyalty_type, status, status_label, extended_fields, associated_with, \
              created_till_id, modified_till_id, created_at, updated_at \
              FROM customers WHERE org_id = $1 AND id = $2",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .fetch_optional(self.0.reader())
         .await?;
         let Some(r) = row else { return Ok(None) };
@@ -143,7 +143,7 @@ impl CustomerRepo<'_> {
              WHERE org_id = $1 AND customer_id = $2 ORDER BY id",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         let idents: Vec<(String, String, String, String, String)> = sqlx::query_as(
@@ -151,7 +151,7 @@ impl CustomerRepo<'_> {
              WHERE org_id = $1 AND customer_id = $2 AND live = 1 ORDER BY created_at, kind",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         let mut out = Vec::with_capacity(profiles.len());
@@ -178,7 +178,7 @@ impl CustomerRepo<'_> {
             });
         }
         Ok(Some(CustomerRecord {
-            id: r.0,
+            id: CustomerId::new(r.0),
             loyalty_type: LoyaltyType::parse(&r.1)?,
             status: CustomerStatus::parse(&r.2)
                 .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {}", r.2)))?,
@@ -193,18 +193,18 @@ impl CustomerRepo<'_> {
         }))
     }
 
-    pub async fn exists(&self, org_id: OrgId, id: i64) -> CResult<bool> {
+    pub async fn exists(&self, org_id: OrgId, id: CustomerId) -> CResult<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM customers WHERE org_id = $1 AND id = $2")
                 .bind(org_id.get())
-                .bind(id)
+                .bind(id.get())
                 .fetch_optional(self.0.reader())
                 .await?;
         Ok(row.is_some())
     }
 
     /// Status changes, newest first.
-    pub async fn status_log(&self, org_id: OrgId, id: i64) -> CResult<Vec<StatusLogEntry>> {
+    pub async fn status_log(&self, org_id: OrgId, id: CustomerId) -> CResult<Vec<StatusLogEntry>> {
         type Row = (
             String,
             Option<String>,
@@ -220,7 +220,7 @@ impl CustomerRepo<'_> {
              FROM customer_status_log WHERE org_id = $1 AND customer_id = $2 ORDER BY id DESC",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()
@@ -240,13 +240,13 @@ impl CustomerRepo<'_> {
     }
 
     /// Stored subscription records of a customer.
-    pub async fn subscriptions(&self, org_id: OrgId, id: i64) -> CResult<Vec<Subscription>> {
+    pub async fn subscriptions(&self, org_id: OrgId, id: CustomerId) -> CResult<Vec<Subscription>> {
         let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
             "SELECT channel, priority, org_unit_id, status FROM customer_subscriptions \
              WHERE org_id = $1 AND customer_id = $2 ORDER BY channel, priority, org_unit_id",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()
@@ -269,7 +269,7 @@ fn brief(
     last_name: Option<String>,
 ) -> CResult<CustomerBrief> {
     Ok(CustomerBrief {
-        id,
+        id: CustomerId::new(id),
         status: CustomerStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {status}")))?,
         first_name,

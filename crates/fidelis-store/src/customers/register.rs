@@ -2,8 +2,8 @@
 
 use fidelis_domain::customers::{
     fill_identifiers, initial_status, plan_registration, subscriptions::from_comm_channels,
-    CommChannel, CustomerError, CustomerStatus, Identifier, IdentifierOwner, IdentifierType,
-    LoyaltyType, RegistrationPlan, Source, SourceAccount, Subscription,
+    CommChannel, CustomerError, CustomerId, CustomerStatus, Identifier, IdentifierOwner,
+    IdentifierType, LoyaltyType, RegistrationPlan, Source, SourceAccount, Subscription,
     WARNING_COMBINED_ACROSS_SOURCES_MESSAGE, WARNING_IDENTIFIER_NOT_UPDATED,
 };
 use fidelis_domain::org::{EntityId, OrgId};
@@ -63,7 +63,7 @@ async fn register_tx(
     actor: &Actor,
     now: Timestamp,
 ) -> CResult<Saved> {
-    let mut anchor: Option<i64> = None;
+    let mut anchor: Option<CustomerId> = None;
     let mut warnings = Vec::new();
     for p in &reg.profiles {
         let owners = fetch_owners(tx, org_id, &p.profile.identifiers).await?;
@@ -132,6 +132,7 @@ async fn create(
     .bind(now_db(now))
     .fetch_one(&mut **tx)
     .await?;
+    let id = CustomerId::new(id);
     if reg.status_label.is_some() {
         if let Some(label) = &status.label {
             sqlx::query(
@@ -140,7 +141,7 @@ async fn create(
                  VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9)",
             )
             .bind(org_id.get())
-            .bind(id)
+            .bind(id.get())
             .bind(label)
             .bind(status.status.as_str())
             .bind(CustomerStatus::Active.as_str())
@@ -165,7 +166,7 @@ async fn create(
 async fn refresh(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     reg: &Registration,
     actor: &Actor,
     now: Timestamp,
@@ -181,7 +182,7 @@ async fn refresh(
         "SELECT extended_fields, loyalty_type FROM customers WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .fetch_one(&mut **tx)
     .await?;
     let merged = merge_json(&ef, &reg.extended_fields);
@@ -196,7 +197,7 @@ async fn refresh(
          updated_at = $6 WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .bind(merged)
     .bind(loyalty.as_str())
     .bind(actor.till_id.map(EntityId::get))
@@ -244,7 +245,7 @@ pub(crate) async fn fetch_owners(
         for (customer_id, source, account, status) in rows {
             out.push(IdentifierOwner {
                 identifier: ident.clone(),
-                customer_id,
+                customer_id: CustomerId::new(customer_id),
                 account: SourceAccount {
                     source: Source::parse(&source)?,
                     account_id: Some(account).filter(|a| !a.is_empty()),
@@ -261,7 +262,7 @@ pub(crate) async fn fetch_owners(
 pub(crate) async fn insert_identifier(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     account: &SourceAccount,
     ident: &Identifier,
     details: Option<&Value>,
@@ -283,7 +284,7 @@ pub(crate) async fn insert_identifier(
          ON CONFLICT DO NOTHING",
     )
     .bind(org_id.get())
-    .bind(customer_id)
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .bind(ident.kind.as_str())
@@ -315,7 +316,7 @@ pub(crate) async fn insert_identifier(
 async fn claim_owner(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     kind: &str,
     value: &str,
 ) -> CResult<()> {
@@ -326,7 +327,7 @@ async fn claim_owner(
     .bind(org_id.get())
     .bind(kind)
     .bind(value)
-    .bind(customer_id)
+    .bind(customer_id.get())
     .execute(&mut **tx)
     .await?;
     let (owner,): (i64,) = sqlx::query_as(
@@ -338,7 +339,7 @@ async fn claim_owner(
     .bind(value)
     .fetch_one(&mut **tx)
     .await?;
-    if owner != customer_id {
+    if owner != customer_id.get() {
         return Err(CustomersError::Busy);
     }
     Ok(())
@@ -347,7 +348,7 @@ async fn claim_owner(
 async fn insert_profile(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     p: &NewProfile,
     now: Timestamp,
 ) -> CResult<()> {
@@ -358,7 +359,7 @@ async fn insert_profile(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
     .bind(org_id.get())
-    .bind(customer_id)
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .bind(p.profile.first_name.as_deref())
@@ -395,7 +396,7 @@ fn channels_json(p: &NewProfile) -> String {
 pub(crate) async fn update_profile(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     p: &NewProfile,
     now: Timestamp,
     warnings: &mut Vec<(u32, String)>,
@@ -406,7 +407,7 @@ pub(crate) async fn update_profile(
          WHERE org_id = $1 AND customer_id = $2 AND source = $3 AND account_id = $4",
     )
     .bind(org_id.get())
-    .bind(customer_id)
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .fetch_optional(&mut **tx)
@@ -426,7 +427,7 @@ pub(crate) async fn update_profile(
          WHERE org_id = $1 AND customer_id = $2 AND source = $3 AND account_id = $4",
     )
     .bind(org_id.get())
-    .bind(customer_id)
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .bind(p.profile.first_name.as_deref())
@@ -470,7 +471,7 @@ pub(crate) async fn update_profile(
 pub(crate) async fn account_identifiers(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     account: &SourceAccount,
 ) -> CResult<Vec<Identifier>> {
     let (source, account_id) = account_key(account);
@@ -479,7 +480,7 @@ pub(crate) async fn account_identifiers(
          AND source = $3 AND account_id = $4 AND live = 1",
     )
     .bind(org_id.get())
-    .bind(customer_id)
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .fetch_all(&mut **tx)
@@ -497,7 +498,7 @@ pub(crate) async fn account_identifiers(
 async fn subscribe_from_channels(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     channels: &[CommChannel],
     now: Timestamp,
 ) -> CResult<()> {
@@ -510,7 +511,7 @@ async fn subscribe_from_channels(
 pub(crate) async fn put_subscription(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     s: &Subscription,
     now: Timestamp,
 ) -> CResult<()> {
@@ -521,7 +522,7 @@ pub(crate) async fn put_subscription(
          DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
     )
     .bind(org_id.get())
-    .bind(customer_id)
+    .bind(customer_id.get())
     .bind(s.channel.as_str())
     .bind(s.priority.as_str())
     .bind(s.org_unit_id.map_or(0, EntityId::get))

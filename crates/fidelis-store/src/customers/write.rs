@@ -1,8 +1,8 @@
 //! Updates: profile update, identifier changes, status changes, subscriptions.
 
 use fidelis_domain::customers::{
-    change_status, CurrentStatus, CustomerError, CustomerStatus, Identifier, IdentifierType,
-    LoyaltyType, SourceAccount, StatusChange, StatusChangeRequest, Subscription,
+    change_status, CurrentStatus, CustomerError, CustomerId, CustomerStatus, Identifier,
+    IdentifierType, LoyaltyType, SourceAccount, StatusChange, StatusChangeRequest, Subscription,
 };
 use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
@@ -35,14 +35,14 @@ pub struct IdentifierChange {
     pub delink: bool,
 }
 
-async fn current(tx: &mut Tx, org_id: OrgId, id: i64) -> CResult<CurrentStatus> {
+async fn current(tx: &mut Tx, org_id: OrgId, id: CustomerId) -> CResult<CurrentStatus> {
     if !lock_customer(tx, org_id, id).await? {
         return Err(CustomerError::NotFound.into());
     }
     let (status, label): (String, Option<String>) =
         sqlx::query_as("SELECT status, status_label FROM customers WHERE org_id = $1 AND id = $2")
             .bind(org_id.get())
-            .bind(id)
+            .bind(id.get())
             .fetch_one(&mut **tx)
             .await?;
     Ok(CurrentStatus {
@@ -55,7 +55,7 @@ impl CustomerRepo<'_> {
     pub async fn update(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         up: &Update,
         actor: &Actor,
         now: Timestamp,
@@ -77,7 +77,7 @@ impl CustomerRepo<'_> {
     pub async fn change_identifiers(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         account: &SourceAccount,
         add: &[IdentifierChange],
         remove: &[Identifier],
@@ -102,7 +102,7 @@ impl CustomerRepo<'_> {
         &self,
         unit: &mut Unit,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         up: &Update,
         actor: &Actor,
         now: Timestamp,
@@ -118,7 +118,7 @@ impl CustomerRepo<'_> {
         &self,
         unit: &mut Unit,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         account: &SourceAccount,
         add: &[IdentifierChange],
         remove: &[Identifier],
@@ -135,7 +135,7 @@ impl CustomerRepo<'_> {
     pub async fn change_status(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         req: StatusChangeRequest<'_>,
         now: Timestamp,
     ) -> CResult<StatusChange> {
@@ -148,7 +148,7 @@ impl CustomerRepo<'_> {
              WHERE org_id = $1 AND id = $2",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .bind(change.status.as_str())
         .bind(&change.label)
         .bind(now_db(now))
@@ -160,7 +160,7 @@ impl CustomerRepo<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(org_id.get())
-        .bind(id)
+        .bind(id.get())
         .bind(&change.label)
         .bind(change.prev_label.as_deref())
         .bind(change.status.as_str())
@@ -176,14 +176,14 @@ impl CustomerRepo<'_> {
                 "UPDATE customer_identifiers SET live = 0 WHERE org_id = $1 AND customer_id = $2",
             )
             .bind(org_id.get())
-            .bind(id)
+            .bind(id.get())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
                 "DELETE FROM customer_identifier_owners WHERE org_id = $1 AND customer_id = $2",
             )
             .bind(org_id.get())
-            .bind(id)
+            .bind(id.get())
             .execute(&mut *tx)
             .await?;
         }
@@ -194,7 +194,7 @@ impl CustomerRepo<'_> {
     pub async fn set_subscriptions(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         subs: &[Subscription],
         now: Timestamp,
     ) -> CResult<()> {
@@ -214,7 +214,7 @@ impl CustomerRepo<'_> {
 async fn update_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     up: &Update,
     actor: &Actor,
     now: Timestamp,
@@ -238,7 +238,7 @@ async fn update_tx(
         "SELECT extended_fields, loyalty_type FROM customers WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .fetch_one(&mut **tx)
     .await?;
     let mut loyalty = LoyaltyType::parse(&loyalty)?;
@@ -250,7 +250,7 @@ async fn update_tx(
          updated_at = $6 WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .bind(merge_json(&ef, &up.extended_fields))
     .bind(loyalty.as_str())
     .bind(actor.till_id.map(EntityId::get))
@@ -267,7 +267,7 @@ async fn update_tx(
 async fn change_identifiers_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     account: &SourceAccount,
     add: &[IdentifierChange],
     remove: &[Identifier],
@@ -283,7 +283,7 @@ async fn change_identifiers_tx(
          AND source = $3 AND account_id = $4",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .bind(source)
     .bind(&account_id)
     .fetch_optional(&mut **tx)
@@ -339,7 +339,7 @@ async fn change_identifiers_tx(
         "SELECT COUNT(*) FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 AND live = 1",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .fetch_one(&mut **tx)
     .await?;
     if left == 0 {
@@ -351,7 +351,7 @@ async fn change_identifiers_tx(
 async fn remove_identifier(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     account: &SourceAccount,
     ident: &Identifier,
     now: Timestamp,
@@ -362,7 +362,7 @@ async fn remove_identifier(
          AND account_id = $4 AND kind = $5 AND value = $6 AND live = 1 RETURNING details",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .bind(source)
     .bind(&account_id)
     .bind(ident.kind.as_str())
@@ -381,7 +381,7 @@ async fn remove_identifier(
          AND kind = $3 AND value = $4 AND live = 1",
     )
     .bind(org_id.get())
-    .bind(id)
+    .bind(id.get())
     .bind(ident.kind.as_str())
     .bind(&ident.value)
     .fetch_one(&mut **tx)
@@ -406,7 +406,7 @@ async fn remove_identifier(
 async fn release_owner(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     kind: &str,
     value: &str,
 ) -> CResult<()> {
@@ -417,7 +417,7 @@ async fn release_owner(
     .bind(org_id.get())
     .bind(kind)
     .bind(value)
-    .bind(id)
+    .bind(id.get())
     .execute(&mut **tx)
     .await?;
     Ok(())

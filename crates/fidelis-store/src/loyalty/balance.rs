@@ -1,6 +1,7 @@
 //! The per-customer, per-program balance row: the lock every points write takes first,
 //! and the cached sums and tier state kept in the same transaction as the ledger.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::{ProgramId, TierState};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
@@ -14,7 +15,7 @@ use crate::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Holder {
     pub org_id: OrgId,
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     pub program_id: ProgramId,
 }
 
@@ -57,7 +58,7 @@ pub(crate) async fn lock(tx: &mut Tx, h: Holder, now: Timestamp) -> Result<Balan
          DO UPDATE SET updated_at = loyalty_balances.updated_at RETURNING {COLUMNS}"
     ))
     .bind(h.org_id.get())
-    .bind(h.customer_id)
+    .bind(h.customer_id.get())
     .bind(h.program_id.get())
     .bind(to_db(now))
     .fetch_one(&mut **tx)
@@ -79,7 +80,7 @@ pub(crate) async fn save(
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id)
+    .bind(h.customer_id.get())
     .bind(h.program_id.get())
     .bind(b.net)
     .bind(b.debt)
@@ -105,7 +106,7 @@ pub(crate) async fn read(
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3"
     ))
     .bind(h.org_id.get())
-    .bind(h.customer_id)
+    .bind(h.customer_id.get())
     .bind(h.program_id.get())
     .fetch_optional(pool)
     .await?;

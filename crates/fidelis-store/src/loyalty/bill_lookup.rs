@@ -1,6 +1,7 @@
 //! Bills that earn nothing (NOT_INTERESTED and its return), finding a bill by number for a
 //! return, and updating what a bill carried.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::{LoyaltyError, NewBill, TransactionType};
 use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
@@ -36,7 +37,7 @@ impl LoyaltyRepo<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(ctx.org.id.get())
-        .bind(bill.customer_id)
+        .bind(bill.customer_id.get())
         .bind(program.id.get())
         .bind(txn_type.as_str())
         .bind(bill.number())
@@ -63,7 +64,7 @@ impl LoyaltyRepo<'_> {
     pub async fn find_bill(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         bill_number: &str,
     ) -> Result<Option<BillRecord>, StoreError> {
         let row = sqlx::query(&format!(
@@ -73,7 +74,7 @@ impl LoyaltyRepo<'_> {
         ))
         .bind(org_id.get())
         .bind(bill_number.trim())
-        .bind(customer_id)
+        .bind(customer_id.get())
         .fetch_optional(self.0.reader())
         .await?;
         row.map(|r| bill_from_row(&r).map(|(b, _)| b)).transpose()

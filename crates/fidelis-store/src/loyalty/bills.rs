@@ -12,6 +12,7 @@
 //! bills racing for the same number meet on one primary-key row and the database, not a
 //! read-then-write, decides which one is the duplicate (604).
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, LotId};
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
 use fidelis_domain::loyalty::transaction::{
@@ -49,7 +50,7 @@ pub struct BillAward {
 /// A return against a recorded bill.
 #[derive(Debug, Clone)]
 pub struct NewReturn {
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     /// The returned bill's transaction id.
     pub bill_id: i64,
     /// The return's own number (often the bill's).
@@ -79,7 +80,7 @@ pub struct ReturnResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BillRecord {
     pub id: i64,
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     pub program_id: ProgramId,
     pub txn_type: String,
     pub bill_number: String,
@@ -161,7 +162,7 @@ pub(crate) async fn record_tier_change(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id)
+    .bind(h.customer_id.get())
     .bind(h.program_id.get())
     .bind(kind)
     .bind(i64::from(c.from))
@@ -187,7 +188,7 @@ pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreErr
     Ok((
         BillRecord {
             id: r.try_get(0)?,
-            customer_id: r.try_get(1)?,
+            customer_id: CustomerId::new(r.try_get(1)?),
             program_id: ProgramId::new(r.try_get(2)?),
             txn_type: r.try_get(3)?,
             bill_number: r.try_get(4)?,
@@ -237,7 +238,7 @@ impl LoyaltyRepo<'_> {
              points) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(h.org_id.get())
-        .bind(h.customer_id)
+        .bind(h.customer_id.get())
         .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(bill.number())
@@ -367,7 +368,7 @@ impl LoyaltyRepo<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(h.org_id.get())
-        .bind(h.customer_id)
+        .bind(h.customer_id.get())
         .bind(h.program_id.get())
         .bind(TransactionType::Return.as_str())
         .bind(ret.bill_number.trim())

@@ -3,6 +3,7 @@
 //! customer lookups by card number or card external id find the holder in any card status.
 //! Cards of series the org does not know (another issuer's cards) stay plain identifiers.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::cards::{self as rules, CardLabel, CardSeries, CardStatus};
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_domain::org::OrgId;
@@ -36,7 +37,7 @@ pub struct CardRecord {
     pub status: CardStatus,
     pub label: String,
     pub reason: Option<String>,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub issued_at: Option<Timestamp>,
     pub expires_at: Option<Timestamp>,
     pub extended_fields: Value,
@@ -89,7 +90,7 @@ pub struct StatusLogRecord {
     pub status: CardStatus,
     pub label: String,
     pub reason: Option<String>,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub actor: Option<String>,
     pub at: Timestamp,
 }
@@ -213,7 +214,7 @@ async fn card_in_tx(
         status: status(&r.4)?,
         label: r.5,
         reason: r.6,
-        customer_id: r.7,
+        customer_id: r.7.map(CustomerId::new),
         issued_at: r.8.map(from_db).transpose()?,
         expires_at: r.9.map(from_db).transpose()?,
         extended_fields: json_or_empty(&r.10),
@@ -232,7 +233,7 @@ async fn log_status(
     status: CardStatus,
     label: &str,
     reason: Option<&str>,
-    customer_id: Option<i64>,
+    customer_id: Option<CustomerId>,
     actor: Option<&str>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -245,7 +246,7 @@ async fn log_status(
     .bind(status.as_str())
     .bind(label)
     .bind(reason)
-    .bind(customer_id)
+    .bind(customer_id.map(CustomerId::get))
     .bind(actor)
     .bind(to_db(now))
     .execute(&mut **tx)
@@ -313,7 +314,7 @@ async fn series_by(
 pub(crate) async fn issue_in_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     number: &str,
     details: Option<&Value>,
     now: Timestamp,
@@ -358,7 +359,7 @@ pub(crate) async fn issue_in_tx(
          AND series_id = $3 AND status = 'ACTIVE' AND card_number <> $4",
     )
     .bind(org_id.get())
-    .bind(customer_id)
+    .bind(customer_id.get())
     .bind(series.id)
     .bind(number)
     .fetch_one(&mut **tx)
@@ -379,7 +380,7 @@ pub(crate) async fn issue_in_tx(
             .bind(org_id.get())
             .bind(id)
             .bind(label)
-            .bind(customer_id)
+            .bind(customer_id.get())
             .bind(to_db(now))
             .bind(expires.map(to_db))
             .bind(external_id.as_deref())
@@ -398,7 +399,7 @@ pub(crate) async fn issue_in_tx(
             .bind(number)
             .bind(external_id.as_deref())
             .bind(label)
-            .bind(customer_id)
+            .bind(customer_id.get())
             .bind(to_db(now))
             .bind(expires.map(to_db))
             .fetch_one(&mut **tx)
@@ -439,7 +440,7 @@ fn card_details(mut out: Value, series: &SeriesRecord, external_id: Option<&str>
 pub(crate) async fn release_in_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     number: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -828,7 +829,7 @@ impl LoyaltyRepo<'_> {
                     status: status(&r.1)?,
                     label: r.2,
                     reason: r.3,
-                    customer_id: r.4,
+                    customer_id: r.4.map(CustomerId::new),
                     actor: r.5,
                     at: from_db(r.6)?,
                 })

@@ -2,6 +2,7 @@
 //! `reference_id` is unique per org, so a retried request returns the first one and never
 //! credits twice.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::goodwill::{
     self as rules, GoodwillBaseType, GoodwillDecision, GoodwillRequest, GoodwillStatus,
 };
@@ -22,7 +23,7 @@ use crate::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct NewGoodwill {
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     /// `None`: the org's default program.
     pub program_id: Option<ProgramId>,
     pub reference_id: Option<String>,
@@ -34,7 +35,7 @@ pub struct NewGoodwill {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoodwillRecord {
     pub id: i64,
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     pub program_id: ProgramId,
     pub reference_id: Option<String>,
     pub base_type: GoodwillBaseType,
@@ -80,7 +81,7 @@ fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
     };
     Ok(GoodwillRecord {
         id: r.0,
-        customer_id: r.1,
+        customer_id: CustomerId::new(r.1),
         program_id: ProgramId::new(r.2),
         reference_id: r.3,
         base_type: GoodwillBaseType::parse(&r.4)
@@ -130,7 +131,7 @@ impl LoyaltyRepo<'_> {
              ON CONFLICT (org_id, reference_id) DO NOTHING RETURNING id",
         )
         .bind(org_id.get())
-        .bind(g.customer_id)
+        .bind(g.customer_id.get())
         .bind(program.id.get())
         .bind(g.reference_id.as_deref())
         .bind(g.request.base_type.as_str())
@@ -284,14 +285,14 @@ impl LoyaltyRepo<'_> {
     pub async fn goodwill_requests(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
     ) -> Result<Vec<GoodwillRecord>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 AND customer_id = $2 \
              ORDER BY created_at DESC, id DESC"
         ))
         .bind(org_id.get())
-        .bind(customer_id)
+        .bind(customer_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter().map(from_row).collect()

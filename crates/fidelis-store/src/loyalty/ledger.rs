@@ -3,6 +3,7 @@
 //! lots a debit takes and how much, what a credit pays off debt, what each lot holds
 //! afterwards); this module writes what it decided.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{
     self as rules, Actor, Allocation, Balance, EntryId, EntryKind, EntrySource, ExpiryScheduleItem,
     LedgerEntry, Lot, LotId, SourceKind,
@@ -113,7 +114,7 @@ fn bind_lot<'q, O>(
     now: Timestamp,
 ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
     q.bind(h.org_id.get())
-        .bind(h.customer_id)
+        .bind(h.customer_id.get())
         .bind(h.program_id.get())
         .bind(milli)
         .bind(milli - settled)
@@ -290,7 +291,7 @@ async fn insert_entry(
          RETURNING id",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id)
+    .bind(h.customer_id.get())
     .bind(h.program_id.get())
     .bind(kind.as_str())
     .bind(points)
@@ -316,7 +317,7 @@ pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreE
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 AND remaining > 0"
     ))
     .bind(h.org_id.get())
-    .bind(h.customer_id)
+    .bind(h.customer_id.get())
     .bind(h.program_id.get())
     .fetch_all(&mut **tx)
     .await?;
@@ -324,7 +325,7 @@ pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreE
 }
 
 impl LoyaltyRepo<'_> {
-    fn holder(ctx: &LoyaltyContext, customer_id: i64, program_id: ProgramId) -> Holder {
+    fn holder(ctx: &LoyaltyContext, customer_id: CustomerId, program_id: ProgramId) -> Holder {
         Holder {
             org_id: ctx.org.id,
             customer_id,
@@ -336,7 +337,7 @@ impl LoyaltyRepo<'_> {
     pub async fn credit(
         &self,
         ctx: &LoyaltyContext,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: Option<ProgramId>,
         c: &Credit,
         now: Timestamp,
@@ -374,7 +375,7 @@ impl LoyaltyRepo<'_> {
     pub async fn debit(
         &self,
         ctx: &LoyaltyContext,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: Option<ProgramId>,
         d: &Debit,
         now: Timestamp,
@@ -440,7 +441,7 @@ impl LoyaltyRepo<'_> {
         for (customer_id, program_id) in holders {
             let h = Holder {
                 org_id,
-                customer_id,
+                customer_id: CustomerId::new(customer_id),
                 program_id: ProgramId::new(program_id),
             };
             let mut tx = self.0.begin().await?;
@@ -475,7 +476,7 @@ impl LoyaltyRepo<'_> {
     pub async fn lots(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
     ) -> Result<Vec<Lot>, StoreError> {
         let rows: Vec<LotRow> = sqlx::query_as(&format!(
@@ -483,7 +484,7 @@ impl LoyaltyRepo<'_> {
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY id"
         ))
         .bind(org_id.get())
-        .bind(customer_id)
+        .bind(customer_id.get())
         .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
@@ -494,7 +495,7 @@ impl LoyaltyRepo<'_> {
     pub async fn balance(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
         now: Timestamp,
     ) -> Result<Balance, StoreError> {
@@ -515,7 +516,7 @@ impl LoyaltyRepo<'_> {
     pub async fn entries(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
         let rows: Vec<EntryRow> = sqlx::query_as(&format!(
@@ -523,7 +524,7 @@ impl LoyaltyRepo<'_> {
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY at, id"
         ))
         .bind(org_id.get())
-        .bind(customer_id)
+        .bind(customer_id.get())
         .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
@@ -534,7 +535,7 @@ impl LoyaltyRepo<'_> {
              ORDER BY a.entry_id, a.seq",
         )
         .bind(org_id.get())
-        .bind(customer_id)
+        .bind(customer_id.get())
         .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
@@ -557,7 +558,7 @@ impl LoyaltyRepo<'_> {
     pub async fn expiry_schedule(
         &self,
         org: &Org,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
         now: Timestamp,
     ) -> Result<Vec<ExpiryScheduleItem>, StoreError> {

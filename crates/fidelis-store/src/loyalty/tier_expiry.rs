@@ -14,6 +14,7 @@
 //! window that has also passed (the job was down for a year) comes up again later in the
 //! same walk and is judged on that next window.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{EntryKind, EntrySource, SourceKind};
 use fidelis_domain::loyalty::tiers::TierBasis;
 use fidelis_domain::loyalty::transaction::OutlierStatus;
@@ -84,7 +85,7 @@ async fn earned(
                  AND created_at > $7 AND created_at <= $8",
         )
         .bind(h.org_id.get())
-        .bind(h.customer_id)
+        .bind(h.customer_id.get())
         .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(TransactionType::Return.as_str())
@@ -101,7 +102,7 @@ async fn earned(
                  AND kind IN ($4, $5) AND at > $6 AND at <= $7",
             )
             .bind(h.org_id.get())
-            .bind(h.customer_id)
+            .bind(h.customer_id.get())
             .bind(h.program_id.get())
             .bind(credit.as_str())
             .bind(goodwill.as_str())
@@ -126,7 +127,7 @@ async fn last_change(
          ORDER BY effective_at DESC, id DESC LIMIT 1",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id)
+    .bind(h.customer_id.get())
     .bind(h.program_id.get())
     .fetch_optional(&mut **tx)
     .await?;
@@ -177,7 +178,7 @@ impl LoyaltyRepo<'_> {
             for key in &due {
                 let h = Holder {
                     org_id,
-                    customer_id: key.1,
+                    customer_id: CustomerId::new(key.1),
                     program_id: ProgramId::new(key.2),
                 };
                 let tiers = ctx

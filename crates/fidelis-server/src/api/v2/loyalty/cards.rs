@@ -5,6 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::cards::{CardLabel, CardStatus};
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::loyalty::{CardChange, NewCard, MAX_GENERATE};
@@ -205,7 +206,7 @@ pub struct CardBody {
     pub extended_fields: Option<Map<String, Value>>,
     pub custom_fields: Option<Map<String, Value>>,
     /// Issue the new card to this customer at once (on `POST` only).
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
 }
 
 const MAX_NUMBER: usize = 50;
