@@ -1,9 +1,16 @@
 //! Typed ids. Each id is an `i64` on the wire and in the database, but a distinct type in
-//! code, so an org id cannot be passed where a customer id is expected.
+//! code, so an org id cannot be passed where a customer id is expected:
+//!
+//! ```compile_fail
+//! use fidelis_domain::customers::CustomerId;
+//! use fidelis_domain::org::OrgId;
+//!
+//! fn org(_: OrgId) {}
+//! org(CustomerId::new(1));
+//! ```
 
 /// Declares an id newtype over `i64`: serialised as the bare number, displayed and parsed
-/// as the number, converted at the storage edge with [`new`](OrgId::new) and
-/// [`get`](OrgId::get).
+/// as the number, converted at the storage edge with `new` and `get`.
 macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
