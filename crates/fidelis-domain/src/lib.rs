@@ -7,5 +7,6 @@ pub mod clock;
 pub mod credentials;
 pub mod customers;
 pub mod error;
+pub mod id;
 pub mod loyalty;
 pub mod org;

@@ -60,6 +60,6 @@ impl JobRepo<'_> {
         let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM orgs ORDER BY id")
             .fetch_all(self.0.reader())
             .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        Ok(rows.into_iter().map(|(id,)| OrgId::new(id)).collect())
     }
 }

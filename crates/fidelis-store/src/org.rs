@@ -14,7 +14,7 @@ use crate::{Db, StoreError};
 type Tx = crate::Unit;
 
 /// What `apply` did, for the person who ran it.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplySummary {
     pub org_id: OrgId,
     pub created: usize,
@@ -72,7 +72,7 @@ fn org_from_row(r: OrgRow) -> Result<Org, StoreError> {
     let time_zone = TimeZone::get(&r.3)
         .map_err(|e| StoreError::Corrupt(format!("org {} time zone {:?}: {e}", r.0, r.3)))?;
     Ok(Org {
-        id: r.0,
+        id: OrgId::new(r.0),
         code: r.1,
         name: r.2,
         time_zone,
@@ -99,13 +99,13 @@ fn entity_from_row(r: EntityRow) -> Result<Entity, StoreError> {
     let kind = EntityKind::parse(&r.1)
         .ok_or_else(|| StoreError::Corrupt(format!("entity {} has kind {:?}", r.0, r.1)))?;
     Ok(Entity {
-        id: r.0,
+        id: EntityId::new(r.0),
         kind,
         code: r.2,
         name: r.3,
         description: r.4,
-        parent_id: r.5,
-        concept_id: r.6,
+        parent_id: r.5.map(EntityId::new),
+        concept_id: r.6.map(EntityId::new),
         is_active: r.7 != 0,
         updated_at: from_db(r.8)?,
     })
@@ -115,7 +115,7 @@ impl OrgRepo<'_> {
     pub async fn get(&self, org_id: OrgId) -> Result<Option<Org>, StoreError> {
         let row: Option<OrgRow> =
             sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM orgs WHERE id = $1"))
-                .bind(org_id)
+                .bind(org_id.get())
                 .fetch_optional(self.0.reader())
                 .await?;
         row.map(org_from_row).transpose()
@@ -140,7 +140,7 @@ impl OrgRepo<'_> {
             "SELECT {ENTITY_COLUMNS} FROM entities \
              WHERE org_id = $1 AND ($2 = '' OR kind = $2) ORDER BY id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind.map(EntityKind::as_str).unwrap_or(""))
         .fetch_all(self.0.reader())
         .await?;
@@ -151,8 +151,8 @@ impl OrgRepo<'_> {
         let row: Option<EntityRow> = sqlx::query_as(&format!(
             "SELECT {ENTITY_COLUMNS} FROM entities WHERE org_id = $1 AND id = $2"
         ))
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .fetch_optional(self.0.reader())
         .await?;
         row.map(entity_from_row).transpose()
@@ -167,7 +167,7 @@ impl OrgRepo<'_> {
         let row: Option<EntityRow> = sqlx::query_as(&format!(
             "SELECT {ENTITY_COLUMNS} FROM entities WHERE org_id = $1 AND kind = $2 AND code = $3"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind.as_str())
         .bind(code)
         .fetch_optional(self.0.reader())
@@ -187,8 +187,8 @@ impl OrgRepo<'_> {
         .fetch_optional(self.0.reader())
         .await?;
         Ok(row.map(|(org_id, till_id, password_hash)| TillLogin {
-            org_id,
-            till_id,
+            org_id: OrgId::new(org_id),
+            till_id: EntityId::new(till_id),
             password_hash,
         }))
     }
@@ -206,11 +206,11 @@ impl OrgRepo<'_> {
         .await?;
         row.map(|r| {
             Ok(ApiClient {
-                org_id: r.0,
+                org_id: OrgId::new(r.0),
                 id: r.1,
                 key: r.2,
                 secret_hash: r.3,
-                default_till_id: r.4,
+                default_till_id: EntityId::new(r.4),
                 token_ttl_seconds: r.5,
                 permissions: serde_json::from_str(&r.6)
                     .map_err(|e| StoreError::Corrupt(format!("client permissions: {e}")))?,
@@ -226,7 +226,7 @@ impl OrgRepo<'_> {
     ) -> Result<Option<ApiClient>, StoreError> {
         let key: Option<(String,)> =
             sqlx::query_as("SELECT client_key FROM api_clients WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .fetch_optional(self.0.reader())
                 .await?;
@@ -249,7 +249,7 @@ impl OrgRepo<'_> {
         sqlx::query(
             "DELETE FROM access_tokens WHERE org_id = $1 AND client_id = $2 AND expires_at < $3",
         )
-        .bind(client.org_id)
+        .bind(client.org_id.get())
         .bind(client.id)
         .bind(to_db(now))
         .execute(&mut *tx)
@@ -258,7 +258,7 @@ impl OrgRepo<'_> {
             "INSERT INTO access_tokens (token_hash, org_id, client_id, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(token_hash)
-        .bind(client.org_id)
+        .bind(client.org_id.get())
         .bind(client.id)
         .bind(to_db(expires_at))
         .execute(&mut *tx)
@@ -276,7 +276,7 @@ impl OrgRepo<'_> {
         .await?;
         row.map(|(org_id, client_id, exp)| {
             Ok(TokenGrant {
-                org_id,
+                org_id: OrgId::new(org_id),
                 client_id,
                 expires_at: from_db(exp)?,
             })
@@ -292,7 +292,7 @@ impl OrgRepo<'_> {
     ) -> Result<Option<serde_json::Value>, StoreError> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT value FROM org_settings WHERE org_id = $1 AND name = $2")
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(name)
                 .fetch_optional(self.0.reader())
                 .await?;
@@ -306,7 +306,14 @@ impl OrgRepo<'_> {
     /// Makes the stored org match `file`, in one transaction: all of it or none of it.
     pub async fn apply(&self, file: &OrgFile, now: Timestamp) -> Result<ApplySummary, StoreError> {
         let mut tx = self.0.begin().await?;
-        let mut summary = ApplySummary::default();
+        // The org's id is set once its row is written, just below.
+        let mut summary = ApplySummary {
+            org_id: OrgId::new(0),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            deactivated: 0,
+        };
         let org_id = upsert_org(&mut tx, file, now, &mut summary).await?;
         summary.org_id = org_id;
 
@@ -398,7 +405,7 @@ async fn upsert_org(
                 == (o.name.as_str(), tz, o.currency.as_str(), o.country.as_str()) =>
         {
             summary.unchanged += 1;
-            Ok(r.0)
+            Ok(OrgId::new(r.0))
         }
         Some(r) => {
             sqlx::query(
@@ -414,7 +421,7 @@ async fn upsert_org(
             .execute(&mut **tx)
             .await?;
             summary.updated += 1;
-            Ok(r.0)
+            Ok(OrgId::new(r.0))
         }
         None => {
             let (id,): (i64,) = sqlx::query_as(
@@ -430,7 +437,7 @@ async fn upsert_org(
             .fetch_one(&mut **tx)
             .await?;
             summary.created += 1;
-            Ok(id)
+            Ok(OrgId::new(id))
         }
     }
 }
@@ -445,7 +452,7 @@ async fn claim(tx: &mut Tx, kind: &str, name: &str, org_id: OrgId) -> Result<(),
             .fetch_optional(&mut **tx)
             .await?;
     match owner {
-        Some((o,)) if o == org_id => Ok(()),
+        Some((o,)) if o == org_id.get() => Ok(()),
         Some(_) => Err(StoreError::Conflict(format!(
             "{} \"{name}\" is already used by another org; it must be unique across the deployment",
             kind.replace('_', " ")
@@ -454,7 +461,7 @@ async fn claim(tx: &mut Tx, kind: &str, name: &str, org_id: OrgId) -> Result<(),
             sqlx::query("INSERT INTO directory (kind, name, org_id) VALUES ($1, $2, $3)")
                 .bind(kind)
                 .bind(name)
-                .bind(org_id)
+                .bind(org_id.get())
                 .execute(&mut **tx)
                 .await?;
             Ok(())
@@ -468,8 +475,8 @@ struct Unit {
     code: String,
     name: String,
     description: String,
-    parent_id: Option<i64>,
-    concept_id: Option<i64>,
+    parent_id: Option<EntityId>,
+    concept_id: Option<EntityId>,
 }
 
 impl Unit {
@@ -478,8 +485,8 @@ impl Unit {
         code: &str,
         name: &str,
         description: &str,
-        parent_id: Option<i64>,
-        concept_id: Option<i64>,
+        parent_id: Option<EntityId>,
+        concept_id: Option<EntityId>,
     ) -> Self {
         Self {
             kind,
@@ -503,7 +510,7 @@ impl Units {
         let rows: Vec<EntityRow> = sqlx::query_as(&format!(
             "SELECT {ENTITY_COLUMNS} FROM entities WHERE org_id = $1"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(&mut **tx)
         .await?;
         let mut existing = HashMap::new();
@@ -544,12 +551,12 @@ impl Units {
                     "UPDATE entities SET name = $3, description = $4, parent_id = $5, concept_id = $6, \
                      is_active = 1, updated_at = $7 WHERE org_id = $1 AND id = $2",
                 )
-                .bind(org_id)
-                .bind(*id)
+                .bind(org_id.get())
+                .bind(id.get())
                 .bind(&want.name)
                 .bind(&want.description)
-                .bind(want.parent_id)
-                .bind(want.concept_id)
+                .bind(want.parent_id.map(EntityId::get))
+                .bind(want.concept_id.map(EntityId::get))
                 .bind(to_db(now))
                 .execute(&mut **tx)
                 .await?;
@@ -562,18 +569,18 @@ impl Units {
                      is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8) \
                      RETURNING id",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(want.kind.as_str())
                 .bind(&want.code)
                 .bind(&want.name)
                 .bind(&want.description)
-                .bind(want.parent_id)
-                .bind(want.concept_id)
+                .bind(want.parent_id.map(EntityId::get))
+                .bind(want.concept_id.map(EntityId::get))
                 .bind(to_db(now))
                 .fetch_one(&mut **tx)
                 .await?;
                 summary.created += 1;
-                id
+                EntityId::new(id)
             }
         };
         self.kept.insert(id);
@@ -591,8 +598,8 @@ impl Units {
         for (id, _, active) in self.existing.values() {
             if *active && !self.kept.contains(id) {
                 sqlx::query("UPDATE entities SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2")
-                    .bind(org_id)
-                    .bind(*id)
+                    .bind(org_id.get())
+                    .bind(id.get())
                     .bind(to_db(now))
                     .execute(&mut **tx)
                     .await?;
@@ -615,8 +622,8 @@ async fn set_till_password(
     let current: Option<(String,)> = sqlx::query_as(
         "SELECT password_hash FROM till_credentials WHERE org_id = $1 AND till_id = $2",
     )
-    .bind(org_id)
-    .bind(till_id)
+    .bind(org_id.get())
+    .bind(till_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     if let Some((hash,)) = &current {
@@ -629,8 +636,8 @@ async fn set_till_password(
         "INSERT INTO till_credentials (org_id, till_id, password_hash) VALUES ($1, $2, $3) \
          ON CONFLICT (org_id, till_id) DO UPDATE SET password_hash = excluded.password_hash",
     )
-    .bind(org_id)
-    .bind(till_id)
+    .bind(org_id.get())
+    .bind(till_id.get())
     .bind(hash)
     .execute(&mut **tx)
     .await?;
@@ -654,7 +661,7 @@ async fn put_api_client(
         "SELECT id, name, secret_hash, default_till_id, token_ttl_seconds, permissions, is_active \
          FROM api_clients WHERE org_id = $1 AND client_key = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(&c.key)
     .fetch_optional(&mut **tx)
     .await?;
@@ -662,7 +669,7 @@ async fn put_api_client(
     match existing {
         Some(r)
             if r.1 == c.name
-                && r.3 == till_id
+                && r.3 == till_id.get()
                 && r.4 == c.token_ttl_seconds
                 && r.5 == permissions
                 && r.6 != 0
@@ -681,11 +688,11 @@ async fn put_api_client(
                  token_ttl_seconds = $6, permissions = $7, is_active = 1, updated_at = $8 \
                  WHERE org_id = $1 AND id = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(r.0)
             .bind(&c.name)
             .bind(hash)
-            .bind(till_id)
+            .bind(till_id.get())
             .bind(c.token_ttl_seconds)
             .bind(&permissions)
             .bind(to_db(now))
@@ -699,11 +706,11 @@ async fn put_api_client(
                  token_ttl_seconds, permissions, is_active, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(&c.key)
             .bind(&c.name)
             .bind(hash_secret(secret)?)
-            .bind(till_id)
+            .bind(till_id.get())
             .bind(c.token_ttl_seconds)
             .bind(&permissions)
             .bind(to_db(now))
@@ -724,20 +731,20 @@ async fn deactivate_other_clients(
     let active: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, client_key FROM api_clients WHERE org_id = $1 AND is_active = 1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut **tx)
     .await?;
     let mut n = 0;
     for (id, key) in active {
         if !file.api_clients.iter().any(|c| c.key == key) {
             sqlx::query("UPDATE api_clients SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .bind(to_db(now))
                 .execute(&mut **tx)
                 .await?;
             sqlx::query("DELETE FROM access_tokens WHERE org_id = $1 AND client_id = $2")
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
@@ -757,7 +764,7 @@ async fn put_setting(
     let text = value.to_string();
     let current: Option<(String,)> =
         sqlx::query_as("SELECT value FROM org_settings WHERE org_id = $1 AND name = $2")
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(name)
             .fetch_optional(&mut **tx)
             .await?;
@@ -768,7 +775,7 @@ async fn put_setting(
                 "INSERT INTO org_settings (org_id, name, value) VALUES ($1, $2, $3) \
                  ON CONFLICT (org_id, name) DO UPDATE SET value = excluded.value",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(name)
             .bind(&text)
             .execute(&mut **tx)

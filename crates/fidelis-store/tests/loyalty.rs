@@ -6,6 +6,8 @@
 
 mod harness;
 
+use fidelis_domain::customers::CustomerId;
+use fidelis_domain::org::EntityId;
 use std::sync::Arc;
 
 use fidelis_domain::error::CodedError;
@@ -43,11 +45,11 @@ fn till() -> Actor {
 
 fn bill(customer_id: i64, number: &str, amount: &str, at: &str) -> NewBill {
     NewBill {
-        customer_id,
+        customer_id: CustomerId::new(customer_id),
         program_id: None,
         bill_number: number.into(),
-        store_id: Some(1),
-        till_id: Some(3),
+        store_id: Some(EntityId::new(1)),
+        till_id: Some(EntityId::new(3)),
         billed_at: ts(at),
         amount: d(amount),
         outlier_status: OutlierStatus::Normal,
@@ -58,7 +60,7 @@ fn bill(customer_id: i64, number: &str, amount: &str, at: &str) -> NewBill {
 
 fn ret(customer_id: i64, bill_id: i64, t: ReturnType, amount: &str) -> NewReturn {
     NewReturn {
-        customer_id,
+        customer_id: CustomerId::new(customer_id),
         bill_id,
         bill_number: format!("R-{bill_id}"),
         return_type: t,
@@ -66,15 +68,15 @@ fn ret(customer_id: i64, bill_id: i64, t: ReturnType, amount: &str) -> NewReturn
         returned_at: ts(NOW),
         actor: till(),
         details: "{}".into(),
-        store_id: Some(1),
-        till_id: Some(3),
+        store_id: Some(EntityId::new(1)),
+        till_id: Some(EntityId::new(3)),
     }
 }
 
 async fn available(db: &Db, ctx: &LoyaltyContext, customer_id: i64, now: &str) -> Decimal {
     let program = ctx.program(None).unwrap().id;
     db.loyalty()
-        .balance(ctx.org.id, customer_id, program, ts(now))
+        .balance(ctx.org.id, CustomerId::new(customer_id), program, ts(now))
         .await
         .unwrap()
         .available
@@ -165,13 +167,17 @@ both_backends!(
         let program = award.program_id;
         let schedule = db
             .loyalty()
-            .expiry_schedule(&ctx.org, 1, program, ts(NOW))
+            .expiry_schedule(&ctx.org, CustomerId::new(1), program, ts(NOW))
             .await
             .unwrap();
         assert_eq!(schedule.len(), 1);
         assert_eq!(schedule[0].date.to_string(), "2027-11-25");
         assert_eq!(schedule[0].points, d("123"));
-        let entries = db.loyalty().entries(ctx.org.id, 1, program).await.unwrap();
+        let entries = db
+            .loyalty()
+            .entries(ctx.org.id, CustomerId::new(1), program)
+            .await
+            .unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].kind, EntryKind::Credit);
         assert_eq!(
@@ -222,11 +228,21 @@ both_backends!(a_repeated_bill_number_is_604_and_changes_nothing, |db| {
     assert_eq!(available(&db, &ctx, 1, NOW).await, d("50"));
     assert_eq!(available(&db, &ctx, 2, NOW).await, d("0"));
     let program = ctx.program(None).unwrap().id;
-    assert_eq!(l.entries(ctx.org.id, 1, program).await.unwrap().len(), 1);
-    assert!(l.member(ctx.org.id, 2, program).await.unwrap().is_none());
+    assert_eq!(
+        l.entries(ctx.org.id, CustomerId::new(1), program)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(l
+        .member(ctx.org.id, CustomerId::new(2), program)
+        .await
+        .unwrap()
+        .is_none());
     // Another store may use the number; so may a bill 365 days away from the first.
     let mut other = bill(1, "DUP-1", "100", NOW);
-    other.store_id = Some(2);
+    other.store_id = Some(EntityId::new(2));
     l.record_bill(&ctx, &other, ts(NOW)).await.unwrap();
     l.record_bill(
         &ctx,
@@ -258,7 +274,11 @@ both_backends!(a_negative_bill_amount_is_400_and_writes_nothing, |db| {
         .unwrap_err();
     assert_eq!(err.code(), 400, "{err}");
     let program = ctx.program(None).unwrap().id;
-    assert!(l.member(ctx.org.id, 11, program).await.unwrap().is_none());
+    assert!(l
+        .member(ctx.org.id, CustomerId::new(11), program)
+        .await
+        .unwrap()
+        .is_none());
     // The number was not claimed.
     let award = l
         .record_bill(&ctx, &bill(11, "NEG-1", "100", NOW), ts(NOW))
@@ -293,7 +313,7 @@ both_backends!(concurrent_bills_for_one_customer_all_count, |db| {
     let program = ctx.program(None).unwrap().id;
     let m = db
         .loyalty()
-        .member(ctx.org.id, 7, program)
+        .member(ctx.org.id, CustomerId::new(7), program)
         .await
         .unwrap()
         .unwrap();
@@ -304,7 +324,7 @@ both_backends!(concurrent_bills_for_one_customer_all_count, |db| {
     assert_eq!(m.tier.serial, 3);
     let changes = db
         .loyalty()
-        .tier_changes(ctx.org.id, 7, program)
+        .tier_changes(ctx.org.id, CustomerId::new(7), program)
         .await
         .unwrap();
     assert_eq!(changes.last().map(|c| c.change.to), Some(3));
@@ -331,9 +351,16 @@ both_backends!(
         );
         assert_eq!(change.valid_until, Some(ts("2027-11-25T15:59:59Z")));
         let program = second.program_id;
-        let m = l.member(ctx.org.id, 3, program).await.unwrap().unwrap();
+        let m = l
+            .member(ctx.org.id, CustomerId::new(3), program)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((m.tier.serial, m.lifetime_purchases), (2, d("1050")));
-        let records = l.tier_changes(ctx.org.id, 3, program).await.unwrap();
+        let records = l
+            .tier_changes(ctx.org.id, CustomerId::new(3), program)
+            .await
+            .unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].change, change);
         assert_eq!(
@@ -386,10 +413,14 @@ both_backends!(returns_reverse_fully_and_proportionally, |db| {
         .unwrap_err();
     assert_eq!(err.code(), 628);
     let program = b.program_id;
-    let m = l.member(ctx.org.id, 4, program).await.unwrap().unwrap();
+    let m = l
+        .member(ctx.org.id, CustomerId::new(4), program)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(m.lifetime_purchases, d("0"));
     let kinds: Vec<_> = l
-        .entries(ctx.org.id, 4, program)
+        .entries(ctx.org.id, CustomerId::new(4), program)
         .await
         .unwrap()
         .iter()
@@ -409,7 +440,7 @@ both_backends!(returns_reverse_fully_and_proportionally, |db| {
         .record_bill(&ctx, &bill(5, "RT-2", "200", NOW), ts(NOW))
         .await
         .unwrap();
-    l.debit(&ctx, 5, None, &redeem("20"), ts(NOW))
+    l.debit(&ctx, CustomerId::new(5), None, &redeem("20"), ts(NOW))
         .await
         .unwrap();
     let r = l
@@ -421,7 +452,10 @@ both_backends!(returns_reverse_fully_and_proportionally, |db| {
         .await
         .unwrap();
     assert_eq!((r.points_reversed, r.shortfall), (d("20"), d("20")));
-    let bal = l.balance(ctx.org.id, 5, program, ts(NOW)).await.unwrap();
+    let bal = l
+        .balance(ctx.org.id, CustomerId::new(5), program, ts(NOW))
+        .await
+        .unwrap();
     assert_eq!(
         (bal.available, bal.debt, bal.net),
         (d("0"), d("20"), d("-20"))
@@ -429,7 +463,10 @@ both_backends!(returns_reverse_fully_and_proportionally, |db| {
     l.record_bill(&ctx, &bill(5, "RT-3", "300", NOW), ts(NOW))
         .await
         .unwrap();
-    let bal = l.balance(ctx.org.id, 5, program, ts(NOW)).await.unwrap();
+    let bal = l
+        .balance(ctx.org.id, CustomerId::new(5), program, ts(NOW))
+        .await
+        .unwrap();
     assert_eq!(
         (bal.available, bal.debt, bal.net),
         (d("10"), d("0"), d("10"))
@@ -475,7 +512,7 @@ both_backends!(redemption_consumes_the_oldest_expiring_lot_first, |db| {
     let late = l
         .credit(
             &ctx,
-            6,
+            CustomerId::new(6),
             None,
             &grant("100", Some(Some(ts("2027-06-01T15:59:59Z")))),
             ts(NOW),
@@ -485,7 +522,7 @@ both_backends!(redemption_consumes_the_oldest_expiring_lot_first, |db| {
     let early = l
         .credit(
             &ctx,
-            6,
+            CustomerId::new(6),
             None,
             &grant("50", Some(Some(ts("2027-01-01T15:59:59Z")))),
             ts(NOW),
@@ -493,12 +530,18 @@ both_backends!(redemption_consumes_the_oldest_expiring_lot_first, |db| {
         .await
         .unwrap();
     let never = l
-        .credit(&ctx, 6, None, &grant("30", Some(None)), ts(NOW))
+        .credit(
+            &ctx,
+            CustomerId::new(6),
+            None,
+            &grant("30", Some(None)),
+            ts(NOW),
+        )
         .await
         .unwrap();
     assert_eq!(never.expires_at, None);
     let spent = l
-        .debit(&ctx, 6, None, &redeem("70"), ts(NOW))
+        .debit(&ctx, CustomerId::new(6), None, &redeem("70"), ts(NOW))
         .await
         .unwrap();
     let got: Vec<_> = spent
@@ -515,13 +558,16 @@ both_backends!(redemption_consumes_the_oldest_expiring_lot_first, |db| {
     );
     assert_eq!(available(&db, &ctx, 6, NOW).await, d("110"));
     let err = l
-        .debit(&ctx, 6, None, &redeem("111"), ts(NOW))
+        .debit(&ctx, CustomerId::new(6), None, &redeem("111"), ts(NOW))
         .await
         .unwrap_err();
     assert_eq!(err.code(), 813);
     assert_eq!(available(&db, &ctx, 6, NOW).await, d("110"));
     let program = ctx.program(None).unwrap().id;
-    let entries = l.entries(ctx.org.id, 6, program).await.unwrap();
+    let entries = l
+        .entries(ctx.org.id, CustomerId::new(6), program)
+        .await
+        .unwrap();
     assert_eq!(
         entries.last().map(|e| e.allocations.clone()),
         Some(spent.allocations)
@@ -571,11 +617,19 @@ both_backends!(expiry_is_end_of_local_day_across_dst_and_runs_once, |db| {
     assert_eq!(again.entries, 0);
     let program = a.program_id;
     let bal = l
-        .balance(org.id, 9, program, ts("2024-03-23T00:00:00Z"))
+        .balance(
+            org.id,
+            CustomerId::new(9),
+            program,
+            ts("2024-03-23T00:00:00Z"),
+        )
         .await
         .unwrap();
     assert_eq!(bal.net, d("0"));
-    let entries = l.entries(org.id, 9, program).await.unwrap();
+    let entries = l
+        .entries(org.id, CustomerId::new(9), program)
+        .await
+        .unwrap();
     let kinds: Vec<_> = entries.iter().map(|e| (e.kind, e.points)).collect();
     assert_eq!(
         kinds,
@@ -585,13 +639,17 @@ both_backends!(expiry_is_end_of_local_day_across_dst_and_runs_once, |db| {
         ]
     );
     assert_eq!(entries[1].source.kind, SourceKind::ExpiryJob);
-    let m = l.member(org.id, 9, program).await.unwrap().unwrap();
+    let m = l
+        .member(org.id, CustomerId::new(9), program)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(m.ledger_net, d("0"));
 });
 
 fn goodwill(points: &str, reference: Option<&str>) -> NewGoodwill {
     NewGoodwill {
-        customer_id: 8,
+        customer_id: CustomerId::new(8),
         program_id: None,
         reference_id: reference.map(String::from),
         request: GoodwillRequest {
@@ -662,9 +720,18 @@ both_backends!(
             .await
             .unwrap_err();
         assert_eq!(err.code(), 9009);
-        assert_eq!(l.goodwill_requests(ctx.org.id, 8).await.unwrap().len(), 2);
+        assert_eq!(
+            l.goodwill_requests(ctx.org.id, CustomerId::new(8))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         let program = ctx.program(None).unwrap().id;
-        let entries = l.entries(ctx.org.id, 8, program).await.unwrap();
+        let entries = l
+            .entries(ctx.org.id, CustomerId::new(8), program)
+            .await
+            .unwrap();
         assert!(entries
             .iter()
             .all(|e| e.kind == EntryKind::Goodwill && e.source.kind == SourceKind::Goodwill));

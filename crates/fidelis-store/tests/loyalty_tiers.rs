@@ -5,9 +5,11 @@
 
 mod harness;
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{Actor, ActorKind};
 use fidelis_domain::loyalty::transaction::OutlierStatus;
 use fidelis_domain::loyalty::TierChangeKind;
+use fidelis_domain::org::EntityId;
 use fidelis_store::loyalty::{LoyaltyContext, NewBill, TierRun};
 use fidelis_store::Db;
 use harness::{apply, DEMO_ORG};
@@ -28,11 +30,11 @@ async fn buy(
     at: &str,
 ) {
     let bill = NewBill {
-        customer_id,
+        customer_id: CustomerId::new(customer_id),
         program_id: None,
         bill_number: number.into(),
-        store_id: Some(1),
-        till_id: Some(3),
+        store_id: Some(EntityId::new(1)),
+        till_id: Some(EntityId::new(3)),
         billed_at: ts(at),
         amount: amount.parse().unwrap(),
         outlier_status: OutlierStatus::Normal,
@@ -53,7 +55,7 @@ async fn history(
 ) -> Vec<(TierChangeKind, u32, u32, String, Option<String>)> {
     let program = ctx.program(None).unwrap().id;
     db.loyalty()
-        .tier_changes(ctx.org.id, customer_id, program)
+        .tier_changes(ctx.org.id, CustomerId::new(customer_id), program)
         .await
         .unwrap()
         .into_iter()
@@ -144,7 +146,7 @@ both_backends!(
         let program = ctx.program(None).unwrap().id;
         let m = db
             .loyalty()
-            .member(org.id, 14, program)
+            .member(org.id, CustomerId::new(14), program)
             .await
             .unwrap()
             .unwrap();

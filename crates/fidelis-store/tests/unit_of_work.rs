@@ -6,7 +6,9 @@ mod harness;
 
 use std::collections::BTreeMap;
 
-use fidelis_domain::customers::{Identifier, IdentifierType, Profile, Source, SourceAccount};
+use fidelis_domain::customers::{
+    CustomerId, Identifier, IdentifierType, Profile, Source, SourceAccount,
+};
 use fidelis_domain::loyalty::enrolment::Enrolment;
 use fidelis_domain::loyalty::ledger::{Actor as LedgerActor, ActorKind};
 use fidelis_store::customers::{Actor, IdentifierChange, NewProfile, Registration};
@@ -85,7 +87,7 @@ async fn demo(db: &Db) -> LoyaltyContext {
     db.loyalty().context(org.id).await.unwrap().unwrap()
 }
 
-async fn holder(db: &Db, ctx: &LoyaltyContext, value: &str) -> Option<i64> {
+async fn holder(db: &Db, ctx: &LoyaltyContext, value: &str) -> Option<CustomerId> {
     db.customers()
         .lookup(
             ctx.org.id,

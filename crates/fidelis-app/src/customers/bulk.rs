@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use fidelis_domain::customers::{CustomerError, FleetError};
+use fidelis_domain::customers::{CustomerError, CustomerId, FleetError};
 use fidelis_store::customers::{Company, FleetMember, Hierarchy, Registration, Saved};
 use fidelis_store::Unit;
 use jiff::Timestamp;
@@ -415,7 +415,7 @@ impl Customers<'_> {
     async fn read(
         &self,
         ctx: &Ctx,
-        id: i64,
+        id: CustomerId,
         associated: bool,
         warnings: Warnings,
     ) -> Result<FleetEntity, AppError> {
@@ -435,7 +435,7 @@ impl Customers<'_> {
     }
 
     /// The customer's fleet role and company, as stored.
-    pub async fn association(&self, ctx: &Ctx, id: i64) -> Result<Association, AppError> {
+    pub async fn association(&self, ctx: &Ctx, id: CustomerId) -> Result<Association, AppError> {
         let repo = self.app.db.customers();
         let member = repo.fleet_member(ctx.org.id, id).await?;
         let child_role = match &member {

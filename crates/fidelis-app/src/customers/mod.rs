@@ -13,7 +13,7 @@ mod fleet;
 mod profiles;
 
 use fidelis_domain::customers::{
-    normalise_identifier, CustomerError, IdentifierType, Source, SourceAccount,
+    normalise_identifier, CustomerError, CustomerId, IdentifierType, Source, SourceAccount,
 };
 use fidelis_domain::org::Org;
 use fidelis_store::customers::{Actor, CustomerBrief, CustomerSettings};
@@ -51,7 +51,7 @@ pub struct Lookup {
 /// A customer named by id, or by an identifier.
 #[derive(Debug, Clone, Copy)]
 pub enum CustomerKey<'a> {
-    Id(i64),
+    Id(CustomerId),
     Lookup(&'a Lookup),
 }
 
@@ -82,7 +82,7 @@ impl Customers<'_> {
     }
 
     /// The id of the customer holding an identifier.
-    pub async fn resolve(&self, ctx: &Ctx, who: &Lookup) -> Result<i64, AppError> {
+    pub async fn resolve(&self, ctx: &Ctx, who: &Lookup) -> Result<CustomerId, AppError> {
         Ok(self.resolve_brief(ctx, who).await?.id)
     }
 
@@ -92,7 +92,7 @@ impl Customers<'_> {
     }
 
     /// The customer's id: given, or found by identifier.
-    pub async fn id(&self, ctx: &Ctx, key: CustomerKey<'_>) -> Result<i64, AppError> {
+    pub async fn id(&self, ctx: &Ctx, key: CustomerKey<'_>) -> Result<CustomerId, AppError> {
         match key {
             CustomerKey::Id(id) => Ok(id),
             CustomerKey::Lookup(who) => self.resolve(ctx, who).await,
@@ -104,7 +104,7 @@ impl Customers<'_> {
     pub async fn account(
         &self,
         ctx: &Ctx,
-        id: i64,
+        id: CustomerId,
         source: Option<&str>,
         account_id: Option<&str>,
     ) -> Result<SourceAccount, AppError> {

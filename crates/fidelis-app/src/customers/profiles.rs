@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use fidelis_domain::customers::{
-    effective_status, validate_scope, CustomerError, Identifier, Priority, Source, SourceAccount,
-    StatusChangeRequest, Subscription, SubscriptionChannel, SubscriptionStatus,
+    effective_status, validate_scope, CustomerError, CustomerId, Identifier, Priority, Source,
+    SourceAccount, StatusChangeRequest, Subscription, SubscriptionChannel, SubscriptionStatus,
 };
 use fidelis_domain::org::{Entity, EntityId, EntityKind};
 use fidelis_store::customers::{
@@ -133,7 +133,7 @@ impl Customers<'_> {
     pub async fn update(
         &self,
         ctx: &Ctx,
-        id: i64,
+        id: CustomerId,
         up: &Update,
         warnings: Warnings,
         loyalty: &crate::loyalty::Ctx,
@@ -173,7 +173,7 @@ impl Customers<'_> {
     pub async fn change_identifiers(
         &self,
         ctx: &Ctx,
-        id: i64,
+        id: CustomerId,
         account: &SourceAccount,
         add: &[IdentifierChange],
         remove: &[Identifier],
@@ -193,7 +193,7 @@ impl Customers<'_> {
         ctx: &Ctx,
         who: &Lookup,
         change: StatusUpdate<'_>,
-    ) -> Result<i64, AppError> {
+    ) -> Result<CustomerId, AppError> {
         let source = who.source.as_deref().unwrap_or("");
         if !source.trim().eq_ignore_ascii_case("ALL") && Source::parse(source).is_err() {
             return Err(CustomerError::InvalidStatusSource(source.to_string()).into());
@@ -224,7 +224,11 @@ impl Customers<'_> {
     }
 
     /// Status changes of customer `id`, newest first.
-    pub async fn status_log(&self, ctx: &Ctx, id: i64) -> Result<Vec<StatusLogEntry>, AppError> {
+    pub async fn status_log(
+        &self,
+        ctx: &Ctx,
+        id: CustomerId,
+    ) -> Result<Vec<StatusLogEntry>, AppError> {
         let repo = self.app.db.customers();
         if !repo.exists(ctx.org.id, id).await? {
             return Err(CustomerError::NotFound.into());
@@ -253,7 +257,7 @@ impl Customers<'_> {
                     let n = raw.trim().parse::<i64>().map_err(|_| {
                         CustomerError::InvalidInput("orgUnitId must be a number".into())
                     })?;
-                    (n > 0).then_some(n)
+                    (n > 0).then_some(EntityId::new(n))
                 }
             };
             if let Some(ou) = org_unit_id {

@@ -1,7 +1,7 @@
 //! Cards and card series: series configuration, generation of numbered cards, adding a
 //! card (issued to a customer at once, or waiting NOT_ISSUED), status changes and reads.
 
-use fidelis_domain::customers::{Identifier, IdentifierType};
+use fidelis_domain::customers::{CustomerId, Identifier, IdentifierType};
 use fidelis_domain::loyalty::cards::{
     card_identifier_details, check_new_card_label, resolve_label, CardLabel, CardSeries, CardStatus,
 };
@@ -115,7 +115,7 @@ pub async fn add_card(
     app: &App,
     ctx: &Ctx,
     mut card: NewCard,
-    customer: Option<i64>,
+    customer: Option<CustomerId>,
 ) -> Result<CardRecord, AppError> {
     check_new_card_label(&card.label, customer.is_some())?;
     let org = ctx.loyalty.org.id;

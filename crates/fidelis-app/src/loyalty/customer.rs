@@ -1,7 +1,7 @@
 //! The customer a loyalty request names, with what transactions need to know about them.
 
 use fidelis_domain::customers::{
-    normalise_identifier, CustomerError, CustomerStatus, IdentifierType,
+    normalise_identifier, CustomerError, CustomerId, CustomerStatus, IdentifierType,
 };
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::customers::CustomerBrief;
@@ -14,7 +14,7 @@ use crate::{App, AppError};
 /// A customer found by identifier.
 #[derive(Debug, Clone)]
 pub struct Customer {
-    pub id: i64,
+    pub id: CustomerId,
     pub status: CustomerStatus,
     pub first_name: String,
     pub last_name: String,
@@ -60,6 +60,7 @@ pub async fn find_customer(app: &App, ctx: &Ctx, who: &Ident) -> Result<Customer
             .as_deref()
             .and_then(|v| v.trim().parse::<i64>().ok())
             .filter(|id| *id > 0)
+            .map(CustomerId::new)
             .ok_or(CustomerError::NotFound)?;
         customer_by_id(app, ctx, id).await?
     } else {
@@ -104,7 +105,7 @@ async fn card_program(
         .await?)
 }
 
-pub async fn customer_by_id(app: &App, ctx: &Ctx, id: i64) -> Result<Customer, AppError> {
+pub async fn customer_by_id(app: &App, ctx: &Ctx, id: CustomerId) -> Result<Customer, AppError> {
     Ok(app
         .db
         .customers()
@@ -139,7 +140,9 @@ pub async fn find_v1_customer(
             .map(str::to_string)
     };
     if let Some(id) = given(&ids.id) {
-        let id = id.parse::<i64>().map_err(|_| CustomerError::NotFound)?;
+        let id = id
+            .parse::<CustomerId>()
+            .map_err(|_| CustomerError::NotFound)?;
         return customer_by_id(app, ctx, id).await;
     }
     let (kind, value) = [

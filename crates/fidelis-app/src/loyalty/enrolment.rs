@@ -2,6 +2,7 @@
 //! the customer with a starting tier and points. A refusal is the caller's to report (the
 //! customer is saved either way); a refused enrolment can be sent again corrected.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::enrolment::{plan, EnrolmentRequest};
 
 use fidelis_store::Unit;
@@ -15,7 +16,7 @@ pub async fn enrol(
     app: &App,
     unit: Option<&mut Unit>,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     req: &EnrolmentRequest,
 ) -> Result<(), AppError> {
     let program = ctx.loyalty.program(Some(req.program_id))?;

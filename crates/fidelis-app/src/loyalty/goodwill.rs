@@ -2,6 +2,7 @@
 //! checker, auto-approved within the org's limits; approved points are credited once per
 //! reference id.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::goodwill::{check_request_type, GoodwillBaseType, GoodwillRequest};
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::loyalty::{GoodwillRecord, NewGoodwill};
@@ -102,7 +103,7 @@ pub async fn decide_goodwill(
 pub async fn goodwill_requests(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
 ) -> Result<Vec<GoodwillRecord>, AppError> {
     Ok(app
         .db

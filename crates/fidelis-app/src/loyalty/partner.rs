@@ -2,10 +2,10 @@
 //! customer's membership, the memberships a customer read shows, and the activity history.
 //! A batch runs one operation per program; one failing does not undo the others.
 
-use fidelis_domain::customers::{CustomerError, LoyaltyType};
+use fidelis_domain::customers::{CustomerError, CustomerId, LoyaltyType};
 use fidelis_domain::loyalty::partner::{
     check_history_range, check_program_count, ActivityEntry, HistoryActivityType, LinkRequest,
-    Membership, PartnerProgram, PartnerUpdateType,
+    Membership, PartnerProgram, PartnerProgramId, PartnerUpdateType,
 };
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::customers::CustomerRecord;
@@ -130,7 +130,7 @@ pub struct LinkedProgram {
 pub async fn linked_programs(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
 ) -> Result<Vec<LinkedProgram>, AppError> {
     let now = app.now();
     let memberships = app
@@ -193,7 +193,7 @@ pub async fn partner_history(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or(LoyaltyError::PartnerFieldMissing("partnerProgramId"))?
-        .parse::<i64>()
+        .parse::<PartnerProgramId>()
         .map_err(|_| LoyaltyError::PartnerProgramNotFound)?;
     let program = ctx
         .loyalty

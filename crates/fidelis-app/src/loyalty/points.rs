@@ -2,6 +2,7 @@
 //! customer's points — program summary, balance, expiry schedule, expired points and the
 //! explained ledger.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{
     explain, Balance, EntryKind, EntrySource, ExpiryScheduleItem, LedgerEntry, Lot, SourceKind,
 };
@@ -103,7 +104,7 @@ fn debits(entries: &[LedgerEntry], kind: EntryKind) -> Decimal {
 pub async fn program_summary(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     program: &Program,
 ) -> Result<ProgramSummary, AppError> {
     let repo = app.db.loyalty();
@@ -128,7 +129,7 @@ pub async fn program_summary(
 pub async fn program_summaries(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
 ) -> Result<Vec<ProgramSummary>, AppError> {
     let mut out = Vec::new();
     for program in ctx.member_programs() {
@@ -141,7 +142,7 @@ pub async fn program_summaries(
 pub async fn balance(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     program: Option<ProgramId>,
 ) -> Result<Balance, AppError> {
     let program = ctx.program_id(program)?;
@@ -156,7 +157,7 @@ pub async fn balance(
 pub async fn net_balance(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     programs: &[&Program],
 ) -> Result<Decimal, AppError> {
     let mut total = Decimal::ZERO;
@@ -176,7 +177,7 @@ pub async fn net_balance(
 pub async fn expiry_schedule(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     programs: &[&Program],
     from: Option<Date>,
     to: Option<Date>,
@@ -203,7 +204,7 @@ pub async fn expiry_schedule(
 pub async fn expired_points(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     programs: &[&Program],
 ) -> Result<Vec<(ProgramId, LedgerEntry)>, AppError> {
     let mut rows = Vec::new();
@@ -236,7 +237,7 @@ pub struct ExplainedLedger {
 pub async fn ledger(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     program: &Program,
 ) -> Result<ExplainedLedger, AppError> {
     let repo = app.db.loyalty();

@@ -6,6 +6,7 @@
 //! refused after the purchase was recorded (e.g. 627, more than is returnable) comes back
 //! as a warning, and the purchase stands.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::details::DetailsPatch;
 use fidelis_domain::loyalty::transaction::{outlier_status, OutlierStatus};
 use fidelis_domain::loyalty::{LoyaltyError, ReturnType, TransactionType};
@@ -102,7 +103,7 @@ pub async fn record_transaction(
         warnings: Vec::new(),
     };
     let caller = &ctx.caller;
-    let new_bill = |customer_id: i64| NewBill {
+    let new_bill = |customer_id: CustomerId| NewBill {
         customer_id,
         program_id: None,
         bill_number: bill.bill_number.clone(),
@@ -197,7 +198,7 @@ pub async fn record_transaction(
         (kind, None) => {
             // Filed under no customer (customer id 0 in storage).
             out.id = repo
-                .record_not_interested(&ctx.loyalty, &new_bill(0), kind, now)
+                .record_not_interested(&ctx.loyalty, &new_bill(CustomerId::new(0)), kind, now)
                 .await?;
         }
     }
@@ -217,7 +218,7 @@ struct ReturnedLine {
 async fn returned_lines(
     app: &App,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     bill: &BillInput,
 ) -> Result<Vec<ReturnedLine>, AppError> {
     let mut out = Vec::new();

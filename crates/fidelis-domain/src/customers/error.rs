@@ -1,5 +1,6 @@
 //! Errors of the customers context, each carrying the Capillary code a v2 client expects.
 
+use super::model::CustomerId;
 use crate::error::{CodedError, ErrorClass};
 
 /// Warning (not an error): the registered identifier already belongs to a customer in another
@@ -136,7 +137,7 @@ pub enum FleetError {
     #[error("Total number of child for the role {role} can not exceed {max}")]
     TooManyChildren { role: String, max: u32 },
     #[error("Fleet parent customer {0} not mapped in the hierarchy")]
-    ParentNotMapped(i64),
+    ParentNotMapped(CustomerId),
     #[error("Customer is already mapped to a different hierarchy")]
     OtherHierarchy,
     #[error("Customer fleet user role can't be changed")]

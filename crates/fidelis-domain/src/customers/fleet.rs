@@ -329,10 +329,10 @@ mod tests {
         ancestors: &'a [CustomerId],
     ) -> AssociationRequest<'a> {
         AssociationRequest {
-            child: 2,
+            child: CustomerId::new(2),
             child_role,
             child_membership: None,
-            parent: 1,
+            parent: CustomerId::new(1),
             parent_membership: Some(parent),
             parent_child_count: count,
             parent_ancestors: ancestors,
@@ -433,7 +433,8 @@ mod tests {
     fn no_level_below_the_lowest_role() {
         // A driver cannot be anyone's parent: there is no third level.
         let driver = member("fleet", "DRIVER");
-        let e = validate_association(&demo(), &req("DRIVER", &driver, 0, &[9])).unwrap_err();
+        let e = validate_association(&demo(), &req("DRIVER", &driver, 0, &[CustomerId::new(9)]))
+            .unwrap_err();
         assert_eq!(e, FleetError::RoleDoesNotQualify);
         assert_eq!(e.code(), 1617);
         // Nor can an owner sit under an owner.
@@ -444,7 +445,8 @@ mod tests {
         );
         // An ancestor chain already as deep as the role list leaves no room either.
         assert_eq!(
-            validate_association(&demo(), &req("DRIVER", &owner, 0, &[7])).unwrap_err(),
+            validate_association(&demo(), &req("DRIVER", &owner, 0, &[CustomerId::new(7)]))
+                .unwrap_err(),
             FleetError::RoleDoesNotQualify
         );
     }
@@ -468,13 +470,14 @@ mod tests {
     #[test]
     fn cycles_refused() {
         let mid = member("h3", "FA");
-        let mut r = req("FC", &mid, 0, &[5, 2]);
+        let ancestors = [CustomerId::new(5), CustomerId::new(2)];
+        let mut r = req("FC", &mid, 0, &ancestors);
         assert_eq!(
             validate_association(&three(false), &r).unwrap_err(),
             FleetError::Cyclic
         );
         r.parent_ancestors = &[];
-        r.parent = 2;
+        r.parent = CustomerId::new(2);
         assert_eq!(
             validate_association(&three(false), &r).unwrap_err().code(),
             1608
@@ -501,7 +504,7 @@ mod tests {
         let r = req("DRIVER", &foreign_parent, 0, &[]);
         assert_eq!(
             validate_association(&demo(), &r).unwrap_err(),
-            FleetError::ParentNotMapped(1)
+            FleetError::ParentNotMapped(CustomerId::new(1))
         );
         let mut r = req("DRIVER", &owner, 0, &[]);
         r.parent_membership = None;

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::CustomerError;
 
-/// Capillary's customer (user) id: a long on the wire.
-pub type CustomerId = i64;
+crate::id::id_type!(
+    /// Capillary's customer (user) id: a long on the wire.
+    CustomerId
+);
 
 /// Where a customer profile comes from. A customer has one profile per (source, account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -441,14 +441,14 @@ mod tests {
     fn same_source_updates_existing() {
         let owners = [owner(
             id(IdentifierType::Mobile, "6591234567"),
-            42,
+            CustomerId::new(42),
             instore(),
         )];
         let plan = plan_registration(&profile(), &owners).unwrap();
         assert_eq!(
             plan,
             RegistrationPlan::Existing {
-                customer_id: 42,
+                customer_id: CustomerId::new(42),
                 combined: false
             }
         );
@@ -461,12 +461,16 @@ mod tests {
             source: Source::Website,
             account_id: None,
         };
-        let owners = [owner(id(IdentifierType::Email, "a@b.com"), 42, web)];
+        let owners = [owner(
+            id(IdentifierType::Email, "a@b.com"),
+            CustomerId::new(42),
+            web,
+        )];
         let plan = plan_registration(&profile(), &owners).unwrap();
         assert_eq!(
             plan,
             RegistrationPlan::Existing {
-                customer_id: 42,
+                customer_id: CustomerId::new(42),
                 combined: true
             }
         );
@@ -476,8 +480,16 @@ mod tests {
     #[test]
     fn identifiers_of_two_customers_conflict() {
         let owners = [
-            owner(id(IdentifierType::Mobile, "6591234567"), 1, instore()),
-            owner(id(IdentifierType::Email, "a@b.com"), 2, instore()),
+            owner(
+                id(IdentifierType::Mobile, "6591234567"),
+                CustomerId::new(1),
+                instore(),
+            ),
+            owner(
+                id(IdentifierType::Email, "a@b.com"),
+                CustomerId::new(2),
+                instore(),
+            ),
         ];
         let e = plan_registration(&profile(), &owners).unwrap_err();
         assert_eq!(e, CustomerError::EmailExists);
@@ -489,15 +501,27 @@ mod tests {
         )
         .unwrap();
         let owners = [
-            owner(id(IdentifierType::ExternalId, "X1"), 7, instore()),
-            owner(id(IdentifierType::Mobile, "6591234567"), 8, instore()),
+            owner(
+                id(IdentifierType::ExternalId, "X1"),
+                CustomerId::new(7),
+                instore(),
+            ),
+            owner(
+                id(IdentifierType::Mobile, "6591234567"),
+                CustomerId::new(8),
+                instore(),
+            ),
         ];
         assert_eq!(plan_registration(&p, &owners).unwrap_err().code(), 1033);
     }
 
     #[test]
     fn deleted_customers_release_identifiers() {
-        let mut o = owner(id(IdentifierType::Mobile, "6591234567"), 42, instore());
+        let mut o = owner(
+            id(IdentifierType::Mobile, "6591234567"),
+            CustomerId::new(42),
+            instore(),
+        );
         o.status = CustomerStatus::Deleted;
         assert_eq!(
             plan_registration(&profile(), &[o]).unwrap(),

@@ -360,16 +360,26 @@ mod tests {
             Subscription {
                 channel: SubscriptionChannel::Sms,
                 priority: Priority::Bulk,
-                org_unit_id: Some(7),
+                org_unit_id: Some(EntityId::new(7)),
                 status: SubscriptionStatus::Subscribed,
             },
         );
         assert_eq!(
-            effective_status(&recs, SubscriptionChannel::Sms, Priority::Bulk, Some(7)),
+            effective_status(
+                &recs,
+                SubscriptionChannel::Sms,
+                Priority::Bulk,
+                Some(EntityId::new(7))
+            ),
             SubscriptionStatus::Subscribed
         );
         assert_eq!(
-            effective_status(&recs, SubscriptionChannel::Sms, Priority::Bulk, Some(8)),
+            effective_status(
+                &recs,
+                SubscriptionChannel::Sms,
+                Priority::Bulk,
+                Some(EntityId::new(8))
+            ),
             SubscriptionStatus::Unsubscribed
         );
         assert_eq!(
@@ -388,7 +398,12 @@ mod tests {
         );
         assert_eq!(recs.len(), 2);
         assert_eq!(
-            effective_status(&recs, SubscriptionChannel::Sms, Priority::Bulk, Some(8)),
+            effective_status(
+                &recs,
+                SubscriptionChannel::Sms,
+                Priority::Bulk,
+                Some(EntityId::new(8))
+            ),
             SubscriptionStatus::Subscribed
         );
     }

@@ -364,7 +364,7 @@ mod tests {
             code: "DEMOCARD".into(),
             name: "Demo card".into(),
             card_type: CardType::Digital,
-            program_id: Some(1),
+            program_id: Some(ProgramId::new(1)),
             expiry_days: Some(730),
             generation: Some(CardGeneration {
                 prefix: "DEMO".into(),

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::cards::{CardGeneration, CardLabel, CardSeries, CardStatus, CardType};
 use super::goodwill::GoodwillConfig;
-use super::partner::{PartnerProgram, PartnerProgramType};
+use super::partner::{PartnerProgram, PartnerProgramId, PartnerProgramType};
 use super::program::{
     EarnRule, ExpiryPolicy, Program, ProgramId, ProgramKind, Rounding, RoundingMode,
 };
@@ -194,7 +194,7 @@ impl ProgramSpec {
             ProgramKind::External => PartnerProgramType::External,
         };
         Some(PartnerProgram {
-            id,
+            id: PartnerProgramId::new(id.get()),
             name: self.name.clone(),
             description: self.description.clone(),
             kind,

@@ -93,7 +93,7 @@ mod tests {
 
     fn demo() -> Program {
         Program {
-            id: 1,
+            id: ProgramId::new(1),
             name: "Demo Rewards".into(),
             kind: ProgramKind::Default,
             earn: EarnRule::one_per(d("10")),
@@ -105,7 +105,7 @@ mod tests {
 
     fn req(tier: Option<u32>) -> EnrolmentRequest {
         EnrolmentRequest {
-            program_id: 1,
+            program_id: ProgramId::new(1),
             tier_number: tier,
             points: Some(d("75")),
             tier_expiry: None,

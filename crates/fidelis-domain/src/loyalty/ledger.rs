@@ -14,8 +14,14 @@ use serde::{Deserialize, Serialize};
 use super::error::LoyaltyError;
 use super::time::local_date;
 
-pub type LotId = i64;
-pub type EntryId = i64;
+crate::id::id_type!(
+    /// A credit lot in the points ledger.
+    LotId
+);
+crate::id::id_type!(
+    /// An entry in the points ledger.
+    EntryId
+);
 
 /// What a ledger entry does to the balance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -491,22 +497,22 @@ mod tests {
     #[test]
     fn debits_consume_earliest_expiry_first_never_expiring_last() {
         let lots = vec![
-            lot(1, "100", "2024-01-01T00:00:00Z", None),
+            lot(LotId::new(1), "100", "2024-01-01T00:00:00Z", None),
             lot(
-                2,
+                LotId::new(2),
                 "50",
                 "2024-02-01T00:00:00Z",
                 Some("2025-06-01T00:00:00Z"),
             ),
             lot(
-                3,
+                LotId::new(3),
                 "30",
                 "2024-03-01T00:00:00Z",
                 Some("2025-03-01T00:00:00Z"),
             ),
             // Same expiry as lot 2 but awarded earlier: goes first of the two.
             lot(
-                4,
+                LotId::new(4),
                 "20",
                 "2024-01-15T00:00:00Z",
                 Some("2025-06-01T00:00:00Z"),
@@ -517,7 +523,12 @@ mod tests {
         let got: Vec<(LotId, Decimal)> = a.iter().map(|a| (a.lot_id, a.points)).collect();
         assert_eq!(
             got,
-            vec![(3, d("30")), (4, d("20")), (2, d("50")), (1, d("20"))]
+            vec![
+                (LotId::new(3), d("30")),
+                (LotId::new(4), d("20")),
+                (LotId::new(2), d("50")),
+                (LotId::new(1), d("20"))
+            ]
         );
     }
 
@@ -525,19 +536,19 @@ mod tests {
     fn ties_fall_back_to_lot_id_and_expired_lots_are_skipped() {
         let lots = vec![
             lot(
-                9,
+                LotId::new(9),
                 "10",
                 "2024-01-01T00:00:00Z",
                 Some("2025-01-01T00:00:00Z"),
             ),
             lot(
-                7,
+                LotId::new(7),
                 "10",
                 "2024-01-01T00:00:00Z",
                 Some("2025-01-01T00:00:00Z"),
             ),
             lot(
-                5,
+                LotId::new(5),
                 "10",
                 "2023-01-01T00:00:00Z",
                 Some("2024-01-01T00:00:00Z"),
@@ -546,11 +557,11 @@ mod tests {
         let now = ts("2024-06-01T00:00:00Z");
         assert_eq!(balance(&lots, now), d("20"));
         let a = allocate_debit(&lots, d("15"), now).unwrap();
-        assert_eq!(a[0].lot_id, 7);
+        assert_eq!(a[0].lot_id, LotId::new(7));
         assert_eq!(
             a[1],
             Allocation {
-                lot_id: 9,
+                lot_id: LotId::new(9),
                 points: d("5")
             }
         );
@@ -564,8 +575,8 @@ mod tests {
     fn expiry_at_the_instant_is_still_usable_and_due_after() {
         let e = "2025-03-01T15:59:59Z";
         let mut lots = vec![
-            lot(1, "40", "2024-03-01T01:00:00Z", Some(e)),
-            lot(2, "60", "2024-03-02T01:00:00Z", None),
+            lot(LotId::new(1), "40", "2024-03-01T01:00:00Z", Some(e)),
+            lot(LotId::new(2), "60", "2024-03-02T01:00:00Z", None),
         ];
         assert!(expire_due(&lots, ts(e)).is_empty());
         assert_eq!(balance(&lots, ts(e)), d("100"));
@@ -574,7 +585,7 @@ mod tests {
         assert_eq!(
             due,
             vec![Allocation {
-                lot_id: 1,
+                lot_id: LotId::new(1),
                 points: d("40")
             }]
         );
@@ -586,27 +597,38 @@ mod tests {
     #[test]
     fn allocations_a_lot_cannot_give_change_nothing() {
         let mut lots = vec![
-            lot(1, "40", "2024-03-01T01:00:00Z", None),
-            lot(2, "60", "2024-03-02T01:00:00Z", None),
+            lot(LotId::new(1), "40", "2024-03-01T01:00:00Z", None),
+            lot(LotId::new(2), "60", "2024-03-02T01:00:00Z", None),
         ];
         let take = |lot_id, pts: &str| Allocation {
             lot_id,
             points: d(pts),
         };
         // Lot 1 holds 40: 30 + 20 from it is too much, and lot 2 is left alone too.
-        let err = apply_allocations(&mut lots, &[take(2, "10"), take(1, "30"), take(1, "20")])
-            .unwrap_err();
+        let err = apply_allocations(
+            &mut lots,
+            &[
+                take(LotId::new(2), "10"),
+                take(LotId::new(1), "30"),
+                take(LotId::new(1), "20"),
+            ],
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             BadAllocation {
-                lot_id: 1,
+                lot_id: LotId::new(1),
                 points: d("20")
             }
         );
-        assert!(apply_allocations(&mut lots, &[take(9, "1")]).is_err());
-        assert!(apply_allocations(&mut lots, &[take(2, "-1")]).is_err());
+        assert!(apply_allocations(&mut lots, &[take(LotId::new(9), "1")]).is_err());
+        assert!(apply_allocations(&mut lots, &[take(LotId::new(2), "-1")]).is_err());
         assert_eq!((lots[0].remaining, lots[1].remaining), (d("40"), d("60")));
-        apply_allocations(&mut lots, &[take(1, "40"), take(2, "0.5")]).unwrap();
+        apply_allocations(
+            &mut lots,
+            &[take(LotId::new(1), "40"), take(LotId::new(2), "0.5")],
+        )
+        .unwrap();
         assert_eq!((lots[0].remaining, lots[1].remaining), (d("0"), d("59.5")));
     }
 
@@ -635,9 +657,9 @@ mod tests {
             ..lot(id, pts, at, None)
         };
         let lots = vec![
-            credit(1, "10", "2024-03-01T01:00:00Z"),
-            credit(2, "5", "2024-03-01T10:00:00Z"),
-            credit(3, "7", "2024-03-01T17:00:00Z"),
+            credit(LotId::new(1), "10", "2024-03-01T01:00:00Z"),
+            credit(LotId::new(2), "5", "2024-03-01T10:00:00Z"),
+            credit(LotId::new(3), "7", "2024-03-01T17:00:00Z"),
         ];
         let s = expiry_schedule(&lots, ts("2024-04-01T00:00:00Z"), &tz);
         assert_eq!(
@@ -674,11 +696,26 @@ mod tests {
 
     #[test]
     fn explain_runs_a_balance_and_debt_is_paid_by_new_credits() {
-        let mut reversal = entry(3, EntryKind::ReturnReversal, "-80", "2024-03-01T00:00:00Z");
+        let mut reversal = entry(
+            EntryId::new(3),
+            EntryKind::ReturnReversal,
+            "-80",
+            "2024-03-01T00:00:00Z",
+        );
         reversal.shortfall = d("30");
         let entries = vec![
-            entry(2, EntryKind::Redemption, "-50", "2024-02-01T00:00:00Z"),
-            entry(1, EntryKind::Credit, "100", "2024-01-01T00:00:00Z"),
+            entry(
+                EntryId::new(2),
+                EntryKind::Redemption,
+                "-50",
+                "2024-02-01T00:00:00Z",
+            ),
+            entry(
+                EntryId::new(1),
+                EntryKind::Credit,
+                "100",
+                "2024-01-01T00:00:00Z",
+            ),
             reversal,
         ];
         let lines = explain(&entries);
@@ -692,7 +729,7 @@ mod tests {
         assert_eq!((s.debt_settled, s.lot_remaining), (d("0"), d("10")));
         let b = derive_balance(&[], d("30"), ts("2024-03-02T00:00:00Z"));
         assert_eq!((b.available, b.debt, b.net), (d("0"), d("30"), d("-30")));
-        let lots = [lot(1, "50", "2024-03-01T00:00:00Z", None)];
+        let lots = [lot(LotId::new(1), "50", "2024-03-01T00:00:00Z", None)];
         let b = derive_balance(&lots, d("30"), ts("2024-03-02T00:00:00Z"));
         assert_eq!((b.available, b.net), (d("50"), d("20")));
         assert_eq!(

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::error::LoyaltyError;
 use super::time::{add_months, end_of_local_day, local_date};
 
-pub type PartnerProgramId = i64;
+crate::id::id_type!(
+    /// A partner (supplementary or external) program: the id of its program.
+    PartnerProgramId
+);
 
 /// At most this many partner programs in one link/update/delink item (2008).
 pub const MAX_PROGRAMS_PER_REQUEST: usize = 50;
@@ -454,7 +457,7 @@ mod tests {
 
     fn skymiles() -> PartnerProgram {
         PartnerProgram {
-            id: 7,
+            id: PartnerProgramId::new(7),
             name: "SkyMiles".into(),
             description: String::new(),
             kind: PartnerProgramType::External,
@@ -466,7 +469,7 @@ mod tests {
 
     fn demo_plus() -> PartnerProgram {
         PartnerProgram {
-            id: 8,
+            id: PartnerProgramId::new(8),
             name: "Demo Plus".into(),
             description: String::new(),
             kind: PartnerProgramType::Supplementary,
@@ -699,7 +702,10 @@ mod tests {
     #[test]
     fn lookups_and_history_checks() {
         let ps = vec![skymiles(), demo_plus()];
-        assert_eq!(PartnerProgram::find(&ps, "skymiles").map(|p| p.id), Ok(7));
+        assert_eq!(
+            PartnerProgram::find(&ps, "skymiles").map(|p| p.id),
+            Ok(PartnerProgramId::new(7))
+        );
         assert_eq!(PartnerProgram::find(&ps, "Nope").unwrap_err().code(), 2006);
         assert!(check_program_count(50).is_ok());
         assert_eq!(check_program_count(51).unwrap_err().code(), 2008);

@@ -10,7 +10,10 @@ use super::tiers::{TierChange, TierSet, TierState};
 use super::time::{add_days, add_months, end_of_local_day, local_date};
 use super::transaction::OutlierStatus;
 
-pub type ProgramId = i64;
+crate::id::id_type!(
+    /// A loyalty program.
+    ProgramId
+);
 
 /// Capillary's program types: the org's default program, time-boxed supplementary
 /// programs, and programs run by an external partner.
@@ -414,7 +417,7 @@ mod tests {
 
     fn demo_program() -> Program {
         Program {
-            id: 1,
+            id: ProgramId::new(1),
             name: "Demo".into(),
             kind: ProgramKind::Default,
             earn: EarnRule {

@@ -138,7 +138,7 @@ pub fn plan_reversal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loyalty::ledger::{apply_allocations, EntrySource, SourceKind};
+    use crate::loyalty::ledger::{apply_allocations, EntrySource, LotId, SourceKind};
     use crate::loyalty::test_util::{d, lot, ts};
 
     fn bill(amount: &str, earned: &str) -> BillEarning {
@@ -240,13 +240,13 @@ mod tests {
         let now = ts("2024-06-01T00:00:00Z");
         let mut lots = vec![
             lot(
-                1,
+                LotId::new(1),
                 "50",
                 "2024-01-01T00:00:00Z",
                 Some("2024-12-31T00:00:00Z"),
             ),
             lot(
-                2,
+                LotId::new(2),
                 "40",
                 "2024-05-01T00:00:00Z",
                 Some("2025-05-01T00:00:00Z"),
@@ -262,11 +262,11 @@ mod tests {
             plan.allocations,
             vec![
                 Allocation {
-                    lot_id: 2,
+                    lot_id: LotId::new(2),
                     points: d("10")
                 },
                 Allocation {
-                    lot_id: 1,
+                    lot_id: LotId::new(1),
                     points: d("30")
                 },
             ]
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(
             plan.allocations,
             vec![Allocation {
-                lot_id: 1,
+                lot_id: LotId::new(1),
                 points: d("20")
             }]
         );

@@ -11,6 +11,7 @@ use super::ledger::Actor;
 use super::program::ProgramId;
 use super::time::{add_days, local_date};
 use crate::customers::CustomerId;
+use crate::org::EntityId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -76,8 +77,8 @@ pub struct NewBill {
     /// `None`: the org's default program.
     pub program_id: Option<ProgramId>,
     pub bill_number: String,
-    pub store_id: Option<i64>,
-    pub till_id: Option<i64>,
+    pub store_id: Option<EntityId>,
+    pub till_id: Option<EntityId>,
     pub billed_at: Timestamp,
     /// The net amount (`billAmount`).
     pub amount: Decimal,
@@ -290,11 +291,11 @@ impl Default for BillNumberUniqueness {
 impl BillNumberUniqueness {
     /// Which bills a number must differ from: those of the same store, till or org.
     /// A bill without a store (or till) shares the scope of every other such bill.
-    pub fn scope_key(&self, store_id: Option<i64>, till_id: Option<i64>) -> String {
+    pub fn scope_key(&self, store_id: Option<EntityId>, till_id: Option<EntityId>) -> String {
         match self.scope {
             BillNumberScope::Org => "org".into(),
-            BillNumberScope::Store => format!("store:{}", store_id.unwrap_or(0)),
-            BillNumberScope::Till => format!("till:{}", till_id.unwrap_or(0)),
+            BillNumberScope::Store => format!("store:{}", store_id.map_or(0, EntityId::get)),
+            BillNumberScope::Till => format!("till:{}", till_id.map_or(0, EntityId::get)),
         }
     }
 
@@ -411,20 +412,29 @@ mod tests {
         // Bills strictly inside (start, end) clash; ones exactly 10 days away do not.
         assert_eq!(u.window_start(t), Some(ts("2024-06-05T00:00:00Z")));
         assert_eq!(u.window_end(t), Some(ts("2024-06-25T00:00:00Z")));
-        assert_eq!(u.scope_key(Some(7), Some(3)), "store:7");
-        assert_eq!(u.scope_key(None, Some(3)), "store:0");
+        assert_eq!(
+            u.scope_key(Some(EntityId::new(7)), Some(EntityId::new(3))),
+            "store:7"
+        );
+        assert_eq!(u.scope_key(None, Some(EntityId::new(3))), "store:0");
         let till = BillNumberUniqueness {
             scope: BillNumberScope::Till,
             ..u
         };
-        assert_eq!(till.scope_key(Some(7), Some(3)), "till:3");
+        assert_eq!(
+            till.scope_key(Some(EntityId::new(7)), Some(EntityId::new(3))),
+            "till:3"
+        );
         let forever = BillNumberUniqueness {
             scope: BillNumberScope::Org,
             unique_in_days: None,
         };
         assert_eq!(forever.window_start(t), None);
         assert_eq!(forever.window_end(t), None);
-        assert_eq!(forever.scope_key(Some(7), Some(3)), "org");
+        assert_eq!(
+            forever.scope_key(Some(EntityId::new(7)), Some(EntityId::new(3))),
+            "org"
+        );
         // The window saturates instead of overflowing.
         let huge = BillNumberUniqueness {
             scope: BillNumberScope::Org,
@@ -440,10 +450,10 @@ mod tests {
 
     fn new_bill(number: &str, amount: &str) -> NewBill {
         NewBill {
-            customer_id: 1,
+            customer_id: CustomerId::new(1),
             program_id: None,
             bill_number: number.into(),
-            store_id: Some(1),
+            store_id: Some(EntityId::new(1)),
             till_id: None,
             billed_at: ts("2024-06-15T04:00:00Z"),
             amount: amount.parse().unwrap(),

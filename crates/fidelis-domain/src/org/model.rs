@@ -3,8 +3,14 @@
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-pub type OrgId = i64;
-pub type EntityId = i64;
+crate::id::id_type!(
+    /// A tenant (org).
+    OrgId
+);
+crate::id::id_type!(
+    /// A zone, concept, store or till.
+    EntityId
+);
 
 /// A tenant: one brand running its programs on Fidelis.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use fidelis_app::customers::{CustomerView, ElementOutcome, FleetEntity};
-use fidelis_domain::customers::{CustomerStatus, Subscription};
+use fidelis_domain::customers::{CustomerId, CustomerStatus, Subscription};
 use fidelis_domain::org::{Entity, EntityId, Org};
 use fidelis_store::customers::{Company, FleetMember, StatusLogEntry};
 use jiff::Timestamp;
@@ -141,7 +141,7 @@ pub fn subscriptions(subs: &[Subscription]) -> Value {
                     "type": s.status.as_type(),
                 });
                 if let (Some(ou), Some(obj)) = (s.org_unit_id, v.as_object_mut()) {
-                    obj.insert("orgUnitId".into(), ou.into());
+                    obj.insert("orgUnitId".into(), json!(ou));
                 }
                 v
             })
@@ -203,7 +203,7 @@ pub fn fleet_company(c: &Company) -> Value {
     json!({"externalId": c.external_id, "companyId": c.id})
 }
 
-pub fn status_log(entries: &[StatusLogEntry], customer_id: i64, org: &Org) -> Value {
+pub fn status_log(entries: &[StatusLogEntry], customer_id: CustomerId, org: &Org) -> Value {
     let data: Vec<Value> = entries
         .iter()
         .enumerate()

@@ -1,7 +1,7 @@
 //! Card and card-series bodies in Capillary's shapes, to and from the store's records.
 
 use fidelis_domain::loyalty::cards::{CardGeneration, CardLabel, CardSeries, CardStatus, CardType};
-use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::loyalty::{CardRecord, SeriesRecord, StatusLogRecord};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -25,7 +25,7 @@ pub struct SeriesBody {
     pub is_active: Option<bool>,
     pub max_active_cards_per_customer: Option<u32>,
     /// Fidelis: the loyalty program the series' cards are linked to.
-    pub program_id: Option<i64>,
+    pub program_id: Option<ProgramId>,
 }
 
 #[derive(Debug, Default, Deserialize)]

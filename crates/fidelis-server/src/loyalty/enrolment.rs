@@ -3,8 +3,9 @@
 //! is saved either way; a refused enrolment can be sent again with a corrected element.
 
 use fidelis_app::loyalty;
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
-use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::Unit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -53,6 +54,7 @@ impl EnrolmentBody {
         let tz = ctx.tz();
         Ok(EnrolmentRequest {
             program_id: whole("programId", &self.program_id)?
+                .map(ProgramId::new)
                 .ok_or(LoyaltyError::ProgramNotFound)?,
             tier_number: whole("tierNumber", &self.tier_number)?,
             points: number("loyaltyPoints", &self.loyalty_points)?,
@@ -95,7 +97,7 @@ pub fn requests(
 pub async fn enrol_all(
     state: &AppState,
     ctx: &Ctx,
-    customer_id: i64,
+    customer_id: CustomerId,
     bodies: &[EnrolmentBody],
     mut unit: Option<&mut Unit>,
 ) -> Result<Vec<(u32, String)>, ApiError> {

@@ -153,7 +153,7 @@ pub fn transaction(
     json!({
         "id": b.id,
         "type": kind.as_str(),
-        "customerId": if b.customer_id > 0 { json!(b.customer_id) } else { Value::Null },
+        "customerId": if b.customer_id.get() > 0 { json!(b.customer_id) } else { Value::Null },
         "billDetails": {
             "amount": num(b.amount),
             "billingStore": entity(store),

@@ -2,6 +2,7 @@
 //! balance, the expiry schedule, expired points and the points ledger ("explain").
 
 use fidelis_app::loyalty::{ExplainedLedger, ProgramSummary};
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{ExpiryScheduleItem, LedgerEntry};
 use fidelis_domain::loyalty::time::{end_of_local_day, local_date};
 use fidelis_domain::loyalty::{Program, ProgramId, TierChangeKind};
@@ -14,7 +15,7 @@ use super::partner::linked_json;
 use super::Ctx;
 
 /// One `loyaltyProgramDetails[]` / `loyaltyDetails.data[]` element.
-pub fn program_summary(ctx: &Ctx, customer_id: i64, s: &ProgramSummary) -> Value {
+pub fn program_summary(ctx: &Ctx, customer_id: CustomerId, s: &ProgramSummary) -> Value {
     let program = &s.program;
     let member = s.member.as_ref();
     let serial = member.map(|m| m.tier.serial).unwrap_or(1);
@@ -25,7 +26,7 @@ pub fn program_summary(ctx: &Ctx, customer_id: i64, s: &ProgramSummary) -> Value
     json!({
         "programId": program.id,
         "programTitle": program.name,
-        "loyaltyId": if member.is_some() { customer_id } else { -1 },
+        "loyaltyId": if member.is_some() { customer_id.get() } else { -1 },
         "redeemed": float(s.redeemed),
         "expired": float(s.expired),
         "returned": float(s.returned),
@@ -61,7 +62,7 @@ pub fn program_summary(ctx: &Ctx, customer_id: i64, s: &ProgramSummary) -> Value
 }
 
 /// The light balance API's body for one program (or several summed).
-pub fn balance(customer_id: i64, programs: &[&Program], total: Decimal) -> Value {
+pub fn balance(customer_id: CustomerId, programs: &[&Program], total: Decimal) -> Value {
     json!({
         "entityId": customer_id,
         "entityType": "CUSTOMER",
@@ -98,7 +99,7 @@ pub fn expired_item(ctx: &Ctx, program: ProgramId, e: &LedgerEntry) -> Value {
 }
 
 /// The points ledger entry by entry, with the balance after each.
-pub fn ledger(ctx: &Ctx, customer_id: i64, program: &Program, l: &ExplainedLedger) -> Value {
+pub fn ledger(ctx: &Ctx, customer_id: CustomerId, program: &Program, l: &ExplainedLedger) -> Value {
     let tz = ctx.tz();
     let lines: Vec<Value> = l
         .lines
@@ -144,7 +145,7 @@ pub fn ledger(ctx: &Ctx, customer_id: i64, program: &Program, l: &ExplainedLedge
 pub async fn program_details(
     state: &crate::AppState,
     p: &crate::auth::Principal,
-    customer_id: i64,
+    customer_id: CustomerId,
 ) -> Result<Vec<Value>, crate::ApiError> {
     let ctx = state.app.loyalty(p).await?;
     let all = fidelis_app::loyalty::program_summaries(&state.app, &ctx, customer_id).await?;

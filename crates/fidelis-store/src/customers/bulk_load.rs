@@ -3,7 +3,7 @@
 //! load in about a minute; it does not merge with existing customers, so a row whose
 //! identifier is already taken fails the whole batch.
 
-use fidelis_domain::customers::{IdentifierType, Source};
+use fidelis_domain::customers::{CustomerId, IdentifierType, Source};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -34,7 +34,7 @@ impl CustomerRepo<'_> {
         org_id: OrgId,
         customers: &[BulkCustomer],
         now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<CustomerId>, StoreError> {
         let mut ids = Vec::with_capacity(customers.len());
         for batch in customers.chunks(BATCH) {
             ids.extend(self.load_batch(org_id, batch, to_db(now)).await?);
@@ -53,7 +53,7 @@ impl CustomerRepo<'_> {
         org_id: OrgId,
         batch: &[BulkCustomer],
         now: i64,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<CustomerId>, StoreError> {
         let mut tx = self.0.begin().await?;
         let (max,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM customers")
             .fetch_one(&mut *tx)
@@ -71,7 +71,7 @@ impl CustomerRepo<'_> {
             for (id, _) in rows {
                 q = q
                     .bind(*id)
-                    .bind(org_id)
+                    .bind(org_id.get())
                     .bind("loyalty")
                     .bind("ACTIVE")
                     .bind(now)
@@ -88,7 +88,7 @@ impl CustomerRepo<'_> {
             let mut q = sqlx::query(&sql);
             for (id, c) in rows {
                 q = q
-                    .bind(org_id)
+                    .bind(org_id.get())
                     .bind(*id)
                     .bind(c.source.as_str())
                     .bind("")
@@ -118,7 +118,7 @@ impl CustomerRepo<'_> {
             let mut q = sqlx::query(&sql);
             for (id, source, kind, value) in rows {
                 q = q
-                    .bind(org_id)
+                    .bind(org_id.get())
                     .bind(*id)
                     .bind(*source)
                     .bind("")
@@ -135,18 +135,22 @@ impl CustomerRepo<'_> {
             );
             let mut q = sqlx::query(&sql);
             for (id, _, kind, value) in rows {
-                q = q.bind(org_id).bind(kind.as_str()).bind(*value).bind(*id);
+                q = q
+                    .bind(org_id.get())
+                    .bind(kind.as_str())
+                    .bind(*value)
+                    .bind(*id);
             }
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(ids)
+        Ok(ids.into_iter().map(CustomerId::new).collect())
     }
 
     /// How many customers the org has.
     pub async fn count(&self, org_id: OrgId) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE org_id = $1")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_one(self.0.reader())
             .await?;
         Ok(n)

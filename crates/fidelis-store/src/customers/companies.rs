@@ -4,7 +4,9 @@
 //! tree lives in one hierarchy, so two concurrent moves cannot each pass the cycle check
 //! and together close a loop.
 
-use fidelis_domain::customers::{check_parent, CompanyInput, CustomerError, FleetError};
+use fidelis_domain::customers::{
+    check_parent, CompanyInput, CustomerError, CustomerId, FleetError,
+};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -71,7 +73,7 @@ async fn by_external_id(
     let row: Option<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE c.org_id = $1 AND c.external_id = $2"
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(external_id)
     .fetch_optional(&mut *conn)
     .await?;
@@ -89,7 +91,7 @@ async fn lock_hierarchy(tx: &mut Tx, org_id: OrgId, id: i64) -> CResult<()> {
     sqlx::query(
         "UPDATE fleet_hierarchies SET updated_at = updated_at WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .execute(&mut **tx)
     .await?;
@@ -103,7 +105,7 @@ async fn chain(tx: &mut Tx, org_id: OrgId, parent: i64) -> CResult<Vec<i64>> {
     while out.len() < MAX_WALK {
         let row: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT parent_id FROM companies WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(cur)
                 .fetch_optional(&mut **tx)
                 .await?;
@@ -156,7 +158,7 @@ impl CustomerRepo<'_> {
         let h: Option<(i64, i64)> = sqlx::query_as(
             "SELECT id, is_active FROM fleet_hierarchies WHERE org_id = $1 AND code = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(code)
         .fetch_optional(&mut *tx)
         .await?;
@@ -175,7 +177,7 @@ impl CustomerRepo<'_> {
              extended_fields, is_active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) ON CONFLICT DO NOTHING RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&input.external_id)
         .bind(input.name.as_deref().unwrap_or(""))
         .bind(hierarchy_id)
@@ -225,7 +227,7 @@ impl CustomerRepo<'_> {
             "UPDATE companies SET name = $3, parent_id = $4, extended_fields = $5, \
              updated_at = $6 WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(c.id)
         .bind(input.name.as_deref().unwrap_or(&c.name))
         .bind(parent)
@@ -259,7 +261,7 @@ impl CustomerRepo<'_> {
             let subs: Vec<(i64,)> = sqlx::query_as(
                 "SELECT id FROM companies WHERE org_id = $1 AND parent_id = $2 AND is_active = 1",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
@@ -269,7 +271,7 @@ impl CustomerRepo<'_> {
             sqlx::query(
                 "UPDATE companies SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .bind(now_db(now))
             .execute(&mut *tx)
@@ -295,14 +297,14 @@ impl CustomerRepo<'_> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "{SELECT} WHERE c.org_id = $1 AND c.is_active = 1 ORDER BY c.id LIMIT $2 OFFSET $3"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(limit)
         .bind(offset)
         .fetch_all(self.0.reader())
         .await?;
         let (total,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM companies WHERE org_id = $1 AND is_active = 1")
-                .bind(org_id)
+                .bind(org_id.get())
                 .fetch_one(self.0.reader())
                 .await?;
         let list = rows.into_iter().map(parse).collect::<Result<_, _>>()?;
@@ -314,7 +316,7 @@ impl CustomerRepo<'_> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "{SELECT} WHERE c.org_id = $1 AND c.is_active = 1 ORDER BY c.id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(self.0.reader())
         .await?;
         Ok(rows.into_iter().map(parse).collect::<Result<_, _>>()?)
@@ -326,7 +328,7 @@ impl CustomerRepo<'_> {
         &self,
         org_id: OrgId,
         external_id: &str,
-        customer: i64,
+        customer: CustomerId,
         now: Timestamp,
     ) -> CResult<Company> {
         let mut unit = self.0.unit().await?;
@@ -341,7 +343,7 @@ impl CustomerRepo<'_> {
         unit: &mut Unit,
         org_id: OrgId,
         external_id: &str,
-        customer: i64,
+        customer: CustomerId,
         now: Timestamp,
     ) -> CResult<Company> {
         unit.begin_step().await?;
@@ -350,13 +352,17 @@ impl CustomerRepo<'_> {
     }
 
     /// The company a customer is linked to, if any (even a deactivated one).
-    pub async fn customer_company(&self, org_id: OrgId, customer: i64) -> CResult<Option<Company>> {
+    pub async fn customer_company(
+        &self,
+        org_id: OrgId,
+        customer: CustomerId,
+    ) -> CResult<Option<Company>> {
         let row: Option<Row> = sqlx::query_as(&format!(
             "{SELECT} JOIN company_customers l ON l.org_id = c.org_id AND l.company_id = c.id \
              WHERE l.org_id = $1 AND l.customer_id = $2"
         ))
-        .bind(org_id)
-        .bind(customer)
+        .bind(org_id.get())
+        .bind(customer.get())
         .fetch_optional(self.0.reader())
         .await?;
         Ok(row.map(parse).transpose()?)
@@ -369,12 +375,12 @@ impl CustomerRepo<'_> {
         company: i64,
         limit: i64,
         offset: i64,
-    ) -> CResult<(Vec<i64>, i64)> {
+    ) -> CResult<(Vec<CustomerId>, i64)> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT customer_id FROM company_customers WHERE org_id = $1 AND company_id = $2 \
              ORDER BY created_at, customer_id LIMIT $3 OFFSET $4",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(company)
         .bind(limit)
         .bind(offset)
@@ -383,11 +389,14 @@ impl CustomerRepo<'_> {
         let (total,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM company_customers WHERE org_id = $1 AND company_id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(company)
         .fetch_one(self.0.reader())
         .await?;
-        Ok((rows.into_iter().map(|r| r.0).collect(), total))
+        Ok((
+            rows.into_iter().map(|r| CustomerId::new(r.0)).collect(),
+            total,
+        ))
     }
 }
 
@@ -395,7 +404,7 @@ async fn link_company_tx(
     tx: &mut Tx,
     org_id: OrgId,
     external_id: &str,
-    customer: i64,
+    customer: CustomerId,
     now: Timestamp,
 ) -> CResult<Company> {
     let c = active(tx, org_id, external_id).await?;
@@ -411,8 +420,8 @@ async fn link_company_tx(
          updated_at) VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id) \
          DO UPDATE SET company_id = excluded.company_id, updated_at = excluded.updated_at",
     )
-    .bind(org_id)
-    .bind(customer)
+    .bind(org_id.get())
+    .bind(customer.get())
     .bind(c.id)
     .bind(now_db(now))
     .execute(&mut **tx)

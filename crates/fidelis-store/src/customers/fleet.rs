@@ -2,8 +2,8 @@
 
 use fidelis_domain::customers::config::HierarchySpec;
 use fidelis_domain::customers::{
-    validate_association, AssociationRequest, CustomerError, FleetError, HierarchyConfig,
-    Membership,
+    validate_association, AssociationRequest, CustomerError, CustomerId, FleetError,
+    HierarchyConfig, Membership,
 };
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
@@ -50,7 +50,7 @@ pub(crate) async fn apply_hierarchies(
             "SELECT name, description, definition, is_active FROM fleet_hierarchies \
              WHERE org_id = $1 AND code = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&s.config.code)
         .fetch_optional(&mut **tx)
         .await?;
@@ -66,7 +66,7 @@ pub(crate) async fn apply_hierarchies(
                     "UPDATE fleet_hierarchies SET name = $3, description = $4, definition = $5, \
                      from_file = 1, is_active = 1, updated_at = $6 WHERE org_id = $1 AND code = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&s.config.code)
                 .bind(&s.name)
                 .bind(&s.description)
@@ -82,7 +82,7 @@ pub(crate) async fn apply_hierarchies(
                      from_file, is_active, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $6)",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&s.config.code)
                 .bind(&s.name)
                 .bind(&s.description)
@@ -98,7 +98,7 @@ pub(crate) async fn apply_hierarchies(
     let codes: Vec<(String,)> = sqlx::query_as(
         "SELECT code FROM fleet_hierarchies WHERE org_id = $1 AND from_file = 1 AND is_active = 1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut **tx)
     .await?;
     for (code,) in codes {
@@ -107,7 +107,7 @@ pub(crate) async fn apply_hierarchies(
                 "UPDATE fleet_hierarchies SET is_active = 0, updated_at = $3 \
                  WHERE org_id = $1 AND code = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(&code)
             .bind(now_db(now))
             .execute(&mut **tx)
@@ -118,14 +118,18 @@ pub(crate) async fn apply_hierarchies(
     Ok(())
 }
 
-async fn member_in(tx: &mut Tx, org_id: OrgId, customer: i64) -> CResult<Option<FleetMember>> {
+async fn member_in(
+    tx: &mut Tx,
+    org_id: OrgId,
+    customer: CustomerId,
+) -> CResult<Option<FleetMember>> {
     let row: Option<(i64, String, String, Option<i64>)> = sqlx::query_as(
         "SELECT m.hierarchy_id, h.code, m.role_code, m.parent_id FROM fleet_memberships m \
          JOIN fleet_hierarchies h ON h.org_id = m.org_id AND h.id = m.hierarchy_id \
          WHERE m.org_id = $1 AND m.customer_id = $2",
     )
-    .bind(org_id)
-    .bind(customer)
+    .bind(org_id.get())
+    .bind(customer.get())
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(|r| FleetMember {
@@ -133,7 +137,7 @@ async fn member_in(tx: &mut Tx, org_id: OrgId, customer: i64) -> CResult<Option<
         hierarchy_id: r.0,
         hierarchy_code: r.1,
         role_code: r.2,
-        parent_id: r.3,
+        parent_id: r.3.map(CustomerId::new),
     }))
 }
 
@@ -162,7 +166,7 @@ impl CustomerRepo<'_> {
              from_file, is_active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 0, 1, $6, $6) ON CONFLICT DO NOTHING RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&config.code)
         .bind(name)
         .bind(description)
@@ -194,7 +198,7 @@ impl CustomerRepo<'_> {
             "UPDATE fleet_hierarchies SET name = $3, description = $4, definition = $5, \
              is_active = $6, updated_at = $7 WHERE org_id = $1 AND code = $2 RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&config.code)
         .bind(name)
         .bind(description)
@@ -212,7 +216,7 @@ impl CustomerRepo<'_> {
         let row: Option<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
             "SELECT {HIERARCHY_COLUMNS} FROM fleet_hierarchies WHERE org_id = $1 AND code = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(code.trim())
         .fetch_optional(self.0.reader())
         .await?;
@@ -223,7 +227,7 @@ impl CustomerRepo<'_> {
         let row: Option<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
             "SELECT {HIERARCHY_COLUMNS} FROM fleet_hierarchies WHERE org_id = $1 AND id = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;
@@ -235,13 +239,17 @@ impl CustomerRepo<'_> {
             "SELECT {HIERARCHY_COLUMNS} FROM fleet_hierarchies \
              WHERE org_id = $1 AND is_active = 1 ORDER BY id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(self.0.reader())
         .await?;
         Ok(rows.into_iter().map(parse).collect::<Result<_, _>>()?)
     }
 
-    pub async fn fleet_member(&self, org_id: OrgId, customer: i64) -> CResult<Option<FleetMember>> {
+    pub async fn fleet_member(
+        &self,
+        org_id: OrgId,
+        customer: CustomerId,
+    ) -> CResult<Option<FleetMember>> {
         let mut tx = self.0.begin().await?;
         let m = member_in(&mut tx, org_id, customer).await?;
         tx.commit().await?;
@@ -252,19 +260,19 @@ impl CustomerRepo<'_> {
     pub async fn fleet_children(
         &self,
         org_id: OrgId,
-        parent: i64,
+        parent: CustomerId,
         limit: i64,
-    ) -> CResult<Vec<i64>> {
+    ) -> CResult<Vec<CustomerId>> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT customer_id FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2 \
              ORDER BY created_at, customer_id LIMIT $3",
         )
-        .bind(org_id)
-        .bind(parent)
+        .bind(org_id.get())
+        .bind(parent.get())
         .bind(limit)
         .fetch_all(self.0.reader())
         .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        Ok(rows.into_iter().map(|r| CustomerId::new(r.0)).collect())
     }
 
     /// Maps `customer` into hierarchy `h` with `role` and no parent (a top of the tree).
@@ -272,7 +280,7 @@ impl CustomerRepo<'_> {
         &self,
         org_id: OrgId,
         h: &Hierarchy,
-        customer: i64,
+        customer: CustomerId,
         role: &str,
         now: Timestamp,
     ) -> CResult<FleetMember> {
@@ -288,7 +296,7 @@ impl CustomerRepo<'_> {
         unit: &mut Unit,
         org_id: OrgId,
         h: &Hierarchy,
-        customer: i64,
+        customer: CustomerId,
         role: &str,
         now: Timestamp,
     ) -> CResult<FleetMember> {
@@ -303,9 +311,9 @@ impl CustomerRepo<'_> {
         &self,
         org_id: OrgId,
         h: &Hierarchy,
-        child: i64,
+        child: CustomerId,
         child_role: &str,
-        parent: i64,
+        parent: CustomerId,
         now: Timestamp,
     ) -> CResult<FleetMember> {
         let mut unit = self.0.unit().await?;
@@ -321,9 +329,9 @@ impl CustomerRepo<'_> {
         unit: &mut Unit,
         org_id: OrgId,
         h: &Hierarchy,
-        child: i64,
+        child: CustomerId,
         child_role: &str,
-        parent: i64,
+        parent: CustomerId,
         now: Timestamp,
     ) -> CResult<FleetMember> {
         unit.begin_step().await?;
@@ -337,7 +345,7 @@ async fn place_tx(
     tx: &mut Tx,
     org_id: OrgId,
     h: &Hierarchy,
-    customer: i64,
+    customer: CustomerId,
     role: &str,
     now: Timestamp,
 ) -> CResult<FleetMember> {
@@ -363,8 +371,8 @@ async fn place_tx(
                 "INSERT INTO fleet_memberships (org_id, customer_id, hierarchy_id, role_code, \
                  parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)",
             )
-            .bind(org_id)
-            .bind(customer)
+            .bind(org_id.get())
+            .bind(customer.get())
             .bind(h.id)
             .bind(&role)
             .bind(now_db(now))
@@ -387,9 +395,9 @@ async fn link_tx(
     tx: &mut Tx,
     org_id: OrgId,
     h: &Hierarchy,
-    child: i64,
+    child: CustomerId,
     child_role: &str,
-    parent: i64,
+    parent: CustomerId,
     now: Timestamp,
 ) -> CResult<FleetMember> {
     if !lock_customer(tx, org_id, parent).await? {
@@ -412,8 +420,8 @@ async fn link_tx(
     let (count,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM fleet_memberships WHERE org_id = $1 AND parent_id = $2",
     )
-    .bind(org_id)
-    .bind(parent)
+    .bind(org_id.get())
+    .bind(parent.get())
     .fetch_one(&mut **tx)
     .await?;
     let child_ms = child_m.as_ref().map(membership);
@@ -441,11 +449,11 @@ async fn link_tx(
          ON CONFLICT (org_id, customer_id) DO UPDATE SET parent_id = excluded.parent_id, \
          updated_at = excluded.updated_at",
     )
-    .bind(org_id)
-    .bind(child)
+    .bind(org_id.get())
+    .bind(child.get())
     .bind(h.id)
     .bind(&role)
-    .bind(parent)
+    .bind(parent.get())
     .bind(now_db(now))
     .execute(&mut **tx)
     .await?;

@@ -21,7 +21,7 @@ pub use companies::Company;
 pub use write::{IdentifierChange, Update};
 
 use fidelis_domain::customers::config::CustomersConfig;
-use fidelis_domain::customers::{CustomerStatus, FieldType, StatusLabel};
+use fidelis_domain::customers::{CustomerId, CustomerStatus, FieldType, StatusLabel};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -86,7 +86,7 @@ pub(crate) async fn apply_config(
 ) -> Result<(), StoreError> {
     let before = settings_in(tx, org_id).await?;
     sqlx::query("DELETE FROM customer_status_labels WHERE org_id = $1")
-        .bind(org_id)
+        .bind(org_id.get())
         .execute(&mut **tx)
         .await?;
     for (i, l) in config.status_labels.iter().enumerate() {
@@ -94,7 +94,7 @@ pub(crate) async fn apply_config(
             "INSERT INTO customer_status_labels (org_id, name, name_key, status, position) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&l.name)
         .bind(l.name.to_lowercase())
         .bind(l.status.as_str())
@@ -103,7 +103,7 @@ pub(crate) async fn apply_config(
         .await?;
     }
     sqlx::query("DELETE FROM customer_field_defs WHERE org_id = $1")
-        .bind(org_id)
+        .bind(org_id.get())
         .execute(&mut **tx)
         .await?;
     for (scope, map) in [
@@ -115,7 +115,7 @@ pub(crate) async fn apply_config(
                 "INSERT INTO customer_field_defs (org_id, scope, name, field_type) \
                  VALUES ($1, $2, $3, $4)",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(scope)
             .bind(name)
             .bind(field_type_name(*ty))
@@ -157,7 +157,7 @@ async fn settings_in(
     let labels: Vec<(String, String)> = sqlx::query_as(
         "SELECT name, status FROM customer_status_labels WHERE org_id = $1 ORDER BY position",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut *conn)
     .await?;
     let mut out = CustomerSettings::default();
@@ -168,7 +168,7 @@ async fn settings_in(
     }
     let fields: Vec<(String, String, String)> =
         sqlx::query_as("SELECT scope, name, field_type FROM customer_field_defs WHERE org_id = $1")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_all(&mut *conn)
             .await?;
     for (scope, name, ty) in fields {
@@ -193,11 +193,11 @@ impl CustomerRepo<'_> {
 
 /// Locks a customer row for the rest of the transaction (a no-op update works as a row
 /// lock on PostgreSQL and is harmless on SQLite, whose writer is already exclusive).
-pub(crate) async fn lock_customer(tx: &mut Tx, org_id: OrgId, id: i64) -> CResult<bool> {
+pub(crate) async fn lock_customer(tx: &mut Tx, org_id: OrgId, id: CustomerId) -> CResult<bool> {
     let n =
         sqlx::query("UPDATE customers SET updated_at = updated_at WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(id)
+            .bind(org_id.get())
+            .bind(id.get())
             .execute(&mut **tx)
             .await?
             .rows_affected();

@@ -1,7 +1,8 @@
 //! What the customers repository reads and writes.
 
 use fidelis_domain::customers::{
-    CustomerError, CustomerStatus, FieldType, FleetError, LoyaltyType, Profile, StatusLabel,
+    CustomerError, CustomerId, CustomerStatus, FieldType, FleetError, LoyaltyType, Profile,
+    StatusLabel,
 };
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::org::EntityId;
@@ -110,7 +111,7 @@ pub struct Registration {
 /// The outcome of a registration or update.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Saved {
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     pub created: bool,
     pub warnings: Vec<(u32, String)>,
 }
@@ -138,7 +139,7 @@ pub struct ProfileRecord {
 /// What bills and points need to know about a customer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerBrief {
-    pub id: i64,
+    pub id: CustomerId,
     pub status: CustomerStatus,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -146,7 +147,7 @@ pub struct CustomerBrief {
 
 #[derive(Debug, Clone)]
 pub struct CustomerRecord {
-    pub id: i64,
+    pub id: CustomerId,
     pub loyalty_type: LoyaltyType,
     pub status: CustomerStatus,
     pub status_label: Option<String>,
@@ -185,9 +186,9 @@ pub struct Hierarchy {
 /// A customer's place in a fleet hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetMember {
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     pub hierarchy_id: i64,
     pub hierarchy_code: String,
     pub role_code: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<CustomerId>,
 }

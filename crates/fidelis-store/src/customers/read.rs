@@ -1,10 +1,10 @@
 //! Reads: lookup by identifier, the full customer, status log, subscriptions.
 
 use fidelis_domain::customers::{
-    CustomerError, CustomerStatus, IdentifierType, LoyaltyType, Priority, Source, Subscription,
-    SubscriptionChannel, SubscriptionStatus,
+    CustomerError, CustomerId, CustomerStatus, IdentifierType, LoyaltyType, Priority, Source,
+    Subscription, SubscriptionChannel, SubscriptionStatus,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use serde_json::Value;
 
 use super::{
@@ -52,7 +52,7 @@ impl CustomerRepo<'_> {
         account_id: Option<&str>,
         kind: IdentifierType,
         value: &str,
-    ) -> CResult<i64> {
+    ) -> CResult<CustomerId> {
         Ok(self
             .lookup_brief(org_id, source, account_id, kind, value)
             .await?
@@ -92,7 +92,7 @@ impl CustomerRepo<'_> {
                          WHERE q.org_id = o.org_id AND q.customer_id = o.customer_id) \
              WHERE o.org_id = $1 AND o.kind = $2 AND o.value = $3",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(kind.as_str())
         .bind(value)
         .bind(source)
@@ -109,7 +109,7 @@ impl CustomerRepo<'_> {
 
     /// Status and first profile's name in one query: what bills and points need to know
     /// about a customer. None when the org has no such customer.
-    pub async fn brief(&self, org_id: OrgId, id: i64) -> CResult<Option<CustomerBrief>> {
+    pub async fn brief(&self, org_id: OrgId, id: CustomerId) -> CResult<Option<CustomerBrief>> {
         let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT c.status, p.first_name, p.last_name FROM customers c \
              LEFT JOIN customer_profiles p ON p.org_id = c.org_id AND p.customer_id = c.id \
@@ -117,23 +117,23 @@ impl CustomerRepo<'_> {
                          WHERE q.org_id = c.org_id AND q.customer_id = c.id) \
              WHERE c.org_id = $1 AND c.id = $2",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .fetch_optional(self.0.reader())
         .await?;
-        row.map(|(status, first_name, last_name)| brief(id, status, first_name, last_name))
+        row.map(|(status, first_name, last_name)| brief(id.get(), status, first_name, last_name))
             .transpose()
     }
 
     /// The whole customer, or None when the org has no such customer.
-    pub async fn get(&self, org_id: OrgId, id: i64) -> CResult<Option<CustomerRecord>> {
+    pub async fn get(&self, org_id: OrgId, id: CustomerId) -> CResult<Option<CustomerRecord>> {
         let row: Option<CustomerRow> = sqlx::query_as(
             "SELECT id, loyalty_type, status, status_label, extended_fields, associated_with, \
              created_till_id, modified_till_id, created_at, updated_at \
              FROM customers WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .fetch_optional(self.0.reader())
         .await?;
         let Some(r) = row else { return Ok(None) };
@@ -142,16 +142,16 @@ impl CustomerRepo<'_> {
              created_at, updated_at FROM customer_profiles \
              WHERE org_id = $1 AND customer_id = $2 ORDER BY id",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         let idents: Vec<(String, String, String, String, String)> = sqlx::query_as(
             "SELECT source, account_id, kind, value, details FROM customer_identifiers \
              WHERE org_id = $1 AND customer_id = $2 AND live = 1 ORDER BY created_at, kind",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         let mut out = Vec::with_capacity(profiles.len());
@@ -178,33 +178,33 @@ impl CustomerRepo<'_> {
             });
         }
         Ok(Some(CustomerRecord {
-            id: r.0,
+            id: CustomerId::new(r.0),
             loyalty_type: LoyaltyType::parse(&r.1)?,
             status: CustomerStatus::parse(&r.2)
                 .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {}", r.2)))?,
             status_label: r.3,
             extended_fields: json(&r.4),
             associated_with: r.5,
-            created_till_id: r.6,
-            modified_till_id: r.7,
+            created_till_id: r.6.map(EntityId::new),
+            modified_till_id: r.7.map(EntityId::new),
             created_at: from_db(r.8)?,
             updated_at: from_db(r.9)?,
             profiles: out,
         }))
     }
 
-    pub async fn exists(&self, org_id: OrgId, id: i64) -> CResult<bool> {
+    pub async fn exists(&self, org_id: OrgId, id: CustomerId) -> CResult<bool> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM customers WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
-                .bind(id)
+                .bind(org_id.get())
+                .bind(id.get())
                 .fetch_optional(self.0.reader())
                 .await?;
         Ok(row.is_some())
     }
 
     /// Status changes, newest first.
-    pub async fn status_log(&self, org_id: OrgId, id: i64) -> CResult<Vec<StatusLogEntry>> {
+    pub async fn status_log(&self, org_id: OrgId, id: CustomerId) -> CResult<Vec<StatusLogEntry>> {
         type Row = (
             String,
             Option<String>,
@@ -219,8 +219,8 @@ impl CustomerRepo<'_> {
             "SELECT label, prev_label, status, prev_status, reason, actor, created_on, recorded_at \
              FROM customer_status_log WHERE org_id = $1 AND customer_id = $2 ORDER BY id DESC",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()
@@ -240,13 +240,13 @@ impl CustomerRepo<'_> {
     }
 
     /// Stored subscription records of a customer.
-    pub async fn subscriptions(&self, org_id: OrgId, id: i64) -> CResult<Vec<Subscription>> {
+    pub async fn subscriptions(&self, org_id: OrgId, id: CustomerId) -> CResult<Vec<Subscription>> {
         let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
             "SELECT channel, priority, org_unit_id, status FROM customer_subscriptions \
              WHERE org_id = $1 AND customer_id = $2 ORDER BY channel, priority, org_unit_id",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()
@@ -254,7 +254,7 @@ impl CustomerRepo<'_> {
                 Ok(Subscription {
                     channel: SubscriptionChannel::parse(&c)?,
                     priority: Priority::parse(&p)?,
-                    org_unit_id: Some(ou).filter(|o| *o != 0),
+                    org_unit_id: Some(ou).filter(|o| *o != 0).map(EntityId::new),
                     status: SubscriptionStatus::parse(&s)?,
                 })
             })
@@ -269,7 +269,7 @@ fn brief(
     last_name: Option<String>,
 ) -> CResult<CustomerBrief> {
     Ok(CustomerBrief {
-        id,
+        id: CustomerId::new(id),
         status: CustomerStatus::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {status}")))?,
         first_name,

@@ -2,11 +2,11 @@
 
 use fidelis_domain::customers::{
     fill_identifiers, initial_status, plan_registration, subscriptions::from_comm_channels,
-    CommChannel, CustomerError, CustomerStatus, Identifier, IdentifierOwner, IdentifierType,
-    LoyaltyType, RegistrationPlan, Source, SourceAccount, Subscription,
+    CommChannel, CustomerError, CustomerId, CustomerStatus, Identifier, IdentifierOwner,
+    IdentifierType, LoyaltyType, RegistrationPlan, Source, SourceAccount, Subscription,
     WARNING_COMBINED_ACROSS_SOURCES_MESSAGE, WARNING_IDENTIFIER_NOT_UPDATED,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
@@ -63,7 +63,7 @@ async fn register_tx(
     actor: &Actor,
     now: Timestamp,
 ) -> CResult<Saved> {
-    let mut anchor: Option<i64> = None;
+    let mut anchor: Option<CustomerId> = None;
     let mut warnings = Vec::new();
     for p in &reg.profiles {
         let owners = fetch_owners(tx, org_id, &p.profile.identifiers).await?;
@@ -121,17 +121,18 @@ async fn create(
          associated_with, created_till_id, modified_till_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(reg.loyalty_type.unwrap_or_default().as_str())
     .bind(status.status.as_str())
     .bind(status.label.as_deref())
     .bind(Value::Object(reg.extended_fields.clone()).to_string())
     .bind(reg.associated_with.as_deref())
-    .bind(actor.till_id)
+    .bind(actor.till_id.map(EntityId::get))
     .bind(now_db(reg.created_at))
     .bind(now_db(now))
     .fetch_one(&mut **tx)
     .await?;
+    let id = CustomerId::new(id);
     if reg.status_label.is_some() {
         if let Some(label) = &status.label {
             sqlx::query(
@@ -139,8 +140,8 @@ async fn create(
                  prev_status, reason, actor, created_on, recorded_at) \
                  VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8, $9)",
             )
-            .bind(org_id)
-            .bind(id)
+            .bind(org_id.get())
+            .bind(id.get())
             .bind(label)
             .bind(status.status.as_str())
             .bind(CustomerStatus::Active.as_str())
@@ -165,7 +166,7 @@ async fn create(
 async fn refresh(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     reg: &Registration,
     actor: &Actor,
     now: Timestamp,
@@ -180,8 +181,8 @@ async fn refresh(
     let (ef, loyalty): (String, String) = sqlx::query_as(
         "SELECT extended_fields, loyalty_type FROM customers WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .fetch_one(&mut **tx)
     .await?;
     let merged = merge_json(&ef, &reg.extended_fields);
@@ -195,11 +196,11 @@ async fn refresh(
         "UPDATE customers SET extended_fields = $3, loyalty_type = $4, modified_till_id = $5, \
          updated_at = $6 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .bind(merged)
     .bind(loyalty.as_str())
-    .bind(actor.till_id)
+    .bind(actor.till_id.map(EntityId::get))
     .bind(now_db(now))
     .execute(&mut **tx)
     .await?;
@@ -236,7 +237,7 @@ pub(crate) async fn fetch_owners(
              JOIN customers c ON c.org_id = i.org_id AND c.id = i.customer_id \
              WHERE i.org_id = $1 AND i.kind = $2 AND i.value = $3 AND i.live = 1",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(ident.kind.as_str())
         .bind(&ident.value)
         .fetch_all(&mut **tx)
@@ -244,7 +245,7 @@ pub(crate) async fn fetch_owners(
         for (customer_id, source, account, status) in rows {
             out.push(IdentifierOwner {
                 identifier: ident.clone(),
-                customer_id,
+                customer_id: CustomerId::new(customer_id),
                 account: SourceAccount {
                     source: Source::parse(&source)?,
                     account_id: Some(account).filter(|a| !a.is_empty()),
@@ -261,7 +262,7 @@ pub(crate) async fn fetch_owners(
 pub(crate) async fn insert_identifier(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     account: &SourceAccount,
     ident: &Identifier,
     details: Option<&Value>,
@@ -282,8 +283,8 @@ pub(crate) async fn insert_identifier(
          details, live, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) \
          ON CONFLICT DO NOTHING",
     )
-    .bind(org_id)
-    .bind(customer_id)
+    .bind(org_id.get())
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .bind(ident.kind.as_str())
@@ -315,7 +316,7 @@ pub(crate) async fn insert_identifier(
 async fn claim_owner(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     kind: &str,
     value: &str,
 ) -> CResult<()> {
@@ -323,22 +324,22 @@ async fn claim_owner(
         "INSERT INTO customer_identifier_owners (org_id, kind, value, customer_id) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, kind, value) DO NOTHING",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(value)
-    .bind(customer_id)
+    .bind(customer_id.get())
     .execute(&mut **tx)
     .await?;
     let (owner,): (i64,) = sqlx::query_as(
         "SELECT customer_id FROM customer_identifier_owners \
          WHERE org_id = $1 AND kind = $2 AND value = $3",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(value)
     .fetch_one(&mut **tx)
     .await?;
-    if owner != customer_id {
+    if owner != customer_id.get() {
         return Err(CustomersError::Busy);
     }
     Ok(())
@@ -347,7 +348,7 @@ async fn claim_owner(
 async fn insert_profile(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     p: &NewProfile,
     now: Timestamp,
 ) -> CResult<()> {
@@ -357,8 +358,8 @@ async fn insert_profile(
          last_name, fields, comm_channels, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
-    .bind(org_id)
-    .bind(customer_id)
+    .bind(org_id.get())
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .bind(p.profile.first_name.as_deref())
@@ -395,7 +396,7 @@ fn channels_json(p: &NewProfile) -> String {
 pub(crate) async fn update_profile(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     p: &NewProfile,
     now: Timestamp,
     warnings: &mut Vec<(u32, String)>,
@@ -405,8 +406,8 @@ pub(crate) async fn update_profile(
         "SELECT fields FROM customer_profiles \
          WHERE org_id = $1 AND customer_id = $2 AND source = $3 AND account_id = $4",
     )
-    .bind(org_id)
-    .bind(customer_id)
+    .bind(org_id.get())
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .fetch_optional(&mut **tx)
@@ -425,8 +426,8 @@ pub(crate) async fn update_profile(
          comm_channels = COALESCE($8, comm_channels), updated_at = $9 \
          WHERE org_id = $1 AND customer_id = $2 AND source = $3 AND account_id = $4",
     )
-    .bind(org_id)
-    .bind(customer_id)
+    .bind(org_id.get())
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .bind(p.profile.first_name.as_deref())
@@ -470,7 +471,7 @@ pub(crate) async fn update_profile(
 pub(crate) async fn account_identifiers(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     account: &SourceAccount,
 ) -> CResult<Vec<Identifier>> {
     let (source, account_id) = account_key(account);
@@ -478,8 +479,8 @@ pub(crate) async fn account_identifiers(
         "SELECT kind, value FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 \
          AND source = $3 AND account_id = $4 AND live = 1",
     )
-    .bind(org_id)
-    .bind(customer_id)
+    .bind(org_id.get())
+    .bind(customer_id.get())
     .bind(source)
     .bind(&account_id)
     .fetch_all(&mut **tx)
@@ -497,7 +498,7 @@ pub(crate) async fn account_identifiers(
 async fn subscribe_from_channels(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     channels: &[CommChannel],
     now: Timestamp,
 ) -> CResult<()> {
@@ -510,7 +511,7 @@ async fn subscribe_from_channels(
 pub(crate) async fn put_subscription(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     s: &Subscription,
     now: Timestamp,
 ) -> CResult<()> {
@@ -520,11 +521,11 @@ pub(crate) async fn put_subscription(
          ON CONFLICT (org_id, customer_id, channel, priority, org_unit_id) \
          DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
     )
-    .bind(org_id)
-    .bind(customer_id)
+    .bind(org_id.get())
+    .bind(customer_id.get())
     .bind(s.channel.as_str())
     .bind(s.priority.as_str())
-    .bind(s.org_unit_id.unwrap_or(0))
+    .bind(s.org_unit_id.map_or(0, EntityId::get))
     .bind(s.status.as_str())
     .bind(now_db(now))
     .execute(&mut **tx)

@@ -1,10 +1,10 @@
 //! Updates: profile update, identifier changes, status changes, subscriptions.
 
 use fidelis_domain::customers::{
-    change_status, CurrentStatus, CustomerError, CustomerStatus, Identifier, IdentifierType,
-    LoyaltyType, SourceAccount, StatusChange, StatusChangeRequest, Subscription,
+    change_status, CurrentStatus, CustomerError, CustomerId, CustomerStatus, Identifier,
+    IdentifierType, LoyaltyType, SourceAccount, StatusChange, StatusChangeRequest, Subscription,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
@@ -35,14 +35,14 @@ pub struct IdentifierChange {
     pub delink: bool,
 }
 
-async fn current(tx: &mut Tx, org_id: OrgId, id: i64) -> CResult<CurrentStatus> {
+async fn current(tx: &mut Tx, org_id: OrgId, id: CustomerId) -> CResult<CurrentStatus> {
     if !lock_customer(tx, org_id, id).await? {
         return Err(CustomerError::NotFound.into());
     }
     let (status, label): (String, Option<String>) =
         sqlx::query_as("SELECT status, status_label FROM customers WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(id)
+            .bind(org_id.get())
+            .bind(id.get())
             .fetch_one(&mut **tx)
             .await?;
     Ok(CurrentStatus {
@@ -55,7 +55,7 @@ impl CustomerRepo<'_> {
     pub async fn update(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         up: &Update,
         actor: &Actor,
         now: Timestamp,
@@ -77,7 +77,7 @@ impl CustomerRepo<'_> {
     pub async fn change_identifiers(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         account: &SourceAccount,
         add: &[IdentifierChange],
         remove: &[Identifier],
@@ -102,7 +102,7 @@ impl CustomerRepo<'_> {
         &self,
         unit: &mut Unit,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         up: &Update,
         actor: &Actor,
         now: Timestamp,
@@ -118,7 +118,7 @@ impl CustomerRepo<'_> {
         &self,
         unit: &mut Unit,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         account: &SourceAccount,
         add: &[IdentifierChange],
         remove: &[Identifier],
@@ -135,7 +135,7 @@ impl CustomerRepo<'_> {
     pub async fn change_status(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         req: StatusChangeRequest<'_>,
         now: Timestamp,
     ) -> CResult<StatusChange> {
@@ -147,8 +147,8 @@ impl CustomerRepo<'_> {
             "UPDATE customers SET status = $3, status_label = $4, updated_at = $5 \
              WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .bind(change.status.as_str())
         .bind(&change.label)
         .bind(now_db(now))
@@ -159,8 +159,8 @@ impl CustomerRepo<'_> {
              prev_status, reason, actor, created_on, recorded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(org_id)
-        .bind(id)
+        .bind(org_id.get())
+        .bind(id.get())
         .bind(&change.label)
         .bind(change.prev_label.as_deref())
         .bind(change.status.as_str())
@@ -175,15 +175,15 @@ impl CustomerRepo<'_> {
             sqlx::query(
                 "UPDATE customer_identifiers SET live = 0 WHERE org_id = $1 AND customer_id = $2",
             )
-            .bind(org_id)
-            .bind(id)
+            .bind(org_id.get())
+            .bind(id.get())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
                 "DELETE FROM customer_identifier_owners WHERE org_id = $1 AND customer_id = $2",
             )
-            .bind(org_id)
-            .bind(id)
+            .bind(org_id.get())
+            .bind(id.get())
             .execute(&mut *tx)
             .await?;
         }
@@ -194,7 +194,7 @@ impl CustomerRepo<'_> {
     pub async fn set_subscriptions(
         &self,
         org_id: OrgId,
-        id: i64,
+        id: CustomerId,
         subs: &[Subscription],
         now: Timestamp,
     ) -> CResult<()> {
@@ -214,7 +214,7 @@ impl CustomerRepo<'_> {
 async fn update_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     up: &Update,
     actor: &Actor,
     now: Timestamp,
@@ -237,8 +237,8 @@ async fn update_tx(
     let (ef, loyalty): (String, String) = sqlx::query_as(
         "SELECT extended_fields, loyalty_type FROM customers WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .fetch_one(&mut **tx)
     .await?;
     let mut loyalty = LoyaltyType::parse(&loyalty)?;
@@ -249,11 +249,11 @@ async fn update_tx(
         "UPDATE customers SET extended_fields = $3, loyalty_type = $4, modified_till_id = $5, \
          updated_at = $6 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .bind(merge_json(&ef, &up.extended_fields))
     .bind(loyalty.as_str())
-    .bind(actor.till_id)
+    .bind(actor.till_id.map(EntityId::get))
     .bind(now_db(now))
     .execute(&mut **tx)
     .await?;
@@ -267,7 +267,7 @@ async fn update_tx(
 async fn change_identifiers_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     account: &SourceAccount,
     add: &[IdentifierChange],
     remove: &[Identifier],
@@ -282,8 +282,8 @@ async fn change_identifiers_tx(
         "SELECT id FROM customer_profiles WHERE org_id = $1 AND customer_id = $2 \
          AND source = $3 AND account_id = $4",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .bind(source)
     .bind(&account_id)
     .fetch_optional(&mut **tx)
@@ -338,8 +338,8 @@ async fn change_identifiers_tx(
     let (left,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 AND live = 1",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .fetch_one(&mut **tx)
     .await?;
     if left == 0 {
@@ -351,7 +351,7 @@ async fn change_identifiers_tx(
 async fn remove_identifier(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     account: &SourceAccount,
     ident: &Identifier,
     now: Timestamp,
@@ -361,8 +361,8 @@ async fn remove_identifier(
         "DELETE FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 AND source = $3 \
          AND account_id = $4 AND kind = $5 AND value = $6 AND live = 1 RETURNING details",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .bind(source)
     .bind(&account_id)
     .bind(ident.kind.as_str())
@@ -380,8 +380,8 @@ async fn remove_identifier(
         "SELECT COUNT(*) FROM customer_identifiers WHERE org_id = $1 AND customer_id = $2 \
          AND kind = $3 AND value = $4 AND live = 1",
     )
-    .bind(org_id)
-    .bind(id)
+    .bind(org_id.get())
+    .bind(id.get())
     .bind(ident.kind.as_str())
     .bind(&ident.value)
     .fetch_one(&mut **tx)
@@ -406,7 +406,7 @@ async fn remove_identifier(
 async fn release_owner(
     tx: &mut Tx,
     org_id: OrgId,
-    id: i64,
+    id: CustomerId,
     kind: &str,
     value: &str,
 ) -> CResult<()> {
@@ -414,10 +414,10 @@ async fn release_owner(
         "DELETE FROM customer_identifier_owners WHERE org_id = $1 AND kind = $2 AND value = $3 \
          AND customer_id = $4",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(kind)
     .bind(value)
-    .bind(id)
+    .bind(id.get())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use fidelis_domain::loyalty::cards::CardSeries;
 use fidelis_domain::loyalty::config::{LoyaltyConfig, LoyaltySettings, ProgramRules, ProgramSpec};
+use fidelis_domain::loyalty::ProgramId;
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -45,11 +46,11 @@ async fn put_programs(
     specs: &[ProgramSpec],
     now: Timestamp,
     summary: &mut ApplySummary,
-) -> Result<HashMap<String, i64>, StoreError> {
+) -> Result<HashMap<String, ProgramId>, StoreError> {
     let rows: Vec<(String, i64, String, String, String, i64)> = sqlx::query_as(
         "SELECT name, id, kind, description, rules, is_active FROM loyalty_programs WHERE org_id = $1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut **tx)
     .await?;
     let mut existing: HashMap<String, ProgramRow> = rows
@@ -77,7 +78,7 @@ async fn put_programs(
                     "UPDATE loyalty_programs SET kind = $3, description = $4, rules = $5, \
                      is_active = 1, updated_at = $6 WHERE org_id = $1 AND id = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .bind(p.kind.as_str())
                 .bind(&p.description)
@@ -93,7 +94,7 @@ async fn put_programs(
                     "INSERT INTO loyalty_programs (org_id, name, kind, description, rules, is_active, \
                      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&p.name)
                 .bind(p.kind.as_str())
                 .bind(&p.description)
@@ -105,7 +106,7 @@ async fn put_programs(
                 id
             }
         };
-        ids.insert(p.name.to_lowercase(), id);
+        ids.insert(p.name.to_lowercase(), ProgramId::new(id));
     }
     for (id, .., active) in existing.into_values() {
         if active != 0 {
@@ -120,7 +121,7 @@ async fn put_card_series(
     tx: &mut Tx,
     org_id: OrgId,
     config: &LoyaltyConfig,
-    program_ids: &HashMap<String, i64>,
+    program_ids: &HashMap<String, ProgramId>,
     now: Timestamp,
     summary: &mut ApplySummary,
 ) -> Result<(), StoreError> {
@@ -130,7 +131,7 @@ async fn put_card_series(
         "SELECT code, id, definition, is_active, managed_by FROM loyalty_card_series \
          WHERE org_id = $1",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .fetch_all(&mut **tx)
     .await?;
     let mut api = HashSet::new();
@@ -169,10 +170,10 @@ async fn put_card_series(
                     "UPDATE loyalty_card_series SET definition = $3, program_id = $4, is_active = 1, \
                      managed_by = 'FILE', updated_at = $5 WHERE org_id = $1 AND id = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(id)
                 .bind(&definition)
-                .bind(program_id)
+                .bind(program_id.map(ProgramId::get))
                 .bind(to_db(now))
                 .execute(&mut **tx)
                 .await?;
@@ -183,10 +184,10 @@ async fn put_card_series(
                     "INSERT INTO loyalty_card_series (org_id, code, definition, program_id, is_active, \
                      created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $5)",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(&want.code)
                 .bind(&definition)
-                .bind(program_id)
+                .bind(program_id.map(ProgramId::get))
                 .bind(to_db(now))
                 .execute(&mut **tx)
                 .await?;
@@ -211,7 +212,7 @@ async fn put_settings(
 ) -> Result<(), StoreError> {
     let current: Option<(String,)> =
         sqlx::query_as("SELECT settings FROM loyalty_settings WHERE org_id = $1")
-            .bind(org_id)
+            .bind(org_id.get())
             .fetch_optional(&mut **tx)
             .await?;
     let stored = current
@@ -225,7 +226,7 @@ async fn put_settings(
         "INSERT INTO loyalty_settings (org_id, settings) VALUES ($1, $2) \
          ON CONFLICT (org_id) DO UPDATE SET settings = excluded.settings",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(to_json(settings)?)
     .execute(&mut **tx)
     .await?;
@@ -247,7 +248,7 @@ async fn deactivate(
     sqlx::query(&format!(
         "UPDATE {table} SET is_active = 0, updated_at = $3 WHERE org_id = $1 AND id = $2"
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(to_db(now))
     .execute(&mut **tx)

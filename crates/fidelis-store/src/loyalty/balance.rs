@@ -1,7 +1,8 @@
 //! The per-customer, per-program balance row: the lock every points write takes first,
 //! and the cached sums and tier state kept in the same transaction as the ledger.
 
-use fidelis_domain::loyalty::TierState;
+use fidelis_domain::customers::CustomerId;
+use fidelis_domain::loyalty::{ProgramId, TierState};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -14,8 +15,8 @@ use crate::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Holder {
     pub org_id: OrgId,
-    pub customer_id: i64,
-    pub program_id: i64,
+    pub customer_id: CustomerId,
+    pub program_id: ProgramId,
 }
 
 /// The row as locked; amounts in thousandths.
@@ -56,9 +57,9 @@ pub(crate) async fn lock(tx: &mut Tx, h: Holder, now: Timestamp) -> Result<Balan
          VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) \
          DO UPDATE SET updated_at = loyalty_balances.updated_at RETURNING {COLUMNS}"
     ))
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .bind(to_db(now))
     .fetch_one(&mut **tx)
     .await?;
@@ -78,9 +79,9 @@ pub(crate) async fn save(
          tier_requalify_base = $11, updated_at = $12 \
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3",
     )
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .bind(b.net)
     .bind(b.debt)
     .bind(b.lifetime_points)
@@ -104,9 +105,9 @@ pub(crate) async fn read(
         "SELECT {COLUMNS} FROM loyalty_balances \
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3"
     ))
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .fetch_optional(pool)
     .await?;
     row.map(from_row).transpose()

@@ -50,7 +50,7 @@ async fn update_tx(
          WHERE org_id = $1 AND id = $2 AND txn_type = $3{}",
         tx.backend().for_update()
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(txn_type.as_str())
     .fetch_optional(&mut **tx)
@@ -60,7 +60,7 @@ async fn update_tx(
         .map_err(|e| StoreError::Corrupt(format!("transaction {id}: {e}")))?;
     let n =
         sqlx::query("UPDATE loyalty_transactions SET details = $3 WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .bind(details)
             .execute(&mut **tx)

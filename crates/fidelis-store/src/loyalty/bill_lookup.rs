@@ -1,8 +1,9 @@
 //! Bills that earn nothing (NOT_INTERESTED and its return), finding a bill by number for a
 //! return, and updating what a bill carried.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::{LoyaltyError, NewBill, TransactionType};
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 
 use super::bills::{admit, bill_from_row, claim_bill_number, BillRecord, BILL_COLUMNS};
@@ -35,13 +36,13 @@ impl LoyaltyRepo<'_> {
              store_id, till_id, billed_at, amount, outlier_status, created_at, details) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
-        .bind(ctx.org.id)
-        .bind(bill.customer_id)
-        .bind(program.id)
+        .bind(ctx.org.id.get())
+        .bind(bill.customer_id.get())
+        .bind(program.id.get())
         .bind(txn_type.as_str())
         .bind(bill.number())
-        .bind(bill.store_id)
-        .bind(bill.till_id)
+        .bind(bill.store_id.map(EntityId::get))
+        .bind(bill.till_id.map(EntityId::get))
         .bind(to_db(bill.billed_at))
         .bind(to_milli(bill.amount)?)
         .bind(bill.outlier_status.as_str())
@@ -63,7 +64,7 @@ impl LoyaltyRepo<'_> {
     pub async fn find_bill(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         bill_number: &str,
     ) -> Result<Option<BillRecord>, StoreError> {
         let row = sqlx::query(&format!(
@@ -71,9 +72,9 @@ impl LoyaltyRepo<'_> {
              AND bill_number = $2 AND customer_id = $3 AND txn_type = 'REGULAR' \
              ORDER BY billed_at DESC, id DESC LIMIT 1"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(bill_number.trim())
-        .bind(customer_id)
+        .bind(customer_id.get())
         .fetch_optional(self.0.reader())
         .await?;
         row.map(|r| bill_from_row(&r).map(|(b, _)| b)).transpose()
@@ -90,7 +91,7 @@ impl LoyaltyRepo<'_> {
         let done = sqlx::query(
             "UPDATE loyalty_transactions SET details = $3 WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .bind(details)
         .execute(&mut *tx)

@@ -12,7 +12,8 @@
 //! bills racing for the same number meet on one primary-key row and the database, not a
 //! read-then-write, decides which one is the duplicate (604).
 
-use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource};
+use fidelis_domain::customers::CustomerId;
+use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, LotId};
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
 use fidelis_domain::loyalty::transaction::{
     check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
@@ -20,7 +21,7 @@ use fidelis_domain::loyalty::transaction::{
 use fidelis_domain::loyalty::{
     LoyaltyError, Program, ProgramId, ReturnType, TierChange, TransactionType,
 };
-use fidelis_domain::org::OrgId;
+use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
@@ -40,7 +41,7 @@ pub struct BillAward {
     pub program_id: ProgramId,
     pub raw_points: Decimal,
     pub points: Decimal,
-    pub lot_id: Option<i64>,
+    pub lot_id: Option<LotId>,
     pub expires_at: Option<Timestamp>,
     pub tier_change: Option<TierChange>,
     pub lifetime_purchases: Decimal,
@@ -49,7 +50,7 @@ pub struct BillAward {
 /// A return against a recorded bill.
 #[derive(Debug, Clone)]
 pub struct NewReturn {
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     /// The returned bill's transaction id.
     pub bill_id: i64,
     /// The return's own number (often the bill's).
@@ -61,8 +62,8 @@ pub struct NewReturn {
     pub actor: Actor,
     /// As `NewBill::details`.
     pub details: String,
-    pub store_id: Option<i64>,
-    pub till_id: Option<i64>,
+    pub store_id: Option<EntityId>,
+    pub till_id: Option<EntityId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +80,7 @@ pub struct ReturnResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BillRecord {
     pub id: i64,
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     pub program_id: ProgramId,
     pub txn_type: String,
     pub bill_number: String,
@@ -91,8 +92,8 @@ pub struct BillRecord {
     pub parent_id: Option<i64>,
     pub raw_points: Decimal,
     pub outlier_status: String,
-    pub store_id: Option<i64>,
-    pub till_id: Option<i64>,
+    pub store_id: Option<EntityId>,
+    pub till_id: Option<EntityId>,
     pub return_type: Option<String>,
     pub details: String,
     pub created_at: Timestamp,
@@ -132,7 +133,7 @@ pub(crate) async fn claim_bill_number(
          WHERE loyalty_bill_numbers.billed_at <= $6 OR loyalty_bill_numbers.billed_at >= $7 \
          RETURNING transaction_id",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(rule.scope_key(bill.store_id, bill.till_id))
     .bind(bill.number())
     .bind(to_db(bill.billed_at))
@@ -160,9 +161,9 @@ pub(crate) async fn record_tier_change(
          to_serial, effective_at, valid_until, requalify_base, source_kind, source_ref) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .bind(kind)
     .bind(i64::from(c.from))
     .bind(i64::from(c.to))
@@ -187,8 +188,8 @@ pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreErr
     Ok((
         BillRecord {
             id: r.try_get(0)?,
-            customer_id: r.try_get(1)?,
-            program_id: r.try_get(2)?,
+            customer_id: CustomerId::new(r.try_get(1)?),
+            program_id: ProgramId::new(r.try_get(2)?),
             txn_type: r.try_get(3)?,
             bill_number: r.try_get(4)?,
             billed_at: from_db(r.try_get(5)?)?,
@@ -199,8 +200,8 @@ pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreErr
             parent_id: r.try_get(10)?,
             outlier_status: outlier.clone(),
             raw_points: from_milli(r.try_get(12)?),
-            store_id: r.try_get(13)?,
-            till_id: r.try_get(14)?,
+            store_id: r.try_get::<Option<i64>, _>(13)?.map(EntityId::new),
+            till_id: r.try_get::<Option<i64>, _>(14)?.map(EntityId::new),
             return_type: r.try_get(15)?,
             details: r.try_get(16)?,
             created_at: from_db(r.try_get(17)?)?,
@@ -236,13 +237,13 @@ impl LoyaltyRepo<'_> {
              store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
              points) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
-        .bind(h.org_id)
-        .bind(h.customer_id)
-        .bind(h.program_id)
+        .bind(h.org_id.get())
+        .bind(h.customer_id.get())
+        .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(bill.number())
-        .bind(bill.store_id)
-        .bind(bill.till_id)
+        .bind(bill.store_id.map(EntityId::get))
+        .bind(bill.till_id.map(EntityId::get))
         .bind(to_db(bill.billed_at))
         .bind(amount)
         .bind(bill.outlier_status.as_str())
@@ -337,7 +338,7 @@ impl LoyaltyRepo<'_> {
         let row = sqlx::query(&format!(
             "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 AND id = $2"
         ))
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(ret.bill_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -366,9 +367,9 @@ impl LoyaltyRepo<'_> {
              details, store_id, till_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
-        .bind(h.org_id)
-        .bind(h.customer_id)
-        .bind(h.program_id)
+        .bind(h.org_id.get())
+        .bind(h.customer_id.get())
+        .bind(h.program_id.get())
         .bind(TransactionType::Return.as_str())
         .bind(ret.bill_number.trim())
         .bind(to_db(ret.returned_at))
@@ -379,15 +380,15 @@ impl LoyaltyRepo<'_> {
         .bind(original.id)
         .bind(to_db(now))
         .bind(&ret.details)
-        .bind(ret.store_id)
-        .bind(ret.till_id)
+        .bind(ret.store_id.map(EntityId::get))
+        .bind(ret.till_id.map(EntityId::get))
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
             "UPDATE loyalty_transactions SET amount_returned = amount_returned + $3, \
              points_reversed = points_reversed + $4 WHERE org_id = $1 AND id = $2",
         )
-        .bind(h.org_id)
+        .bind(h.org_id.get())
         .bind(original.id)
         .bind(to_milli(outcome.amount)?)
         .bind(to_milli(outcome.points_to_reverse)?)
@@ -440,7 +441,7 @@ impl LoyaltyRepo<'_> {
         let row = sqlx::query(&format!(
             "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 AND id = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;

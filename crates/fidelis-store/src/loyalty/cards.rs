@@ -3,6 +3,7 @@
 //! customer lookups by card number or card external id find the holder in any card status.
 //! Cards of series the org does not know (another issuer's cards) stay plain identifiers.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::cards::{self as rules, CardLabel, CardSeries, CardStatus};
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_domain::org::OrgId;
@@ -36,7 +37,7 @@ pub struct CardRecord {
     pub status: CardStatus,
     pub label: String,
     pub reason: Option<String>,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub issued_at: Option<Timestamp>,
     pub expires_at: Option<Timestamp>,
     pub extended_fields: Value,
@@ -89,7 +90,7 @@ pub struct StatusLogRecord {
     pub status: CardStatus,
     pub label: String,
     pub reason: Option<String>,
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
     pub actor: Option<String>,
     pub at: Timestamp,
 }
@@ -197,7 +198,7 @@ async fn card_in_tx(
     let row: Option<CardRow> = sqlx::query_as(&format!(
         "SELECT {CARD_COLUMNS} FROM loyalty_cards WHERE org_id = $1 AND {column} = $2"
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(value.trim())
     .fetch_optional(&mut **tx)
     .await?;
@@ -213,7 +214,7 @@ async fn card_in_tx(
         status: status(&r.4)?,
         label: r.5,
         reason: r.6,
-        customer_id: r.7,
+        customer_id: r.7.map(CustomerId::new),
         issued_at: r.8.map(from_db).transpose()?,
         expires_at: r.9.map(from_db).transpose()?,
         extended_fields: json_or_empty(&r.10),
@@ -232,7 +233,7 @@ async fn log_status(
     status: CardStatus,
     label: &str,
     reason: Option<&str>,
-    customer_id: Option<i64>,
+    customer_id: Option<CustomerId>,
     actor: Option<&str>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -240,12 +241,12 @@ async fn log_status(
         "INSERT INTO loyalty_card_status_log (org_id, card_id, status, label, reason, customer_id, \
          actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card_id)
     .bind(status.as_str())
     .bind(label)
     .bind(reason)
-    .bind(customer_id)
+    .bind(customer_id.map(CustomerId::get))
     .bind(actor)
     .bind(to_db(now))
     .execute(&mut **tx)
@@ -262,7 +263,7 @@ async fn check_external_id_free(
 ) -> Result<(), StoreError> {
     let other: Option<(i64,)> =
         sqlx::query_as("SELECT id FROM loyalty_cards WHERE org_id = $1 AND external_id = $2")
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(external_id)
             .fetch_optional(&mut **tx)
             .await?;
@@ -274,7 +275,7 @@ async fn check_external_id_free(
 
 async fn org_zone(tx: &mut Tx, org_id: OrgId) -> Result<TimeZone, StoreError> {
     let (zone,): (String,) = sqlx::query_as("SELECT time_zone FROM orgs WHERE id = $1")
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_one(&mut **tx)
         .await?;
     TimeZone::get(&zone).map_err(|e| StoreError::Corrupt(format!("time zone {zone}: {e}")))
@@ -296,7 +297,7 @@ async fn series_by(
     let sql = format!(
         "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 AND {condition}"
     );
-    let q = sqlx::query_as::<_, SeriesRow>(&sql).bind(org_id);
+    let q = sqlx::query_as::<_, SeriesRow>(&sql).bind(org_id.get());
     let q = match id {
         Some(id) => q.bind(id),
         None => q.bind(code),
@@ -313,7 +314,7 @@ async fn series_by(
 pub(crate) async fn issue_in_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     number: &str,
     details: Option<&Value>,
     now: Timestamp,
@@ -357,8 +358,8 @@ pub(crate) async fn issue_in_tx(
         "SELECT COUNT(*) FROM loyalty_cards WHERE org_id = $1 AND customer_id = $2 \
          AND series_id = $3 AND status = 'ACTIVE' AND card_number <> $4",
     )
-    .bind(org_id)
-    .bind(customer_id)
+    .bind(org_id.get())
+    .bind(customer_id.get())
     .bind(series.id)
     .bind(number)
     .fetch_one(&mut **tx)
@@ -376,10 +377,10 @@ pub(crate) async fn issue_in_tx(
                  issued_at = $5, expires_at = $6, external_id = $7, updated_at = $5 \
                  WHERE org_id = $1 AND id = $2",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(id)
             .bind(label)
-            .bind(customer_id)
+            .bind(customer_id.get())
             .bind(to_db(now))
             .bind(expires.map(to_db))
             .bind(external_id.as_deref())
@@ -393,12 +394,12 @@ pub(crate) async fn issue_in_tx(
                  label, customer_id, issued_at, expires_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, 'ACTIVE', $5, $6, $7, $8, $7, $7) RETURNING id",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(series.id)
             .bind(number)
             .bind(external_id.as_deref())
             .bind(label)
-            .bind(customer_id)
+            .bind(customer_id.get())
             .bind(to_db(now))
             .bind(expires.map(to_db))
             .fetch_one(&mut **tx)
@@ -439,7 +440,7 @@ fn card_details(mut out: Value, series: &SeriesRecord, external_id: Option<&str>
 pub(crate) async fn release_in_tx(
     tx: &mut Tx,
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     number: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -454,7 +455,7 @@ pub(crate) async fn release_in_tx(
         "UPDATE loyalty_cards SET status = $3, label = $3, customer_id = NULL, issued_at = NULL, \
          expires_at = NULL, updated_at = $4 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card.id)
     .bind(label)
     .bind(to_db(now))
@@ -480,7 +481,7 @@ impl LoyaltyRepo<'_> {
         let rows: Vec<SeriesRow> = sqlx::query_as(&format!(
             "SELECT {SERIES_COLUMNS} FROM loyalty_card_series WHERE org_id = $1 ORDER BY id"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter().map(series_from_row).collect()
@@ -519,10 +520,10 @@ impl LoyaltyRepo<'_> {
              managed_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'API', $6, $6) \
              ON CONFLICT (org_id, code) DO NOTHING RETURNING id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(&series.code)
         .bind(to_json(series)?)
-        .bind(series.program_id)
+        .bind(series.program_id.map(ProgramId::get))
         .bind(i64::from(active))
         .bind(to_db(now))
         .fetch_optional(&mut *tx)
@@ -553,10 +554,10 @@ impl LoyaltyRepo<'_> {
             "UPDATE loyalty_card_series SET definition = $3, program_id = $4, is_active = $5, \
              updated_at = $6 WHERE org_id = $1 AND id = $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .bind(to_json(&want)?)
-        .bind(want.program_id)
+        .bind(want.program_id.map(ProgramId::get))
         .bind(i64::from(active))
         .bind(to_db(now))
         .execute(&mut *tx)
@@ -593,7 +594,7 @@ impl LoyaltyRepo<'_> {
             "UPDATE loyalty_card_series SET next_number = next_number + $3 \
              WHERE org_id = $1 AND id = $2 RETURNING next_number",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(series_id)
         .bind(i64::from(count))
         .fetch_one(&mut *tx)
@@ -608,7 +609,7 @@ impl LoyaltyRepo<'_> {
                  created_by, created_at, updated_at) VALUES ($1, $2, $3, 'NOT_ISSUED', $4, $5, $6, $6) \
                  ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(series_id)
             .bind(&number)
             .bind(&label.label)
@@ -640,7 +641,7 @@ impl LoyaltyRepo<'_> {
              duplicates, first_number, last_number, label, actor, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(series_id)
         .bind(i64::from(count))
         .bind(i64::try_from(made.len()).unwrap_or(i64::MAX))
@@ -679,7 +680,7 @@ impl LoyaltyRepo<'_> {
              at FROM loyalty_card_generation_log WHERE org_id = $1 AND series_id = $2 \
              ORDER BY id DESC",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(series_id)
         .fetch_all(self.0.reader())
         .await?;
@@ -760,11 +761,11 @@ impl LoyaltyRepo<'_> {
             "SELECT s.program_id FROM loyalty_cards c JOIN loyalty_card_series s \
              ON s.org_id = c.org_id AND s.id = c.series_id WHERE c.org_id = $1 AND {column} = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(value.trim())
         .fetch_optional(self.0.reader())
         .await?;
-        Ok(row.and_then(|(p,)| p))
+        Ok(row.and_then(|(p,)| p).map(ProgramId::new))
     }
 
     /// Changes a card's label (and so its status, by the documented transitions) and
@@ -817,7 +818,7 @@ impl LoyaltyRepo<'_> {
             "SELECT id, status, label, reason, customer_id, actor, at FROM loyalty_card_status_log \
              WHERE org_id = $1 AND card_id = $2 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(card_id)
         .fetch_all(self.0.reader())
         .await?;
@@ -828,7 +829,7 @@ impl LoyaltyRepo<'_> {
                     status: status(&r.1)?,
                     label: r.2,
                     reason: r.3,
-                    customer_id: r.4,
+                    customer_id: r.4.map(CustomerId::new),
                     actor: r.5,
                     at: from_db(r.6)?,
                 })
@@ -884,7 +885,7 @@ async fn add_card_tx(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
          ON CONFLICT (org_id, card_number) DO NOTHING RETURNING id",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card.series_id)
     .bind(&card.number)
     .bind(card.external_id.as_deref())
@@ -953,7 +954,7 @@ async fn update_card_tx(
         "UPDATE loyalty_cards SET status = $3, label = $4, reason = $5, extended_fields = $6, \
          custom_fields = $7, updated_at = $8 WHERE org_id = $1 AND id = $2",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(card.id)
     .bind(status.as_str())
     .bind(&label)

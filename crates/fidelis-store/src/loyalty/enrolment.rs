@@ -1,6 +1,7 @@
 //! Enrolling a member with carried-over tier and points, once per program: a member who
 //! already has a balance row in the program is enrolled already, and the data is ignored.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::enrolment::Enrolment;
 use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, SourceKind};
 use fidelis_domain::loyalty::LoyaltyError;
@@ -20,7 +21,7 @@ impl LoyaltyRepo<'_> {
     pub async fn enrol(
         &self,
         ctx: &LoyaltyContext,
-        customer_id: i64,
+        customer_id: CustomerId,
         e: &Enrolment,
         actor: &Actor,
         now: Timestamp,
@@ -36,7 +37,7 @@ impl LoyaltyRepo<'_> {
         &self,
         unit: &mut Unit,
         ctx: &LoyaltyContext,
-        customer_id: i64,
+        customer_id: CustomerId,
         e: &Enrolment,
         actor: &Actor,
         now: Timestamp,
@@ -50,7 +51,7 @@ impl LoyaltyRepo<'_> {
 async fn enrol_tx(
     tx: &mut Tx,
     ctx: &LoyaltyContext,
-    customer_id: i64,
+    customer_id: CustomerId,
     e: &Enrolment,
     actor: &Actor,
     now: Timestamp,
@@ -65,9 +66,9 @@ async fn enrol_tx(
          VALUES ($1, $2, $3, $4, $4) ON CONFLICT (org_id, customer_id, program_id) DO NOTHING \
          RETURNING program_id",
     )
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .bind(to_db(now))
     .fetch_optional(&mut **tx)
     .await?;

@@ -2,10 +2,13 @@
 //! `reference_id` is unique per org, so a retried request returns the first one and never
 //! credits twice.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::goodwill::{
     self as rules, GoodwillBaseType, GoodwillDecision, GoodwillRequest, GoodwillStatus,
 };
-use fidelis_domain::loyalty::ledger::{Actor, ActorKind, EntryKind, EntrySource, SourceKind};
+use fidelis_domain::loyalty::ledger::{
+    Actor, ActorKind, EntryId, EntryKind, EntrySource, SourceKind,
+};
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
@@ -20,7 +23,7 @@ use crate::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct NewGoodwill {
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     /// `None`: the org's default program.
     pub program_id: Option<ProgramId>,
     pub reference_id: Option<String>,
@@ -32,7 +35,7 @@ pub struct NewGoodwill {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoodwillRecord {
     pub id: i64,
-    pub customer_id: i64,
+    pub customer_id: CustomerId,
     pub program_id: ProgramId,
     pub reference_id: Option<String>,
     pub base_type: GoodwillBaseType,
@@ -44,7 +47,7 @@ pub struct GoodwillRecord {
     pub maker: String,
     pub checker: Option<String>,
     /// The ledger entry that credited the points, once approved.
-    pub entry_id: Option<i64>,
+    pub entry_id: Option<EntryId>,
     pub created_at: Timestamp,
     pub decided_at: Option<Timestamp>,
 }
@@ -78,8 +81,8 @@ fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
     };
     Ok(GoodwillRecord {
         id: r.0,
-        customer_id: r.1,
-        program_id: r.2,
+        customer_id: CustomerId::new(r.1),
+        program_id: ProgramId::new(r.2),
         reference_id: r.3,
         base_type: GoodwillBaseType::parse(&r.4)
             .map_err(|_| StoreError::Corrupt(format!("goodwill base type {:?}", r.4)))?,
@@ -90,7 +93,7 @@ fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
         status,
         maker: r.10,
         checker: r.11,
-        entry_id: r.12,
+        entry_id: r.12.map(EntryId::new),
         created_at: from_db(r.13)?,
         decided_at: r.14.map(from_db).transpose()?,
     })
@@ -100,7 +103,7 @@ async fn load(tx: &mut Tx, org_id: OrgId, id: i64) -> Result<Option<GoodwillReco
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 AND id = $2"
     ))
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
@@ -127,9 +130,9 @@ impl LoyaltyRepo<'_> {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING', $10, $11) \
              ON CONFLICT (org_id, reference_id) DO NOTHING RETURNING id",
         )
-        .bind(org_id)
-        .bind(g.customer_id)
-        .bind(program.id)
+        .bind(org_id.get())
+        .bind(g.customer_id.get())
+        .bind(program.id.get())
         .bind(g.reference_id.as_deref())
         .bind(g.request.base_type.as_str())
         .bind(g.request.points.map(to_milli).transpose()?)
@@ -146,7 +149,7 @@ impl LoyaltyRepo<'_> {
                 let (id,): (i64,) = sqlx::query_as(
                     "SELECT id FROM loyalty_goodwill_requests WHERE org_id = $1 AND reference_id = $2",
                 )
-                .bind(org_id)
+                .bind(org_id.get())
                 .bind(g.reference_id.as_deref())
                 .fetch_one(&mut *tx)
                 .await?;
@@ -271,7 +274,7 @@ impl LoyaltyRepo<'_> {
         let row: Option<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 AND id = $2"
         ))
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(id)
         .fetch_optional(self.0.reader())
         .await?;
@@ -282,14 +285,14 @@ impl LoyaltyRepo<'_> {
     pub async fn goodwill_requests(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
     ) -> Result<Vec<GoodwillRecord>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 AND customer_id = $2 \
              ORDER BY created_at DESC, id DESC"
         ))
-        .bind(org_id)
-        .bind(customer_id)
+        .bind(org_id.get())
+        .bind(customer_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter().map(from_row).collect()
@@ -304,18 +307,18 @@ async fn decide(
     id: i64,
     status: GoodwillStatus,
     checker: Option<&str>,
-    entry_id: Option<i64>,
+    entry_id: Option<EntryId>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE loyalty_goodwill_requests SET status = $3, checker = $4, entry_id = $5, \
          decided_at = $6 WHERE org_id = $1 AND id = $2 AND status = 'PENDING'",
     )
-    .bind(org_id)
+    .bind(org_id.get())
     .bind(id)
     .bind(status.as_str())
     .bind(checker)
-    .bind(entry_id)
+    .bind(entry_id.map(EntryId::get))
     .bind(to_db(now))
     .execute(&mut **tx)
     .await?;

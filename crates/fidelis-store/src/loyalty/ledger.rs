@@ -3,8 +3,9 @@
 //! lots a debit takes and how much, what a credit pays off debt, what each lot holds
 //! afterwards); this module writes what it decided.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{
-    self as rules, Actor, Allocation, Balance, EntryKind, EntrySource, ExpiryScheduleItem,
+    self as rules, Actor, Allocation, Balance, EntryId, EntryKind, EntrySource, ExpiryScheduleItem,
     LedgerEntry, Lot, LotId, SourceKind,
 };
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
@@ -49,7 +50,7 @@ pub struct Debit {
 /// A written entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posted {
-    pub entry_id: i64,
+    pub entry_id: EntryId,
     /// Signed: credits positive, debits negative.
     pub points: Decimal,
     pub lot_id: Option<LotId>,
@@ -84,7 +85,7 @@ pub(crate) async fn post_credit(
     expires_at: Option<Timestamp>,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<(i64, LotId), StoreError> {
+) -> Result<(EntryId, LotId), StoreError> {
     let milli = to_milli(points)?;
     let settled = to_milli(rules::settle_debt(points, from_milli(bal.debt)).debt_settled)?;
     let (entry_id, lot_id) = if tx.backend().inserts_in_with() {
@@ -112,9 +113,9 @@ fn bind_lot<'q, O>(
     why: &'q Why<'q>,
     now: Timestamp,
 ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
-    q.bind(h.org_id)
-        .bind(h.customer_id)
-        .bind(h.program_id)
+    q.bind(h.org_id.get())
+        .bind(h.customer_id.get())
+        .bind(h.program_id.get())
         .bind(milli)
         .bind(milli - settled)
         .bind(to_db(now))
@@ -150,7 +151,7 @@ async fn insert_lot(
     )
     .fetch_one(&mut **tx)
     .await?;
-    Ok(lot_id)
+    Ok(LotId::new(lot_id))
 }
 
 /// The lot and its entry in one round trip, for PostgreSQL (SQLite cannot insert inside a
@@ -165,7 +166,7 @@ async fn insert_credit_pg(
     expires_at: Option<Timestamp>,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<(i64, LotId), StoreError> {
+) -> Result<(EntryId, LotId), StoreError> {
     let sql = format!(
         "WITH lot AS ({LOT_INSERT}) \
          INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
@@ -173,7 +174,7 @@ async fn insert_credit_pg(
          debt_settled) SELECT $1, $2, $3, $12, $4, $6, $8, $9, $10, $13, $14, $11, lot.id, 0, $15 \
          FROM lot RETURNING id, lot_id"
     );
-    let row: (i64, i64) = bind_lot(
+    let (entry_id, lot_id): (i64, i64) = bind_lot(
         sqlx::query_as(&sql),
         h,
         milli,
@@ -188,7 +189,7 @@ async fn insert_credit_pg(
     .bind(settled)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(row)
+    Ok((EntryId::new(entry_id), LotId::new(lot_id)))
 }
 
 /// Writes a debit drawn from `allocations` of the holder's open `lots` (as read under the
@@ -205,7 +206,7 @@ pub(crate) async fn post_debit(
     shortfall: Decimal,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<EntryId, StoreError> {
     // Amounts as stored (thousandths), so that lots, allocation rows and entry add up.
     let allocations = allocations
         .iter()
@@ -233,10 +234,10 @@ pub(crate) async fn post_debit(
             "INSERT INTO loyalty_allocations (org_id, entry_id, seq, lot_id, points) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(h.org_id)
-        .bind(entry_id)
+        .bind(h.org_id.get())
+        .bind(entry_id.get())
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-        .bind(a.lot_id)
+        .bind(a.lot_id.get())
         .bind(to_milli(a.points)?)
         .execute(&mut **tx)
         .await?;
@@ -253,8 +254,8 @@ pub(crate) async fn post_debit(
             "UPDATE loyalty_lots SET remaining = $3 \
              WHERE org_id = $1 AND id = $2 AND remaining = $4",
         )
-        .bind(h.org_id)
-        .bind(lots[i].lot_id)
+        .bind(h.org_id.get())
+        .bind(lots[i].lot_id.get())
         .bind(to_milli(lots[i].remaining)?)
         .bind(read[i])
         .execute(&mut **tx)
@@ -282,16 +283,16 @@ async fn insert_entry(
     debt_settled: i64,
     why: &Why<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<EntryId, StoreError> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
          source_kind, source_ref, rule, actor_kind, actor_id, reason, lot_id, shortfall, \
          debt_settled) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          RETURNING id",
     )
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .bind(kind.as_str())
     .bind(points)
     .bind(to_db(now))
@@ -301,12 +302,12 @@ async fn insert_entry(
     .bind(why.actor.kind.as_str())
     .bind(why.actor.id.as_deref())
     .bind(why.reason)
-    .bind(lot_id)
+    .bind(lot_id.map(LotId::get))
     .bind(shortfall)
     .bind(debt_settled)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(EntryId::new(id))
 }
 
 /// The holder's lots that still hold points, read inside the locking transaction.
@@ -315,16 +316,16 @@ pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreE
         "SELECT {LOT_COLUMNS} FROM loyalty_lots \
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 AND remaining > 0"
     ))
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .fetch_all(&mut **tx)
     .await?;
     rows.into_iter().map(rows::lot).collect()
 }
 
 impl LoyaltyRepo<'_> {
-    fn holder(ctx: &LoyaltyContext, customer_id: i64, program_id: ProgramId) -> Holder {
+    fn holder(ctx: &LoyaltyContext, customer_id: CustomerId, program_id: ProgramId) -> Holder {
         Holder {
             org_id: ctx.org.id,
             customer_id,
@@ -336,7 +337,7 @@ impl LoyaltyRepo<'_> {
     pub async fn credit(
         &self,
         ctx: &LoyaltyContext,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: Option<ProgramId>,
         c: &Credit,
         now: Timestamp,
@@ -374,7 +375,7 @@ impl LoyaltyRepo<'_> {
     pub async fn debit(
         &self,
         ctx: &LoyaltyContext,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: Option<ProgramId>,
         d: &Debit,
         now: Timestamp,
@@ -424,7 +425,7 @@ impl LoyaltyRepo<'_> {
             "SELECT DISTINCT customer_id, program_id FROM loyalty_lots \
              WHERE org_id = $1 AND remaining > 0 AND expires_at IS NOT NULL AND expires_at < $2",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .bind(to_db(now))
         .fetch_all(self.0.reader())
         .await?;
@@ -440,8 +441,8 @@ impl LoyaltyRepo<'_> {
         for (customer_id, program_id) in holders {
             let h = Holder {
                 org_id,
-                customer_id,
-                program_id,
+                customer_id: CustomerId::new(customer_id),
+                program_id: ProgramId::new(program_id),
             };
             let mut tx = self.0.begin().await?;
             let mut bal = balance::lock(&mut tx, h, now).await?;
@@ -475,16 +476,16 @@ impl LoyaltyRepo<'_> {
     pub async fn lots(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
     ) -> Result<Vec<Lot>, StoreError> {
         let rows: Vec<LotRow> = sqlx::query_as(&format!(
             "SELECT {LOT_COLUMNS} FROM loyalty_lots \
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY id"
         ))
-        .bind(org_id)
-        .bind(customer_id)
-        .bind(program_id)
+        .bind(org_id.get())
+        .bind(customer_id.get())
+        .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter().map(rows::lot).collect()
@@ -494,7 +495,7 @@ impl LoyaltyRepo<'_> {
     pub async fn balance(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
         now: Timestamp,
     ) -> Result<Balance, StoreError> {
@@ -515,16 +516,16 @@ impl LoyaltyRepo<'_> {
     pub async fn entries(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
         let rows: Vec<EntryRow> = sqlx::query_as(&format!(
             "SELECT {ENTRY_COLUMNS} FROM loyalty_entries \
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY at, id"
         ))
-        .bind(org_id)
-        .bind(customer_id)
-        .bind(program_id)
+        .bind(org_id.get())
+        .bind(customer_id.get())
+        .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
         let allocs: Vec<(i64, i64, i64)> = sqlx::query_as(
@@ -533,9 +534,9 @@ impl LoyaltyRepo<'_> {
              WHERE e.org_id = $1 AND e.customer_id = $2 AND e.program_id = $3 \
              ORDER BY a.entry_id, a.seq",
         )
-        .bind(org_id)
-        .bind(customer_id)
-        .bind(program_id)
+        .bind(org_id.get())
+        .bind(customer_id.get())
+        .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()
@@ -544,7 +545,7 @@ impl LoyaltyRepo<'_> {
                     .iter()
                     .filter(|a| a.0 == r.0)
                     .map(|a| Allocation {
-                        lot_id: a.1,
+                        lot_id: LotId::new(a.1),
                         points: from_milli(a.2),
                     })
                     .collect();
@@ -557,7 +558,7 @@ impl LoyaltyRepo<'_> {
     pub async fn expiry_schedule(
         &self,
         org: &Org,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
         now: Timestamp,
     ) -> Result<Vec<ExpiryScheduleItem>, StoreError> {

@@ -1,5 +1,6 @@
 //! A member's standing in a program: tier, lifetime metrics, tier-change history.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{EntrySource, SourceKind};
 use fidelis_domain::loyalty::{ProgramId, TierChange, TierState};
 use fidelis_domain::org::OrgId;
@@ -27,7 +28,7 @@ impl LoyaltyRepo<'_> {
     pub async fn member(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
     ) -> Result<Option<MemberState>, StoreError> {
         let h = Holder {
@@ -50,7 +51,7 @@ impl LoyaltyRepo<'_> {
     pub async fn tier_changes(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: ProgramId,
     ) -> Result<Vec<TierChangeRecord>, StoreError> {
         let rows: Vec<ChangeRow> =
@@ -59,9 +60,9 @@ impl LoyaltyRepo<'_> {
                  source_kind, source_ref FROM loyalty_tier_changes \
                  WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY effective_at, id",
             )
-            .bind(org_id)
-            .bind(customer_id)
-            .bind(program_id)
+            .bind(org_id.get())
+            .bind(customer_id.get())
+            .bind(program_id.get())
             .fetch_all(self.0.reader())
             .await?;
         rows.into_iter()

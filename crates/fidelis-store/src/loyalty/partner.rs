@@ -7,6 +7,7 @@
 //! writes with a conditional upsert that only replaces a membership that has ended, so two
 //! concurrent links of one member meet on the primary key and exactly one succeeds.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::partner::{
     self as rules, ActivityEntry, ActivityType, LinkRequest, Membership, PartnerProgram,
     PartnerProgramId, PartnerUpdateType,
@@ -27,7 +28,7 @@ const END_BATCH: i64 = 500;
 #[derive(Debug, Clone, Copy)]
 struct Key {
     org_id: OrgId,
-    customer_id: i64,
+    customer_id: CustomerId,
     program_id: PartnerProgramId,
 }
 
@@ -51,7 +52,7 @@ fn activity(s: &str) -> Result<ActivityType, StoreError> {
 
 fn from_row(r: Row) -> Result<Membership, StoreError> {
     Ok(Membership {
-        partner_program_id: r.0,
+        partner_program_id: PartnerProgramId::new(r.0),
         membership_id: r.1,
         tier_number: r
             .2
@@ -73,9 +74,9 @@ async fn lock(tx: &mut Tx, k: Key) -> Result<Option<Membership>, StoreError> {
          WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3{}",
         tx.backend().for_update()
     ))
-    .bind(k.org_id)
-    .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.org_id.get())
+    .bind(k.customer_id.get())
+    .bind(k.program_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     row.map(from_row).transpose()
@@ -103,9 +104,9 @@ async fn insert_unless_current(
          OR loyalty_partner_memberships.tier_expiry < $13 \
          RETURNING partner_program_id",
     )
-    .bind(k.org_id)
-    .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.org_id.get())
+    .bind(k.customer_id.get())
+    .bind(k.program_id.get())
     .bind(&m.membership_id)
     .bind(m.tier_number.map(i64::from))
     .bind(m.tier_name.as_deref())
@@ -129,9 +130,9 @@ async fn save(tx: &mut Tx, k: Key, m: &Membership) -> Result<(), StoreError> {
          last_updated = $11, last_activity = $12 \
          WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3",
     )
-    .bind(k.org_id)
-    .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.org_id.get())
+    .bind(k.customer_id.get())
+    .bind(k.program_id.get())
     .bind(&m.membership_id)
     .bind(m.tier_number.map(i64::from))
     .bind(m.tier_name.as_deref())
@@ -151,9 +152,9 @@ async fn append(tx: &mut Tx, k: Key, a: &ActivityEntry) -> Result<(), StoreError
         "INSERT INTO loyalty_partner_activities (org_id, customer_id, partner_program_id, \
          activity, at, tier_name, tier_expiry) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(k.org_id)
-    .bind(k.customer_id)
-    .bind(k.program_id)
+    .bind(k.org_id.get())
+    .bind(k.customer_id.get())
+    .bind(k.program_id.get())
     .bind(a.activity.as_str())
     .bind(to_db(a.at))
     .bind(a.tier_name.as_deref())
@@ -211,7 +212,7 @@ impl LoyaltyRepo<'_> {
     pub async fn link_partner(
         &self,
         org: &Org,
-        customer_id: i64,
+        customer_id: CustomerId,
         program: &PartnerProgram,
         enrolled_in_loyalty: bool,
         req: &LinkRequest,
@@ -241,7 +242,7 @@ impl LoyaltyRepo<'_> {
     pub async fn update_partner(
         &self,
         org: &Org,
-        customer_id: i64,
+        customer_id: CustomerId,
         program: &PartnerProgram,
         update_type: PartnerUpdateType,
         tier_name: Option<&str>,
@@ -271,7 +272,7 @@ impl LoyaltyRepo<'_> {
     pub async fn delink_partner(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: PartnerProgramId,
         now: Timestamp,
     ) -> Result<Membership, StoreError> {
@@ -291,14 +292,14 @@ impl LoyaltyRepo<'_> {
     pub async fn partner_memberships(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
     ) -> Result<Vec<Membership>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM loyalty_partner_memberships \
              WHERE org_id = $1 AND customer_id = $2 ORDER BY partner_program_id"
         ))
-        .bind(org_id)
-        .bind(customer_id)
+        .bind(org_id.get())
+        .bind(customer_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter().map(from_row).collect()
@@ -308,16 +309,16 @@ impl LoyaltyRepo<'_> {
     pub async fn partner_membership(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: PartnerProgramId,
     ) -> Result<Option<Membership>, StoreError> {
         let row: Option<Row> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM loyalty_partner_memberships \
              WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3"
         ))
-        .bind(org_id)
-        .bind(customer_id)
-        .bind(program_id)
+        .bind(org_id.get())
+        .bind(customer_id.get())
+        .bind(program_id.get())
         .fetch_optional(self.0.reader())
         .await?;
         row.map(from_row).transpose()
@@ -328,7 +329,7 @@ impl LoyaltyRepo<'_> {
     pub async fn partner_activities(
         &self,
         org_id: OrgId,
-        customer_id: i64,
+        customer_id: CustomerId,
         program_id: PartnerProgramId,
         from: Option<Timestamp>,
         to: Option<Timestamp>,
@@ -338,9 +339,9 @@ impl LoyaltyRepo<'_> {
              WHERE org_id = $1 AND customer_id = $2 AND partner_program_id = $3 \
              AND at >= $4 AND at <= $5 ORDER BY at, id",
         )
-        .bind(org_id)
-        .bind(customer_id)
-        .bind(program_id)
+        .bind(org_id.get())
+        .bind(customer_id.get())
+        .bind(program_id.get())
         .bind(from.map(to_db).unwrap_or(i64::MIN))
         .bind(to.map(to_db).unwrap_or(i64::MAX))
         .fetch_all(self.0.reader())
@@ -374,7 +375,7 @@ impl LoyaltyRepo<'_> {
                  WHERE org_id = $1 AND ended_at IS NULL AND tier_expiry < $2 \
                  ORDER BY tier_expiry, customer_id, partner_program_id LIMIT $3",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(to_db(now))
             .bind(END_BATCH)
             .fetch_all(self.0.reader())
@@ -383,8 +384,8 @@ impl LoyaltyRepo<'_> {
             for (customer_id, program_id) in &due {
                 let k = Key {
                     org_id,
-                    customer_id: *customer_id,
-                    program_id: *program_id,
+                    customer_id: CustomerId::new(*customer_id),
+                    program_id: PartnerProgramId::new(*program_id),
                 };
                 let mut tx = self.0.begin().await?;
                 let current = lock(&mut tx, k).await?;

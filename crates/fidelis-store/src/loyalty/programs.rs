@@ -43,19 +43,19 @@ fn kind(s: &str) -> Result<ProgramKind, StoreError> {
 
 impl LoyaltyRepo<'_> {
     /// The org's active programs with their ids, in id order.
-    async fn specs(&self, org_id: OrgId) -> Result<Vec<(i64, ProgramSpec)>, StoreError> {
+    async fn specs(&self, org_id: OrgId) -> Result<Vec<(ProgramId, ProgramSpec)>, StoreError> {
         let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT id, name, kind, description, rules FROM loyalty_programs \
              WHERE org_id = $1 AND is_active = 1 ORDER BY id",
         )
-        .bind(org_id)
+        .bind(org_id.get())
         .fetch_all(self.0.reader())
         .await?;
         rows.into_iter()
             .map(|(id, name, k, description, rules)| {
                 let rules: ProgramRules = from_json(&rules, "program rules")?;
                 Ok((
-                    id,
+                    ProgramId::new(id),
                     ProgramSpec {
                         name,
                         description,
@@ -83,7 +83,7 @@ impl LoyaltyRepo<'_> {
     pub async fn settings(&self, org_id: OrgId) -> Result<LoyaltySettings, StoreError> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT settings FROM loyalty_settings WHERE org_id = $1")
-                .bind(org_id)
+                .bind(org_id.get())
                 .fetch_optional(self.0.reader())
                 .await?;
         match row {

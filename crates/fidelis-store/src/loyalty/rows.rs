@@ -1,7 +1,8 @@
 //! Row ↔ domain mapping for lots and ledger entries.
 
 use fidelis_domain::loyalty::ledger::{
-    Actor, ActorKind, Allocation, EntryKind, EntrySource, LedgerEntry, Lot, SourceKind,
+    Actor, ActorKind, Allocation, EntryId, EntryKind, EntrySource, LedgerEntry, Lot, LotId,
+    SourceKind,
 };
 
 use super::fixed::from_milli;
@@ -30,7 +31,7 @@ fn source(kind: &str, reference: Option<String>) -> Result<EntrySource, StoreErr
 
 pub(crate) fn lot(r: LotRow) -> Result<Lot, StoreError> {
     Ok(Lot {
-        lot_id: r.0,
+        lot_id: LotId::new(r.0),
         points: from_milli(r.1),
         remaining: from_milli(r.2),
         awarded_at: from_db(r.3)?,
@@ -65,7 +66,7 @@ pub(crate) fn entry(r: EntryRow, allocations: Vec<Allocation>) -> Result<LedgerE
     let actor_kind = ActorKind::parse(&r.7)
         .ok_or_else(|| StoreError::Corrupt(format!("ledger actor kind {:?}", r.7)))?;
     Ok(LedgerEntry {
-        entry_id: r.0,
+        entry_id: EntryId::new(r.0),
         kind,
         points: from_milli(r.2),
         at: from_db(r.3)?,
@@ -76,7 +77,7 @@ pub(crate) fn entry(r: EntryRow, allocations: Vec<Allocation>) -> Result<LedgerE
             id: r.8,
         },
         reason: r.9,
-        lot_id: r.10,
+        lot_id: r.10.map(LotId::new),
         allocations,
         shortfall: from_milli(r.11),
         debt_settled: from_milli(r.12),

@@ -14,10 +14,11 @@
 //! window that has also passed (the job was down for a year) comes up again later in the
 //! same walk and is judged on that next window.
 
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{EntryKind, EntrySource, SourceKind};
 use fidelis_domain::loyalty::tiers::TierBasis;
 use fidelis_domain::loyalty::transaction::OutlierStatus;
-use fidelis_domain::loyalty::{TierChange, TierChangeKind, TierSet, TransactionType};
+use fidelis_domain::loyalty::{ProgramId, TierChange, TierChangeKind, TierSet, TransactionType};
 use fidelis_domain::org::OrgId;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -83,9 +84,9 @@ async fn earned(
                  AND txn_type IN ($4, $5) AND outlier_status = $6 \
                  AND created_at > $7 AND created_at <= $8",
         )
-        .bind(h.org_id)
-        .bind(h.customer_id)
-        .bind(h.program_id)
+        .bind(h.org_id.get())
+        .bind(h.customer_id.get())
+        .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(TransactionType::Return.as_str())
         .bind(OutlierStatus::Normal.as_str())
@@ -100,9 +101,9 @@ async fn earned(
                  WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 \
                  AND kind IN ($4, $5) AND at > $6 AND at <= $7",
             )
-            .bind(h.org_id)
-            .bind(h.customer_id)
-            .bind(h.program_id)
+            .bind(h.org_id.get())
+            .bind(h.customer_id.get())
+            .bind(h.program_id.get())
             .bind(credit.as_str())
             .bind(goodwill.as_str())
             .bind(to_db(after))
@@ -125,9 +126,9 @@ async fn last_change(
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 \
          ORDER BY effective_at DESC, id DESC LIMIT 1",
     )
-    .bind(h.org_id)
-    .bind(h.customer_id)
-    .bind(h.program_id)
+    .bind(h.org_id.get())
+    .bind(h.customer_id.get())
+    .bind(h.program_id.get())
     .fetch_optional(&mut **tx)
     .await?;
     let Some((kind, at)) = row else {
@@ -166,7 +167,7 @@ impl LoyaltyRepo<'_> {
                  AND (tier_valid_until, customer_id, program_id) > ($3, $4, $5) \
                  ORDER BY tier_valid_until, customer_id, program_id LIMIT $6",
             )
-            .bind(org_id)
+            .bind(org_id.get())
             .bind(to_db(now))
             .bind(after.0)
             .bind(after.1)
@@ -177,8 +178,8 @@ impl LoyaltyRepo<'_> {
             for key in &due {
                 let h = Holder {
                     org_id,
-                    customer_id: key.1,
-                    program_id: key.2,
+                    customer_id: CustomerId::new(key.1),
+                    program_id: ProgramId::new(key.2),
                 };
                 let tiers = ctx
                     .program(Some(h.program_id))

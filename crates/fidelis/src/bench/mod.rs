@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _};
 use fidelis_app::{App, SystemClock};
 use fidelis_domain::customers::{normalise_mobile, IdentifierType, Source};
+use fidelis_domain::org::OrgId;
 use fidelis_server::{AppState, Listeners, ServeOptions};
 use fidelis_store::customers::BulkCustomer;
 use fidelis_store::Db;
@@ -32,7 +33,7 @@ pub fn card(i: u64) -> String {
 }
 
 /// Loads the synthetic customers 0..want into the demo org, skipping those already there.
-pub async fn load_customers(db: &Db, want: u64) -> anyhow::Result<i64> {
+pub async fn load_customers(db: &Db, want: u64) -> anyhow::Result<OrgId> {
     if want == 0 || want > 18_999_999 {
         bail!("the customer count must be between 1 and 18999999");
     }

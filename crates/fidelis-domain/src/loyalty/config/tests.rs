@@ -48,7 +48,7 @@ fn the_demo_org_declares_its_programs_cards_and_goodwill() {
     let l = OrgFile::parse("demo-org.toml", DEMO).unwrap().loyalty;
     let names: Vec<_> = l.programs.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Demo Rewards", "Demo Plus", "SkyMiles"]);
-    let rewards = l.programs[0].program(1);
+    let rewards = l.programs[0].program(ProgramId::new(1));
     assert_eq!(rewards.kind, ProgramKind::Default);
     assert_eq!(
         rewards.earn.points_for(d("1234.56"), None).awarded,
@@ -61,16 +61,16 @@ fn the_demo_org_declares_its_programs_cards_and_goodwill() {
     assert_eq!(tiers.validity_months, Some(12));
     assert_eq!(tiers.tier_for(d("1000")), 2);
     assert_eq!(tiers.by_name("Gold").map(|t| t.threshold), Some(d("5000")));
-    let plus = l.programs[1].partner(2).unwrap();
+    let plus = l.programs[1].partner(ProgramId::new(2)).unwrap();
     assert_eq!(plus.kind, PartnerProgramType::Supplementary);
     assert_eq!(
         (plus.tiers.clone(), plus.membership_months),
         (vec!["Plus".into()], Some(12))
     );
-    let sky = l.programs[2].partner(3).unwrap();
+    let sky = l.programs[2].partner(ProgramId::new(3)).unwrap();
     assert_eq!(sky.points_exchange_rate, Some(d("0.5")));
     assert_eq!(sky.tiers, ["Blue", "Silver", "Gold"]);
-    assert!(l.programs[0].partner(1).is_none());
+    assert!(l.programs[0].partner(ProgramId::new(1)).is_none());
     let cards: Vec<_> = l
         .card_series
         .iter()
@@ -134,7 +134,7 @@ max_future_days = 1
 "#,
     )
     .unwrap();
-    let p = l.programs[0].program(9);
+    let p = l.programs[0].program(ProgramId::new(9));
     assert!(!p.points_return_enabled);
     assert_eq!(p.earn.points, d("1.5"));
     assert_eq!(

@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use fidelis_domain::error::Success;
-use fidelis_domain::org::{Entity, EntityKind, Org};
+use fidelis_domain::org::{Entity, EntityId, EntityKind, Org};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -58,12 +58,14 @@ pub struct EntityQuery {
     /// ZONE, CONCEPT, STORE or TILL; all kinds when absent.
     #[serde(rename = "type")]
     kind: Option<String>,
-    id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    id: Option<EntityId>,
     /// STORE_CODE, STORE_ID, CONCEPT_CODE or CONCEPT_ID.
     parent_identifier_type: Option<String>,
     parent_identifier_value: Option<String>,
     /// Entities with id greater than this (keyset paging).
-    start_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    start_id: Option<EntityId>,
     limit: Option<usize>,
     active_only: Option<bool>,
 }
@@ -118,7 +120,7 @@ fn parent_filter(
     all: &[Entity],
     kind: Option<&str>,
     value: Option<&str>,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<EntityId>, ApiError> {
     let (Some(kind), Some(value)) = (kind, value) else {
         return Ok(None);
     };
@@ -148,7 +150,7 @@ fn parent_filter(
 }
 
 fn entity_json(e: &Entity, all: &[Entity], org: &Org) -> Value {
-    let code_of = |id: Option<i64>| {
+    let code_of = |id: Option<EntityId>| {
         all.iter()
             .find(|x| Some(x.id) == id)
             .map(|x| x.code.clone())

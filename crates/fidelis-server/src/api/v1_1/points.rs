@@ -12,7 +12,7 @@ use crate::auth::Principal;
 use crate::json::ApiJson;
 use fidelis_app::loyalty::{self, Ctx, Customer, Redemption, V1Identifiers};
 use fidelis_domain::error::Success;
-use fidelis_domain::loyalty::LoyaltyError;
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 
 use crate::loyalty::goodwill::{item_status, v1_identifiers};
 use crate::loyalty::numbers::{decimal, num, text};
@@ -27,7 +27,8 @@ pub struct RedeemableQuery {
     pub id: Option<String>,
     pub card_number: Option<String>,
     pub points: Option<String>,
-    pub program_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub program_id: Option<ProgramId>,
 }
 
 /// The customer as v1.1 answers: its id, and the identifiers as they were sent.
@@ -122,7 +123,7 @@ async fn one(
     state: &AppState,
     ctx: &Ctx,
     item: &Value,
-    program: Option<i64>,
+    program: Option<ProgramId>,
 ) -> Result<Value, ApiError> {
     let ids = v1_identifiers(item.get("customer"));
     let customer = loyalty::find_v1_customer(&state.app, ctx, &ids).await?;

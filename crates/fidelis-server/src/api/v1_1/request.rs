@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use crate::auth::Principal;
 use crate::json::ApiJson;
 use fidelis_app::loyalty;
+use fidelis_domain::loyalty::ProgramId;
 
 use fidelis_domain::error::Success;
 
@@ -50,7 +51,8 @@ pub(crate) fn batch(ok: usize, total: usize, payload: Value) -> (StatusCode, Jso
 #[into_params(parameter_in = Query)]
 pub struct AddQuery {
     /// The program (the org's default when absent).
-    pub program_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub program_id: Option<ProgramId>,
     /// `true` approves at once, `false` always waits for a checker; absent: the org's cap.
     pub client_auto_approve: Option<bool>,
 }

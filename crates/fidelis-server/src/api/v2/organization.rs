@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use fidelis_app::org::TillKey;
-use fidelis_domain::org::{Entity, Org};
+use fidelis_domain::org::{Entity, EntityId, Org};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -40,7 +40,7 @@ pub async fn till_by_code(
 pub async fn till_by_id(
     State(state): State<AppState>,
     p: Principal,
-    Path(till_id): Path<i64>,
+    Path(till_id): Path<EntityId>,
 ) -> Result<Json<Value>, ApiError> {
     let org = caller_org(&state, &p).await?;
     let till = state.app.till(&p, TillKey::Id(till_id)).await?;

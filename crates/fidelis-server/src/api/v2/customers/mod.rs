@@ -6,6 +6,7 @@ use utoipa_axum::routes;
 
 use crate::customers::CustomerError;
 use crate::{ApiError, AppState};
+use fidelis_domain::customers::CustomerId;
 
 mod bulk;
 mod companies;
@@ -43,11 +44,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// A customer id from the path; anything but a positive number cannot name a customer.
-pub(crate) fn customer_id(raw: &str) -> Result<i64, ApiError> {
+pub(crate) fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
     raw.trim()
         .parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
+        .map(CustomerId::new)
         .ok_or_else(|| CustomerError::NotFound.into())
 }
 

@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use fidelis_app::customers::{CustomerKey, SubscriptionRequest, SubscriptionsUpdate};
 use fidelis_domain::customers::Subscription;
+use fidelis_domain::org::EntityId;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -78,7 +79,7 @@ impl SubscriptionBody {
                     "accountId": item.account_id,
                     "priority": s.priority.as_str(),
                     "type": s.status.as_type(),
-                    "orgUnitId": s.org_unit_id.unwrap_or(-1),
+                    "orgUnitId": s.org_unit_id.map_or(-1, EntityId::get),
                     "sourceName": item.source_name,
                 })
             })

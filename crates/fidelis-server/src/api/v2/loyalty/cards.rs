@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use fidelis_app::loyalty::{self, CardRef};
+use fidelis_domain::customers::CustomerId;
 use fidelis_domain::error::CodedError;
 use fidelis_domain::loyalty::cards::CardStatus;
 use fidelis_domain::loyalty::LoyaltyError;
@@ -179,7 +180,7 @@ pub struct CardBody {
     pub extended_fields: Option<Map<String, Value>>,
     pub custom_fields: Option<Map<String, Value>>,
     /// Issue the new card to this customer at once (on `POST` only).
-    pub customer_id: Option<i64>,
+    pub customer_id: Option<CustomerId>,
 }
 
 const MAX_NUMBER: usize = 50;

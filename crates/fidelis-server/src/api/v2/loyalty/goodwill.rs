@@ -10,13 +10,15 @@ use crate::auth::Principal;
 use crate::loyalty::goodwill::v2_request;
 use crate::{ApiError, AppState};
 use fidelis_app::loyalty;
+use fidelis_domain::loyalty::ProgramId;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     pub request_id: Option<i64>,
-    pub program_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub program_id: Option<ProgramId>,
     pub limit: Option<usize>,
     pub offset: Option<usize>,
 }

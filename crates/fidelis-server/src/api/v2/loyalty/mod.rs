@@ -2,6 +2,7 @@
 //! expired points, the points ledger and goodwill history; partner-program link, update,
 //! delink and activity history. Thin handlers over `crate::loyalty`.
 
+use fidelis_domain::customers::CustomerId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -90,7 +91,7 @@ impl LoyaltyQuery {
         let id = match self.program_id.as_deref().map(str::trim) {
             None | Some("") => c.card_program,
             Some(s) => Some(
-                s.parse::<i64>()
+                s.parse::<fidelis_domain::loyalty::ProgramId>()
                     .map_err(|_| fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)?,
             ),
         };
@@ -107,7 +108,7 @@ async fn by_lookup(state: &AppState, ctx: &Ctx, q: &LoyaltyQuery) -> Result<Cust
 async fn by_id(state: &AppState, ctx: &Ctx, raw: &str) -> Result<Customer, ApiError> {
     let id = raw
         .trim()
-        .parse::<i64>()
+        .parse::<CustomerId>()
         .map_err(|_| fidelis_domain::customers::CustomerError::NotFound)?;
     Ok(loyalty::customer_by_id(&state.app, ctx, id).await?)
 }
