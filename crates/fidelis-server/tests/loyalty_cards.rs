@@ -676,3 +676,23 @@ both_backends!(a_card_added_with_a_customer_is_one_unit_of_work, |app| {
         (&json!("ACTIVE"), &json!(customer))
     );
 });
+
+both_backends!(concurrent_card_updates_keep_every_field, |app| {
+    add_card(&app, "DEMOCARD", "DC-CONC", "EXT-CONC").await;
+    // Sixteen updates at once, each adding its own extended field: none may lose another's.
+    let puts = (0..16).map(|i| {
+        let body = json!({"cardNumber": "DC-CONC", "extendedFields": {format!("k{i}"): i}});
+        let app = &app;
+        async move { put(app, "/v2/card", &body).await }
+    });
+    for (status, res) in futures::future::join_all(puts).await {
+        assert_eq!(status, 200, "{res}");
+    }
+    let c = card(&app, "DC-CONC").await;
+    let fields = c["extendedFields"].as_object().expect("extendedFields");
+    let missing: Vec<String> = (0..16)
+        .map(|i| format!("k{i}"))
+        .filter(|k| !fields.contains_key(k))
+        .collect();
+    assert!(missing.is_empty(), "lost {missing:?} in {c}");
+});

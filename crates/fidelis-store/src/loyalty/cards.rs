@@ -191,12 +191,32 @@ async fn card_in_tx(
     org_id: OrgId,
     key: &CardKey,
 ) -> Result<Option<CardRecord>, StoreError> {
+    read_card(tx, org_id, key, "").await
+}
+
+/// `card_in_tx`, with the row locked until the unit ends (PostgreSQL; SQLite has one
+/// writer), so concurrent changes to one card queue up instead of overwriting each other.
+async fn card_for_update(
+    tx: &mut Tx,
+    org_id: OrgId,
+    key: &CardKey,
+) -> Result<Option<CardRecord>, StoreError> {
+    let lock = tx.backend().for_update();
+    read_card(tx, org_id, key, lock).await
+}
+
+async fn read_card(
+    tx: &mut Tx,
+    org_id: OrgId,
+    key: &CardKey,
+    lock: &str,
+) -> Result<Option<CardRecord>, StoreError> {
     let (column, value) = match key {
         CardKey::Number(n) => ("card_number", n),
         CardKey::ExternalId(e) => ("external_id", e),
     };
     let row: Option<CardRow> = sqlx::query_as(&format!(
-        "SELECT {CARD_COLUMNS} FROM loyalty_cards WHERE org_id = $1 AND {column} = $2"
+        "SELECT {CARD_COLUMNS} FROM loyalty_cards WHERE org_id = $1 AND {column} = $2{lock}"
     ))
     .bind(org_id.get())
     .bind(value.trim())
@@ -850,7 +870,7 @@ async fn find(
     ];
     let mut found: Option<CardRecord> = None;
     for key in keys.iter().flatten() {
-        let card = card_in_tx(tx, org_id, key)
+        let card = card_for_update(tx, org_id, key)
             .await?
             .ok_or(LoyaltyError::CardNotFound)?;
         if found.as_ref().is_some_and(|f| f.id != card.id) {
