@@ -4,8 +4,11 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderName;
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
@@ -16,6 +19,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{ops, AppState};
+
+/// The largest request body accepted, in bytes (2 MiB); larger bodies answer 413, before
+/// the body is read when `Content-Length` announces it.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-cap-request-id");
 
@@ -38,12 +45,31 @@ pub fn router(state: AppState) -> Router {
         get(move || async move { Json(doc.as_ref().clone()) }),
     )
     .fallback(|| async { crate::ApiError::not_found("Resource not found") })
+    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    .layer(from_fn(limit_body))
     .layer(from_fn(crate::error::render_errors))
     .layer(from_fn(ops::track))
     .layer(TraceLayer::new_for_http())
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
     .with_state(state)
+}
+
+/// Refuses a body whose announced length is over `MAX_BODY_BYTES` without reading it (a
+/// client that sent `Expect: 100-continue` never has to send it); bodies without a length
+/// are cut off at the same limit as they are read.
+async fn limit_body(req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > MAX_BODY_BYTES as u64 => {
+            crate::ApiError::payload_too_large().into_response()
+        }
+        _ => next.run(req).await,
+    }
 }
 
 /// Where to listen: sockets already bound by the caller (the binary binds the configured
