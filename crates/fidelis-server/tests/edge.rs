@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use common::{send, DEMO_TILL};
 use fidelis_domain::credentials::basic_header;
+use fidelis_server::{EdgeLimits, ServeOptions};
 use reqwest::Method;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// The distinct values of `label` in the Prometheus text of the metrics listener.
 async fn label_values(app: &common::TestApp, label: &str) -> BTreeSet<String> {
@@ -188,3 +190,107 @@ both_backends!(unparsable_query_and_path_answer_in_the_envelope, |app| {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["response"]["status"]["code"], "400", "{body}");
 });
+
+/// A server whose edge limits are short enough to watch.
+async fn with_limits(backend: common::Backend, limits: EdgeLimits) -> Option<common::TestApp> {
+    let options = ServeOptions {
+        jobs: false,
+        limits,
+    };
+    common::TestApp::start_with(backend, options).await
+}
+
+/// Reads until the server closes the connection; returns what it sent and when it closed.
+async fn until_closed(stream: &mut TcpStream) -> (Vec<u8>, Duration) {
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    // A reset is a close too, so only the timeout is an error.
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection");
+    (answer, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_request_heads_are_cut_off() {
+    let limits = EdgeLimits {
+        header_read_timeout: Duration::from_millis(500),
+        ..EdgeLimits::default()
+    };
+    let app = with_limits(common::Backend::Sqlite, limits).await.unwrap();
+    let mut stream = TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(b"GET /health HT").await.unwrap();
+    let (answer, after) = until_closed(&mut stream).await;
+    assert!(
+        after >= Duration::from_millis(400),
+        "closed after {after:?}"
+    );
+    assert!(after < Duration::from_secs(3), "closed after {after:?}");
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("200 OK"),
+        "{answer:?}"
+    );
+    // The server still answers whole requests.
+    let (status, _) = send(app.http.get(app.url("/health"))).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_keep_alive_connections_are_closed() {
+    let limits = EdgeLimits {
+        keep_alive_timeout: Duration::from_millis(500),
+        ..EdgeLimits::default()
+    };
+    let app = with_limits(common::Backend::Sqlite, limits).await.unwrap();
+    let mut stream = TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, after) = until_closed(&mut stream).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        after >= Duration::from_millis(400),
+        "closed after {after:?}"
+    );
+    assert!(after < Duration::from_secs(3), "closed after {after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_wait_for_a_free_slot() {
+    let limits = EdgeLimits {
+        max_connections: 1,
+        keep_alive_timeout: Duration::from_secs(1),
+        ..EdgeLimits::default()
+    };
+    let app = with_limits(common::Backend::Sqlite, limits).await.unwrap();
+    let addr = app.base.trim_start_matches("http://").to_string();
+    // The first connection holds the only slot while it is open.
+    let mut first = TcpStream::connect(&addr).await.unwrap();
+    first
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 12];
+    first.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
+    let started = Instant::now();
+    let mut second = TcpStream::connect(&addr).await.unwrap();
+    second
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, _) = until_closed(&mut second).await;
+    let waited = started.elapsed();
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{answer:?}"
+    );
+    // Served only once the first connection went idle and was closed.
+    assert!(waited >= Duration::from_millis(700), "waited {waited:?}");
+}

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
+use fidelis_server::EdgeLimits;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -18,16 +20,29 @@ pub struct Settings {
     pub log: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// API connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Seconds a client has to send a complete request head.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a handler has to answer before the request answers 503.
+    pub request_timeout_seconds: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub keep_alive_timeout_seconds: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
+        let limits = EdgeLimits::default();
         Self {
             database_url: "sqlite://fidelis.db".into(),
             listen: ([127, 0, 0, 1], 8080).into(),
             metrics_listen: ([127, 0, 0, 1], 9090).into(),
             log: "info".into(),
             log_format: "text".into(),
+            max_connections: limits.max_connections,
+            header_read_timeout_seconds: limits.header_read_timeout.as_secs(),
+            request_timeout_seconds: limits.request_timeout.as_secs(),
+            keep_alive_timeout_seconds: limits.keep_alive_timeout.as_secs(),
         }
     }
 }
@@ -40,6 +55,16 @@ impl std::fmt::Debug for Settings {
             .field("metrics_listen", &self.metrics_listen)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "header_read_timeout_seconds",
+                &self.header_read_timeout_seconds,
+            )
+            .field("request_timeout_seconds", &self.request_timeout_seconds)
+            .field(
+                "keep_alive_timeout_seconds",
+                &self.keep_alive_timeout_seconds,
+            )
             .finish()
     }
 }
@@ -71,9 +96,46 @@ impl Settings {
                 "metrics_listen",
                 "log",
                 "log_format",
+                "max_connections",
+                "header_read_timeout_seconds",
+                "request_timeout_seconds",
+                "keep_alive_timeout_seconds",
             ]))
             .merge(Serialized::defaults(flags));
-        Ok(figment.extract()?)
+        let settings: Settings = figment.extract()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Limits of zero would refuse every connection or close it at once.
+    fn check(&self) -> anyhow::Result<()> {
+        for (name, value) in [
+            ("max_connections", self.max_connections as u64),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+            ("request_timeout_seconds", self.request_timeout_seconds),
+            (
+                "keep_alive_timeout_seconds",
+                self.keep_alive_timeout_seconds,
+            ),
+        ] {
+            if value == 0 {
+                anyhow::bail!("setting {name} must be at least 1");
+            }
+        }
+        Ok(())
+    }
+
+    /// The API listener's connection and request limits.
+    pub fn edge_limits(&self) -> EdgeLimits {
+        EdgeLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds),
+            keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout_seconds),
+        }
     }
 
     /// The database URL with any password replaced by `***`.
@@ -135,5 +197,29 @@ mod tests {
         .unwrap();
         assert_eq!(s.listen.port(), 18080);
         assert_eq!(s.metrics_listen.port(), 9090);
+    }
+
+    #[test]
+    fn edge_limits_are_settings_with_defaults() {
+        let s = Settings::default();
+        assert_eq!(s.edge_limits(), EdgeLimits::default());
+        let s = Settings {
+            max_connections: 8,
+            header_read_timeout_seconds: 2,
+            request_timeout_seconds: 3,
+            keep_alive_timeout_seconds: 4,
+            ..Settings::default()
+        };
+        let limits = s.edge_limits();
+        assert_eq!(limits.max_connections, 8);
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(limits.request_timeout, Duration::from_secs(3));
+        assert_eq!(limits.keep_alive_timeout, Duration::from_secs(4));
+        let zero = Settings {
+            request_timeout_seconds: 0,
+            ..Settings::default()
+        };
+        let err = zero.check().unwrap_err().to_string();
+        assert!(err.contains("request_timeout_seconds"), "{err}");
     }
 }
