@@ -144,17 +144,71 @@ impl Settings {
     }
 }
 
+/// `url` with every password replaced by `***`: the userinfo password
+/// (`postgres://user:pass@host/db`, also when the password holds raw `@`, `/` or `?`), any
+/// query parameter whose name contains `password` (`?password=…`, `sslpassword=…`), and
+/// `password=…` words of a keyword/value connection string. When a password is ambiguous,
+/// more is hidden rather than less.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+        return redact_words(url);
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let (authority, query) = split_query(rest);
+    let authority = match (authority.find(':'), authority.find('@')) {
+        // `user:password@host`; a `:` after the first `@` or after a `/` is a port or in
+        // the path, not a password.
+        (Some(colon), Some(first_at))
+            if colon < first_at && authority[..colon].find('/').is_none() =>
+        {
+            let last_at = authority.rfind('@').unwrap_or(first_at);
+            format!("{}:***@{}", &authority[..colon], &authority[last_at + 1..])
+        }
+        _ => authority.to_string(),
+    };
+    match query {
+        Some(query) => format!("{scheme}://{authority}?{}", redact_query(query)),
+        None => format!("{scheme}://{authority}"),
     }
+}
+
+/// Splits after-the-scheme text into what precedes the query and the query. The query
+/// starts at the first `?` after the path that follows the first `@` (or after that `@`
+/// when there is no path), so a raw `?` or `/` in a password stays with the password.
+fn split_query(rest: &str) -> (&str, Option<&str>) {
+    let from = match rest.find('@') {
+        Some(at) => rest[at..].find('/').map_or(at, |slash| at + slash),
+        None => 0,
+    };
+    match rest[from..].find('?') {
+        Some(q) => (&rest[..from + q], Some(&rest[from + q + 1..])),
+        None => (rest, None),
+    }
+}
+
+fn is_password_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
+}
+
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if is_password_key(key) => format!("{key}=***"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `host=db password=secret` style: every `…password=value` word hidden.
+fn redact_words(dsn: &str) -> String {
+    dsn.split(' ')
+        .map(|word| match word.split_once('=') {
+            Some((key, _)) if is_password_key(key) => format!("{key}=***"),
+            _ => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn init_tracing(settings: &Settings) {
@@ -183,6 +237,70 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://app:***@db:5432/fidelis"));
+    }
+
+    #[test]
+    fn passwords_are_redacted_in_every_form() {
+        let cases = [
+            (
+                "postgres://app:hunter2@db:5432/fidelis",
+                "postgres://app:***@db:5432/fidelis",
+            ),
+            // Raw `@` (and `/`, `?`) in the password.
+            (
+                "postgres://app:hun@ter@2@db/fidelis",
+                "postgres://app:***@db/fidelis",
+            ),
+            (
+                "postgres://app:h/u?n@t@db/fidelis?sslmode=require",
+                "postgres://app:***@db/fidelis?sslmode=require",
+            ),
+            (
+                "postgres://app:hun%40ter2@db/fidelis",
+                "postgres://app:***@db/fidelis",
+            ),
+            // Query parameters, whatever their case, also with userinfo.
+            (
+                "postgres://db/fidelis?user=app&password=hunter2&sslmode=require",
+                "postgres://db/fidelis?user=app&password=***&sslmode=require",
+            ),
+            (
+                "postgresql://app:hunter2@db/fidelis?sslpassword=hunter2&Password=hunter2",
+                "postgresql://app:***@db/fidelis?sslpassword=***&Password=***",
+            ),
+            (
+                "postgres://db?password=hunter2",
+                "postgres://db?password=***",
+            ),
+            // Keyword/value form.
+            (
+                "host=db user=app password=hunter2 dbname=fidelis",
+                "host=db user=app password=*** dbname=fidelis",
+            ),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact(url), shown, "{url}");
+            assert!(!redact(url).contains("hunter2"), "{url}");
+            assert!(!redact(url).contains("ter"), "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_without_passwords_are_unchanged() {
+        for url in [
+            "sqlite://fidelis.db",
+            "sqlite://fidelis.db?mode=rwc",
+            "postgres://app@db:5432/fidelis",
+            "postgres://db:5432/fidelis?sslmode=require",
+            "postgres://app@db:5432/fidelis?options=a@b",
+        ] {
+            assert_eq!(redact(url), url);
+        }
+        // An `@` in the query is not mistaken for the end of the password.
+        assert_eq!(
+            redact("postgres://app:pw@db/x?application_name=a@b"),
+            "postgres://app:***@db/x?application_name=a@b"
+        );
     }
 
     #[test]
