@@ -3,7 +3,8 @@
 //! A handler returns `ApiError`; its response carries the error as an extension with no
 //! body, and the layer of the API version that served it (`render_v2`, `render_v1_1`,
 //! `render_v3`) writes the envelope that version documents. So one error type serves every
-//! surface, and 404/405 from the router get the same envelopes.
+//! surface, and 404/405 from the router and the plain-text rejections of axum's extractors
+//! (query string, path parameters, bodies) get the same envelopes.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -60,6 +61,26 @@ impl ApiError {
             415,
             "Unsupported media type: send Content-Type: application/json",
         )
+    }
+
+    /// A body over the edge's limit (`serve::MAX_BODY_BYTES`): HTTP 413, code 413.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            413,
+            format!(
+                "Request body too large: the limit is {} bytes",
+                crate::serve::MAX_BODY_BYTES
+            ),
+        )
+    }
+
+    /// A request the extractors could not parse (query string, path parameter, body):
+    /// HTTP 400, code 400, naming the problem.
+    pub fn unparsable(detail: &str) -> Self {
+        Self::invalid(format!(
+            "Input is invalid, Please check request parameters or input json: {detail}"
+        ))
     }
 
     pub fn internal() -> Self {
@@ -156,6 +177,12 @@ async fn render(req: Request, next: Next, body: fn(&ApiError) -> serde_json::Val
             405,
             "Operation not supported",
         ),
+        None if is_plain_text_error(&res) => {
+            let (err, headers) = rejection(res).await;
+            res = Response::new(Body::empty());
+            *res.headers_mut() = headers;
+            err
+        }
         None => return res,
     };
     let mut out = (err.status, axum::Json(body(&err))).into_response();
@@ -166,6 +193,37 @@ async fn render(req: Request, next: Next, body: fn(&ApiError) -> serde_json::Val
         }
     }
     out
+}
+
+/// An error response with a plain-text body: an extractor's rejection, never one of ours.
+fn is_plain_text_error(res: &Response) -> bool {
+    let status = res.status();
+    (status.is_client_error() || status.is_server_error())
+        && res
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"))
+}
+
+/// The `ApiError` for an extractor's plain-text rejection, and the headers to keep.
+async fn rejection(res: Response) -> (ApiError, axum::http::HeaderMap) {
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let err = match parts.status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported_media_type(),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => ApiError::unparsable(&text),
+        s if s.is_client_error() => ApiError::new(s, u32::from(s.as_u16()), text),
+        s => {
+            tracing::error!(status = %s, rejection = %text, "extractor failed");
+            ApiError::internal()
+        }
+    };
+    (err, parts.headers)
 }
 
 /// Writes the envelope of the API version the path belongs to: v1.1

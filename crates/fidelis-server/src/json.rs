@@ -1,12 +1,13 @@
 //! JSON bodies whose rejections answer in the API's envelope rather than axum's plain text.
 
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::ApiError;
 
 /// Like `axum::Json`, but a missing content type, malformed JSON or a wrong field type is an
-/// `ApiError` (400 or 415) that names the problem.
+/// `ApiError` (400 or 415) that names the problem, and a body over the limit is 413.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -23,10 +24,10 @@ where
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(ApiError::unsupported_media_type())
             }
-            Err(e) => Err(ApiError::invalid(format!(
-                "Input is invalid, Please check request parameters or input json: {}",
-                e.body_text()
-            ))),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::payload_too_large())
+            }
+            Err(e) => Err(ApiError::unparsable(&e.body_text())),
         }
     }
 }

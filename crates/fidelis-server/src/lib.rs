@@ -7,6 +7,7 @@
 mod api;
 pub mod auth;
 mod customers;
+mod edge;
 mod error;
 mod json;
 mod loyalty;
@@ -15,5 +16,8 @@ mod serve;
 mod state;
 
 pub use error::ApiError;
-pub use serve::{router, serve, shutdown_signal, Listeners, ServeOptions};
+pub use serve::{
+    router, router_with, serve, shutdown_signal, EdgeLimits, Listeners, ServeOptions,
+    MAX_BODY_BYTES,
+};
 pub use state::AppState;

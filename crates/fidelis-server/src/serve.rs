@@ -4,8 +4,11 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderName;
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
@@ -15,7 +18,12 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::{ops, AppState};
+pub use crate::edge::EdgeLimits;
+use crate::{edge, ops, AppState};
+
+/// The largest request body accepted, in bytes (2 MiB); larger bodies answer 413, before
+/// the body is read when `Content-Length` announces it.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-cap-request-id");
 
@@ -26,8 +34,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-cap-request-id");
 ))]
 struct ApiDoc;
 
-/// The whole HTTP app: API, health and the OpenAPI document.
+/// The whole HTTP app: API, health and the OpenAPI document, with the default limits.
 pub fn router(state: AppState) -> Router {
+    router_with(state, &EdgeLimits::default())
+}
+
+/// The whole HTTP app with handlers stopped after `limits.request_timeout`.
+pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
+    let request_timeout = limits.request_timeout;
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::api::routes())
         .routes(routes!(ops::health))
@@ -38,12 +52,34 @@ pub fn router(state: AppState) -> Router {
         get(move || async move { Json(doc.as_ref().clone()) }),
     )
     .fallback(|| async { crate::ApiError::not_found("Resource not found") })
+    .layer(from_fn(move |req: Request, next: Next| {
+        edge::time_limit(request_timeout, req, next)
+    }))
+    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    .layer(from_fn(limit_body))
     .layer(from_fn(crate::error::render_errors))
     .layer(from_fn(ops::track))
     .layer(TraceLayer::new_for_http())
     .layer(PropagateRequestIdLayer::new(REQUEST_ID))
     .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
     .with_state(state)
+}
+
+/// Refuses a body whose announced length is over `MAX_BODY_BYTES` without reading it (a
+/// client that sent `Expect: 100-continue` never has to send it); bodies without a length
+/// are cut off at the same limit as they are read.
+async fn limit_body(req: Request, next: Next) -> Response {
+    let announced = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > MAX_BODY_BYTES as u64 => {
+            crate::ApiError::payload_too_large().into_response()
+        }
+        _ => next.run(req).await,
+    }
 }
 
 /// Where to listen: sockets already bound by the caller (the binary binds the configured
@@ -70,16 +106,22 @@ pub struct ServeOptions {
     /// Run the periodic jobs (points expiry, partner membership end, tier expiry). Tests that
     /// drive the jobs themselves turn this off.
     pub jobs: bool,
+    /// Connection and request limits of the API listener.
+    pub limits: EdgeLimits,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { jobs: true }
+        Self {
+            jobs: true,
+            limits: EdgeLimits::default(),
+        }
     }
 }
 
-/// Serves the API and the metrics endpoint on `listeners` until `shutdown` resolves, then
-/// finishes the requests in flight, stops the jobs and closes the database.
+/// Serves the API (within `options.limits`) and the metrics endpoint on `listeners` until
+/// `shutdown` resolves, then finishes the requests in flight, stops the jobs and closes the
+/// database.
 pub async fn serve<F>(
     state: AppState,
     listeners: Listeners,
@@ -106,13 +148,17 @@ where
             })
             .await
     });
-    axum::serve(api, router(state))
-        .with_graceful_shutdown(async move {
+    edge::serve_connections(
+        api,
+        router_with(state, &options.limits),
+        options.limits,
+        async move {
             shutdown.await;
             tracing::info!("shutting down: finishing requests in flight");
             let _ = stop_tx.send(true);
-        })
-        .await?;
+        },
+    )
+    .await;
     let _ = tokio::time::timeout(Duration::from_secs(5), metrics_task).await;
     if let Some(jobs) = jobs {
         let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;

@@ -166,7 +166,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             fidelis_server::serve(
                 state,
                 listeners,
-                ServeOptions::default(),
+                ServeOptions {
+                    limits: settings.edge_limits(),
+                    ..ServeOptions::default()
+                },
                 fidelis_server::shutdown_signal(),
             )
             .await?;

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
+use fidelis_server::EdgeLimits;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -18,16 +20,29 @@ pub struct Settings {
     pub log: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// API connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Seconds a client has to send a complete request head.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a handler has to answer before the request answers 503.
+    pub request_timeout_seconds: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub keep_alive_timeout_seconds: u64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
+        let limits = EdgeLimits::default();
         Self {
             database_url: "sqlite://fidelis.db".into(),
             listen: ([127, 0, 0, 1], 8080).into(),
             metrics_listen: ([127, 0, 0, 1], 9090).into(),
             log: "info".into(),
             log_format: "text".into(),
+            max_connections: limits.max_connections,
+            header_read_timeout_seconds: limits.header_read_timeout.as_secs(),
+            request_timeout_seconds: limits.request_timeout.as_secs(),
+            keep_alive_timeout_seconds: limits.keep_alive_timeout.as_secs(),
         }
     }
 }
@@ -40,6 +55,16 @@ impl std::fmt::Debug for Settings {
             .field("metrics_listen", &self.metrics_listen)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "header_read_timeout_seconds",
+                &self.header_read_timeout_seconds,
+            )
+            .field("request_timeout_seconds", &self.request_timeout_seconds)
+            .field(
+                "keep_alive_timeout_seconds",
+                &self.keep_alive_timeout_seconds,
+            )
             .finish()
     }
 }
@@ -71,9 +96,46 @@ impl Settings {
                 "metrics_listen",
                 "log",
                 "log_format",
+                "max_connections",
+                "header_read_timeout_seconds",
+                "request_timeout_seconds",
+                "keep_alive_timeout_seconds",
             ]))
             .merge(Serialized::defaults(flags));
-        Ok(figment.extract()?)
+        let settings: Settings = figment.extract()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Limits of zero would refuse every connection or close it at once.
+    fn check(&self) -> anyhow::Result<()> {
+        for (name, value) in [
+            ("max_connections", self.max_connections as u64),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+            ("request_timeout_seconds", self.request_timeout_seconds),
+            (
+                "keep_alive_timeout_seconds",
+                self.keep_alive_timeout_seconds,
+            ),
+        ] {
+            if value == 0 {
+                anyhow::bail!("setting {name} must be at least 1");
+            }
+        }
+        Ok(())
+    }
+
+    /// The API listener's connection and request limits.
+    pub fn edge_limits(&self) -> EdgeLimits {
+        EdgeLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds),
+            keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout_seconds),
+        }
     }
 
     /// The database URL with any password replaced by `***`.
@@ -82,17 +144,71 @@ impl Settings {
     }
 }
 
+/// `url` with every password replaced by `***`: the userinfo password
+/// (`postgres://user:pass@host/db`, also when the password holds raw `@`, `/` or `?`), any
+/// query parameter whose name contains `password` (`?password=…`, `sslpassword=…`), and
+/// `password=…` words of a keyword/value connection string. When a password is ambiguous,
+/// more is hidden rather than less.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+        return redact_words(url);
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let (authority, query) = split_query(rest);
+    let authority = match (authority.find(':'), authority.find('@')) {
+        // `user:password@host`; a `:` after the first `@` or after a `/` is a port or in
+        // the path, not a password.
+        (Some(colon), Some(first_at))
+            if colon < first_at && authority[..colon].find('/').is_none() =>
+        {
+            let last_at = authority.rfind('@').unwrap_or(first_at);
+            format!("{}:***@{}", &authority[..colon], &authority[last_at + 1..])
+        }
+        _ => authority.to_string(),
+    };
+    match query {
+        Some(query) => format!("{scheme}://{authority}?{}", redact_query(query)),
+        None => format!("{scheme}://{authority}"),
     }
+}
+
+/// Splits after-the-scheme text into what precedes the query and the query. The query
+/// starts at the first `?` after the path that follows the first `@` (or after that `@`
+/// when there is no path), so a raw `?` or `/` in a password stays with the password.
+fn split_query(rest: &str) -> (&str, Option<&str>) {
+    let from = match rest.find('@') {
+        Some(at) => rest[at..].find('/').map_or(at, |slash| at + slash),
+        None => 0,
+    };
+    match rest[from..].find('?') {
+        Some(q) => (&rest[..from + q], Some(&rest[from + q + 1..])),
+        None => (rest, None),
+    }
+}
+
+fn is_password_key(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
+}
+
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if is_password_key(key) => format!("{key}=***"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `host=db password=secret` style: every `…password=value` word hidden.
+fn redact_words(dsn: &str) -> String {
+    dsn.split(' ')
+        .map(|word| match word.split_once('=') {
+            Some((key, _)) if is_password_key(key) => format!("{key}=***"),
+            _ => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn init_tracing(settings: &Settings) {
@@ -124,6 +240,70 @@ mod tests {
     }
 
     #[test]
+    fn passwords_are_redacted_in_every_form() {
+        let cases = [
+            (
+                "postgres://app:hunter2@db:5432/fidelis",
+                "postgres://app:***@db:5432/fidelis",
+            ),
+            // Raw `@` (and `/`, `?`) in the password.
+            (
+                "postgres://app:hun@ter@2@db/fidelis",
+                "postgres://app:***@db/fidelis",
+            ),
+            (
+                "postgres://app:h/u?n@t@db/fidelis?sslmode=require",
+                "postgres://app:***@db/fidelis?sslmode=require",
+            ),
+            (
+                "postgres://app:hun%40ter2@db/fidelis",
+                "postgres://app:***@db/fidelis",
+            ),
+            // Query parameters, whatever their case, also with userinfo.
+            (
+                "postgres://db/fidelis?user=app&password=hunter2&sslmode=require",
+                "postgres://db/fidelis?user=app&password=***&sslmode=require",
+            ),
+            (
+                "postgresql://app:hunter2@db/fidelis?sslpassword=hunter2&Password=hunter2",
+                "postgresql://app:***@db/fidelis?sslpassword=***&Password=***",
+            ),
+            (
+                "postgres://db?password=hunter2",
+                "postgres://db?password=***",
+            ),
+            // Keyword/value form.
+            (
+                "host=db user=app password=hunter2 dbname=fidelis",
+                "host=db user=app password=*** dbname=fidelis",
+            ),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact(url), shown, "{url}");
+            assert!(!redact(url).contains("hunter2"), "{url}");
+            assert!(!redact(url).contains("ter"), "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_without_passwords_are_unchanged() {
+        for url in [
+            "sqlite://fidelis.db",
+            "sqlite://fidelis.db?mode=rwc",
+            "postgres://app@db:5432/fidelis",
+            "postgres://db:5432/fidelis?sslmode=require",
+            "postgres://app@db:5432/fidelis?options=a@b",
+        ] {
+            assert_eq!(redact(url), url);
+        }
+        // An `@` in the query is not mistaken for the end of the password.
+        assert_eq!(
+            redact("postgres://app:pw@db/x?application_name=a@b"),
+            "postgres://app:***@db/x?application_name=a@b"
+        );
+    }
+
+    #[test]
     fn flags_win_over_defaults() {
         let s = Settings::load(
             None,
@@ -135,5 +315,29 @@ mod tests {
         .unwrap();
         assert_eq!(s.listen.port(), 18080);
         assert_eq!(s.metrics_listen.port(), 9090);
+    }
+
+    #[test]
+    fn edge_limits_are_settings_with_defaults() {
+        let s = Settings::default();
+        assert_eq!(s.edge_limits(), EdgeLimits::default());
+        let s = Settings {
+            max_connections: 8,
+            header_read_timeout_seconds: 2,
+            request_timeout_seconds: 3,
+            keep_alive_timeout_seconds: 4,
+            ..Settings::default()
+        };
+        let limits = s.edge_limits();
+        assert_eq!(limits.max_connections, 8);
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(limits.request_timeout, Duration::from_secs(3));
+        assert_eq!(limits.keep_alive_timeout, Duration::from_secs(4));
+        let zero = Settings {
+            request_timeout_seconds: 0,
+            ..Settings::default()
+        };
+        let err = zero.check().unwrap_err().to_string();
+        assert!(err.contains("request_timeout_seconds"), "{err}");
     }
 }

@@ -71,6 +71,15 @@ impl TestApp {
     /// drive them by hand) on loopback port 0 over a fresh database of `backend` with the
     /// demo org, or `None` when the PostgreSQL half cannot run here.
     pub async fn start(backend: Backend) -> Option<Self> {
+        let options = ServeOptions {
+            jobs: false,
+            ..ServeOptions::default()
+        };
+        Self::start_with(backend, options).await
+    }
+
+    /// Like `start`, with the given serve options (edge limits, jobs).
+    pub async fn start_with(backend: Backend, options: ServeOptions) -> Option<Self> {
         let test_db = fidelis_store::testing::fresh(backend).await?;
         let db = test_db.db.clone();
         let clock = Arc::new(FixedClock::new("2026-11-25T04:00:00Z".parse().unwrap()));
@@ -83,7 +92,7 @@ impl TestApp {
         let server = tokio::spawn(fidelis_server::serve(
             state.clone(),
             listeners,
-            ServeOptions { jobs: false },
+            options,
             async move {
                 let _ = stopped.await;
             },

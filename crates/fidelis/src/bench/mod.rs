@@ -86,7 +86,10 @@ pub async fn start_server(db: &Db) -> anyhow::Result<(SocketAddr, tokio::task::J
     let addr = listeners.api.local_addr()?;
     let state = AppState::new(App::new(db.clone(), Arc::new(SystemClock)));
     let task = tokio::spawn(async move {
-        let options = ServeOptions { jobs: false };
+        let options = ServeOptions {
+            jobs: false,
+            ..ServeOptions::default()
+        };
         let forever = std::future::pending::<()>();
         if let Err(e) = fidelis_server::serve(state, listeners, options, forever).await {
             eprintln!("bench server stopped: {e}");
