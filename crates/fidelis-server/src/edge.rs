@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -61,15 +60,7 @@ pub async fn time_limit(limit: Duration, req: Request, next: Next) -> Response {
         Ok(res) => res,
         Err(_) => {
             tracing::warn!(timeout = ?limit, "request timed out");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                503,
-                format!(
-                    "The request took longer than {} ms and was stopped",
-                    limit.as_millis()
-                ),
-            )
-            .into_response()
+            ApiError::timed_out(limit).into_response()
         }
     }
 }
@@ -321,11 +312,11 @@ mod tests {
             .layer(from_fn(crate::error::render_errors));
         let request = |path: &str| Request::builder().uri(path).body(Body::empty()).unwrap();
         let res = app.clone().oneshot(request("/v2/slow")).await.unwrap();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
         let body = axum::body::to_bytes(res.into_body(), 4096).await.unwrap();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["errors"][0]["code"], 503, "{body}");
         let res = app.oneshot(request("/v2/fast")).await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.status(), axum::http::StatusCode::OK);
     }
 }

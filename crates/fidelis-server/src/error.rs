@@ -83,6 +83,18 @@ impl ApiError {
         ))
     }
 
+    /// A handler ran past the request timeout and was stopped.
+    pub fn timed_out(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            503,
+            format!(
+                "The request took longer than {} ms and was stopped",
+                limit.as_millis()
+            ),
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
