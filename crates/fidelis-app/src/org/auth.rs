@@ -14,6 +14,7 @@ use fidelis_domain::credentials::{parse_basic, sha256_hex, token_from_bytes};
 use fidelis_domain::org::{EntityKind, OrgError, Permissions};
 use fidelis_store::verify_secret;
 use rand::RngCore;
+use tokio::sync::Semaphore;
 
 use super::limiter::FailureLimiter;
 use super::Caller;
@@ -28,11 +29,24 @@ struct Cached {
     valid_until: jiff::Timestamp,
 }
 
-/// Verified credentials by digest, and the failed-attempt limiter.
-#[derive(Default)]
+/// Verified credentials by digest, the failed-attempt limiter, and the permits that bound
+/// how many Argon2 verifications run at once (each allocates its memory block, so
+/// unbounded verification is unbounded memory).
 pub struct Authenticator {
     entries: RwLock<HashMap<String, Cached>>,
     failures: FailureLimiter,
+    verifications: Semaphore,
+}
+
+impl Default for Authenticator {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            entries: RwLock::default(),
+            failures: FailureLimiter::default(),
+            verifications: Semaphore::new(cores),
+        }
+    }
 }
 
 impl Authenticator {
@@ -94,10 +108,20 @@ impl AttributionKind {
     }
 }
 
-async fn verify(presented: String, hash: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || verify_secret(&presented, &hash))
-        .await
-        .map_err(|e| AppError::Store(fidelis_store::StoreError::Corrupt(e.to_string())))
+impl Authenticator {
+    /// Checks `presented` against `hash`, at most one verification per core at a time.
+    async fn verify(&self, presented: String, hash: String) -> Result<bool, AppError> {
+        let internal = |e: String| AppError::Store(fidelis_store::StoreError::Corrupt(e));
+        let _permit = self
+            .verifications
+            .acquire()
+            .await
+            .map_err(|e| internal(e.to_string()))?;
+        metrics::counter!("fidelis_credential_verifications_total").increment(1);
+        tokio::task::spawn_blocking(move || verify_secret(&presented, &hash))
+            .await
+            .map_err(|e| internal(e.to_string()))
+    }
 }
 
 impl App {
@@ -111,16 +135,20 @@ impl App {
         let creds = parse_basic(header).map_err(|_| OrgError::Unauthenticated)?;
         let identity = format!("till:{}", creds.username);
         auth.failures.check(&identity, self.now())?;
-        let login = self
-            .db
-            .orgs()
-            .till_login(&creds.username)
-            .await?
-            .ok_or(OrgError::Unauthenticated)?;
-        if !verify(creds.password_md5.clone(), login.password_hash.clone()).await? {
-            auth.failures.failed(&identity, self.now());
-            return Err(OrgError::Unauthenticated.into());
-        }
+        let login = self.db.orgs().till_login(&creds.username).await?;
+        // An unknown till is verified against a dummy hash too, so the answer takes as long
+        // as for a known till with a wrong password and does not reveal which codes exist.
+        let hash = login
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.to_string(), |l| l.password_hash.clone());
+        let ok = auth.verify(creds.password_md5.clone(), hash).await?;
+        let login = match login {
+            Some(l) if ok => l,
+            _ => {
+                auth.failures.failed(&identity, self.now());
+                return Err(OrgError::Unauthenticated.into());
+            }
+        };
         auth.failures.succeeded(&identity);
         let till = self
             .db
@@ -197,7 +225,7 @@ impl App {
             Some(c) => c.secret_hash.clone(),
             None => DUMMY_HASH.to_string(),
         };
-        let ok = verify(secret.to_string(), hash).await?;
+        let ok = self.auth.verify(secret.to_string(), hash).await?;
         let client = match client {
             Some(c) if ok => c,
             _ => {

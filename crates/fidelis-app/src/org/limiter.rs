@@ -1,13 +1,16 @@
 //! Failed-credential limiting: after `MAX_FAILURES` wrong secrets for one till code or API key
 //! within `WINDOW`, further attempts for it are refused without checking the secret until
 //! the window passes. It stops online guessing and keeps Argon2 from being used to burn CPU.
-//! Counters live in this process; each server instance limits on its own.
+//! Counters live in this process; each server instance limits on its own. Identities are
+//! kept as their SHA-256 digest, so an attacker-chosen name costs 64 bytes however long it
+//! is, and at most `MAX_TRACKED` are kept.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use jiff::{SignedDuration, Timestamp};
 
+use fidelis_domain::credentials::sha256_hex;
 use fidelis_domain::org::OrgError;
 
 pub const MAX_FAILURES: u32 = 10;
@@ -23,7 +26,7 @@ impl FailureLimiter {
     /// Refuses `identity` while it has too many recent failures.
     pub fn check(&self, identity: &str, now: Timestamp) -> Result<(), OrgError> {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(identity) {
+        match map.get(&sha256_hex(identity)) {
             Some((count, since))
                 if *count >= MAX_FAILURES && now < since.saturating_add(WINDOW).unwrap_or(now) =>
             {
@@ -37,8 +40,12 @@ impl FailureLimiter {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= MAX_TRACKED {
             map.retain(|_, (_, since)| now < since.saturating_add(WINDOW).unwrap_or(now));
+            if map.len() >= MAX_TRACKED {
+                // Still full of live entries: forget them rather than grow without bound.
+                map.clear();
+            }
         }
-        let entry = map.entry(identity.to_string()).or_insert((0, now));
+        let entry = map.entry(sha256_hex(identity)).or_insert((0, now));
         if now >= entry.1.saturating_add(WINDOW).unwrap_or(now) {
             *entry = (0, now);
         }
@@ -49,7 +56,7 @@ impl FailureLimiter {
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(identity);
+            .remove(&sha256_hex(identity));
     }
 }
 
@@ -69,6 +76,17 @@ mod tests {
         assert!(l.check("other", t0).is_ok());
         let later = t0.saturating_add(WINDOW).unwrap();
         assert!(l.check("till", later).is_ok());
+    }
+
+    #[test]
+    fn long_identities_are_kept_as_digests() {
+        let l = FailureLimiter::default();
+        let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let huge = "x".repeat(1 << 20);
+        l.failed(&huge, t0);
+        let map = l.failures.lock().unwrap();
+        assert_eq!(map.len(), 1);
+        assert!(map.keys().all(|k| k.len() == 64), "a digest, not the name");
     }
 
     #[test]
