@@ -159,7 +159,11 @@ impl Customers<'_> {
         enrolments: &[EnrolmentRequest],
     ) -> Result<Saved, AppError> {
         for req in enrolments {
-            match crate::loyalty::enrol(self.app, Some(unit), loyalty, saved.customer_id, req).await
+            match self
+                .app
+                .loyalty()
+                .enrol(Some(unit), loyalty, saved.customer_id, req)
+                .await
             {
                 Ok(()) => {}
                 Err(e) if e.is_internal() => return Err(e),

@@ -7,9 +7,9 @@ use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::customers::CustomerBrief;
 use fidelis_store::loyalty::CardKey;
 
-use super::Ctx;
+use super::{Ctx, Loyalty};
 use crate::customers::{resolve_brief, Lookup};
-use crate::{App, AppError};
+use crate::AppError;
 
 /// A customer found by identifier.
 #[derive(Debug, Clone)]
@@ -51,70 +51,6 @@ impl Ident {
     }
 }
 
-/// The customer an identifier names (8015 when there is none).
-pub async fn find_customer(app: &App, ctx: &Ctx, who: &Ident) -> Result<Customer, AppError> {
-    let name = who.name.as_deref().unwrap_or("").trim();
-    let mut c = if name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("userId") {
-        let id = who
-            .value
-            .as_deref()
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .filter(|id| *id > 0)
-            .map(CustomerId::new)
-            .ok_or(CustomerError::NotFound)?;
-        customer_by_id(app, ctx, id).await?
-    } else {
-        // The transactions API spells sources in either case (`instore` in its samples).
-        let q = Lookup {
-            source: who
-                .source
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_ascii_uppercase)
-                .or(Some("ALL".into())),
-            account_id: who.account_id.clone(),
-            identifier_name: who.name.clone(),
-            identifier_value: who.value.clone(),
-        };
-        resolve_brief(app, &ctx.loyalty.org, &q).await?.into()
-    };
-    c.card_program = card_program(app, ctx, name, who.value.as_deref()).await?;
-    Ok(c)
-}
-
-/// The program linked to the card an identifier names (`cardnumber`, `cardExternalId`).
-async fn card_program(
-    app: &App,
-    ctx: &Ctx,
-    name: &str,
-    value: Option<&str>,
-) -> Result<Option<ProgramId>, AppError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let key = match IdentifierType::parse(name) {
-        Ok(IdentifierType::CardNumber) => CardKey::Number(value.to_string()),
-        Ok(IdentifierType::CardExternalId) => CardKey::ExternalId(value.to_string()),
-        _ => return Ok(None),
-    };
-    Ok(app
-        .db
-        .loyalty()
-        .card_program(ctx.loyalty.org.id, &key)
-        .await?)
-}
-
-pub async fn customer_by_id(app: &App, ctx: &Ctx, id: CustomerId) -> Result<Customer, AppError> {
-    Ok(app
-        .db
-        .customers()
-        .brief(ctx.loyalty.org.id, id)
-        .await?
-        .ok_or(CustomerError::NotFound)?
-        .into())
-}
-
 /// The v1.1 identifier fields of a customer (`id`, `mobile`, `email`, `external_id`,
 /// `card_number`); the first one given, in that order, names the customer.
 #[derive(Debug, Clone, Default)]
@@ -126,41 +62,110 @@ pub struct V1Identifiers {
     pub card_number: Option<String>,
 }
 
-/// The customer named by v1.1 identifier fields (`LoyaltyError::NoCustomerIdentifier`
-/// when none is given, `CustomerError::NotFound` when nobody has it).
-pub async fn find_v1_customer(
-    app: &App,
-    ctx: &Ctx,
-    ids: &V1Identifiers,
-) -> Result<Customer, AppError> {
-    let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
-    if let Some(id) = given(&ids.id) {
-        let id = id
-            .parse::<CustomerId>()
-            .map_err(|_| CustomerError::NotFound)?;
-        return customer_by_id(app, ctx, id).await;
+impl Loyalty<'_> {
+    /// The customer an identifier names (8015 when there is none).
+    pub async fn find_customer(&self, ctx: &Ctx, who: &Ident) -> Result<Customer, AppError> {
+        let name = who.name.as_deref().unwrap_or("").trim();
+        let mut c = if name.eq_ignore_ascii_case("id") || name.eq_ignore_ascii_case("userId") {
+            let id = who
+                .value
+                .as_deref()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|id| *id > 0)
+                .map(CustomerId::new)
+                .ok_or(CustomerError::NotFound)?;
+            self.customer_by_id(ctx, id).await?
+        } else {
+            // The transactions API spells sources in either case (`instore` in its samples).
+            let q = Lookup {
+                source: who
+                    .source
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_ascii_uppercase)
+                    .or(Some("ALL".into())),
+                account_id: who.account_id.clone(),
+                identifier_name: who.name.clone(),
+                identifier_value: who.value.clone(),
+            };
+            resolve_brief(self.app, &ctx.loyalty.org, &q).await?.into()
+        };
+        c.card_program = self.card_program(ctx, name, who.value.as_deref()).await?;
+        Ok(c)
     }
-    let (kind, value) = [
-        (IdentifierType::Mobile, &ids.mobile),
-        (IdentifierType::Email, &ids.email),
-        (IdentifierType::ExternalId, &ids.external_id),
-        (IdentifierType::CardNumber, &ids.card_number),
-    ]
-    .into_iter()
-    .find_map(|(k, v)| given(v).map(|v| (k, v)))
-    .ok_or(LoyaltyError::NoCustomerIdentifier)?;
-    let value = normalise_identifier(kind, &value, &ctx.loyalty.org.country)?;
-    let mut c: Customer = app
-        .db
-        .customers()
-        .lookup_brief(ctx.loyalty.org.id, None, None, kind, &value)
-        .await?
-        .into();
-    c.card_program = card_program(app, ctx, kind.as_str(), Some(&value)).await?;
-    Ok(c)
+
+    /// The program linked to the card an identifier names (`cardnumber`, `cardExternalId`).
+    async fn card_program(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<Option<ProgramId>, AppError> {
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let key = match IdentifierType::parse(name) {
+            Ok(IdentifierType::CardNumber) => CardKey::Number(value.to_string()),
+            Ok(IdentifierType::CardExternalId) => CardKey::ExternalId(value.to_string()),
+            _ => return Ok(None),
+        };
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .card_program(ctx.loyalty.org.id, &key)
+            .await?)
+    }
+
+    pub async fn customer_by_id(&self, ctx: &Ctx, id: CustomerId) -> Result<Customer, AppError> {
+        Ok(self
+            .app
+            .db
+            .customers()
+            .brief(ctx.loyalty.org.id, id)
+            .await?
+            .ok_or(CustomerError::NotFound)?
+            .into())
+    }
+
+    /// The customer named by v1.1 identifier fields (`LoyaltyError::NoCustomerIdentifier`
+    /// when none is given, `CustomerError::NotFound` when nobody has it).
+    pub async fn find_v1_customer(
+        &self,
+        ctx: &Ctx,
+        ids: &V1Identifiers,
+    ) -> Result<Customer, AppError> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(id) = given(&ids.id) {
+            let id = id
+                .parse::<CustomerId>()
+                .map_err(|_| CustomerError::NotFound)?;
+            return self.customer_by_id(ctx, id).await;
+        }
+        let (kind, value) = [
+            (IdentifierType::Mobile, &ids.mobile),
+            (IdentifierType::Email, &ids.email),
+            (IdentifierType::ExternalId, &ids.external_id),
+            (IdentifierType::CardNumber, &ids.card_number),
+        ]
+        .into_iter()
+        .find_map(|(k, v)| given(v).map(|v| (k, v)))
+        .ok_or(LoyaltyError::NoCustomerIdentifier)?;
+        let value = normalise_identifier(kind, &value, &ctx.loyalty.org.country)?;
+        let mut c: Customer = self
+            .app
+            .db
+            .customers()
+            .lookup_brief(ctx.loyalty.org.id, None, None, kind, &value)
+            .await?
+            .into();
+        c.card_program = self.card_program(ctx, kind.as_str(), Some(&value)).await?;
+        Ok(c)
+    }
 }

@@ -7,31 +7,33 @@ use fidelis_domain::loyalty::enrolment::{plan, EnrolmentRequest};
 
 use fidelis_store::Unit;
 
-use super::Ctx;
-use crate::{App, AppError};
+use super::{Ctx, Loyalty};
+use crate::AppError;
 
-/// Enrols a customer in a program with the requested starting tier and points, in `unit`
-/// when one is given (with the customer's registration), else on its own.
-pub async fn enrol(
-    app: &App,
-    unit: Option<&mut Unit>,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    req: &EnrolmentRequest,
-) -> Result<(), AppError> {
-    let program = ctx.loyalty.program(Some(req.program_id))?;
-    let e = plan(program, req, app.now(), ctx.tz())?;
-    let repo = app.db.loyalty();
-    let (actor, now) = (ctx.actor(), app.now());
-    match unit {
-        Some(unit) => {
-            repo.enrol_in(unit, &ctx.loyalty, customer_id, &e, &actor, now)
-                .await?
+impl Loyalty<'_> {
+    /// Enrols a customer in a program with the requested starting tier and points, in `unit`
+    /// when one is given (with the customer's registration), else on its own.
+    pub async fn enrol(
+        &self,
+        unit: Option<&mut Unit>,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        req: &EnrolmentRequest,
+    ) -> Result<(), AppError> {
+        let program = ctx.loyalty.program(Some(req.program_id))?;
+        let e = plan(program, req, self.app.now(), ctx.tz())?;
+        let repo = self.app.db.loyalty();
+        let (actor, now) = (ctx.actor(), self.app.now());
+        match unit {
+            Some(unit) => {
+                repo.enrol_in(unit, &ctx.loyalty, customer_id, &e, &actor, now)
+                    .await?
+            }
+            None => {
+                repo.enrol(&ctx.loyalty, customer_id, &e, &actor, now)
+                    .await?
+            }
         }
-        None => {
-            repo.enrol(&ctx.loyalty, customer_id, &e, &actor, now)
-                .await?
-        }
+        Ok(())
     }
-    Ok(())
 }

@@ -8,8 +8,8 @@ use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::loyalty::{GoodwillRecord, NewGoodwill};
 use rust_decimal::Decimal;
 
-use super::{find_v1_customer, Ctx, Customer, V1Identifiers};
-use crate::{App, AppError};
+use super::{Ctx, Customer, Loyalty, V1Identifiers};
+use crate::AppError;
 
 /// One goodwill request as sent.
 #[derive(Debug, Clone, Default)]
@@ -29,85 +29,90 @@ pub struct GoodwillInput {
     pub auto_approve: Option<bool>,
 }
 
-/// The customer of a goodwill request: 9019 when none is named, 9011 when nobody has the
-/// identifier; a failure to look is an error of ours, not the caller's.
-async fn requester(app: &App, ctx: &Ctx, ids: &V1Identifiers) -> Result<Customer, AppError> {
-    match find_v1_customer(app, ctx, ids).await {
-        Ok(c) => Ok(c),
-        Err(AppError::Loyalty(LoyaltyError::NoCustomerIdentifier)) => {
-            Err(LoyaltyError::GoodwillNoIdentifier.into())
+impl Loyalty<'_> {
+    /// The customer of a goodwill request: 9019 when none is named, 9011 when nobody has the
+    /// identifier; a failure to look is an error of ours, not the caller's.
+    async fn requester(&self, ctx: &Ctx, ids: &V1Identifiers) -> Result<Customer, AppError> {
+        match self.find_v1_customer(ctx, ids).await {
+            Ok(c) => Ok(c),
+            Err(AppError::Loyalty(LoyaltyError::NoCustomerIdentifier)) => {
+                Err(LoyaltyError::GoodwillNoIdentifier.into())
+            }
+            Err(AppError::Customers(_)) => Err(LoyaltyError::GoodwillCustomerNotRegistered.into()),
+            Err(e) => Err(e),
         }
-        Err(AppError::Customers(_)) => Err(LoyaltyError::GoodwillCustomerNotRegistered.into()),
-        Err(e) => Err(e),
     }
-}
 
-/// Files one goodwill request.
-pub async fn submit_goodwill(
-    app: &App,
-    ctx: &Ctx,
-    input: &GoodwillInput,
-) -> Result<GoodwillRecord, AppError> {
-    check_request_type(input.kind.as_deref().unwrap_or(""))?;
-    let base_type = GoodwillBaseType::parse(input.base_type.as_deref().unwrap_or(""))?;
-    let customer = requester(app, ctx, &input.customer).await?;
-    let coupon_series_id = match &input.coupon_series_id {
-        Some(s) => Some(
-            s.parse::<i64>()
-                .map_err(|_| LoyaltyError::InvalidInput(format!("Invalid series_id {s}")))?,
-        ),
-        None => None,
-    };
-    let g = NewGoodwill {
-        customer_id: customer.id,
-        // A card names its linked program unless the request names one.
-        program_id: input.program_id.or(customer.card_program),
-        reference_id: input.reference_id.clone(),
-        request: GoodwillRequest {
-            base_type,
-            points: input.points,
-            coupon_series_id,
-            reason: input.reason.clone().unwrap_or_default(),
-            comments: input.comments.clone(),
-            client_auto_approve: input.auto_approve,
-        },
-        maker: ctx.user(),
-    };
-    Ok(app
-        .db
-        .loyalty()
-        .submit_goodwill(&ctx.loyalty, &g, app.now())
-        .await?)
-}
+    /// Files one goodwill request.
+    pub async fn submit_goodwill(
+        &self,
+        ctx: &Ctx,
+        input: &GoodwillInput,
+    ) -> Result<GoodwillRecord, AppError> {
+        check_request_type(input.kind.as_deref().unwrap_or(""))?;
+        let base_type = GoodwillBaseType::parse(input.base_type.as_deref().unwrap_or(""))?;
+        let customer = self.requester(ctx, &input.customer).await?;
+        let coupon_series_id = match &input.coupon_series_id {
+            Some(s) => Some(
+                s.parse::<i64>()
+                    .map_err(|_| LoyaltyError::InvalidInput(format!("Invalid series_id {s}")))?,
+            ),
+            None => None,
+        };
+        let g = NewGoodwill {
+            customer_id: customer.id,
+            // A card names its linked program unless the request names one.
+            program_id: input.program_id.or(customer.card_program),
+            reference_id: input.reference_id.clone(),
+            request: GoodwillRequest {
+                base_type,
+                points: input.points,
+                coupon_series_id,
+                reason: input.reason.clone().unwrap_or_default(),
+                comments: input.comments.clone(),
+                client_auto_approve: input.auto_approve,
+            },
+            maker: ctx.user(),
+        };
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .submit_goodwill(&ctx.loyalty, &g, self.app.now())
+            .await?)
+    }
 
-/// Approves or rejects one request (`kind` defaults to `GOODWILL`).
-pub async fn decide_goodwill(
-    app: &App,
-    ctx: &Ctx,
-    kind: Option<&str>,
-    id: Option<&str>,
-    approve: bool,
-) -> Result<GoodwillRecord, AppError> {
-    check_request_type(kind.unwrap_or("GOODWILL"))?;
-    let id = id
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .ok_or(LoyaltyError::RequestNotFound)?;
-    Ok(app
-        .db
-        .loyalty()
-        .decide_goodwill(&ctx.loyalty, id, &ctx.user(), approve, app.now())
-        .await?)
-}
+    /// Approves or rejects one request (`kind` defaults to `GOODWILL`).
+    pub async fn decide_goodwill(
+        &self,
+        ctx: &Ctx,
+        kind: Option<&str>,
+        id: Option<&str>,
+        approve: bool,
+    ) -> Result<GoodwillRecord, AppError> {
+        check_request_type(kind.unwrap_or("GOODWILL"))?;
+        let id = id
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .ok_or(LoyaltyError::RequestNotFound)?;
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .decide_goodwill(&ctx.loyalty, id, &ctx.user(), approve, self.app.now())
+            .await?)
+    }
 
-/// A customer's goodwill requests, newest first.
-pub async fn goodwill_requests(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-) -> Result<Vec<GoodwillRecord>, AppError> {
-    Ok(app
-        .db
-        .loyalty()
-        .goodwill_requests(ctx.loyalty.org.id, customer_id)
-        .await?)
+    /// A customer's goodwill requests, newest first.
+    pub async fn goodwill_requests(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+    ) -> Result<Vec<GoodwillRecord>, AppError> {
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .goodwill_requests(ctx.loyalty.org.id, customer_id)
+            .await?)
+    }
 }

@@ -1,7 +1,8 @@
 //! The loyalty context: transactions, points, tiers, goodwill, cards and partner programs.
 //!
-//! Every operation takes a `Ctx`: the org's loyalty configuration and the caller, loaded
-//! once per request (`App::loyalty`).
+//! Every operation goes through [`Loyalty`] (`app.loyalty()`) and takes a [`Ctx`]: the
+//! org's loyalty configuration and the caller, loaded once per request
+//! (`app.loyalty().context(&caller)`).
 
 mod cards;
 mod customer;
@@ -16,10 +17,7 @@ use fidelis_domain::loyalty::{Program, ProgramId, ProgramKind};
 use fidelis_store::loyalty::LoyaltyContext;
 
 pub use cards::*;
-pub use customer::{
-    customer_by_id, find_customer, find_v1_customer, Customer, Ident, V1Identifiers,
-};
-pub use enrolment::enrol;
+pub use customer::{Customer, Ident, V1Identifiers};
 pub use goodwill::*;
 pub use partner::*;
 pub use points::*;
@@ -33,10 +31,21 @@ pub struct Ctx {
     pub caller: Caller,
 }
 
+/// The loyalty operations of an `App`.
+pub struct Loyalty<'a> {
+    app: &'a App,
+}
+
 impl App {
+    pub fn loyalty(&self) -> Loyalty<'_> {
+        Loyalty { app: self }
+    }
+}
+
+impl Loyalty<'_> {
     /// The loyalty context of `caller`'s org.
-    pub async fn loyalty(&self, caller: &Caller) -> Result<Ctx, AppError> {
-        let loyalty = self.config(caller).await?.loyalty.clone();
+    pub async fn context(&self, caller: &Caller) -> Result<Ctx, AppError> {
+        let loyalty = self.app.config(caller).await?.loyalty.clone();
         Ok(Ctx {
             loyalty,
             caller: caller.clone(),

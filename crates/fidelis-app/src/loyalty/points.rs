@@ -11,28 +11,8 @@ use fidelis_store::loyalty::{Debit, MemberState, Posted, TierChangeRecord};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
-use super::{linked_programs, Ctx, Customer, LinkedProgram};
-use crate::{App, AppError};
-
-/// Whether `points` can be spent now, and the net balance.
-pub async fn can_redeem(
-    app: &App,
-    ctx: &Ctx,
-    c: &Customer,
-    program: Option<ProgramId>,
-    points: Decimal,
-) -> Result<(bool, Decimal), AppError> {
-    if points <= Decimal::ZERO {
-        return Err(LoyaltyError::InvalidPoints.into());
-    }
-    let program = ctx.program_id(program.or(c.card_program))?;
-    let b = app
-        .db
-        .loyalty()
-        .balance(ctx.loyalty.org.id, c.id, program, app.now())
-        .await?;
-    Ok((b.net >= points && b.available >= points, b.net))
-}
+use super::{Ctx, Customer, LinkedProgram, Loyalty};
+use crate::AppError;
 
 /// What a redemption spends and why.
 #[derive(Debug, Clone, Default)]
@@ -42,39 +22,6 @@ pub struct Redemption {
     /// The bill or order the points paid for.
     pub reference: Option<String>,
     pub notes: Option<String>,
-}
-
-/// Spends points (813 when the balance is short).
-pub async fn redeem(
-    app: &App,
-    ctx: &Ctx,
-    c: &Customer,
-    r: &Redemption,
-) -> Result<Posted, AppError> {
-    let (fits, available) = can_redeem(app, ctx, c, r.program, r.points).await?;
-    if !fits {
-        return Err(LoyaltyError::InsufficientPoints {
-            requested: r.points,
-            available,
-        }
-        .into());
-    }
-    let d = Debit {
-        kind: EntryKind::Redemption,
-        points: r.points,
-        source: match &r.reference {
-            Some(reference) => EntrySource::new(SourceKind::Redemption, reference.clone()),
-            None => EntrySource::bare(SourceKind::Redemption),
-        },
-        rule: Some("redeem".into()),
-        actor: ctx.actor(),
-        reason: r.notes.clone(),
-    };
-    Ok(app
-        .db
-        .loyalty()
-        .debit(&ctx.loyalty, c.id, r.program, &d, app.now())
-        .await?)
 }
 
 /// A customer's standing in one program (`loyaltyDetails`, spec §1.2).
@@ -100,131 +47,6 @@ fn debits(entries: &[LedgerEntry], kind: EntryKind) -> Decimal {
         .sum()
 }
 
-/// One program's summary for a customer.
-pub async fn program_summary(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    program: &Program,
-) -> Result<ProgramSummary, AppError> {
-    let repo = app.db.loyalty();
-    let org = ctx.loyalty.org.id;
-    let entries = repo.entries(org, customer_id, program.id).await?;
-    Ok(ProgramSummary {
-        program: program.clone(),
-        member: repo.member(org, customer_id, program.id).await?,
-        balance: repo
-            .balance(org, customer_id, program.id, app.now())
-            .await?,
-        redeemed: debits(&entries, EntryKind::Redemption),
-        expired: debits(&entries, EntryKind::Expiry),
-        returned: debits(&entries, EntryKind::ReturnReversal),
-        adjusted: -debits(&entries, EntryKind::Adjustment),
-        tier_changes: repo.tier_changes(org, customer_id, program.id).await?,
-        partners: linked_programs(app, ctx, customer_id).await?,
-    })
-}
-
-/// The summaries of every program a customer can belong to.
-pub async fn program_summaries(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-) -> Result<Vec<ProgramSummary>, AppError> {
-    let mut out = Vec::new();
-    for program in ctx.member_programs() {
-        out.push(program_summary(app, ctx, customer_id, program).await?);
-    }
-    Ok(out)
-}
-
-/// A customer's balance in one program (the default when `None`).
-pub async fn balance(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    program: Option<ProgramId>,
-) -> Result<Balance, AppError> {
-    let program = ctx.program_id(program)?;
-    Ok(app
-        .db
-        .loyalty()
-        .balance(ctx.loyalty.org.id, customer_id, program, app.now())
-        .await?)
-}
-
-/// The net balance over `programs`.
-pub async fn net_balance(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    programs: &[&Program],
-) -> Result<Decimal, AppError> {
-    let mut total = Decimal::ZERO;
-    for p in programs {
-        total += app
-            .db
-            .loyalty()
-            .balance(ctx.loyalty.org.id, customer_id, p.id, app.now())
-            .await?
-            .net;
-    }
-    Ok(total)
-}
-
-/// Upcoming expiries of `programs`, ascending, between local days `from` and `to`
-/// (inclusive), each with its program.
-pub async fn expiry_schedule(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    programs: &[&Program],
-    from: Option<Date>,
-    to: Option<Date>,
-) -> Result<Vec<(ProgramId, ExpiryScheduleItem)>, AppError> {
-    let mut rows = Vec::new();
-    for p in programs {
-        let items = app
-            .db
-            .loyalty()
-            .expiry_schedule(&ctx.loyalty.org, customer_id, p.id, app.now())
-            .await?;
-        rows.extend(
-            items
-                .into_iter()
-                .filter(|i| from.is_none_or(|f| i.date >= f) && to.is_none_or(|t| i.date <= t))
-                .map(|i| (p.id, i)),
-        );
-    }
-    rows.sort_by_key(|r| r.1.date);
-    Ok(rows)
-}
-
-/// Points written off by the expiry job, newest first, each with its program.
-pub async fn expired_points(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    programs: &[&Program],
-) -> Result<Vec<(ProgramId, LedgerEntry)>, AppError> {
-    let mut rows = Vec::new();
-    for p in programs {
-        let entries = app
-            .db
-            .loyalty()
-            .entries(ctx.loyalty.org.id, customer_id, p.id)
-            .await?;
-        rows.extend(
-            entries
-                .into_iter()
-                .filter(|e| e.kind == EntryKind::Expiry)
-                .map(|e| (p.id, e)),
-        );
-    }
-    rows.sort_by_key(|r| std::cmp::Reverse(r.1.at));
-    Ok(rows)
-}
-
 /// The points ledger entry by entry with the balance after each, the lots, and the balance.
 #[derive(Debug, Clone)]
 pub struct ExplainedLedger {
@@ -234,24 +56,210 @@ pub struct ExplainedLedger {
     pub balance: Balance,
 }
 
-pub async fn ledger(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    program: &Program,
-) -> Result<ExplainedLedger, AppError> {
-    let repo = app.db.loyalty();
-    let org = ctx.loyalty.org.id;
-    let entries = repo.entries(org, customer_id, program.id).await?;
-    let lines = explain(&entries)
-        .into_iter()
-        .map(|l| (l.entry.clone(), l.balance_after))
-        .collect();
-    Ok(ExplainedLedger {
-        lines,
-        lots: repo.lots(org, customer_id, program.id).await?,
-        balance: repo
-            .balance(org, customer_id, program.id, app.now())
-            .await?,
-    })
+impl Loyalty<'_> {
+    /// Whether `points` can be spent now, and the net balance.
+    pub async fn can_redeem(
+        &self,
+        ctx: &Ctx,
+        c: &Customer,
+        program: Option<ProgramId>,
+        points: Decimal,
+    ) -> Result<(bool, Decimal), AppError> {
+        if points <= Decimal::ZERO {
+            return Err(LoyaltyError::InvalidPoints.into());
+        }
+        let program = ctx.program_id(program.or(c.card_program))?;
+        let b = self
+            .app
+            .db
+            .loyalty()
+            .balance(ctx.loyalty.org.id, c.id, program, self.app.now())
+            .await?;
+        Ok((b.net >= points && b.available >= points, b.net))
+    }
+
+    /// Spends points (813 when the balance is short).
+    pub async fn redeem(
+        &self,
+        ctx: &Ctx,
+        c: &Customer,
+        r: &Redemption,
+    ) -> Result<Posted, AppError> {
+        let (fits, available) = self.can_redeem(ctx, c, r.program, r.points).await?;
+        if !fits {
+            return Err(LoyaltyError::InsufficientPoints {
+                requested: r.points,
+                available,
+            }
+            .into());
+        }
+        let d = Debit {
+            kind: EntryKind::Redemption,
+            points: r.points,
+            source: match &r.reference {
+                Some(reference) => EntrySource::new(SourceKind::Redemption, reference.clone()),
+                None => EntrySource::bare(SourceKind::Redemption),
+            },
+            rule: Some("redeem".into()),
+            actor: ctx.actor(),
+            reason: r.notes.clone(),
+        };
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .debit(&ctx.loyalty, c.id, r.program, &d, self.app.now())
+            .await?)
+    }
+
+    /// One program's summary for a customer.
+    pub async fn program_summary(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        program: &Program,
+    ) -> Result<ProgramSummary, AppError> {
+        let repo = self.app.db.loyalty();
+        let org = ctx.loyalty.org.id;
+        let entries = repo.entries(org, customer_id, program.id).await?;
+        Ok(ProgramSummary {
+            program: program.clone(),
+            member: repo.member(org, customer_id, program.id).await?,
+            balance: repo
+                .balance(org, customer_id, program.id, self.app.now())
+                .await?,
+            redeemed: debits(&entries, EntryKind::Redemption),
+            expired: debits(&entries, EntryKind::Expiry),
+            returned: debits(&entries, EntryKind::ReturnReversal),
+            adjusted: -debits(&entries, EntryKind::Adjustment),
+            tier_changes: repo.tier_changes(org, customer_id, program.id).await?,
+            partners: self.linked_programs(ctx, customer_id).await?,
+        })
+    }
+
+    /// The summaries of every program a customer can belong to.
+    pub async fn program_summaries(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+    ) -> Result<Vec<ProgramSummary>, AppError> {
+        let mut out = Vec::new();
+        for program in ctx.member_programs() {
+            out.push(self.program_summary(ctx, customer_id, program).await?);
+        }
+        Ok(out)
+    }
+
+    /// A customer's balance in one program (the default when `None`).
+    pub async fn balance(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        program: Option<ProgramId>,
+    ) -> Result<Balance, AppError> {
+        let program = ctx.program_id(program)?;
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .balance(ctx.loyalty.org.id, customer_id, program, self.app.now())
+            .await?)
+    }
+
+    /// The net balance over `programs`.
+    pub async fn net_balance(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        programs: &[&Program],
+    ) -> Result<Decimal, AppError> {
+        let mut total = Decimal::ZERO;
+        for p in programs {
+            total += self
+                .app
+                .db
+                .loyalty()
+                .balance(ctx.loyalty.org.id, customer_id, p.id, self.app.now())
+                .await?
+                .net;
+        }
+        Ok(total)
+    }
+
+    /// Upcoming expiries of `programs`, ascending, between local days `from` and `to`
+    /// (inclusive), each with its program.
+    pub async fn expiry_schedule(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        programs: &[&Program],
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> Result<Vec<(ProgramId, ExpiryScheduleItem)>, AppError> {
+        let mut rows = Vec::new();
+        for p in programs {
+            let items = self
+                .app
+                .db
+                .loyalty()
+                .expiry_schedule(&ctx.loyalty.org, customer_id, p.id, self.app.now())
+                .await?;
+            rows.extend(
+                items
+                    .into_iter()
+                    .filter(|i| from.is_none_or(|f| i.date >= f) && to.is_none_or(|t| i.date <= t))
+                    .map(|i| (p.id, i)),
+            );
+        }
+        rows.sort_by_key(|r| r.1.date);
+        Ok(rows)
+    }
+
+    /// Points written off by the expiry job, newest first, each with its program.
+    pub async fn expired_points(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        programs: &[&Program],
+    ) -> Result<Vec<(ProgramId, LedgerEntry)>, AppError> {
+        let mut rows = Vec::new();
+        for p in programs {
+            let entries = self
+                .app
+                .db
+                .loyalty()
+                .entries(ctx.loyalty.org.id, customer_id, p.id)
+                .await?;
+            rows.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| e.kind == EntryKind::Expiry)
+                    .map(|e| (p.id, e)),
+            );
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1.at));
+        Ok(rows)
+    }
+
+    pub async fn ledger(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        program: &Program,
+    ) -> Result<ExplainedLedger, AppError> {
+        let repo = self.app.db.loyalty();
+        let org = ctx.loyalty.org.id;
+        let entries = repo.entries(org, customer_id, program.id).await?;
+        let lines = explain(&entries)
+            .into_iter()
+            .map(|l| (l.entry.clone(), l.balance_after))
+            .collect();
+        Ok(ExplainedLedger {
+            lines,
+            lots: repo.lots(org, customer_id, program.id).await?,
+            balance: repo
+                .balance(org, customer_id, program.id, self.app.now())
+                .await?,
+        })
+    }
 }

@@ -15,8 +15,8 @@ use fidelis_store::loyalty::{BillAward, BillRecord, NewBill, NewReturn, ReturnRe
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::{find_customer, Ctx, Customer, Ident};
-use crate::{App, AppError};
+use super::{Ctx, Customer, Ident, Loyalty};
+use crate::AppError;
 
 /// A checked transaction as the caller sent it.
 #[derive(Debug, Clone)]
@@ -56,155 +56,6 @@ pub struct Outcome {
     pub warnings: Vec<AppError>,
 }
 
-/// Finds the customer a transaction names. REGULAR and RETURN need one; a NOT_INTERESTED
-/// bill may name one it is then filed under, and otherwise has none.
-async fn customer(
-    app: &App,
-    ctx: &Ctx,
-    who: &Ident,
-    kind: TransactionType,
-) -> Result<Option<Customer>, AppError> {
-    if !who.given() {
-        return if kind.needs_customer() {
-            Err(LoyaltyError::CustomerIdentifierRequired.into())
-        } else {
-            Ok(None)
-        };
-    }
-    let c = match find_customer(app, ctx, who).await {
-        Ok(c) => c,
-        // An unknown customer does not stop a NOT_INTERESTED bill; a failure to look does.
-        Err(AppError::Customers(_)) if !kind.needs_customer() => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if !c.status.accepts_transactions() {
-        return Err(LoyaltyError::TransactionsBlocked.into());
-    }
-    Ok(Some(c))
-}
-
-/// Records one transaction for the customer `who` names.
-pub async fn record_transaction(
-    app: &App,
-    ctx: &Ctx,
-    who: &Ident,
-    bill: BillInput,
-) -> Result<Outcome, AppError> {
-    let now = app.now();
-    let customer = customer(app, ctx, who, bill.kind).await?;
-    let billed_at = bill.billed_at.unwrap_or(now);
-    let mut out = Outcome {
-        id: 0,
-        customer: customer.clone(),
-        bill_number: bill.bill_number.clone(),
-        billed_at,
-        award: None,
-        returns: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let caller = &ctx.caller;
-    let new_bill = |customer_id: CustomerId| NewBill {
-        customer_id,
-        program_id: None,
-        bill_number: bill.bill_number.clone(),
-        store_id: caller.store_id,
-        till_id: caller.till_id,
-        billed_at,
-        amount: bill.amount.unwrap_or_default(),
-        outlier_status: outlier_status(
-            bill.outlier,
-            customer
-                .as_ref()
-                .is_some_and(|c| c.status.is_outlier_for_transactions()),
-        ),
-        actor: ctx.actor(),
-        details: bill.details.clone(),
-    };
-    let repo = app.db.loyalty();
-    match (bill.kind, &customer) {
-        (TransactionType::Regular, Some(c)) => {
-            if bill.amount.is_none() {
-                return Err(LoyaltyError::InvalidInput("billAmount is required".into()).into());
-            }
-            let returned = returned_lines(app, ctx, c.id, &bill).await?;
-            let award = repo.record_bill(&ctx.loyalty, &new_bill(c.id), now).await?;
-            out.id = award.transaction_id;
-            out.award = Some(award);
-            for line in returned {
-                let ret = NewReturn {
-                    customer_id: c.id,
-                    bill_id: line.bill_id,
-                    bill_number: line.parent,
-                    return_type: line.kind,
-                    amount: line.amount,
-                    returned_at: billed_at,
-                    actor: ctx.actor(),
-                    // The returned line as sent, and the mixed bill it came with.
-                    details: format!(r#"{{"lineItems":[{}],"mixedBillId":{}}}"#, line.raw, out.id),
-                    store_id: caller.store_id,
-                    till_id: caller.till_id,
-                };
-                match repo.record_return(&ctx.loyalty, &ret, now).await {
-                    Ok(r) => out.returns.push(r),
-                    Err(e) => {
-                        let e = AppError::from(e);
-                        if e.is_internal() {
-                            return Err(e);
-                        }
-                        out.warnings.push(e);
-                    }
-                }
-            }
-        }
-        (TransactionType::Return, Some(c)) => {
-            let return_type = bill
-                .return_type
-                .ok_or_else(|| LoyaltyError::InvalidReturnType("(missing)".into()))?;
-            let original = repo
-                .find_bill(ctx.loyalty.org.id, c.id, &bill.bill_number)
-                .await?
-                .ok_or(LoyaltyError::BillNotFound)?;
-            let amount = match return_type {
-                ReturnType::Amount => bill
-                    .amount
-                    .ok_or_else(|| LoyaltyError::InvalidInput("billAmount is required".into()))?,
-                ReturnType::LineItem if !bill.lines.is_empty() => {
-                    bill.lines.iter().filter_map(|l| l.amount).sum()
-                }
-                ReturnType::LineItem => bill.amount.unwrap_or_default(),
-                ReturnType::Full | ReturnType::Cancelled => Decimal::ZERO,
-            };
-            let ret = NewReturn {
-                customer_id: c.id,
-                bill_id: original.id,
-                bill_number: bill.bill_number.clone(),
-                return_type,
-                amount,
-                returned_at: billed_at,
-                actor: ctx.actor(),
-                details: bill.details.clone(),
-                store_id: caller.store_id,
-                till_id: caller.till_id,
-            };
-            let r = repo.record_return(&ctx.loyalty, &ret, now).await?;
-            out.id = r.transaction_id;
-            out.returns.push(r);
-        }
-        (kind, Some(c)) => {
-            out.id = repo
-                .record_not_interested(&ctx.loyalty, &new_bill(c.id), kind, now)
-                .await?;
-        }
-        (kind, None) => {
-            // Filed under no customer (customer id 0 in storage).
-            out.id = repo
-                .record_not_interested(&ctx.loyalty, &new_bill(CustomerId::new(0)), kind, now)
-                .await?;
-        }
-    }
-    Ok(out)
-}
-
 /// A RETURN line of a mixed bill, with its parent bill.
 struct ReturnedLine {
     bill_id: i64,
@@ -212,60 +63,6 @@ struct ReturnedLine {
     kind: ReturnType,
     amount: Decimal,
     raw: String,
-}
-
-/// The RETURN lines of a mixed bill, each with its parent bill (625 when one is missing).
-async fn returned_lines(
-    app: &App,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    bill: &BillInput,
-) -> Result<Vec<ReturnedLine>, AppError> {
-    let mut out = Vec::new();
-    for l in bill
-        .lines
-        .iter()
-        .filter(|l| l.kind == Some(TransactionType::Return))
-    {
-        let parent = l
-            .parent_bill_number
-            .clone()
-            .ok_or(LoyaltyError::BillNotFound)?;
-        let found = app
-            .db
-            .loyalty()
-            .find_bill(ctx.loyalty.org.id, customer_id, &parent)
-            .await?
-            .ok_or(LoyaltyError::BillNotFound)?;
-        out.push(ReturnedLine {
-            bill_id: found.id,
-            parent,
-            kind: l.return_type.unwrap_or(ReturnType::LineItem),
-            amount: l.amount.unwrap_or_default(),
-            raw: l.raw.clone(),
-        });
-    }
-    Ok(out)
-}
-
-/// Updates a transaction's delivery status, extended and custom fields (points do not
-/// change); the merge happens under the row's lock, so concurrent updates keep each other.
-pub async fn update_transaction(
-    app: &App,
-    ctx: &Ctx,
-    id: &str,
-    kind: TransactionType,
-    patch: &DetailsPatch,
-) -> Result<i64, AppError> {
-    let id = id
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| LoyaltyError::BillNotFound)?;
-    app.db
-        .loyalty()
-        .update_bill_details(ctx.loyalty.org.id, id, kind, patch)
-        .await?;
-    Ok(id)
 }
 
 /// A transaction with the store and till it was recorded at.
@@ -276,43 +73,254 @@ pub struct TransactionView {
     pub till: Option<Entity>,
 }
 
-/// A transaction of `kind` by id (625 when there is none of that type).
-pub async fn transaction(
-    app: &App,
-    ctx: &Ctx,
-    id: &str,
-    kind: TransactionType,
-) -> Result<BillRecord, AppError> {
-    let id = id
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| LoyaltyError::BillNotFound)?;
-    Ok(app
-        .db
-        .loyalty()
-        .bill(ctx.loyalty.org.id, id)
-        .await?
-        .filter(|b| b.txn_type == kind.as_str())
-        .ok_or(LoyaltyError::BillNotFound)?)
-}
+impl Loyalty<'_> {
+    /// Finds the customer a transaction names. REGULAR and RETURN need one; a NOT_INTERESTED
+    /// bill may name one it is then filed under, and otherwise has none.
+    async fn customer(
+        &self,
+        ctx: &Ctx,
+        who: &Ident,
+        kind: TransactionType,
+    ) -> Result<Option<Customer>, AppError> {
+        if !who.given() {
+            return if kind.needs_customer() {
+                Err(LoyaltyError::CustomerIdentifierRequired.into())
+            } else {
+                Ok(None)
+            };
+        }
+        let c = match self.find_customer(ctx, who).await {
+            Ok(c) => c,
+            // An unknown customer does not stop a NOT_INTERESTED bill; a failure to look does.
+            Err(AppError::Customers(_)) if !kind.needs_customer() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !c.status.accepts_transactions() {
+            return Err(LoyaltyError::TransactionsBlocked.into());
+        }
+        Ok(Some(c))
+    }
 
-/// `transaction`, with its store and till.
-pub async fn transaction_view(
-    app: &App,
-    ctx: &Ctx,
-    id: &str,
-    kind: TransactionType,
-) -> Result<TransactionView, AppError> {
-    let bill = transaction(app, ctx, id, kind).await?;
-    let orgs = app.db.orgs();
-    let org = ctx.loyalty.org.id;
-    let store = match bill.store_id {
-        Some(id) => orgs.entity(org, id).await?,
-        None => None,
-    };
-    let till = match bill.till_id {
-        Some(id) => orgs.entity(org, id).await?,
-        None => None,
-    };
-    Ok(TransactionView { bill, store, till })
+    /// Records one transaction for the customer `who` names.
+    pub async fn record_transaction(
+        &self,
+        ctx: &Ctx,
+        who: &Ident,
+        bill: BillInput,
+    ) -> Result<Outcome, AppError> {
+        let now = self.app.now();
+        let customer = self.customer(ctx, who, bill.kind).await?;
+        let billed_at = bill.billed_at.unwrap_or(now);
+        let mut out = Outcome {
+            id: 0,
+            customer: customer.clone(),
+            bill_number: bill.bill_number.clone(),
+            billed_at,
+            award: None,
+            returns: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let caller = &ctx.caller;
+        let new_bill = |customer_id: CustomerId| NewBill {
+            customer_id,
+            program_id: None,
+            bill_number: bill.bill_number.clone(),
+            store_id: caller.store_id,
+            till_id: caller.till_id,
+            billed_at,
+            amount: bill.amount.unwrap_or_default(),
+            outlier_status: outlier_status(
+                bill.outlier,
+                customer
+                    .as_ref()
+                    .is_some_and(|c| c.status.is_outlier_for_transactions()),
+            ),
+            actor: ctx.actor(),
+            details: bill.details.clone(),
+        };
+        let repo = self.app.db.loyalty();
+        match (bill.kind, &customer) {
+            (TransactionType::Regular, Some(c)) => {
+                if bill.amount.is_none() {
+                    return Err(LoyaltyError::InvalidInput("billAmount is required".into()).into());
+                }
+                let returned = self.returned_lines(ctx, c.id, &bill).await?;
+                let award = repo.record_bill(&ctx.loyalty, &new_bill(c.id), now).await?;
+                out.id = award.transaction_id;
+                out.award = Some(award);
+                for line in returned {
+                    let ret = NewReturn {
+                        customer_id: c.id,
+                        bill_id: line.bill_id,
+                        bill_number: line.parent,
+                        return_type: line.kind,
+                        amount: line.amount,
+                        returned_at: billed_at,
+                        actor: ctx.actor(),
+                        // The returned line as sent, and the mixed bill it came with.
+                        details: format!(
+                            r#"{{"lineItems":[{}],"mixedBillId":{}}}"#,
+                            line.raw, out.id
+                        ),
+                        store_id: caller.store_id,
+                        till_id: caller.till_id,
+                    };
+                    match repo.record_return(&ctx.loyalty, &ret, now).await {
+                        Ok(r) => out.returns.push(r),
+                        Err(e) => {
+                            let e = AppError::from(e);
+                            if e.is_internal() {
+                                return Err(e);
+                            }
+                            out.warnings.push(e);
+                        }
+                    }
+                }
+            }
+            (TransactionType::Return, Some(c)) => {
+                let return_type = bill
+                    .return_type
+                    .ok_or_else(|| LoyaltyError::InvalidReturnType("(missing)".into()))?;
+                let original = repo
+                    .find_bill(ctx.loyalty.org.id, c.id, &bill.bill_number)
+                    .await?
+                    .ok_or(LoyaltyError::BillNotFound)?;
+                let amount = match return_type {
+                    ReturnType::Amount => bill.amount.ok_or_else(|| {
+                        LoyaltyError::InvalidInput("billAmount is required".into())
+                    })?,
+                    ReturnType::LineItem if !bill.lines.is_empty() => {
+                        bill.lines.iter().filter_map(|l| l.amount).sum()
+                    }
+                    ReturnType::LineItem => bill.amount.unwrap_or_default(),
+                    ReturnType::Full | ReturnType::Cancelled => Decimal::ZERO,
+                };
+                let ret = NewReturn {
+                    customer_id: c.id,
+                    bill_id: original.id,
+                    bill_number: bill.bill_number.clone(),
+                    return_type,
+                    amount,
+                    returned_at: billed_at,
+                    actor: ctx.actor(),
+                    details: bill.details.clone(),
+                    store_id: caller.store_id,
+                    till_id: caller.till_id,
+                };
+                let r = repo.record_return(&ctx.loyalty, &ret, now).await?;
+                out.id = r.transaction_id;
+                out.returns.push(r);
+            }
+            (kind, Some(c)) => {
+                out.id = repo
+                    .record_not_interested(&ctx.loyalty, &new_bill(c.id), kind, now)
+                    .await?;
+            }
+            (kind, None) => {
+                // Filed under no customer (customer id 0 in storage).
+                out.id = repo
+                    .record_not_interested(&ctx.loyalty, &new_bill(CustomerId::new(0)), kind, now)
+                    .await?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The RETURN lines of a mixed bill, each with its parent bill (625 when one is missing).
+    async fn returned_lines(
+        &self,
+        ctx: &Ctx,
+        customer_id: CustomerId,
+        bill: &BillInput,
+    ) -> Result<Vec<ReturnedLine>, AppError> {
+        let mut out = Vec::new();
+        for l in bill
+            .lines
+            .iter()
+            .filter(|l| l.kind == Some(TransactionType::Return))
+        {
+            let parent = l
+                .parent_bill_number
+                .clone()
+                .ok_or(LoyaltyError::BillNotFound)?;
+            let found = self
+                .app
+                .db
+                .loyalty()
+                .find_bill(ctx.loyalty.org.id, customer_id, &parent)
+                .await?
+                .ok_or(LoyaltyError::BillNotFound)?;
+            out.push(ReturnedLine {
+                bill_id: found.id,
+                parent,
+                kind: l.return_type.unwrap_or(ReturnType::LineItem),
+                amount: l.amount.unwrap_or_default(),
+                raw: l.raw.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Updates a transaction's delivery status, extended and custom fields (points do not
+    /// change); the merge happens under the row's lock, so concurrent updates keep each other.
+    pub async fn update_transaction(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        kind: TransactionType,
+        patch: &DetailsPatch,
+    ) -> Result<i64, AppError> {
+        let id = id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| LoyaltyError::BillNotFound)?;
+        self.app
+            .db
+            .loyalty()
+            .update_bill_details(ctx.loyalty.org.id, id, kind, patch)
+            .await?;
+        Ok(id)
+    }
+
+    /// A transaction of `kind` by id (625 when there is none of that type).
+    pub async fn transaction(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        kind: TransactionType,
+    ) -> Result<BillRecord, AppError> {
+        let id = id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| LoyaltyError::BillNotFound)?;
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .bill(ctx.loyalty.org.id, id)
+            .await?
+            .filter(|b| b.txn_type == kind.as_str())
+            .ok_or(LoyaltyError::BillNotFound)?)
+    }
+
+    /// `transaction`, with its store and till.
+    pub async fn transaction_view(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        kind: TransactionType,
+    ) -> Result<TransactionView, AppError> {
+        let bill = self.transaction(ctx, id, kind).await?;
+        let orgs = self.app.db.orgs();
+        let org = ctx.loyalty.org.id;
+        let store = match bill.store_id {
+            Some(id) => orgs.entity(org, id).await?,
+            None => None,
+        };
+        let till = match bill.till_id {
+            Some(id) => orgs.entity(org, id).await?,
+            None => None,
+        };
+        Ok(TransactionView { bill, store, till })
+    }
 }

@@ -2,7 +2,6 @@
 //! the customer with a starting tier and points, or comes back as a warning. The customer
 //! is saved either way; a refused enrolment can be sent again with a corrected element.
 
-use fidelis_app::loyalty;
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
@@ -104,7 +103,10 @@ pub async fn enrol_all(
     let mut warnings = Vec::new();
     for body in bodies {
         let done = match body.request(ctx) {
-            Ok(req) => loyalty::enrol(&state.app, unit.as_deref_mut(), ctx, customer_id, &req)
+            Ok(req) => state
+                .app
+                .loyalty()
+                .enrol(unit.as_deref_mut(), ctx, customer_id, &req)
                 .await
                 .map_err(ApiError::from),
             Err(e) => Err(e),

@@ -278,7 +278,10 @@ async fn run(
                 let mut results = Vec::with_capacity(ops.len());
                 for op in ops {
                     let r = match partner_op(op, ctx) {
-                        Ok(op) => loyalty::apply_partner_op(&state.app, ctx, &record, &op)
+                        Ok(op) => state
+                            .app
+                            .loyalty()
+                            .apply_partner_op(ctx, &record, &op)
                             .await
                             .map_err(ApiError::from),
                         Err(e) => Err(e),
@@ -318,7 +321,11 @@ async fn customer(
         external_id: text("customer.externalId", who.external_id.as_ref())?,
         card_number: None,
     };
-    Ok(loyalty::partner_customer(&state.app, ctx, &ids, programs).await?)
+    Ok(state
+        .app
+        .loyalty()
+        .partner_customer(ctx, &ids, programs)
+        .await?)
 }
 
 fn identifier(c: &CustomerRecord, kind: &str) -> Option<String> {
@@ -532,7 +539,7 @@ pub async fn history(
         activity_type: q.activity_type.clone(),
         range: history_range(q, ctx, state.now())?,
     };
-    let h = loyalty::partner_history(&state.app, ctx, &req).await?;
+    let h = state.app.loyalty().partner_history(ctx, &req).await?;
     let tz = ctx.tz();
     let m = &h.linked.membership;
     let mut details = membership_json(ctx, &h.linked.program, m);

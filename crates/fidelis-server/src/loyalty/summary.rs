@@ -147,8 +147,12 @@ pub async fn program_details(
     p: &crate::auth::Principal,
     customer_id: CustomerId,
 ) -> Result<Vec<Value>, crate::ApiError> {
-    let ctx = state.app.loyalty(p).await?;
-    let all = fidelis_app::loyalty::program_summaries(&state.app, &ctx, customer_id).await?;
+    let ctx = state.app.loyalty().context(p).await?;
+    let all = state
+        .app
+        .loyalty()
+        .program_summaries(&ctx, customer_id)
+        .await?;
     Ok(all
         .iter()
         .map(|s| program_summary(&ctx, customer_id, s))

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::request::{batch, elements};
 use crate::auth::Principal;
 use crate::json::ApiJson;
-use fidelis_app::loyalty::{self, Ctx, Customer, Redemption, V1Identifiers};
+use fidelis_app::loyalty::{Ctx, Customer, Redemption, V1Identifiers};
 use fidelis_domain::error::Success;
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 
@@ -50,7 +50,7 @@ pub async fn is_redeemable(
     p: Principal,
     Query(q): Query<RedeemableQuery>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let ids = V1Identifiers {
         id: q.id.clone(),
         mobile: q.mobile.clone(),
@@ -58,10 +58,14 @@ pub async fn is_redeemable(
         external_id: q.external_id.clone(),
         card_number: q.card_number.clone(),
     };
-    let c = loyalty::find_v1_customer(&state.app, &ctx, &ids).await?;
+    let c = state.app.loyalty().find_v1_customer(&ctx, &ids).await?;
     let points = decimal("points", q.points.as_ref().map(|s| json!(s)).as_ref())?
         .ok_or_else(|| ApiError::invalid("Input is invalid: points is required"))?;
-    let (fits, available) = loyalty::can_redeem(&state.app, &ctx, &c, q.program_id, points).await?;
+    let (fits, available) = state
+        .app
+        .loyalty()
+        .can_redeem(&ctx, &c, q.program_id, points)
+        .await?;
     let mut v = identity(&c, &ids);
     v["points"] = json!(points.to_string());
     v["is_redeemable"] = json!(fits.to_string());
@@ -92,7 +96,7 @@ pub async fn redeem_points(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "redeem")?;
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut ok = 0;
     for item in &items {
@@ -126,7 +130,7 @@ async fn one(
     program: Option<ProgramId>,
 ) -> Result<Value, ApiError> {
     let ids = v1_identifiers(item.get("customer"));
-    let customer = loyalty::find_v1_customer(&state.app, ctx, &ids).await?;
+    let customer = state.app.loyalty().find_v1_customer(ctx, &ids).await?;
     let points = decimal("points_redeemed", item.get("points_redeemed"))?
         .ok_or_else(|| ApiError::invalid("Input is invalid: points_redeemed is required"))?;
     let reference = text("transaction_number", item.get("transaction_number"))?;
@@ -137,8 +141,12 @@ async fn one(
         reference: reference.clone(),
         notes,
     };
-    let posted = loyalty::redeem(&state.app, ctx, &customer, &r).await?;
-    let left = loyalty::balance(&state.app, ctx, customer.id, program).await?;
+    let posted = state.app.loyalty().redeem(ctx, &customer, &r).await?;
+    let left = state
+        .app
+        .loyalty()
+        .balance(ctx, customer.id, program)
+        .await?;
     let mut v = identity(&customer, &ids);
     v["points_redeemed"] = json!(points.to_string());
     v["transaction_number"] = json!(reference.unwrap_or_default());

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 
 use crate::auth::Principal;
 use crate::json::ApiJson;
-use fidelis_app::loyalty;
 use fidelis_domain::loyalty::ProgramId;
 
 use fidelis_domain::error::Success;
@@ -69,7 +68,7 @@ pub async fn add(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "request")?;
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     if let Some(id) = q.program_id {
         ctx.program_id(Some(id))?;
     }
@@ -77,7 +76,10 @@ pub async fn add(
     let mut ok = 0;
     for item in &items {
         let result = match goodwill_input(item, q.program_id, q.client_auto_approve) {
-            Ok(input) => loyalty::submit_goodwill(&state.app, &ctx, &input)
+            Ok(input) => state
+                .app
+                .loyalty()
+                .submit_goodwill(&ctx, &input)
                 .await
                 .map_err(ApiError::from),
             Err(e) => Err(e),
@@ -114,16 +116,18 @@ async fn decide(
     approve: bool,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "request")?;
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut ok = 0;
     for item in &items {
         let kind = text("type", item.get("type"))?;
         let id = text("id", item.get("id"))?;
-        let result =
-            loyalty::decide_goodwill(&state.app, &ctx, kind.as_deref(), id.as_deref(), approve)
-                .await
-                .map_err(ApiError::from);
+        let result = state
+            .app
+            .loyalty()
+            .decide_goodwill(&ctx, kind.as_deref(), id.as_deref(), approve)
+            .await
+            .map_err(ApiError::from);
         if let Err(e) = &result {
             if e.is_internal() {
                 return Err(e.clone());

@@ -65,7 +65,7 @@ pub(crate) async fn enrol(
     if body.loyalty_program_enrollments.is_empty() {
         return Ok(());
     }
-    let ctx = state.app.loyalty(p).await?;
+    let ctx = state.app.loyalty().context(p).await?;
     let mut warnings = crate::loyalty::enrolment::enrol_all(
         state,
         &ctx,

@@ -24,7 +24,7 @@ pub async fn register(
     let app = state.app.customers();
     let ctx = app.context(&p).await?;
     let (reg, warnings) = body.registration(&ctx, state.now())?;
-    let loyalty = state.app.loyalty(&p).await?;
+    let loyalty = state.app.loyalty().context(&p).await?;
     let (enrolments, mut refused) = requests(&loyalty, &body.loyalty_program_enrollments);
     let mut saved = app
         .register(&ctx, &reg, warnings, &loyalty, &enrolments)

@@ -26,7 +26,7 @@ pub async fn update_by_id(
     let app = state.app.customers();
     let ctx = app.context(&p).await?;
     let (up, warnings) = body.update(&ctx)?;
-    let loyalty = state.app.loyalty(&p).await?;
+    let loyalty = state.app.loyalty().context(&p).await?;
     let (enrolments, mut refused) = requests(&loyalty, &body.loyalty_program_enrollments);
     let mut saved = app
         .update(&ctx, id, &up, warnings, &loyalty, &enrolments)
@@ -49,7 +49,7 @@ pub async fn update_by_lookup(
     let ctx = app.context(&p).await?;
     let id = app.resolve(&ctx, &q.lookup()).await?;
     let (up, warnings) = body.update(&ctx)?;
-    let loyalty = state.app.loyalty(&p).await?;
+    let loyalty = state.app.loyalty().context(&p).await?;
     let (enrolments, mut refused) = requests(&loyalty, &body.loyalty_program_enrollments);
     let mut saved = app
         .update(&ctx, id, &up, warnings, &loyalty, &enrolments)

@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fidelis_app::loyalty::{self, CardRef};
+use fidelis_app::loyalty::CardRef;
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::error::CodedError;
 use fidelis_domain::loyalty::cards::CardStatus;
@@ -35,9 +35,12 @@ pub async fn create_series(
     p: Principal,
     ApiJson(body): ApiJson<SeriesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let series = body.series(&ctx, None)?;
-    let s = loyalty::create_card_series(&state.app, &ctx, &series, body.is_active.unwrap_or(true))
+    let s = state
+        .app
+        .loyalty()
+        .create_card_series(&ctx, &series, body.is_active.unwrap_or(true))
         .await?;
     Ok(Json(json!({"entity": s.id, "warnings": []})))
 }
@@ -53,12 +56,16 @@ pub async fn update_series(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<SeriesBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let id = series_id(&raw)?;
-    let current = loyalty::card_series(&state.app, &ctx, id).await?;
+    let current = state.app.loyalty().card_series(&ctx, id).await?;
     let series = body.series(&ctx, Some(&current.series))?;
     let active = body.is_active.unwrap_or(current.is_active);
-    let s = loyalty::update_card_series(&state.app, &ctx, id, &series, active).await?;
+    let s = state
+        .app
+        .loyalty()
+        .update_card_series(&ctx, id, &series, active)
+        .await?;
     Ok(Json(json!({"entity": s.id, "warnings": []})))
 }
 
@@ -72,8 +79,12 @@ pub async fn get_series(
     p: Principal,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
-    let s = loyalty::card_series(&state.app, &ctx, series_id(&raw)?).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
+    let s = state
+        .app
+        .loyalty()
+        .card_series(&ctx, series_id(&raw)?)
+        .await?;
     let mut v = render_series(&ctx, &s);
     v["warnings"] = json!([]);
     Ok(Json(v))
@@ -86,8 +97,8 @@ pub async fn all_series(
     State(state): State<AppState>,
     p: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
-    let all = loyalty::all_card_series(&state.app, &ctx).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
+    let all = state.app.loyalty().all_card_series(&ctx).await?;
     let data: Vec<Value> = all.iter().map(|s| render_series(&ctx, s)).collect();
     Ok(Json(json!({"data": data, "warnings": []})))
 }
@@ -110,15 +121,18 @@ pub async fn generate(
     p: Principal,
     ApiJson(body): ApiJson<GenerateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let series = body.series_id.ok_or(LoyaltyError::CardSeriesNotFound)?;
     let count = body.count.ok_or(LoyaltyError::TooManyCards(MAX_GENERATE))?;
     let status = label(
         &ctx,
         Some(body.status_label.as_deref().unwrap_or("NOT_ISSUED")),
     )?;
-    let (made, duplicates) =
-        loyalty::generate_cards(&state.app, &ctx, series, count, &status).await?;
+    let (made, duplicates) = state
+        .app
+        .loyalty()
+        .generate_cards(&ctx, series, count, &status)
+        .await?;
     let warnings = if duplicates.is_empty() {
         json!([])
     } else {
@@ -140,8 +154,12 @@ pub async fn generation_logs(
     p: Principal,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
-    let logs = loyalty::card_generation_log(&state.app, &ctx, series_id(&raw)?).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
+    let logs = state
+        .app
+        .loyalty()
+        .card_generation_log(&ctx, series_id(&raw)?)
+        .await?;
     let data: Vec<Value> = logs
         .iter()
         .map(|l| {
@@ -206,15 +224,17 @@ pub async fn add_card(
     p: Principal,
     ApiJson(body): ApiJson<CardBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
-    let series_id = loyalty::card_series_named(
-        &state.app,
-        &ctx,
-        body.series_id,
-        text(body.series_code.as_deref()).as_deref(),
-    )
-    .await?
-    .id;
+    let ctx = state.app.loyalty().context(&p).await?;
+    let series_id = state
+        .app
+        .loyalty()
+        .card_series_named(
+            &ctx,
+            body.series_id,
+            text(body.series_code.as_deref()).as_deref(),
+        )
+        .await?
+        .id;
     let number = card_number(body.card_number.as_deref())?
         .ok_or_else(|| ApiError::invalid("cardNumber is required"))?;
     let default_label = if body.customer_id.is_some() {
@@ -242,7 +262,11 @@ pub async fn add_card(
         custom_fields: Value::Object(body.custom_fields.unwrap_or_default()),
         actor: ctx.user(),
     };
-    let c = loyalty::add_card(&state.app, &ctx, card, body.customer_id).await?;
+    let c = state
+        .app
+        .loyalty()
+        .add_card(&ctx, card, body.customer_id)
+        .await?;
     Ok(Json(json!({"entity": c.id, "warnings": []})))
 }
 
@@ -257,7 +281,7 @@ pub async fn update_card(
     p: Principal,
     ApiJson(body): ApiJson<CardBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = update_one(&state, &ctx, body).await?;
     Ok(Json(json!({"entity": c.id, "warnings": []})))
 }
@@ -278,7 +302,7 @@ pub async fn update_bulk(
     if items.is_empty() || items.len() > MAX_BULK {
         return Err(LoyaltyError::TooManyCards(MAX_BULK as u32).into());
     }
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut failed = false;
     for item in items {
@@ -341,7 +365,7 @@ async fn update_one(
         number: number.as_deref(),
         external_id: external.as_deref(),
     };
-    Ok(loyalty::update_card(&state.app, ctx, card, &change).await?)
+    Ok(state.app.loyalty().update_card(ctx, card, &change).await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -373,13 +397,13 @@ pub async fn get_card(
     p: Principal,
     Query(q): Query<CardQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let (number, external_id) = card_ref(&q)?;
     let card = CardRef {
         number: number.as_deref(),
         external_id: external_id.as_deref(),
     };
-    let c = loyalty::card(&state.app, &ctx, card).await?;
+    let c = state.app.loyalty().card(&ctx, card).await?;
     Ok(Json(render_card(&ctx, &c)))
 }
 
@@ -392,13 +416,13 @@ pub async fn status_log(
     p: Principal,
     Query(q): Query<CardQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let (number, external_id) = card_ref(&q)?;
     let card = CardRef {
         number: number.as_deref(),
         external_id: external_id.as_deref(),
     };
-    let (c, log) = loyalty::card_status_log(&state.app, &ctx, card).await?;
+    let (c, log) = state.app.loyalty().card_status_log(&ctx, card).await?;
     Ok(Json(render_log(&ctx, &c, &log)))
 }
 
@@ -406,7 +430,7 @@ pub async fn status_log(
 #[utoipa::path(get, path = "/v2/genericStatus/card/labels", tag = "cards",
     responses((status = 200, description = "`{data: [{label, status}], warnings}`")))]
 pub async fn labels(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let data: Vec<Value> =
         fidelis_domain::loyalty::cards::card_labels(&ctx.loyalty.settings.card_labels)
             .into_iter()

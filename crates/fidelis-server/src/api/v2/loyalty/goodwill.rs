@@ -9,7 +9,6 @@ use super::by_id;
 use crate::auth::Principal;
 use crate::loyalty::goodwill::v2_request;
 use crate::{ApiError, AppState};
-use fidelis_app::loyalty;
 use fidelis_domain::loyalty::ProgramId;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -34,9 +33,9 @@ pub async fn history(
     Path(raw): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
-    let all = loyalty::goodwill_requests(&state.app, &ctx, c.id).await?;
+    let all = state.app.loyalty().goodwill_requests(&ctx, c.id).await?;
     let matching: Vec<_> = all
         .iter()
         .filter(|r| q.request_id.is_none_or(|id| r.id == id))

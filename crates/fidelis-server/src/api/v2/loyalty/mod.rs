@@ -6,8 +6,6 @@ use fidelis_domain::customers::CustomerId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use fidelis_app::loyalty;
-
 use crate::loyalty::{Ctx, Customer, Ident};
 use crate::{ApiError, AppState};
 
@@ -101,7 +99,7 @@ impl LoyaltyQuery {
 
 /// The customer of a lookup query.
 async fn by_lookup(state: &AppState, ctx: &Ctx, q: &LoyaltyQuery) -> Result<Customer, ApiError> {
-    Ok(loyalty::find_customer(&state.app, ctx, &q.ident()).await?)
+    Ok(state.app.loyalty().find_customer(ctx, &q.ident()).await?)
 }
 
 /// The customer of a path id (8015 when the org has none).
@@ -110,5 +108,5 @@ async fn by_id(state: &AppState, ctx: &Ctx, raw: &str) -> Result<Customer, ApiEr
         .trim()
         .parse::<CustomerId>()
         .map_err(|_| fidelis_domain::customers::CustomerError::NotFound)?;
-    Ok(loyalty::customer_by_id(&state.app, ctx, id).await?)
+    Ok(state.app.loyalty().customer_by_id(ctx, id).await?)
 }

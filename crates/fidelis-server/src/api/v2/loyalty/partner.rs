@@ -22,7 +22,7 @@ pub async fn link(
     p: Principal,
     ApiJson(body): ApiJson<LinkBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let (status, out) = partner::link(&state, &ctx, &body).await?;
     Ok((status, Json(out)))
 }
@@ -38,7 +38,7 @@ pub async fn update(
     p: Principal,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let (status, out) = partner::update(&state, &ctx, &body).await?;
     Ok((status, Json(out)))
 }
@@ -54,7 +54,7 @@ pub async fn delink(
     p: Principal,
     ApiJson(body): ApiJson<DelinkBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let (status, out) = partner::delink(&state, &ctx, &body).await?;
     Ok((status, Json(out)))
 }
@@ -71,7 +71,7 @@ pub async fn history(
     headers: HeaderMap,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let unique_id = headers
         .get("x-cap-request-id")
         .and_then(|v| v.to_str().ok())

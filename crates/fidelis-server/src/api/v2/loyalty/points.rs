@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use super::{by_id, by_lookup, LoyaltyQuery};
 use crate::auth::Principal;
-use fidelis_app::loyalty;
 
 use crate::loyalty::summary;
 use crate::loyalty::{Ctx, Customer};
@@ -20,7 +19,11 @@ async fn balance(
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
     let programs = q.programs(ctx, c)?;
-    let total = loyalty::net_balance(&state.app, ctx, c.id, &programs).await?;
+    let total = state
+        .app
+        .loyalty()
+        .net_balance(ctx, c.id, &programs)
+        .await?;
     Ok(Json(summary::balance(c.id, &programs, total)))
 }
 
@@ -33,7 +36,7 @@ pub async fn balance_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     balance(&state, &ctx, &c, &q).await
 }
@@ -48,7 +51,7 @@ pub async fn balance_by_id(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     balance(&state, &ctx, &c, &q).await
 }
@@ -73,7 +76,11 @@ async fn schedule(
     let programs = q.programs(ctx, c)?;
     let from = day("startDate", q.start_date.as_deref())?;
     let to = day("endDate", q.end_date.as_deref())?;
-    let mut rows = loyalty::expiry_schedule(&state.app, ctx, c.id, &programs, from, to).await?;
+    let mut rows = state
+        .app
+        .loyalty()
+        .expiry_schedule(ctx, c.id, &programs, from, to)
+        .await?;
     if q.fetch_earliest_expiry_only.unwrap_or(false) {
         rows.truncate(1);
     }
@@ -102,7 +109,7 @@ pub async fn schedule_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     schedule(&state, &ctx, &c, &q).await
 }
@@ -117,7 +124,7 @@ pub async fn schedule_by_id(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     schedule(&state, &ctx, &c, &q).await
 }
@@ -129,7 +136,10 @@ async fn expired(
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
     let programs = q.programs(ctx, c)?;
-    let rows: Vec<Value> = loyalty::expired_points(&state.app, ctx, c.id, &programs)
+    let rows: Vec<Value> = state
+        .app
+        .loyalty()
+        .expired_points(ctx, c.id, &programs)
         .await?
         .iter()
         .map(|(program, e)| summary::expired_item(ctx, *program, e))
@@ -148,7 +158,7 @@ pub async fn expired_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     expired(&state, &ctx, &c, &q).await
 }
@@ -163,7 +173,7 @@ pub async fn expired_by_id(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     expired(&state, &ctx, &c, &q).await
 }
@@ -180,12 +190,12 @@ pub async fn ledger(
     Path(raw): Path<String>,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     let program =
         q.programs(&ctx, &c)?.into_iter().next().ok_or_else(|| {
             ApiError::from(fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)
         })?;
-    let l = loyalty::ledger(&state.app, &ctx, c.id, program).await?;
+    let l = state.app.loyalty().ledger(&ctx, c.id, program).await?;
     Ok(Json(summary::ledger(&ctx, c.id, program, &l)))
 }

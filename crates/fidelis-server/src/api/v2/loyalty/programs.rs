@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use super::{by_id, by_lookup, LoyaltyQuery};
 use crate::auth::Principal;
 use crate::loyalty::numbers::num;
-use fidelis_app::loyalty;
 
 use crate::loyalty::summary::program_summary;
 use crate::loyalty::{Ctx, Customer};
@@ -21,7 +20,7 @@ pub async fn programs(
     State(state): State<AppState>,
     p: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let partners: Vec<Value> = ctx
         .loyalty
         .partner_programs
@@ -67,7 +66,10 @@ pub async fn programs(
 }
 
 async fn details(state: &AppState, ctx: &Ctx, c: &Customer) -> Result<Json<Value>, ApiError> {
-    let data: Vec<Value> = loyalty::program_summaries(&state.app, ctx, c.id)
+    let data: Vec<Value> = state
+        .app
+        .loyalty()
+        .program_summaries(ctx, c.id)
         .await?
         .iter()
         .map(|s| program_summary(ctx, c.id, s))
@@ -85,7 +87,7 @@ pub async fn details_by_lookup(
     p: Principal,
     Query(q): Query<LoyaltyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_lookup(&state, &ctx, &q).await?;
     details(&state, &ctx, &c).await
 }
@@ -100,7 +102,7 @@ pub async fn details_by_id(
     p: Principal,
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let c = by_id(&state, &ctx, &raw).await?;
     details(&state, &ctx, &c).await
 }

@@ -16,7 +16,7 @@ use crate::json::ApiJson;
 use crate::loyalty::wire::{delivery_status, object, TxnBody};
 use crate::loyalty::{render, Ctx, Ident};
 use crate::{ApiError, AppState};
-use fidelis_app::loyalty::{self, Outcome};
+use fidelis_app::loyalty::Outcome;
 
 /// Capillary's transaction batch limit (672 beyond it).
 const MAX_BATCH: usize = 100;
@@ -65,9 +65,13 @@ pub async fn add(
     Query(q): Query<AddQuery>,
     ApiJson(body): ApiJson<TxnBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let bill = body.check(ctx.tz())?;
-    let out = loyalty::record_transaction(&state.app, &ctx, &q.ident(), bill).await?;
+    let out = state
+        .app
+        .loyalty()
+        .record_transaction(&ctx, &q.ident(), bill)
+        .await?;
     Ok(Json(render::posted(
         &ctx,
         &out,
@@ -89,7 +93,7 @@ pub async fn bulk(
     if items.is_empty() || items.len() > MAX_BATCH {
         return Err(LoyaltyError::TransactionBatchLimit(MAX_BATCH).into());
     }
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut failed = 0;
     for item in &items {
@@ -120,7 +124,11 @@ async fn bulk_item(state: &AppState, ctx: &Ctx, item: &Value) -> Result<Outcome,
     if bill.kind.needs_customer() && !who.given() {
         return Err(LoyaltyError::CustomerDetailsNotSent.into());
     }
-    Ok(loyalty::record_transaction(&state.app, ctx, &who, bill).await?)
+    Ok(state
+        .app
+        .loyalty()
+        .record_transaction(ctx, &who, bill)
+        .await?)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -143,8 +151,12 @@ pub async fn get(
     Query(q): Query<GetQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = TransactionType::parse(q.kind.as_deref().unwrap_or("REGULAR"))?;
-    let ctx = state.app.loyalty(&p).await?;
-    let t = loyalty::transaction_view(&state.app, &ctx, &raw, kind).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
+    let t = state
+        .app
+        .loyalty()
+        .transaction_view(&ctx, &raw, kind)
+        .await?;
     Ok(Json(render::transaction(
         &ctx,
         &t.bill,
@@ -181,13 +193,17 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = TransactionType::parse(body.kind.as_deref().unwrap_or("REGULAR"))?;
-    let ctx = state.app.loyalty(&p).await?;
+    let ctx = state.app.loyalty().context(&p).await?;
     let raw = crate::loyalty::numbers::text("id", body.id.as_ref())?.unwrap_or_default();
     let patch = DetailsPatch {
         delivery_status: delivery_status(body.delivery_status.as_ref())?,
         extended_fields: object("extendedFields", body.extended_fields.as_ref())?,
         custom_fields: object("customFields", body.custom_fields.as_ref())?,
     };
-    let id = loyalty::update_transaction(&state.app, &ctx, &raw, kind, &patch).await?;
+    let id = state
+        .app
+        .loyalty()
+        .update_transaction(&ctx, &raw, kind, &patch)
+        .await?;
     Ok(Json(json!({"id": id, "warnings": [], "errors": []})))
 }
