@@ -77,6 +77,11 @@ impl ApiError {
 
     /// A request the extractors could not parse (query string, path parameter, body):
     /// HTTP 400, code 400, naming the problem.
+    /// A text with a NUL or another control character (`text_guard`).
+    pub fn control_characters() -> Self {
+        Self::invalid("Input is invalid: text must not contain NUL or other control characters")
+    }
+
     pub fn unparsable(detail: &str) -> Self {
         Self::invalid(format!(
             "Input is invalid, Please check request parameters or input json: {detail}"

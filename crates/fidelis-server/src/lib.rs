@@ -14,6 +14,7 @@ mod loyalty;
 mod ops;
 mod serve;
 mod state;
+mod text_guard;
 
 pub use error::ApiError;
 pub use serve::{

@@ -55,6 +55,7 @@ pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
     .layer(from_fn(move |req: Request, next: Next| {
         edge::time_limit(request_timeout, req, next)
     }))
+    .layer(from_fn(crate::text_guard::check_uri))
     .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
     .layer(from_fn(limit_body))
     .layer(from_fn(crate::error::render_errors))

@@ -133,6 +133,9 @@ impl App {
             return Ok(c);
         }
         let creds = parse_basic(header).map_err(|_| OrgError::Unauthenticated)?;
+        if creds.username.chars().any(char::is_control) {
+            return Err(OrgError::Unauthenticated.into());
+        }
         let identity = format!("till:{}", creds.username);
         auth.failures.check(&identity, self.now())?;
         let login = self.db.orgs().till_login(&creds.username).await?;
