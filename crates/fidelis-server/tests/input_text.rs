@@ -162,3 +162,29 @@ both_backends!(
         assert_eq!(status, 200, "{res}");
     }
 );
+
+both_backends!(over_long_keys_are_400_not_a_database_error, |app| {
+    let long = "x".repeat(20_000);
+    let (status, res) = send(app.till(Method::POST, "/v2/card").json(&json!({
+        "seriesCode": "DEMOCARD", "cardNumber": "DC-LONG", "cardExternalId": long,
+        "statusLabel": "NOT_ISSUED"})))
+    .await;
+    assert_eq!((status, code(&res).as_deref()), (400, Some("400")), "{res}");
+    let (status, res) = send(app.till(Method::POST, "/v2/customers").json(
+        &json!({"profiles": [{"firstName": "Ann", "source": "INSTORE",
+            "identifiers": [{"type": "mobile", "value": "6590000905"}]}]}),
+    ))
+    .await;
+    assert_eq!(status, 200, "{res}");
+    let body = json!({"root": {"request": [{"type": "GOODWILL", "base_type": "POINTS",
+        "points": 10, "reason": "Service recovery", "reference_id": long,
+        "customer": {"mobile": "6590000905"}}]}});
+    let (status, res) = send(
+        app.till(Method::POST, "/v1.1/request/add?format=json")
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, 400, "{res}");
+    let item = &res["response"]["requests"]["request"][0]["item_status"];
+    assert_eq!(item["code"], 400, "{res}");
+});

@@ -11,6 +11,9 @@ use crate::{Backend, StoreError, Unit};
 /// Pools for one database. On SQLite all writes go through a single connection, so write
 /// transactions never race for the lock (SQLite allows one writer anyway) while reads run
 /// in parallel under WAL. On PostgreSQL both names are the same pool.
+/// PostgreSQL ends any statement running longer than this (the API's request timeout).
+const STATEMENT_TIMEOUT: &str = "SET statement_timeout = '30s'";
+
 #[derive(Clone, Debug)]
 pub struct Db {
     backend: Backend,
@@ -38,6 +41,14 @@ impl Db {
             let pool = AnyPoolOptions::new()
                 .max_connections(32)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // No statement may hold a connection (and its locks) longer than
+                        // a request may run.
+                        conn.execute(STATEMENT_TIMEOUT).await?;
+                        Ok(())
+                    })
+                })
                 .connect_with(opts)
                 .await?;
             Ok(Self {

@@ -3,7 +3,8 @@
 
 use fidelis_domain::customers::{CustomerId, Identifier, IdentifierType};
 use fidelis_domain::loyalty::cards::{
-    card_identifier_details, check_new_card_label, resolve_label, CardLabel, CardSeries, CardStatus,
+    card_identifier_details, check_external_id, check_new_card_label, resolve_label, CardLabel,
+    CardSeries, CardStatus,
 };
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_store::customers::IdentifierChange;
@@ -136,6 +137,9 @@ impl Loyalty<'_> {
         customer: Option<CustomerId>,
     ) -> Result<CardRecord, AppError> {
         check_new_card_label(&card.label, customer.is_some())?;
+        if let Some(ext) = &card.external_id {
+            check_external_id(ext)?;
+        }
         let org = ctx.loyalty.org.id;
         let now = self.app.now();
         let repo = self.app.db.loyalty();

@@ -3,7 +3,9 @@
 //! reference id.
 
 use fidelis_domain::customers::CustomerId;
-use fidelis_domain::loyalty::goodwill::{check_request_type, GoodwillBaseType, GoodwillRequest};
+use fidelis_domain::loyalty::goodwill::{
+    check_reference_id, check_request_type, GoodwillBaseType, GoodwillRequest,
+};
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 use fidelis_store::loyalty::{GoodwillRecord, NewGoodwill};
 use rust_decimal::Decimal;
@@ -50,6 +52,9 @@ impl Loyalty<'_> {
         input: &GoodwillInput,
     ) -> Result<GoodwillRecord, AppError> {
         check_request_type(input.kind.as_deref().unwrap_or(""))?;
+        if let Some(r) = &input.reference_id {
+            check_reference_id(r)?;
+        }
         let base_type = GoodwillBaseType::parse(input.base_type.as_deref().unwrap_or(""))?;
         let customer = self.requester(ctx, &input.customer).await?;
         let coupon_series_id = match &input.coupon_series_id {

@@ -153,6 +153,19 @@ pub fn check_new_card_label(label: &CardLabel, for_customer: bool) -> Result<(),
     )))
 }
 
+/// Longest card external id (as the longest card number).
+pub const MAX_EXTERNAL_ID_LEN: usize = 50;
+
+/// A card's external id fits its limit.
+pub fn check_external_id(external_id: &str) -> Result<(), LoyaltyError> {
+    if external_id.chars().count() > MAX_EXTERNAL_ID_LEN {
+        return Err(LoyaltyError::InvalidInput(format!(
+            "cardExternalId is longer than {MAX_EXTERNAL_ID_LEN} characters"
+        )));
+    }
+    Ok(())
+}
+
 /// What a customer's `cardnumber` identifier records about the card.
 pub fn card_identifier_details(series_id: i64, external_id: Option<&str>) -> serde_json::Value {
     let mut details = serde_json::Map::new();

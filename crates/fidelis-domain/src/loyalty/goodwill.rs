@@ -10,6 +10,19 @@ use super::error::LoyaltyError;
 pub const REQUEST_TYPE_GOODWILL: &str = "GOODWILL";
 
 /// Checks the request `type` field (9006 otherwise).
+/// Longest goodwill `reference_id`.
+pub const MAX_REFERENCE_ID_LEN: usize = 100;
+
+/// A goodwill request's reference id fits its limit.
+pub fn check_reference_id(reference_id: &str) -> Result<(), LoyaltyError> {
+    if reference_id.chars().count() > MAX_REFERENCE_ID_LEN {
+        return Err(LoyaltyError::InvalidInput(format!(
+            "reference_id is longer than {MAX_REFERENCE_ID_LEN} characters"
+        )));
+    }
+    Ok(())
+}
+
 pub fn check_request_type(s: &str) -> Result<(), LoyaltyError> {
     if s.trim().eq_ignore_ascii_case(REQUEST_TYPE_GOODWILL) {
         Ok(())
