@@ -105,9 +105,9 @@ impl Customers<'_> {
         })
     }
 
-    /// Registers a customer, or joins/refreshes the customer who already holds its
-    /// Registers a customer and enrols them in the requested programs, in one unit of
-    /// work; a refused enrolment writes nothing and comes back as a warning.
+    /// Registers a customer (or joins the customer who already holds its identifiers) and
+    /// enrols them in the requested programs, in one unit of work; a refused enrolment
+    /// writes nothing and comes back as a warning.
     pub async fn register(
         &self,
         ctx: &Ctx,
@@ -123,9 +123,8 @@ impl Customers<'_> {
             .customers()
             .register_in(&mut unit, ctx.org.id, reg, &ctx.actor, self.app.now())
             .await?;
-        let saved = self.enrol_in(&mut unit, saved, loyalty, enrolments).await?;
-        unit.commit().await?;
-        Ok(with_warnings(saved, warnings))
+        self.enrol_and_commit(unit, saved, warnings, loyalty, enrolments)
+            .await
     }
 
     /// Updates customer `id` and enrols them in the requested programs, in one unit of
@@ -146,18 +145,33 @@ impl Customers<'_> {
             .customers()
             .update_in(&mut unit, ctx.org.id, id, up, &ctx.actor, self.app.now())
             .await?;
-        let saved = self.enrol_in(&mut unit, saved, loyalty, enrolments).await?;
+        self.enrol_and_commit(unit, saved, warnings, loyalty, enrolments)
+            .await
+    }
+
+    async fn enrol_and_commit(
+        &self,
+        mut unit: Unit,
+        mut saved: Saved,
+        warnings: Warnings,
+        loyalty: &crate::loyalty::Ctx,
+        enrolments: &[EnrolmentRequest],
+    ) -> Result<Saved, AppError> {
+        self.enrol_in(&mut unit, &mut saved, loyalty, enrolments)
+            .await?;
         unit.commit().await?;
         Ok(with_warnings(saved, warnings))
     }
 
-    async fn enrol_in(
+    /// Enrols a saved customer in `unit`; what could not be done is added to its warnings,
+    /// a failure of ours is an error.
+    pub async fn enrol_in(
         &self,
         unit: &mut Unit,
-        mut saved: Saved,
+        saved: &mut Saved,
         loyalty: &crate::loyalty::Ctx,
         enrolments: &[EnrolmentRequest],
-    ) -> Result<Saved, AppError> {
+    ) -> Result<(), AppError> {
         for req in enrolments {
             match self
                 .app
@@ -170,7 +184,7 @@ impl Customers<'_> {
                 Err(e) => saved.warnings.push((e.code(), e.to_string())),
             }
         }
-        Ok(saved)
+        Ok(())
     }
 
     /// Adds and removes identifiers of one source account (issuing or delinking cards).

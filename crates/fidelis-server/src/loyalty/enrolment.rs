@@ -2,16 +2,14 @@
 //! the customer with a starting tier and points, or comes back as a warning. The customer
 //! is saved either way; a refused enrolment can be sent again with a corrected element.
 
-use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::enrolment::EnrolmentRequest;
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
-use fidelis_store::Unit;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::Ctx;
-use crate::{ApiError, AppState};
+use crate::ApiError;
 
 /// One `loyaltyProgramEnrollments[]` element as sent; numbers may come as strings.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -89,33 +87,4 @@ pub fn requests(
         })
         .collect();
     (requests, refused)
-}
-
-/// Enrols the customer per element, in `unit` when one is given; what could not be done
-/// comes back as warnings (code, message). A failure of ours is an error.
-pub async fn enrol_all(
-    state: &AppState,
-    ctx: &Ctx,
-    customer_id: CustomerId,
-    bodies: &[EnrolmentBody],
-    mut unit: Option<&mut Unit>,
-) -> Result<Vec<(u32, String)>, ApiError> {
-    let mut warnings = Vec::new();
-    for body in bodies {
-        let done = match body.request(ctx) {
-            Ok(req) => state
-                .app
-                .loyalty()
-                .enrol(unit.as_deref_mut(), ctx, customer_id, &req)
-                .await
-                .map_err(ApiError::from),
-            Err(e) => Err(e),
-        };
-        match done {
-            Ok(()) => {}
-            Err(e) if e.is_internal() => return Err(e),
-            Err(e) => warnings.extend(e.items.into_iter().map(|i| (i.code, i.message))),
-        }
-    }
-    Ok(warnings)
 }

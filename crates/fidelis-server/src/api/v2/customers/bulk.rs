@@ -47,7 +47,7 @@ impl BulkInput for Bodies<'_> {
         body: &CustomerBody,
         saved: &mut Saved,
     ) -> impl Future<Output = Result<(), ApiError>> + Send {
-        super::enrol(self.state, self.p, saved, body, Some(unit))
+        super::enrol(self.state, self.p, saved, body, unit)
     }
 }
 

@@ -53,27 +53,26 @@ pub(crate) fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
         .ok_or_else(|| CustomerError::NotFound.into())
 }
 
-/// Applies a saved customer's `loyaltyProgramEnrollments`, adding what could not be done to
-/// its warnings; in `unit` (with the customer's registration) when one is given.
+/// Applies a saved customer's `loyaltyProgramEnrollments` in `unit` (with the customer's
+/// registration), adding what could not be done to its warnings.
 pub(crate) async fn enrol(
     state: &AppState,
     p: &crate::auth::Principal,
     saved: &mut fidelis_store::customers::Saved,
     body: &crate::customers::wire::CustomerBody,
-    unit: Option<&mut fidelis_store::Unit>,
+    unit: &mut fidelis_store::Unit,
 ) -> Result<(), ApiError> {
     if body.loyalty_program_enrollments.is_empty() {
         return Ok(());
     }
     let ctx = state.app.loyalty().context(p).await?;
-    let mut warnings = crate::loyalty::enrolment::enrol_all(
-        state,
-        &ctx,
-        saved.customer_id,
-        &body.loyalty_program_enrollments,
-        unit,
-    )
-    .await?;
-    saved.warnings.append(&mut warnings);
+    let (requests, mut refused) =
+        crate::loyalty::enrolment::requests(&ctx, &body.loyalty_program_enrollments);
+    state
+        .app
+        .customers()
+        .enrol_in(unit, saved, &ctx, &requests)
+        .await?;
+    saved.warnings.append(&mut refused);
     Ok(())
 }
