@@ -176,7 +176,7 @@ impl Customers<'_> {
             match self
                 .app
                 .loyalty()
-                .enrol(Some(unit), loyalty, saved.customer_id, req)
+                .enrol(unit, loyalty, saved.customer_id, req)
                 .await
             {
                 Ok(()) => {}

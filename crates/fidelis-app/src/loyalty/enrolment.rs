@@ -12,10 +12,10 @@ use crate::AppError;
 
 impl Loyalty<'_> {
     /// Enrols a customer in a program with the requested starting tier and points, in `unit`
-    /// when one is given (with the customer's registration), else on its own.
+    /// (with the customer's registration or update).
     pub async fn enrol(
         &self,
-        unit: Option<&mut Unit>,
+        unit: &mut Unit,
         ctx: &Ctx,
         customer_id: CustomerId,
         req: &EnrolmentRequest,
@@ -24,16 +24,8 @@ impl Loyalty<'_> {
         let e = plan(program, req, self.app.now(), ctx.tz())?;
         let repo = self.app.db.loyalty();
         let (actor, now) = (ctx.actor(), self.app.now());
-        match unit {
-            Some(unit) => {
-                repo.enrol_in(unit, &ctx.loyalty, customer_id, &e, &actor, now)
-                    .await?
-            }
-            None => {
-                repo.enrol(&ctx.loyalty, customer_id, &e, &actor, now)
-                    .await?
-            }
-        }
+        repo.enrol_in(unit, &ctx.loyalty, customer_id, &e, &actor, now)
+            .await?;
         Ok(())
     }
 }

@@ -323,21 +323,7 @@ impl CustomerRepo<'_> {
     }
 
     /// Links `customer` to the active company `external_id` (1704), replacing any earlier
-    /// company of that customer.
-    pub async fn link_company(
-        &self,
-        org_id: OrgId,
-        external_id: &str,
-        customer: CustomerId,
-        now: Timestamp,
-    ) -> CResult<Company> {
-        let mut unit = self.0.unit().await?;
-        let c = link_company_tx(&mut unit, org_id, external_id, customer, now).await?;
-        unit.commit().await?;
-        Ok(c)
-    }
-
-    /// `link_company` as a step of `unit`: nothing of it remains when it fails.
+    /// company of that customer; a step of `unit`: nothing of it remains when it fails.
     pub async fn link_company_in(
         &self,
         unit: &mut Unit,

@@ -275,22 +275,8 @@ impl CustomerRepo<'_> {
         Ok(rows.into_iter().map(|r| CustomerId::new(r.0)).collect())
     }
 
-    /// Maps `customer` into hierarchy `h` with `role` and no parent (a top of the tree).
-    pub async fn fleet_place(
-        &self,
-        org_id: OrgId,
-        h: &Hierarchy,
-        customer: CustomerId,
-        role: &str,
-        now: Timestamp,
-    ) -> CResult<FleetMember> {
-        let mut unit = self.0.unit().await?;
-        let member = place_tx(&mut unit, org_id, h, customer, role, now).await?;
-        unit.commit().await?;
-        Ok(member)
-    }
-
-    /// `fleet_place` as a step of `unit`: nothing of it remains when it fails.
+    /// Maps `customer` into hierarchy `h` with `role` and no parent (a top of the tree); a
+    /// step of `unit`: nothing of it remains when it fails.
     pub async fn fleet_place_in(
         &self,
         unit: &mut Unit,
@@ -306,23 +292,8 @@ impl CustomerRepo<'_> {
     }
 
     /// Links `child` (in `child_role`) under `parent`. The parent row is locked first, so
-    /// its child count and ancestor chain cannot change before the link is written.
-    pub async fn fleet_link(
-        &self,
-        org_id: OrgId,
-        h: &Hierarchy,
-        child: CustomerId,
-        child_role: &str,
-        parent: CustomerId,
-        now: Timestamp,
-    ) -> CResult<FleetMember> {
-        let mut unit = self.0.unit().await?;
-        let member = link_tx(&mut unit, org_id, h, child, child_role, parent, now).await?;
-        unit.commit().await?;
-        Ok(member)
-    }
-
-    /// `fleet_link` as a step of `unit`: nothing of it remains when it fails.
+    /// its child count and ancestor chain cannot change before the link is written; a step
+    /// of `unit`: nothing of it remains when it fails.
     #[allow(clippy::too_many_arguments)]
     pub async fn fleet_link_in(
         &self,
@@ -340,7 +311,7 @@ impl CustomerRepo<'_> {
     }
 }
 
-/// The work of `CustomerRepo::fleet_place`, in `tx`.
+/// The work of `CustomerRepo::fleet_place_in`, in `tx`.
 async fn place_tx(
     tx: &mut Tx,
     org_id: OrgId,
@@ -390,7 +361,7 @@ async fn place_tx(
     Ok(member)
 }
 
-/// The work of `CustomerRepo::fleet_link`, in `tx`.
+/// The work of `CustomerRepo::fleet_link_in`, in `tx`.
 async fn link_tx(
     tx: &mut Tx,
     org_id: OrgId,

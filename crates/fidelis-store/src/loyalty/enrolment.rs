@@ -16,23 +16,9 @@ use crate::time::to_db;
 use crate::{StoreError, Unit};
 
 impl LoyaltyRepo<'_> {
-    /// Enrols `customer_id` as `e` says, in one transaction. 1103 when the customer is
-    /// already enrolled in the program (nothing is written).
-    pub async fn enrol(
-        &self,
-        ctx: &LoyaltyContext,
-        customer_id: CustomerId,
-        e: &Enrolment,
-        actor: &Actor,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut unit = self.0.unit().await?;
-        enrol_tx(&mut unit, ctx, customer_id, e, actor, now).await?;
-        unit.commit().await
-    }
-
-    /// `enrol` as a step of `unit` (with the customer's registration, say): a refused
-    /// enrolment leaves nothing behind and the unit can go on.
+    /// Enrols `customer_id` as `e` says, as a step of `unit` (with the customer's
+    /// registration, say). 1103 when the customer is already enrolled in the program; a
+    /// refused enrolment leaves nothing behind and the unit can go on.
     pub async fn enrol_in(
         &self,
         unit: &mut Unit,
