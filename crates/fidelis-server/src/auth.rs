@@ -3,7 +3,9 @@
 //! store, and checked against the permissions of the resource its router serves. The
 //! verification itself (hashes, caches, failure limits) is the application's.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::Method;
 pub use fidelis_app::Caller as Principal;
@@ -42,12 +44,34 @@ fn header<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, ApiError>
         .transpose()
 }
 
+/// The client's address, as the connection edge recorded it.
+fn client_address(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// The client's address as an extractor (none when the request did not come through the
+/// connection edge, as in tests that call the router directly).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_address(parts)))
+    }
+}
+
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     if let Some(token) = header(parts, OAUTH_HEADER)? {
         return Ok(state.app.authenticate_token(token.trim()).await?);
     }
     if let Some(basic) = header(parts, axum::http::header::AUTHORIZATION.as_str())? {
-        return Ok(state.app.authenticate_basic(basic).await?);
+        let from = client_address(parts);
+        return Ok(state.app.authenticate_basic(basic, from).await?);
     }
     Err(OrgError::Unauthenticated.into())
 }

@@ -4,22 +4,23 @@
 //! `axum::serve` has none of these knobs, so the API listener is served here on hyper's
 //! HTTP/1.1 connection builder directly.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -77,19 +78,13 @@ pub async fn serve_connections<F>(
     F: Future<Output = ()>,
 {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let open_conns = Arc::new(Registry::default());
     // Connections watch `stop` to start their graceful shutdown and hold `open` until
     // they are closed.
     let (stop_tx, stop_rx) = watch::channel(false);
     let (open_tx, open_rx) = watch::channel(());
     let mut shutdown = pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -103,11 +98,34 @@ pub async fn serve_connections<F>(
             },
             () = &mut shutdown => break,
         };
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                // At the cap: the connection idle the longest (no request in flight) makes
+                // room, so clients that hold connections open without using them cannot
+                // keep others out. If every connection is busy, the new one waits briefly
+                // and is then closed.
+                open_conns.evict_longest_idle();
+                metrics::counter!("fidelis_connections_evicted_total").increment(1);
+                let wait = tokio::time::timeout(EVICTION_WAIT, permits.clone().acquire_owned());
+                match wait.await {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => break,
+                    Err(_) => {
+                        metrics::counter!("fidelis_connections_refused_total").increment(1);
+                        continue;
+                    }
+                }
+            }
+        };
         let app = app.clone();
         let stop = stop_rx.clone();
         let open = open_rx.clone();
+        let registry = open_conns.clone();
         tokio::spawn(async move {
-            serve_connection(stream, app, limits, stop).await;
+            let (id, activity) = registry.add();
+            serve_connection(stream, app, limits, stop, activity).await;
+            registry.remove(id);
             drop(permit);
             drop(open);
         });
@@ -118,14 +136,56 @@ pub async fn serve_connections<F>(
     open_tx.closed().await;
 }
 
+/// How long a connection accepted at the cap waits for another to close.
+const EVICTION_WAIT: Duration = Duration::from_secs(1);
+
+/// The open connections, so that the one idle the longest can be closed at the cap.
+#[derive(Default)]
+struct Registry(std::sync::Mutex<(u64, HashMap<u64, Arc<Activity>>)>);
+
+impl Registry {
+    fn add(&self) -> (u64, Arc<Activity>) {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        inner.0 += 1;
+        let id = inner.0;
+        let activity = Arc::new(Activity::new());
+        inner.1.insert(id, activity.clone());
+        (id, activity)
+    }
+
+    fn remove(&self, id: u64) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .remove(&id);
+    }
+
+    /// Tells the connection with no request in flight that moved bytes least recently to
+    /// close.
+    fn evict_longest_idle(&self) {
+        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let idle = inner
+            .1
+            .values()
+            .filter(|a| a.in_flight.load(Ordering::Relaxed) == 0 && !a.is_evicted())
+            .min_by_key(|a| a.last());
+        if let Some(activity) = idle {
+            activity.evict();
+        }
+    }
+}
+
 async fn serve_connection(
     stream: TcpStream,
     app: Router,
     limits: EdgeLimits,
     mut stop: watch::Receiver<bool>,
+    activity: Arc<Activity>,
 ) {
     let _ = stream.set_nodelay(true);
-    let activity = Arc::new(Activity::new());
+    // Handlers see the client's address (the credential limiter counts by it).
+    let peer = stream.peer_addr().ok().map(ConnectInfo);
     let io = TokioIo::new(Tracked {
         inner: stream,
         activity: activity.clone(),
@@ -135,8 +195,12 @@ async fn serve_connection(
         hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
             let busy = activity.busy();
             let app = app.clone();
+            let mut req = req.map(axum::body::Body::new);
+            if let Some(peer) = peer {
+                req.extensions_mut().insert(peer);
+            }
             async move {
-                let res = app.oneshot(req.map(axum::body::Body::new)).await;
+                let res = app.oneshot(req).await;
                 drop(busy);
                 res
             }
@@ -167,6 +231,8 @@ async fn serve_connection(
                     conn.as_mut().graceful_shutdown();
                 }
             }
+            // Evicted at the connection cap: nothing is in flight, so close at once.
+            () = activity.evicted.notified() => break,
             () = tokio::time::sleep_until(idle_at), if !closing => {
                 if activity.is_idle(limits.keep_alive_timeout) {
                     closing = true;
@@ -177,12 +243,15 @@ async fn serve_connection(
     }
 }
 
-/// When a connection last moved bytes, and how many of its requests are in flight.
+/// When a connection last moved bytes, how many of its requests are in flight, and whether
+/// it has been told to make room.
 struct Activity {
     started: Instant,
     /// Milliseconds since `started`.
     last: AtomicU64,
     in_flight: AtomicUsize,
+    evicting: AtomicBool,
+    evicted: Notify,
 }
 
 impl Activity {
@@ -191,7 +260,18 @@ impl Activity {
             started: Instant::now(),
             last: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            evicting: AtomicBool::new(false),
+            evicted: Notify::new(),
         }
+    }
+
+    fn evict(&self) {
+        self.evicting.store(true, Ordering::Relaxed);
+        self.evicted.notify_one();
+    }
+
+    fn is_evicted(&self) -> bool {
+        self.evicting.load(Ordering::Relaxed)
     }
 
     fn touch(&self) {

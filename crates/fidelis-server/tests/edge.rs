@@ -262,35 +262,33 @@ async fn idle_keep_alive_connections_are_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_over_the_limit_wait_for_a_free_slot() {
+async fn at_the_cap_the_longest_idle_connection_makes_room() {
     let limits = EdgeLimits {
-        max_connections: 1,
-        keep_alive_timeout: Duration::from_secs(1),
+        max_connections: 2,
         ..EdgeLimits::default()
     };
     let app = with_limits(common::Backend::Sqlite, limits).await.unwrap();
     let addr = app.base.trim_start_matches("http://").to_string();
-    // The first connection holds the only slot while it is open.
-    let mut first = TcpStream::connect(&addr).await.unwrap();
-    first
-        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut buf = [0u8; 12];
-    first.read_exact(&mut buf).await.unwrap();
-    assert_eq!(&buf, b"HTTP/1.1 200");
+    // Two connections fill the cap and send nothing.
+    let mut oldest = TcpStream::connect(&addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let _newer = TcpStream::connect(&addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // A third client is served at once, not after the idle ones time out.
     let started = Instant::now();
-    let mut second = TcpStream::connect(&addr).await.unwrap();
-    second
+    let mut third = TcpStream::connect(&addr).await.unwrap();
+    third
         .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    let (answer, _) = until_closed(&mut second).await;
-    let waited = started.elapsed();
+    let (answer, _) = until_closed(&mut third).await;
     assert!(
         String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
         "{answer:?}"
     );
-    // Served only once the first connection went idle and was closed.
-    assert!(waited >= Duration::from_millis(700), "waited {waited:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The connection idle the longest was the one closed.
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), oldest.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
 }

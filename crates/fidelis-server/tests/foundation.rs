@@ -365,58 +365,78 @@ both_backends!(org_configs_come_from_settings, |app| {
     assert_eq!(body["errors"][0]["code"], 404);
 });
 
-both_backends!(repeated_wrong_passwords_lock_the_till_for_a_while, |app| {
-    for _ in 0..10 {
-        let (status, _) = send(app.as_till(
-            DEMO_TILL.0,
-            "guess",
-            Method::GET,
-            "/v1.1/organization/get.json",
-        ))
-        .await;
-        assert_eq!(status, 401);
+/// A client whose connections leave from `address` (any 127.x address is loopback).
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+both_backends!(
+    a_guesser_is_refused_but_the_real_till_is_only_slowed,
+    |app| {
+        let org = "/v1.1/organization/get.json";
+        let attacker = client_from("127.0.0.66");
+        let real = client_from("127.0.0.7");
+        let as_till = |client: &reqwest::Client, code: &str, password: &str| {
+            client
+                .get(app.url(org))
+                .header("Authorization", basic_header(code, password))
+        };
+        for _ in 0..10 {
+            let (status, _) = send(as_till(&attacker, DEMO_TILL.0, "guess")).await;
+            assert_eq!(status, 401);
+        }
+        // From the guessing address even the right password is refused for a while …
+        let (status, body) = send(as_till(&attacker, DEMO_TILL.0, DEMO_TILL.1)).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["response"]["status"]["code"], "429", "{body}");
+        // … and no more verifications are spent on it.
+        let before = verifications(&app).await;
+        assert_eq!(send(as_till(&attacker, DEMO_TILL.0, "guess")).await.0, 429);
+        assert_eq!(verifications(&app).await, before);
+        // The real till at its own address signs in (slowed, not refused); other tills from
+        // the guessing address are unaffected.
+        let started = std::time::Instant::now();
+        assert_eq!(send(as_till(&real, DEMO_TILL.0, DEMO_TILL.1)).await.0, 200);
+        assert!(started.elapsed() >= std::time::Duration::from_millis(50));
+        assert_eq!(
+            send(as_till(&attacker, "demo.till2", "demo456")).await.0,
+            200
+        );
+        // The refusal lifts after the window.
+        app.clock.advance(jiff::SignedDuration::from_secs(301));
+        assert_eq!(
+            send(as_till(&attacker, DEMO_TILL.0, DEMO_TILL.1)).await.0,
+            200
+        );
+
+        // Same for API client secrets.
+        let token = |client: &reqwest::Client, secret: &str| {
+            client
+                .post(app.url("/v3/oauth/token/generate"))
+                .json(&json!({"key": "demo-key", "secret": secret}))
+        };
+        for _ in 0..10 {
+            assert_eq!(send(token(&attacker, "guess")).await.0, 401);
+        }
+        let (status, body) = send(token(&attacker, "demo-secret")).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["data"], serde_json::Value::Null);
+        let (status, body) = send(token(&real, "demo-secret")).await;
+        assert_eq!(status, 200, "{body}");
     }
-    // Even the right password is refused while the till is locked.
-    let (status, body) = send(app.as_till(
-        DEMO_TILL.0,
-        DEMO_TILL.1,
-        Method::GET,
-        "/v2/organization/till?code=demo.till",
-    ))
-    .await;
-    assert_eq!(status, 429, "{body}");
-    assert_eq!(body["errors"][0]["code"], 429);
-    // Other tills are unaffected; the lock lifts after the window.
-    let (status, _) = send(app.as_till(
-        "demo.till2",
-        "demo456",
-        Method::GET,
-        "/v1.1/organization/get.json",
-    ))
-    .await;
-    assert_eq!(status, 200);
-    app.clock.advance(jiff::SignedDuration::from_secs(301));
-    let (status, _) = app.get_as_demo("/v1.1/organization/get.json").await;
-    assert_eq!(status, 200);
-    // Same for API client secrets.
-    let url = app.url("/v3/oauth/token/generate");
-    for _ in 0..10 {
-        let (status, _) = send(
-            app.http
-                .post(&url)
-                .json(&json!({"key": "demo-key", "secret": "guess"})),
-        )
-        .await;
-        assert_eq!(status, 401);
+);
+
+both_backends!(concurrent_sign_ins_with_one_credential_verify_once, |app| {
+    let before = verifications(&app).await;
+    let requests = (0..32).map(|_| send(app.till(Method::GET, "/v1.1/organization/get.json")));
+    for (status, body) in futures::future::join_all(requests).await {
+        assert_eq!(status, 200, "{body}");
     }
-    let (status, body) = send(
-        app.http
-            .post(&url)
-            .json(&json!({"key": "demo-key", "secret": "demo-secret"})),
-    )
-    .await;
-    assert_eq!(status, 429, "{body}");
-    assert_eq!(body["data"], serde_json::Value::Null);
+    let spent = verifications(&app).await - before;
+    assert!(spent <= 2, "{spent} verifications for one credential");
 });
 
 both_backends!(

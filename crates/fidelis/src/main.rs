@@ -67,6 +67,9 @@ enum BenchCommand {
     Customers(bench::CustomersBench),
     /// v2 transactions from concurrent clients, compared with pgbench.
     Transactions(bench::TransactionsBench),
+    /// Hostile traffic without credentials against a `serve --demo` child process: peak
+    /// RSS, health latency and a real till's requests per scenario.
+    Storm(bench::StormBench),
 }
 
 fn main() -> ExitCode {
@@ -136,6 +139,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             .await?;
             bench::customers(db, opts).await?;
         }
+        Command::Bench(BenchCommand::Storm(opts)) => bench::storm(opts).await?,
         Command::Bench(BenchCommand::Transactions(opts)) => {
             let db = open(&settings).await?;
             apply(

@@ -7,15 +7,18 @@
 //! password or a deactivated till stops working within that time.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::RwLock;
 use std::time::Duration;
 
 use fidelis_domain::credentials::{parse_basic, sha256_hex, token_from_bytes};
 use fidelis_domain::org::{EntityKind, OrgError, Permissions};
+use fidelis_store::org::ApiClient;
 use fidelis_store::verify_secret;
 use rand::RngCore;
 use tokio::sync::Semaphore;
 
+use super::flight::{Flights, Verdict};
 use super::limiter::FailureLimiter;
 use super::Caller;
 use crate::{App, AppError};
@@ -29,12 +32,16 @@ struct Cached {
     valid_until: jiff::Timestamp,
 }
 
-/// Verified credentials by digest, the failed-attempt limiter, and the permits that bound
-/// how many Argon2 verifications run at once (each allocates its memory block, so
-/// unbounded verification is unbounded memory).
+/// Verified credentials by digest, the failed-attempt limiter, the verifications in flight
+/// (one per presented credential: concurrent requests with the same credential wait for
+/// it rather than verify again), and the permits that bound how many Argon2 verifications
+/// run at once (each allocates its memory block, so unbounded verification is unbounded
+/// memory).
 pub struct Authenticator {
     entries: RwLock<HashMap<String, Cached>>,
     failures: FailureLimiter,
+    till_flights: Flights<Caller>,
+    client_flights: Flights<ApiClient>,
     verifications: Semaphore,
 }
 
@@ -44,6 +51,8 @@ impl Default for Authenticator {
         Self {
             entries: RwLock::default(),
             failures: FailureLimiter::default(),
+            till_flights: Flights::default(),
+            client_flights: Flights::default(),
             verifications: Semaphore::new(cores),
         }
     }
@@ -109,6 +118,42 @@ impl AttributionKind {
 }
 
 impl Authenticator {
+    /// Applies the limiter's verdict and the slow-down for `name` seen from `from`.
+    async fn admit(
+        &self,
+        name: &str,
+        from: Option<IpAddr>,
+        now: jiff::Timestamp,
+    ) -> Result<(), OrgError> {
+        let wait = self.failures.check(name, from, now)?;
+        if !wait.is_zero() {
+            metrics::counter!("fidelis_credential_slowdowns_total").increment(1);
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    /// Records the outcome of a verification for `name` from `from`.
+    fn conclude<T>(
+        &self,
+        verdict: Verdict<T>,
+        name: &str,
+        from: Option<IpAddr>,
+        now: jiff::Timestamp,
+    ) -> Result<T, AppError> {
+        match verdict {
+            Verdict::Accepted(granted) => {
+                self.failures.succeeded(name, from);
+                Ok(granted)
+            }
+            Verdict::Refused => {
+                self.failures.failed(name, from, now);
+                Err(OrgError::Unauthenticated.into())
+            }
+            Verdict::Failed(e) => Err(AppError::Store(fidelis_store::StoreError::Corrupt(e))),
+        }
+    }
+
     /// Checks `presented` against `hash`, at most one verification per core at a time.
     async fn verify(&self, presented: String, hash: String) -> Result<bool, AppError> {
         let internal = |e: String| AppError::Store(fidelis_store::StoreError::Corrupt(e));
@@ -125,8 +170,12 @@ impl Authenticator {
 }
 
 impl App {
-    /// The caller behind an `Authorization: Basic` header of a till.
-    pub async fn authenticate_basic(&self, header: &str) -> Result<Caller, AppError> {
+    /// The caller behind an `Authorization: Basic` header of a till, presented from `from`.
+    pub async fn authenticate_basic(
+        &self,
+        header: &str,
+        from: Option<IpAddr>,
+    ) -> Result<Caller, AppError> {
         let auth = &self.auth;
         let key = format!("basic:{}", sha256_hex(header));
         if let Some(c) = auth.get(&key, self.now()) {
@@ -136,29 +185,39 @@ impl App {
         if creds.username.chars().any(char::is_control) {
             return Err(OrgError::Unauthenticated.into());
         }
-        let identity = format!("till:{}", creds.username);
-        auth.failures.check(&identity, self.now())?;
-        let login = self.db.orgs().till_login(&creds.username).await?;
+        let name = format!("till:{}", creds.username);
+        auth.admit(&name, from, self.now()).await?;
+        let verdict = auth
+            .till_flights
+            .run(&key, || async {
+                self.verify_till(&creds.username, creds.password_md5.clone(), &key)
+                    .await
+                    .unwrap_or_else(|e| Verdict::Failed(e.to_string()))
+            })
+            .await;
+        auth.conclude(verdict, &name, from, self.now())
+    }
+
+    /// One verification of a till's credentials; a success is cached under `key`.
+    async fn verify_till(
+        &self,
+        code: &str,
+        password_md5: String,
+        key: &str,
+    ) -> Result<Verdict<Caller>, AppError> {
+        let login = self.db.orgs().till_login(code).await?;
         // An unknown till is verified against a dummy hash too, so the answer takes as long
         // as for a known till with a wrong password and does not reveal which codes exist.
         let hash = login
             .as_ref()
             .map_or_else(|| DUMMY_HASH.to_string(), |l| l.password_hash.clone());
-        let ok = auth.verify(creds.password_md5.clone(), hash).await?;
-        let login = match login {
-            Some(l) if ok => l,
-            _ => {
-                auth.failures.failed(&identity, self.now());
-                return Err(OrgError::Unauthenticated.into());
-            }
+        let ok = self.auth.verify(password_md5, hash).await?;
+        let Some(login) = login.filter(|_| ok) else {
+            return Ok(Verdict::Refused);
         };
-        auth.failures.succeeded(&identity);
-        let till = self
-            .db
-            .orgs()
-            .entity(login.org_id, login.till_id)
-            .await?
-            .ok_or(OrgError::Unauthenticated)?;
+        let Some(till) = self.db.orgs().entity(login.org_id, login.till_id).await? else {
+            return Ok(Verdict::Refused);
+        };
         let caller = Caller {
             org_id: login.org_id,
             till_id: Some(till.id),
@@ -167,8 +226,9 @@ impl App {
             client_id: None,
             permissions: Permissions::full(),
         };
-        auth.put(key, caller.clone(), self.now(), CACHE_TTL);
-        Ok(caller)
+        self.auth
+            .put(key.to_string(), caller.clone(), self.now(), CACHE_TTL);
+        Ok(Verdict::Accepted(caller))
     }
 
     /// The caller behind an API token (`X-CAP-API-OAUTH-TOKEN`).
@@ -218,25 +278,27 @@ impl App {
         Ok(caller)
     }
 
-    /// Exchanges an API client's key and secret for a token (`/v3/oauth/token/generate`).
-    pub async fn issue_token(&self, key: &str, secret: &str) -> Result<IssuedToken, AppError> {
-        let identity = format!("client:{key}");
-        self.auth.failures.check(&identity, self.now())?;
-        let client = self.db.orgs().api_client(key).await?;
-        // Verify against a dummy hash for unknown keys too, so timing does not reveal which keys exist.
-        let hash = match &client {
-            Some(c) => c.secret_hash.clone(),
-            None => DUMMY_HASH.to_string(),
-        };
-        let ok = self.auth.verify(secret.to_string(), hash).await?;
-        let client = match client {
-            Some(c) if ok => c,
-            _ => {
-                self.auth.failures.failed(&identity, self.now());
-                return Err(OrgError::Unauthenticated.into());
-            }
-        };
-        self.auth.failures.succeeded(&identity);
+    /// Exchanges an API client's key and secret, presented from `from`, for a token
+    /// (`/v3/oauth/token/generate`).
+    pub async fn issue_token(
+        &self,
+        key: &str,
+        secret: &str,
+        from: Option<IpAddr>,
+    ) -> Result<IssuedToken, AppError> {
+        let name = format!("client:{key}");
+        self.auth.admit(&name, from, self.now()).await?;
+        let flight = format!("client:{}", sha256_hex(&format!("{key}\n{secret}")));
+        let verdict = self
+            .auth
+            .client_flights
+            .run(&flight, || async {
+                self.verify_client(key, secret)
+                    .await
+                    .unwrap_or_else(|e| Verdict::Failed(e.to_string()))
+            })
+            .await;
+        let client = self.auth.conclude(verdict, &name, from, self.now())?;
         let token = random_token();
         let now = self.now();
         let expires_at = now
@@ -250,6 +312,19 @@ impl App {
             access_token: token,
             ttl_seconds: client.token_ttl_seconds,
         })
+    }
+
+    /// One verification of an API client's secret.
+    async fn verify_client(&self, key: &str, secret: &str) -> Result<Verdict<ApiClient>, AppError> {
+        let client = self.db.orgs().api_client(key).await?;
+        // Verify against a dummy hash for unknown keys too, so timing does not reveal which keys exist.
+        let hash = client
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.to_string(), |c| c.secret_hash.clone());
+        let ok = self.auth.verify(secret.to_string(), hash).await?;
+        Ok(client
+            .filter(|_| ok)
+            .map_or(Verdict::Refused, Verdict::Accepted))
     }
 
     /// Applies an attribution header: the request acts for the named till or store of the

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cache;
+mod flight;
 mod limiter;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 
 mod customers;
 mod load;
+mod storm;
 mod transactions;
 
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use fidelis_store::customers::BulkCustomer;
 use fidelis_store::Db;
 
 pub use customers::{customers, CustomersBench};
+pub use storm::{storm, StormBench};
 pub use transactions::{transactions, TransactionsBench};
 
 /// The synthetic customer `i`'s mobile: SG numbers from 81000000 up, all valid.

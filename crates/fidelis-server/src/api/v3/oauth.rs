@@ -5,6 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::auth::ClientAddress;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
@@ -29,9 +30,10 @@ impl std::fmt::Debug for TokenRequest {
               (status = 401, description = "Unknown key or wrong secret")))]
 pub async fn generate_token(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let t = state.app.issue_token(&req.key, &req.secret).await?;
+    let t = state.app.issue_token(&req.key, &req.secret, from).await?;
     Ok(Json(json!({
         "data": {"accessToken": t.access_token, "ttlSeconds": t.ttl_seconds},
         "errors": null,
