@@ -72,33 +72,24 @@ fn envelopes() -> Vec<(&'static str, serde_json::Value)> {
             "message": {"type": "string"}
         }
     });
+    let v2_errors = json!({
+        "type": "object",
+        "description": "v2 error: `{errors: [{status: false, code, message}]}`",
+        "required": ["errors"],
+        "properties": {
+            "errors": {"type": "array", "minItems": 1,
+                       "items": {"$ref": "#/components/schemas/ErrorItem"}}
+        }
+    });
+    // v3: the same list beside `data: null`.
+    let mut v3_errors = v2_errors.clone();
+    v3_errors["description"] = json!("v3 error: `{data: null, errors: [...]}`");
+    v3_errors["required"] = json!(["data", "errors"]);
+    v3_errors["properties"]["data"] = json!({"type": "null"});
     vec![
         ("ErrorItem", item),
-        (
-            "V2Errors",
-            json!({
-                "type": "object",
-                "description": "v2 error: `{errors: [{status: false, code, message}]}`",
-                "required": ["errors"],
-                "properties": {
-                    "errors": {"type": "array", "minItems": 1,
-                               "items": {"$ref": "#/components/schemas/ErrorItem"}}
-                }
-            }),
-        ),
-        (
-            "V3Errors",
-            json!({
-                "type": "object",
-                "description": "v3 error: `{data: null, errors: [{status: false, code, message}]}`",
-                "required": ["data", "errors"],
-                "properties": {
-                    "data": {"type": "null"},
-                    "errors": {"type": "array", "minItems": 1,
-                               "items": {"$ref": "#/components/schemas/ErrorItem"}}
-                }
-            }),
-        ),
+        ("V2Errors", v2_errors),
+        ("V3Errors", v3_errors),
         (
             "V3Data",
             json!({

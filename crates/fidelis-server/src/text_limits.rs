@@ -9,6 +9,11 @@
 //! a stored and indexed value well inside PostgreSQL's index row size, so a long value is a
 //! 400 on both backends before anything is read or written, never a database error.
 
+use fidelis_domain::customers::error::MAX_NAME_LEN;
+use fidelis_domain::customers::fields::MAX_FIELD_VALUE_LEN;
+use fidelis_domain::customers::identifiers::MAX_IDENTIFIER_LEN;
+use fidelis_domain::loyalty::cards::MAX_EXTERNAL_ID_LEN;
+use fidelis_domain::loyalty::goodwill::MAX_REFERENCE_ID_LEN;
 use serde_json::Value;
 
 /// Characters of a text whose field the table does not name.
@@ -17,13 +22,14 @@ pub const DEFAULT_MAX: usize = 255;
 /// Characters of an object key or a query parameter name.
 pub const NAME_MAX: usize = 100;
 
-/// Characters of an extended- or custom-field value.
-pub const FIELD_VALUE_MAX: usize = 255;
+/// Characters of an extended- or custom-field value (the customer rules' limit).
+pub const FIELD_VALUE_MAX: usize = MAX_FIELD_VALUE_LEN;
 
 /// Characters of free text (notes, comments, reasons, descriptions, addresses).
 pub const FREE_TEXT_MAX: usize = 1000;
 
-/// Fields whose text is limited, in characters, by more or less than `DEFAULT_MAX`.
+/// Fields whose text is limited, in characters, by more or less than `DEFAULT_MAX`. Where
+/// the domain's rules have a limit for the field, it is the same number.
 pub const LIMITS: &[(&[&str], usize)] = &[
     (&["mobile"], 20),
     (
@@ -34,7 +40,7 @@ pub const LIMITS: &[(&[&str], usize)] = &[
             "cardExternalId",
             "card_external_id",
         ],
-        50,
+        MAX_EXTERNAL_ID_LEN,
     ),
     (
         &[
@@ -51,20 +57,20 @@ pub const LIMITS: &[(&[&str], usize)] = &[
         50,
     ),
     (
+        &["firstName", "lastName", "firstname", "lastname", "name"],
+        MAX_NAME_LEN,
+    ),
+    (
+        &["externalId", "external_id", "accountId", "account_id"],
+        MAX_IDENTIFIER_LEN,
+    ),
+    (&["reference_id", "referenceId"], MAX_REFERENCE_ID_LEN),
+    (
         &[
-            "firstName",
-            "lastName",
-            "firstname",
-            "lastname",
-            "name",
-            "externalId",
-            "external_id",
             "billNumber",
             "bill_number",
             "transactionNumber",
             "transaction_number",
-            "reference_id",
-            "referenceId",
             "itemCode",
             "item_code",
             "key",
@@ -171,11 +177,12 @@ fn walk(v: &Value, rule: Rule<'_>) -> Result<(), TooLong> {
                 || matches!(rule, Rule::FieldValue);
             map.iter().try_for_each(|(k, v)| {
                 name_ok(k)?;
-                // Inside a field map the keys are field names; a value that is itself an
-                // object (`{"name", "value"}` lists) is limited by its own keys again.
-                let child = match (in_field_map, v) {
-                    (true, Value::String(_) | Value::Array(_)) => Rule::FieldValue,
-                    _ => Rule::Named(k),
+                // Inside a field map the keys are field names and every text below them,
+                // at any depth (v1.1 `{"field": [{"name", "value"}]}`), a field value.
+                let child = if in_field_map {
+                    Rule::FieldValue
+                } else {
+                    Rule::Named(k)
                 };
                 walk(v, child)
             })
@@ -227,9 +234,15 @@ mod tests {
     fn field_maps_limit_values_whatever_the_field_is_called() {
         // A field named like a short key is still a field value.
         assert!(check_json(&json!({"extendedFields": {"mobile": "x".repeat(200)}})).is_ok());
-        assert!(check_json(&json!({"extendedFields": {"city": "x".repeat(256)}})).is_err());
+        assert!(check_json(&json!({"extendedFields": {"city": "x".repeat(1000)}})).is_ok());
+        assert!(check_json(&json!({"extendedFields": {"city": "x".repeat(1001)}})).is_err());
+        // v1.1 `{"field": [{"name", "value"}]}` lists: values at any depth are field values.
         assert!(check_json(
-            &json!({"custom_fields": {"field": [{"name": "a", "value": "x".repeat(256)}]}})
+            &json!({"custom_fields": {"field": [{"name": "a", "value": "x".repeat(1000)}]}})
+        )
+        .is_ok());
+        assert!(check_json(
+            &json!({"custom_fields": {"field": [{"name": "a", "value": "x".repeat(1001)}]}})
         )
         .is_err());
         assert!(check_json(&json!({"fields": {"x".repeat(101): "v"}})).is_err());
