@@ -8,14 +8,14 @@
 #
 # Locally: cargo build -p fidelis && bash .ci/schemathesis.sh
 # Knobs: FIDELIS_ST_EXAMPLES (examples per operation, default 25), FIDELIS_ST_MAX_TIME
-# (seconds for the whole run, default 180), FIDELIS_ST_SEED, FIDELIS_ST_VENV (where
+# (seconds for the whole run, default 150), FIDELIS_ST_SEED, FIDELIS_ST_VENV (where
 # schemathesis is installed, default ~/.cache/fidelis/schemathesis-<version>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ST_VERSION=4.32.5
 EXAMPLES="${FIDELIS_ST_EXAMPLES:-25}"
-MAX_TIME="${FIDELIS_ST_MAX_TIME:-180}"
+MAX_TIME="${FIDELIS_ST_MAX_TIME:-150}"
 SEED="${FIDELIS_ST_SEED:-20261130}"
 VENV="${FIDELIS_ST_VENV:-$HOME/.cache/fidelis/schemathesis-$ST_VERSION}"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"

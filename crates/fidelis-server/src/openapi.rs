@@ -11,8 +11,13 @@
 //! - 503 on every operation (the request timeout, `edge`).
 
 use serde_json::json;
+use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response, Schema};
+
+/// Marks a response the edge gives on every route, as opposed to one of the operation's
+/// own rules (`tests/openapi.rs` requires an operation with input to declare one of those).
+pub const EDGE_MARK: &str = "x-fidelis-edge";
 
 /// Operations anyone may call: no 401, 403 or 429.
 const PUBLIC: &[&str] = &["/health"];
@@ -200,9 +205,11 @@ fn complete_operation(path: &str, op: &mut Operation) {
     let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let responses = &mut op.responses.responses;
     for (status, description) in edge_responses(has_params || has_body, has_body, auth) {
-        responses
-            .entry(status.to_string())
-            .or_insert_with(|| RefOr::T(Response::new(description)));
+        responses.entry(status.to_string()).or_insert_with(|| {
+            let mut response = Response::new(description);
+            response.extensions = Some(Extensions::from_iter([(EDGE_MARK, json!(true))]));
+            RefOr::T(response)
+        });
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {

@@ -28,6 +28,10 @@ pub const FIELD_VALUE_MAX: usize = MAX_FIELD_VALUE_LEN;
 /// Characters of free text (notes, comments, reasons, descriptions, addresses).
 pub const FREE_TEXT_MAX: usize = 1000;
 
+/// Characters of URLs and opaque tokens (a promotion engine's applied-promotion identifiers
+/// are base64 of about 300 characters in Capillary's own sample).
+pub const OPAQUE_MAX: usize = 2048;
+
 /// Fields whose text is limited, in characters, by more or less than `DEFAULT_MAX`. Where
 /// the domain's rules have a limit for the field, it is the same number.
 pub const LIMITS: &[(&[&str], usize)] = &[
@@ -73,7 +77,6 @@ pub const LIMITS: &[(&[&str], usize)] = &[
             "transaction_number",
             "itemCode",
             "item_code",
-            "key",
         ],
         100,
     ),
@@ -92,11 +95,24 @@ pub const LIMITS: &[(&[&str], usize)] = &[
         ],
         FREE_TEXT_MAX,
     ),
+    (
+        &[
+            "appliedPromotionIdentifiers",
+            "url",
+            "imageUrl",
+            "thumbnailUrl",
+            "termAndConditionsUrl",
+            "termNConditionsUrl",
+            "filePath",
+            "secureFilePath",
+        ],
+        OPAQUE_MAX,
+    ),
 ];
 
 /// Fields of long content (message bodies, attachments) limited only by the request body
 /// limit (`serve::MAX_BODY_BYTES`).
-pub const BODY_ONLY: &[&str] = &["body", "message", "fileData"];
+pub const BODY_ONLY: &[&str] = &["body", "message", "fileData", "file_data"];
 
 /// Maps from field names to values (`extendedFields`, `custom_fields`, …).
 pub const FIELD_MAPS: &[&str] = &[

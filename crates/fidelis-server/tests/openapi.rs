@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
 
 //! `/openapi.json` describes every operation completely: a request body on every POST, PUT
-//! and PATCH; every path parameter; at least one success and one client-error response;
+//! and PATCH; every path parameter; at least one success and one client-error response, and
+//! where the operation takes input a client error of its own rules (not only the edge's);
 //! and a JSON schema on every response, the API version's error envelope on every error.
 //! An operation added later without these fails here.
 
@@ -66,6 +67,16 @@ fn problems(path: &str, method: &str, item: &Value, op: &Value) -> Vec<String> {
     if path != "/health" && !responses.keys().any(|s| s.starts_with('4')) {
         out.push(format!("{name}: no 4xx response"));
     }
+    // An operation that takes input says how its own rules refuse it, besides the answers
+    // the edge gives on every route (marked `x-fidelis-edge`).
+    let has_input =
+        !op["requestBody"].is_null() || op["parameters"].as_array().is_some_and(|p| !p.is_empty());
+    let own_refusal = responses
+        .iter()
+        .any(|(status, r)| status.starts_with('4') && r["x-fidelis-edge"] != true);
+    if has_input && !own_refusal {
+        out.push(format!("{name}: no 4xx of its own rules"));
+    }
     for (status, response) in responses {
         let schema = &response["content"]["application/json"]["schema"];
         if schema.is_null() {
@@ -129,6 +140,10 @@ async fn the_edge_responses_are_declared_where_they_can_happen() {
             "POST /v2/customers lacks {status}: {register:?}"
         );
     }
+    // The edge's answers are marked as such; the operation's own are not.
+    let txn = op("/v2/transactions", "post");
+    assert_eq!(txn["responses"]["401"]["x-fidelis-edge"], true);
+    assert!(txn["responses"]["404"]["x-fidelis-edge"].is_null(), "{txn}");
     // Health needs no credentials and has no input.
     let health = codes(&op("/health", "get"));
     assert!(!health.contains(&"401".to_string()), "{health:?}");

@@ -162,7 +162,8 @@ async fn decide(
 
 /// A checker approves pending requests (points are credited in the same transaction).
 #[utoipa::path(post, path = "/v1.1/request/approve", tag = "goodwill", request_body = super::bodies::DecisionBody,
-    responses((status = 200, description = "`requests.request[]` with `item_status` (9000 updated; 9014 already decided, 9015 own request)")))]
+    responses((status = 200, description = "`requests.request[]` with `item_status` (9000 updated; 9014 already decided, 9015 own request)"),
+              (status = 400, description = "No `root.request` list, or every item failed (their `item_status` says why)")))]
 pub async fn approve(
     State(state): State<AppState>,
     p: Principal,
@@ -173,7 +174,8 @@ pub async fn approve(
 
 /// A checker rejects pending requests.
 #[utoipa::path(post, path = "/v1.1/request/reject", tag = "goodwill", request_body = super::bodies::DecisionBody,
-    responses((status = 200, description = "`requests.request[]` with `item_status`")))]
+    responses((status = 200, description = "`requests.request[]` with `item_status`"),
+              (status = 400, description = "No `root.request` list, or every item failed (their `item_status` says why)")))]
 pub async fn reject(
     State(state): State<AppState>,
     p: Principal,
