@@ -75,13 +75,20 @@ impl ApiError {
         )
     }
 
-    /// A request the extractors could not parse (query string, path parameter, body):
-    /// HTTP 400, code 400, naming the problem.
     /// A text with a NUL or another control character (`text_guard`).
     pub fn control_characters() -> Self {
         Self::invalid("Input is invalid: text must not contain NUL or other control characters")
     }
 
+    /// A text over its length limit (`text_limits`): HTTP 400, code 400, naming the field.
+    pub fn too_long(field: &str, max: usize) -> Self {
+        Self::invalid(format!(
+            "Input is invalid: {field} must be at most {max} characters"
+        ))
+    }
+
+    /// A request the extractors could not parse (query string, path parameter, body):
+    /// HTTP 400, code 400, naming the problem.
     pub fn unparsable(detail: &str) -> Self {
         Self::invalid(format!(
             "Input is invalid, Please check request parameters or input json: {detail}"

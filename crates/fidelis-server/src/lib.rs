@@ -11,10 +11,12 @@ mod edge;
 mod error;
 mod json;
 mod loyalty;
+mod openapi;
 mod ops;
 mod serve;
 mod state;
 mod text_guard;
+pub mod text_limits;
 
 pub use error::ApiError;
 pub use serve::{

@@ -46,6 +46,8 @@ pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
         .merge(crate::api::routes())
         .routes(routes!(ops::health))
         .split_for_parts();
+    let mut doc = doc;
+    crate::openapi::complete(&mut doc);
     let doc = std::sync::Arc::new(doc);
     api.route(
         "/openapi.json",

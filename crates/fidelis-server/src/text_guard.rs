@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::ApiError;
+use crate::{text_limits, ApiError};
 
 /// A control character other than tab, line feed and carriage return.
 pub fn is_forbidden(c: char) -> bool {
@@ -41,15 +41,20 @@ fn value_has_forbidden(v: &Value) -> bool {
     }
 }
 
-/// Refuses a JSON body with a forbidden character in any key or string value.
+/// Refuses a JSON body with a forbidden character in any key or string value, or with a
+/// text over its length limit (`text_limits`).
 pub fn check_body(body: &[u8]) -> Result<(), ApiError> {
-    if !may_hold_escape(body) {
+    if body.is_empty() {
         return Ok(());
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) if value_has_forbidden(&v) => Err(ApiError::control_characters()),
-        _ => Ok(()),
+    // A body that is no JSON is left to the extractor, which names the problem.
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Ok(());
+    };
+    if may_hold_escape(body) && value_has_forbidden(&v) {
+        return Err(ApiError::control_characters());
     }
+    text_limits::check_json(&v).map_err(|e| ApiError::too_long(&e.field, e.max))
 }
 
 /// Whether a percent-encoded path or query decodes to a forbidden character (`%00`–`%1F`,
@@ -75,11 +80,27 @@ fn uri_has_forbidden(raw: &str) -> bool {
     })
 }
 
-/// Refuses a request whose path or query string carries a forbidden character.
+/// The query string's parameters within their length limits (`text_limits`); a query that
+/// does not decode is left to the handler's extractor.
+fn query_lengths(uri: &axum::http::Uri) -> Result<(), ApiError> {
+    let Ok(axum::extract::Query(pairs)) =
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+    else {
+        return Ok(());
+    };
+    text_limits::check_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ApiError::too_long(&e.field, e.max))
+}
+
+/// Refuses a request whose path or query string carries a forbidden character, or a query
+/// parameter over its length limit.
 pub async fn check_uri(req: Request, next: Next) -> Response {
     let uri = req.uri();
     if uri_has_forbidden(uri.path()) || uri.query().is_some_and(uri_has_forbidden) {
         return ApiError::control_characters().into_response();
+    }
+    if let Err(e) = query_lengths(uri) {
+        return e.into_response();
     }
     next.run(req).await
 }

@@ -77,7 +77,7 @@ both_backends!(
         let id = register(&app, "6592230001").await;
         let (status, res) = add(&app, &goodwill("6592230001", "ref-200", 200)).await;
         assert_eq!(status, 200, "{res}");
-        assert_eq!(res["response"]["status"]["code"], 200);
+        assert_eq!(res["response"]["status"]["code"], "200");
         let r = &res["response"]["requests"]["request"][0];
         assert_eq!(r["status"], "APPROVED");
         assert_eq!(r["item_status"]["code"], 9100);
@@ -150,7 +150,7 @@ both_backends!(
         bad["root"]["request"][0]["reason"] = json!("Because");
         let (status, e) = add(&app, &bad).await;
         assert_eq!(status, 400, "{e}");
-        assert_eq!(e["response"]["status"]["code"], 500);
+        assert_eq!(e["response"]["status"]["code"], "500");
         assert_eq!(
             e["response"]["requests"]["request"][0]["item_status"]["code"],
             9009

@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerBody {
     pub loyalty_info: Option<LoyaltyInfoBody>,
@@ -37,13 +37,13 @@ pub struct CustomerBody {
     pub loyalty_program_enrollments: Vec<crate::loyalty::enrolment::EnrolmentBody>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoyaltyInfoBody {
     pub loyalty_type: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileBody {
     pub first_name: Option<String>,
@@ -57,7 +57,7 @@ pub struct ProfileBody {
     pub fields: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentifierBody {
     #[serde(rename = "type")]
@@ -71,7 +71,7 @@ pub struct IdentifierBody {
     pub custom_fields: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelBody {
     #[serde(rename = "type")]
@@ -84,13 +84,15 @@ pub struct ChannelBody {
     pub attributes: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssociationBody {
     pub hierarchy_code: Option<String>,
     pub role_code: Option<String>,
+    #[schema(no_recursion)]
     pub parent_customer: Option<Box<CustomerBody>>,
     #[serde(default)]
+    #[schema(no_recursion)]
     pub child_customers: Vec<CustomerBody>,
     pub fleet_company: Option<Value>,
 }

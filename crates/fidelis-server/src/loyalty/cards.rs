@@ -11,7 +11,7 @@ use crate::api::local_time;
 use crate::ApiError;
 
 /// `POST /v2/card/series` and `PUT /v2/card/series/{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SeriesBody {
     pub code: Option<String>,
@@ -25,10 +25,11 @@ pub struct SeriesBody {
     pub is_active: Option<bool>,
     pub max_active_cards_per_customer: Option<u32>,
     /// Fidelis: the loyalty program the series' cards are linked to.
+    #[schema(value_type = Option<i64>)]
     pub program_id: Option<ProgramId>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerationBody {
     pub prefix: Option<String>,

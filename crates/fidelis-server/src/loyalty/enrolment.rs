@@ -12,7 +12,7 @@ use super::Ctx;
 use crate::ApiError;
 
 /// One `loyaltyProgramEnrollments[]` element as sent; numbers may come as strings.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnrolmentBody {
     pub program_id: Option<Value>,

@@ -3,6 +3,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+mod bodies;
 mod organization;
 mod points;
 mod request;

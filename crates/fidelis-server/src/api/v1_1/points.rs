@@ -31,6 +31,14 @@ pub struct RedeemableQuery {
     pub program_id: Option<ProgramId>,
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RedeemQuery {
+    /// The program (the org's default when absent).
+    #[param(value_type = Option<i64>)]
+    pub program_id: Option<ProgramId>,
+}
+
 /// The customer as v1.1 answers: its id, and the identifiers as they were sent.
 fn identity(c: &Customer, ids: &V1Identifiers) -> Value {
     let given = |v: &Option<String>| json!(v.as_deref().unwrap_or(""));
@@ -44,7 +52,9 @@ fn identity(c: &Customer, ids: &V1Identifiers) -> Value {
 
 /// Whether the customer can redeem `points` now.
 #[utoipa::path(get, path = "/v1.1/points/isredeemable", tag = "points", params(RedeemableQuery),
-    responses((status = 200, description = "`points.redeemable{is_redeemable, item_status}` (800 redeemable, 813 insufficient)")))]
+    responses((status = 200, description = "`points.redeemable{is_redeemable, item_status}` (800 redeemable, 813 insufficient)"),
+              (status = 400, description = "No identifier, or points missing"),
+              (status = 404, description = "8015 customer not found, 1101 program not found")))]
 pub async fn is_redeemable(
     State(state): State<AppState>,
     p: Principal,
@@ -86,13 +96,14 @@ pub async fn is_redeemable(
 }
 
 /// Redeems points for one or more customers; each element succeeds or fails on its own.
-#[utoipa::path(post, path = "/v1.1/points/redeem", tag = "points", request_body = Object,
+#[utoipa::path(post, path = "/v1.1/points/redeem", tag = "points", params(RedeemQuery),
+    request_body = super::bodies::RedeemBody,
     responses((status = 200, description = "`responses.points[]` with `item_status` (800 redeemed)"),
               (status = 400, description = "Every item failed (813 insufficient points, …)")))]
 pub async fn redeem_points(
     State(state): State<AppState>,
     p: Principal,
-    Query(q): Query<RedeemableQuery>,
+    Query(q): Query<RedeemQuery>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "redeem")?;

@@ -33,8 +33,7 @@ pub(crate) fn elements(body: &Value, key: &str) -> Result<Vec<Value>, ApiError> 
 /// every item failed (then 400: the items say why).
 pub(crate) fn batch(ok: usize, total: usize, payload: Value) -> (StatusCode, Json<Value>) {
     let (code, message) = batch_code(ok, total);
-    let mut response =
-        json!({"status": {"success": (ok > 0).to_string(), "code": code, "message": message}});
+    let mut response = json!({"status": {"success": (ok > 0).to_string(), "code": code.to_string(), "message": message}});
     if let (Some(obj), Value::Object(extra)) = (response.as_object_mut(), payload) {
         obj.extend(extra);
     }
@@ -58,9 +57,10 @@ pub struct AddQuery {
 
 /// Files goodwill points or coupon requests; small point requests are approved at once.
 #[utoipa::path(post, path = "/v1.1/request/add", tag = "goodwill", params(AddQuery),
-    request_body = Object,
+    request_body = super::bodies::GoodwillAddBody,
     responses((status = 200, description = "`requests.request[]` with `item_status` (9100 added)"),
-              (status = 400, description = "Every item failed")))]
+              (status = 400, description = "Every item failed"),
+              (status = 404, description = "1101 no such program")))]
 pub async fn add(
     State(state): State<AppState>,
     p: Principal,
@@ -161,8 +161,9 @@ async fn decide(
 }
 
 /// A checker approves pending requests (points are credited in the same transaction).
-#[utoipa::path(post, path = "/v1.1/request/approve", tag = "goodwill", request_body = Object,
-    responses((status = 200, description = "`requests.request[]` with `item_status` (9000 updated; 9014 already decided, 9015 own request)")))]
+#[utoipa::path(post, path = "/v1.1/request/approve", tag = "goodwill", request_body = super::bodies::DecisionBody,
+    responses((status = 200, description = "`requests.request[]` with `item_status` (9000 updated; 9014 already decided, 9015 own request)"),
+              (status = 400, description = "No `root.request` list, or every item failed (their `item_status` says why)")))]
 pub async fn approve(
     State(state): State<AppState>,
     p: Principal,
@@ -172,8 +173,9 @@ pub async fn approve(
 }
 
 /// A checker rejects pending requests.
-#[utoipa::path(post, path = "/v1.1/request/reject", tag = "goodwill", request_body = Object,
-    responses((status = 200, description = "`requests.request[]` with `item_status`")))]
+#[utoipa::path(post, path = "/v1.1/request/reject", tag = "goodwill", request_body = super::bodies::DecisionBody,
+    responses((status = 200, description = "`requests.request[]` with `item_status`"),
+              (status = 400, description = "No `root.request` list, or every item failed (their `item_status` says why)")))]
 pub async fn reject(
     State(state): State<AppState>,
     p: Principal,

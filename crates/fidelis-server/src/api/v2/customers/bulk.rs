@@ -118,9 +118,10 @@ fn error_json(e: &ApiError) -> Value {
 }
 
 /// Registers customers and their fleet associations.
-#[utoipa::path(post, path = "/v2/customers/bulk", tag = "customers",
-    responses((status = 200, description = "Array of `{entity, warnings, childEntities, …}`"),
-              (status = 201, description = "One or more elements failed (their `errors` say why)")))]
+#[utoipa::path(post, path = "/v2/customers/bulk", request_body = Vec<CustomerBody>, tag = "customers",
+    responses((status = 200, body = [Object], description = "Array of `{entity, warnings, childEntities, …}`"),
+              (status = 201, body = [Object], description = "One or more elements failed (their `errors` say why)"),
+              (status = 400, description = "Not an array, or more elements than a batch takes")))]
 pub async fn post_bulk(
     State(state): State<AppState>,
     p: Principal,
@@ -130,9 +131,10 @@ pub async fn post_bulk(
 }
 
 /// Updates customers and their fleet associations (same body as `POST`).
-#[utoipa::path(put, path = "/v2/customers/bulk", tag = "customers",
-    responses((status = 200, description = "Array of `{entity, warnings, childEntities, …}`"),
-              (status = 201, description = "One or more elements failed")))]
+#[utoipa::path(put, path = "/v2/customers/bulk", request_body = Vec<CustomerBody>, tag = "customers",
+    responses((status = 200, body = [Object], description = "Array of `{entity, warnings, childEntities, …}`"),
+              (status = 201, body = [Object], description = "One or more elements failed"),
+              (status = 400, description = "Not an array, or more elements than a batch takes")))]
 pub async fn put_bulk(
     State(state): State<AppState>,
     p: Principal,

@@ -16,7 +16,7 @@ use crate::customers::render;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyBody {
     pub name: Option<String>,
@@ -27,7 +27,7 @@ pub struct CompanyBody {
     pub parent_company: Option<CompanyRef>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyRef {
     pub external_id: Option<String>,
@@ -101,7 +101,7 @@ fn page(limit: Option<&str>, offset: Option<&str>) -> Result<Page, ApiError> {
 
 /// Creates a company (1701 name, 1702 externalId exists, 1703 bad externalId, 1705 parent
 /// not found, 1706 cycle, 1707 unknown hierarchy, 1708 fields, 1709/1710 parent tree).
-#[utoipa::path(post, path = "/v2/companies", tag = "customers",
+#[utoipa::path(post, path = "/v2/companies", request_body = CompanyBody, tag = "customers",
     responses((status = 200, description = "`{externalId, companyId, name, hierarchyDefinitionCode, extendedFields, warnings}`"),
               (status = 400, description = "17xx company errors")))]
 pub async fn create(
@@ -115,7 +115,7 @@ pub async fn create(
 }
 
 /// Updates the name, extended fields or parent of the company named by `externalId`.
-#[utoipa::path(put, path = "/v2/companies", tag = "customers",
+#[utoipa::path(put, path = "/v2/companies", request_body = CompanyBody, tag = "customers",
     responses((status = 200, description = "The company and `warnings`"),
               (status = 404, description = "1704 company not found")))]
 pub async fn update(

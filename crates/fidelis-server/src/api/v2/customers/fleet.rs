@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HierarchyBody {
     pub code: Option<String>,
@@ -29,7 +29,7 @@ pub struct HierarchyBody {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleBody {
     pub code: Option<String>,
@@ -115,7 +115,7 @@ pub fn hierarchy_json(h: &Hierarchy) -> Value {
 }
 
 /// Creates a fleet hierarchy (1600 if the code exists; 1601–1613 for a bad definition).
-#[utoipa::path(post, path = "/v2/fleetHierarchy", tag = "customers",
+#[utoipa::path(post, path = "/v2/fleetHierarchy", request_body = HierarchyBody, tag = "customers",
     responses((status = 200, description = "`{entity, warnings}`"),
               (status = 400, description = "16xx definition errors")))]
 pub async fn create(
@@ -132,7 +132,7 @@ pub async fn create(
 }
 
 /// Replaces a hierarchy's definition, found by `code`.
-#[utoipa::path(put, path = "/v2/fleetHierarchy", tag = "customers",
+#[utoipa::path(put, path = "/v2/fleetHierarchy", request_body = HierarchyBody, tag = "customers",
     responses((status = 200, description = "`{entity, warnings}`"),
               (status = 404, description = "1616 unknown hierarchy")))]
 pub async fn update(

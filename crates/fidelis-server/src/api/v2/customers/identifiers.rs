@@ -11,7 +11,7 @@ use crate::customers::wire::{identifier, identifier_change, IdentifierBody};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ChangeBody {
     #[serde(default)]
     pub add: Vec<IdentifierBody>,
@@ -29,10 +29,11 @@ pub struct SourceQuery {
 
 /// Adds and removes identifiers of one source account. A card added with status label
 /// `NOT_ISSUED` is delinked.
-#[utoipa::path(post, path = "/v2/customers/{customerId}/changeIdentifier", tag = "customers",
+#[utoipa::path(post, path = "/v2/customers/{customerId}/changeIdentifier", request_body = ChangeBody, tag = "customers",
     params(("customerId" = i64, Path, description = "Customer id"), SourceQuery),
     responses((status = 200, description = "`{createdId, warnings}`"),
-              (status = 400, description = "1032/1016/1033/8008 held by another customer")))]
+              (status = 400, description = "1032/1016/1033/8008 held by another customer"),
+              (status = 404, description = "8015 customer not found")))]
 pub async fn change_identifier(
     State(state): State<AppState>,
     p: Principal,

@@ -13,7 +13,7 @@ use crate::{ApiError, AppState};
 /// Registers a customer, or joins/refreshes the customer who already holds its identifiers
 /// (warning 8050 when joined from another source), then applies its
 /// `loyaltyProgramEnrollments`.
-#[utoipa::path(post, path = "/v2/customers", tag = "customers",
+#[utoipa::path(post, path = "/v2/customers", request_body = CustomerBody, tag = "customers",
     responses((status = 200, description = "`{createdId, warnings, sideEffects}`"),
               (status = 400, description = "Invalid input, with the Capillary code")))]
 pub async fn register(

@@ -11,7 +11,7 @@ use crate::customers::{render, LookupQuery};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusBody {
     pub reason: Option<String>,
@@ -21,9 +21,10 @@ pub struct StatusBody {
 
 /// Moves the customer to a status label. The response carries both documented shapes:
 /// `createdId` + `warnings` (current) and `error` (2022).
-#[utoipa::path(put, path = "/v2/customers/lookup/status", tag = "customers", params(LookupQuery),
+#[utoipa::path(put, path = "/v2/customers/lookup/status", request_body = StatusBody, tag = "customers", params(LookupQuery),
     responses((status = 200, description = "`{createdId, warnings, error}`"),
-              (status = 400, description = "Unknown label, missing reason, 3042 deleted")))]
+              (status = 400, description = "Unknown label, missing reason, 3042 deleted"),
+              (status = 404, description = "8015 customer not found")))]
 pub async fn change_status(
     State(state): State<AppState>,
     p: Principal,

@@ -13,7 +13,7 @@ use crate::customers::{render, LookupQuery};
 use crate::json::ApiJson;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionBody {
     pub communication_id: Option<Value>,
@@ -24,14 +24,14 @@ pub struct SubscriptionBody {
     pub subscriptions: Vec<SubscriptionItem>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScopeBody {
     pub scope: Option<String>,
     pub sub_scope: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionItem {
     pub channel: String,
@@ -105,10 +105,11 @@ fn list_json(subs: &[Subscription]) -> Value {
 }
 
 /// Sets subscriptions (channel × priority × org unit) of a customer.
-#[utoipa::path(post, path = "/v2/customers/{customerId}/subscriptions", tag = "customers",
+#[utoipa::path(post, path = "/v2/customers/{customerId}/subscriptions", request_body = SubscriptionBody, tag = "customers",
     params(("customerId" = i64, Path, description = "Customer id")),
     responses((status = 200, description = "Echo of the subscriptions"),
-              (status = 400, description = "1101 channel, 1102 priority, 1103 scope, 1106 type")))]
+              (status = 400, description = "1101 channel, 1102 priority, 1103 scope, 1106 type"),
+              (status = 404, description = "8015 customer not found")))]
 pub async fn post_by_id(
     State(state): State<AppState>,
     p: Principal,
@@ -127,7 +128,8 @@ pub async fn post_by_id(
 /// A customer's subscriptions.
 #[utoipa::path(get, path = "/v2/customers/{customerId}/subscriptions", tag = "customers",
     params(("customerId" = i64, Path, description = "Customer id")),
-    responses((status = 200, description = "`{subscriptions, campaignId, communicationId, warnings}`")))]
+    responses((status = 200, description = "`{subscriptions, campaignId, communicationId, warnings}`"),
+              (status = 404, description = "8015 customer not found")))]
 pub async fn get_by_id(
     State(state): State<AppState>,
     p: Principal,
@@ -141,9 +143,11 @@ pub async fn get_by_id(
 }
 
 /// Sets subscriptions of the customer holding an identifier.
-#[utoipa::path(post, path = "/v2/customers/lookup/subscriptions", tag = "customers",
+#[utoipa::path(post, path = "/v2/customers/lookup/subscriptions", request_body = SubscriptionBody, tag = "customers",
     params(LookupQuery),
-    responses((status = 200, description = "Echo of the subscriptions")))]
+    responses((status = 200, description = "Echo of the subscriptions"),
+              (status = 400, description = "1101 channel, 1102 priority, 1103 scope, 1106 type"),
+              (status = 404, description = "8015 customer not found")))]
 pub async fn post_by_lookup(
     State(state): State<AppState>,
     p: Principal,
@@ -162,7 +166,8 @@ pub async fn post_by_lookup(
 /// Subscriptions of the customer holding an identifier.
 #[utoipa::path(get, path = "/v2/customers/lookup/subscriptions", tag = "customers",
     params(LookupQuery),
-    responses((status = 200, description = "`{subscriptions, campaignId, communicationId, warnings}`")))]
+    responses((status = 200, description = "`{subscriptions, campaignId, communicationId, warnings}`"),
+              (status = 404, description = "8015 customer not found")))]
 pub async fn get_by_lookup(
     State(state): State<AppState>,
     p: Principal,

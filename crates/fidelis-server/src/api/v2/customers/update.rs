@@ -12,7 +12,7 @@ use crate::{ApiError, AppState};
 
 /// Updates names, fields, channels and loyalty type (identifiers change through
 /// `changeIdentifier`).
-#[utoipa::path(put, path = "/v2/customers/{customerId}", tag = "customers",
+#[utoipa::path(put, path = "/v2/customers/{customerId}", request_body = CustomerBody, tag = "customers",
     params(("customerId" = i64, Path, description = "Customer id")),
     responses((status = 200, description = "`{createdId, warnings, sideEffects}`"),
               (status = 404, description = "8015 not found")))]
@@ -36,7 +36,7 @@ pub async fn update_by_id(
 }
 
 /// Updates the customer holding an identifier.
-#[utoipa::path(put, path = "/v2/customers/lookup", tag = "customers", params(LookupQuery),
+#[utoipa::path(put, path = "/v2/customers/lookup", request_body = CustomerBody, tag = "customers", params(LookupQuery),
     responses((status = 200, description = "`{createdId, warnings, sideEffects}`"),
               (status = 404, description = "8015 not found")))]
 pub async fn update_by_lookup(

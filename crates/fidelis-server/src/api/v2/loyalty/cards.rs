@@ -27,9 +27,10 @@ fn series_id(raw: &str) -> Result<i64, ApiError> {
 }
 
 /// Creates a card series.
-#[utoipa::path(post, path = "/v2/card/series", tag = "cards",
+#[utoipa::path(post, path = "/v2/card/series", request_body = SeriesBody, tag = "cards",
     responses((status = 200, description = "`{entity: seriesId, warnings}`"),
-              (status = 400, description = "703 invalid series, 3002 code exists")))]
+              (status = 400, description = "703 invalid series, 3002 code exists"),
+              (status = 404, description = "1101 no such program")))]
 pub async fn create_series(
     State(state): State<AppState>,
     p: Principal,
@@ -46,7 +47,7 @@ pub async fn create_series(
 }
 
 /// Updates a card series (its code stays).
-#[utoipa::path(put, path = "/v2/card/series/{seriesId}", tag = "cards",
+#[utoipa::path(put, path = "/v2/card/series/{seriesId}", request_body = SeriesBody, tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
     responses((status = 200, description = "`{entity: seriesId, warnings}`"),
               (status = 404, description = "3000 no such series")))]
@@ -103,7 +104,7 @@ pub async fn all_series(
     Ok(Json(json!({"data": data, "warnings": []})))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GenerateBody {
     #[serde(alias = "seriesID")]
@@ -113,9 +114,10 @@ pub struct GenerateBody {
 }
 
 /// Generates NOT_ISSUED cards of a series from its numbering.
-#[utoipa::path(post, path = "/v2/card/generate", tag = "cards",
+#[utoipa::path(post, path = "/v2/card/generate", request_body = GenerateBody, tag = "cards",
     responses((status = 200, description = "`{data: [cardNumber], warnings, errors}`; 3059 warns of numbers that existed"),
-              (status = 400, description = "701 generation disabled, 702 numbers exhausted, 3017 label, 1060 count")))]
+              (status = 400, description = "701 generation disabled, 702 numbers exhausted, 3017 label, 1060 count"),
+              (status = 404, description = "3000 no such series")))]
 pub async fn generate(
     State(state): State<AppState>,
     p: Principal,
@@ -180,13 +182,13 @@ pub async fn generation_logs(
     Ok(Json(json!({"data": data, "warnings": []})))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusInfo {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CardBody {
     pub series_id: Option<i64>,
@@ -198,6 +200,7 @@ pub struct CardBody {
     pub extended_fields: Option<Map<String, Value>>,
     pub custom_fields: Option<Map<String, Value>>,
     /// Issue the new card to this customer at once (on `POST` only).
+    #[schema(value_type = Option<i64>)]
     pub customer_id: Option<CustomerId>,
 }
 
@@ -205,7 +208,7 @@ const MAX_NUMBER: usize = 50;
 
 fn card_number(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     match text(raw) {
-        Some(n) if n.len() > MAX_NUMBER || n.chars().any(char::is_whitespace) => Err(
+        Some(n) if n.chars().count() > MAX_NUMBER || n.chars().any(char::is_whitespace) => Err(
             ApiError::invalid("cardNumber must be at most 50 characters without spaces"),
         ),
         other => Ok(other),
@@ -215,7 +218,7 @@ fn card_number(raw: Option<&str>) -> Result<Option<String>, ApiError> {
 /// Adds a card to a series. Without `customerId` a new card is NOT_ISSUED (or under a label
 /// of that status); with one it is issued to that customer at once, in the same
 /// transaction as the customer's new `cardnumber` identifier.
-#[utoipa::path(post, path = "/v2/card", tag = "cards",
+#[utoipa::path(post, path = "/v2/card", request_body = CardBody, tag = "cards",
     responses((status = 200, description = "`{entity: cardId, warnings}`"),
               (status = 400, description = "3009 number exists, 3045 external id exists, 3017 label, 3036 active-card limit"),
               (status = 404, description = "3000 series, 8015 customer")))]
@@ -272,7 +275,7 @@ pub async fn add_card(
 
 /// Changes a card's status label (to a SUSPENDED, EXPIRED or DELETED label, by the
 /// documented transitions), reason and fields.
-#[utoipa::path(put, path = "/v2/card", tag = "cards",
+#[utoipa::path(put, path = "/v2/card", request_body = CardBody, tag = "cards",
     responses((status = 200, description = "`{entity: cardId, warnings}`"),
               (status = 400, description = "3013 transition not allowed, 3017 label, 3046 number/external id mismatch"),
               (status = 404, description = "3010 no such card")))]
@@ -290,7 +293,7 @@ pub async fn update_card(
 const MAX_BULK: usize = 200;
 
 /// `PUT /v2/card` for up to 200 cards; each succeeds or fails on its own.
-#[utoipa::path(put, path = "/v2/card/bulk", tag = "cards",
+#[utoipa::path(put, path = "/v2/card/bulk", request_body = Vec<CardBody>, tag = "cards",
     responses((status = 200, description = "`{response: [{entityId, errors, warnings}]}`, all updated"),
               (status = 201, description = "One or more items failed"),
               (status = 400, description = "1060 more than 200 cards")))]

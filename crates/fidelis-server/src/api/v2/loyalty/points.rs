@@ -152,7 +152,8 @@ async fn expired(
 /// Points the customer holding an identifier lost to expiry, newest first.
 #[utoipa::path(get, path = "/v2/customers/lookup/expiredPoints", tag = "loyalty",
     params(LoyaltyQuery),
-    responses((status = 200, description = "`{id, expiredPoints: [{points, expiredOn, programId}], warnings}`")))]
+    responses((status = 200, description = "`{id, expiredPoints: [{points, expiredOn, programId}], warnings}`"),
+              (status = 404, description = "8015 customer not found, 1101 program not found")))]
 pub async fn expired_by_lookup(
     State(state): State<AppState>,
     p: Principal,
@@ -166,7 +167,8 @@ pub async fn expired_by_lookup(
 /// Points a customer id lost to expiry, newest first.
 #[utoipa::path(get, path = "/v2/customers/{userId}/expiredPoints", tag = "loyalty",
     params(("userId" = i64, Path, description = "Customer id"), LoyaltyQuery),
-    responses((status = 200, description = "Expired points")))]
+    responses((status = 200, description = "Expired points"),
+              (status = 404, description = "8015 customer not found, 1101 program not found")))]
 pub async fn expired_by_id(
     State(state): State<AppState>,
     p: Principal,
