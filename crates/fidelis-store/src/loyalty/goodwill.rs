@@ -220,7 +220,7 @@ impl LoyaltyRepo<'_> {
             let program = ctx.program(Some(r.program_id))?;
             let h = Holder {
                 org_id: ctx.org.id,
-                customer_id: r.customer_id,
+                entity: r.customer_id.into(),
                 program_id: program.id,
             };
             let source = EntrySource::new(SourceKind::Goodwill, id.to_string());
