@@ -582,3 +582,99 @@ both_backends!(groups_stay_inside_their_org, |app| {
     let (status, res) = send(acme(Method::POST, "/v2/userGroup2").json(&body)).await;
     assert_eq!(status, 200, "{res}");
 });
+
+both_backends!(group_goodwill_is_credited_to_the_group, |app| {
+    let group = create(&app, "goodwill", 10).await;
+    let ann = register(&app, "6593000001").await;
+    join(&app, group, json!([{"userId": ann, "primaryMember": true}])).await;
+    let request = |points: i64, info: Value| {
+        json!({"type": "GOODWILL", "baseType": "POINTS",
+               "goodwillRequest": {"comments": "late delivery", "points": points, "reason": "Service recovery"},
+               "earningEntityType": "USERGROUP2", "userGroup2IdentificationInfo": info,
+               "comments": "group goodwill"})
+    };
+    let by_id = json!({"identifierType": "id", "identifierValue": group.to_string(), "source": "INSTORE", "accountId": ""});
+    // Within the auto-approval cap: credited to the group at once, not to its member.
+    let (status, res) = send(
+        app.till(Method::POST, "/v2/requests")
+            .json(&request(200, by_id.clone())),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    assert!(res["createdId"].as_i64().unwrap() > 0);
+    assert_eq!(res["warnings"], json!([]));
+    let g = get_group(&app, &format!("id={group}&expirySchedules=true")).await;
+    assert_eq!(g["pointsSummaries"][0]["loyaltyPoints"], 200.0, "{g}");
+    assert_eq!(customer_points(&app, ann).await, 0);
+
+    // Above the cap: pending until another user approves it.
+    let by_external = json!({"identifierType": "externalId", "identifierValue": "goodwill"});
+    let (status, res) = send(
+        app.till(Method::POST, "/v2/requests")
+            .json(&request(800, by_external)),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    let pending = res["createdId"].clone();
+    let g = get_group(&app, &format!("id={group}")).await;
+    assert_eq!(g["pointsSummaries"][0]["loyaltyPoints"], 200.0, "{g}");
+    let decision =
+        json!({"root": {"request": [{"type": "GOODWILL", "base_type": "POINTS", "id": pending}]}});
+    let (status, ok) = send(
+        app.as_till(
+            "demo.till2",
+            "demo456",
+            Method::POST,
+            "/v1.1/request/approve",
+        )
+        .json(&decision),
+    )
+    .await;
+    assert_eq!(status, 200, "{ok}");
+    let g = get_group(&app, &format!("id={group}")).await;
+    assert_eq!(g["pointsSummaries"][0]["loyaltyPoints"], 1000.0, "{g}");
+    assert_eq!(customer_points(&app, ann).await, 0);
+
+    // The documented refusals.
+    let mut no_info = request(10, Value::Null);
+    no_info
+        .as_object_mut()
+        .unwrap()
+        .remove("userGroup2IdentificationInfo");
+    let mut customer = request(10, by_id.clone());
+    customer["earningEntityType"] = json!("CUSTOMER");
+    let mut bad_program = request(10, by_id.clone());
+    bad_program["programId"] = json!(987654);
+    let mut bad_type = request(10, by_id.clone());
+    bad_type["type"] = json!("FAVOUR");
+    let mut coupon = request(10, by_id.clone());
+    coupon["baseType"] = json!("COUPON");
+    for (body, code) in [
+        (
+            request(
+                10,
+                json!({"identifierType": "id", "identifierValue": "999999"}),
+            ),
+            93026,
+        ),
+        (
+            request(
+                10,
+                json!({"identifierType": "id", "identifierValue": "abc"}),
+            ),
+            93026,
+        ),
+        (no_info, 400),
+        (customer, 400),
+        (bad_program, 1101),
+        (bad_type, 9006),
+        (coupon, 9008),
+    ] {
+        let (status, res) = send(app.till(Method::POST, "/v2/requests").json(&body)).await;
+        assert_ne!(status, 200, "{body}: {res}");
+        assert!(status < 500, "{body}: {res}");
+        assert_eq!(error_code(&res), code, "{body}: {res}");
+    }
+    let g = get_group(&app, &format!("id={group}")).await;
+    assert_eq!(g["pointsSummaries"][0]["loyaltyPoints"], 1000.0, "{g}");
+});

@@ -126,8 +126,9 @@ async fn lock_group(tx: &mut Unit, org_id: OrgId, id: GroupId) -> Result<GroupRe
     }
 }
 
-async fn member_in(
-    tx: &mut Unit,
+/// A customer's membership of a group, past or present, read inside a transaction or not.
+async fn member_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
     org_id: OrgId,
     group: GroupId,
     customer: CustomerId,
@@ -139,7 +140,7 @@ async fn member_in(
     .bind(org_id.get())
     .bind(group.get())
     .bind(customer.get())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(member_from_row).transpose()?)
 }
@@ -153,7 +154,7 @@ async fn add_member(
     j: &Join,
     now: Timestamp,
 ) -> Result<MemberRecord> {
-    if member_in(tx, org_id, g.id, j.customer_id)
+    if member_in(&mut **tx, org_id, g.id, j.customer_id)
         .await?
         .is_some_and(|m| m.active)
     {
@@ -219,7 +220,7 @@ async fn remove_member(
     customer: CustomerId,
     now: Timestamp,
 ) -> Result<MemberRecord> {
-    let m = member_in(tx, org_id, g.id, customer)
+    let m = member_in(&mut **tx, org_id, g.id, customer)
         .await?
         .filter(|m| m.active)
         .ok_or(GroupError::NotInGroup {
@@ -469,16 +470,7 @@ impl GroupsRepo<'_> {
         id: GroupId,
         customer: CustomerId,
     ) -> Result<Option<MemberRecord>> {
-        let row: Option<MemberRow> = sqlx::query_as(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM user_group_members \
-             WHERE org_id = $1 AND group_id = $2 AND customer_id = $3"
-        ))
-        .bind(org_id.get())
-        .bind(id.get())
-        .bind(customer.get())
-        .fetch_optional(self.0.reader())
-        .await?;
-        Ok(row.map(member_from_row).transpose()?)
+        member_in(self.0.reader(), org_id, id, customer).await
     }
 }
 
@@ -500,7 +492,7 @@ async fn transfer_tx(
     let b = lock_group(tx, org_id, second).await?;
     let (source, target) = if from < to { (a, b) } else { (b, a) };
     for c in customers {
-        let m = member_in(tx, org_id, source.id, *c)
+        let m = member_in(&mut **tx, org_id, source.id, *c)
             .await?
             .filter(|m| m.active)
             .ok_or(GroupError::NotInGroup {
@@ -510,7 +502,7 @@ async fn transfer_tx(
         if m.primary {
             return Err(GroupError::PrimaryCannotTransfer(c.get()).into());
         }
-        if member_in(tx, org_id, target.id, *c)
+        if member_in(&mut **tx, org_id, target.id, *c)
             .await?
             .is_some_and(|m| m.active)
         {

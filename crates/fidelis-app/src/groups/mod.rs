@@ -12,13 +12,12 @@ use fidelis_domain::groups::{
     GroupChange, GroupError, GroupId, GroupSelector, GroupStatus, Join, NewGroup, Page,
 };
 use fidelis_domain::loyalty::ledger::{ExpiryScheduleItem, LedgerEntry};
-use fidelis_domain::loyalty::{EarningEntity, ProgramId, TransactionType};
+use fidelis_domain::loyalty::{EarningEntity, ProgramId};
 use fidelis_domain::org::Entity;
 use fidelis_store::groups::{GroupRecord, MemberRecord};
-use fidelis_store::loyalty::{BillFilter, BillPoints, BillRecord};
-use jiff::Timestamp;
+use fidelis_store::loyalty::{BillFilter, BillPoints, BillRecord, GoodwillRecord};
 
-use crate::loyalty::{Ctx, Ident, ProgramSummary};
+use crate::loyalty::{new_goodwill, Ctx, GoodwillInput, Ident, ProgramSummary};
 use crate::{App, AppError};
 
 /// How a transaction names the group it is made for.
@@ -38,20 +37,6 @@ pub struct GroupView {
     pub summaries: Vec<ProgramSummary>,
     pub expiry_schedule: Vec<(ProgramId, ExpiryScheduleItem)>,
     pub expired: Vec<(ProgramId, LedgerEntry)>,
-}
-
-/// What the group transactions API asks for.
-#[derive(Debug, Clone, Default)]
-pub struct TransactionsQuery {
-    pub kind: Option<TransactionType>,
-    pub id: Option<i64>,
-    pub bill_number: Option<String>,
-    pub member: Option<CustomerId>,
-    pub from: Option<Timestamp>,
-    pub until: Option<Timestamp>,
-    pub ascending: bool,
-    pub offset: Option<i64>,
-    pub limit: Option<i64>,
 }
 
 /// One of the group's transactions: the bill, what became of its points, its store.
@@ -242,6 +227,31 @@ impl Groups<'_> {
             .await?)
     }
 
+    /// Files a goodwill request for a group's points (`POST /v2/requests` with
+    /// `earningEntityType: USERGROUP2`): the same maker/checker rules and auto-approval
+    /// cap as a customer's, credited to the group. An unknown or deleted group is 93026.
+    pub async fn submit_goodwill(
+        &self,
+        ctx: &Ctx,
+        group: &GroupSelector,
+        input: &GoodwillInput,
+    ) -> Result<GoodwillRecord, AppError> {
+        let g = new_goodwill(ctx, input)?;
+        let found = match self.live_group(ctx, group).await {
+            Ok(found) => found,
+            Err(AppError::Groups(_)) => {
+                return Err(GroupError::RequestGroupInvalid(group.describe()).into())
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .submit_goodwill_as(&ctx.loyalty, &g, found.id.into(), self.app.now())
+            .await?)
+    }
+
     /// The group a transaction is made for, with its customer an active member of it
     /// (1620 otherwise).
     pub async fn bill_group(
@@ -274,13 +284,16 @@ impl Groups<'_> {
         Ok(g.id)
     }
 
-    /// The transactions made as part of the group (never its members' own), with what
-    /// became of each bill's points.
+    /// The transactions made as part of the group (never its members' own) that match
+    /// `filter`, on the page `offset`/`limit` name (`Page`), with what became of each
+    /// bill's points, and the group's primary member.
     pub async fn transactions(
         &self,
         ctx: &Ctx,
         r: &GroupRef,
-        q: &TransactionsQuery,
+        mut filter: BillFilter,
+        offset: Option<i64>,
+        limit: Option<i64>,
     ) -> Result<(GroupRecord, Option<CustomerId>, Vec<GroupTransaction>), AppError> {
         let selector = match r {
             GroupRef::Selector(s) => s.clone(),
@@ -290,18 +303,9 @@ impl Groups<'_> {
             }
         };
         let g = self.group(ctx, &selector).await?;
-        let page = Page::new(q.offset, q.limit);
-        let filter = BillFilter {
-            kind: q.kind,
-            id: q.id,
-            bill_number: q.bill_number.clone(),
-            member: q.member,
-            from: q.from,
-            until: q.until,
-            ascending: q.ascending,
-            offset: page.offset,
-            limit: page.limit,
-        };
+        let page = Page::new(offset, limit);
+        filter.offset = page.offset;
+        filter.limit = page.limit;
         let org = ctx.loyalty.org.id;
         let repo = self.app.db.loyalty();
         let bills = repo

@@ -47,6 +47,8 @@ pub enum GroupError {
     DetailsInvalid(String),
     #[error("Customer not found for the given identifiers.")]
     CustomerNotFound,
+    #[error("Invalid user group {0} for the request")]
+    RequestGroupInvalid(String),
 }
 
 impl CodedError for GroupError {
@@ -73,6 +75,7 @@ impl CodedError for GroupError {
             DetailsMissing => 1644,
             DetailsInvalid(_) => 1645,
             CustomerNotFound => 8015,
+            RequestGroupInvalid(_) => 93026,
         }
     }
 

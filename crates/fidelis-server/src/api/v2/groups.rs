@@ -5,11 +5,12 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fidelis_app::groups::{GroupRef, TransactionsQuery};
-use fidelis_app::loyalty::Ident;
+use fidelis_app::groups::GroupRef;
+use fidelis_app::loyalty::{GoodwillInput, Ident};
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::groups::{GroupChange, GroupError, GroupId, GroupSelector, NewGroup};
-use fidelis_domain::loyalty::TransactionType;
+use fidelis_domain::loyalty::{LoyaltyError, ProgramId, TransactionType};
+use fidelis_store::loyalty::BillFilter;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -20,7 +21,7 @@ use crate::error::item_json;
 use crate::groups::{self as wire, int, Embed};
 use crate::json::ApiJson;
 use crate::loyalty::dates;
-use crate::loyalty::numbers::text;
+use crate::loyalty::numbers::{decimal, text};
 use crate::{ApiError, AppState};
 
 /// The most members one join request may add.
@@ -33,6 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(leave))
         .routes(routes!(transfer))
         .routes(routes!(transactions))
+        .routes(routes!(goodwill))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -401,7 +403,7 @@ pub async fn transactions(
         }
     };
     let embed = Embed::parse(q.embed.as_deref())?;
-    let query = TransactionsQuery {
+    let filter = BillFilter {
         kind,
         id: query_int("transactionId", q.transaction_id.as_deref())?,
         bill_number: q.bill_number.clone().filter(|b| !b.trim().is_empty()),
@@ -409,13 +411,14 @@ pub async fn transactions(
         from: dates::parse("startDate", q.start_date.as_deref(), tz)?,
         until: dates::parse("endDate", q.end_date.as_deref(), tz)?,
         ascending,
-        offset: query_int("offset", q.offset.as_deref())?,
-        limit: query_int("limit", q.limit.as_deref())?,
+        ..BillFilter::default()
     };
+    let offset = query_int("offset", q.offset.as_deref())?;
+    let limit = query_int("limit", q.limit.as_deref())?;
     let (g, primary, txns) = state
         .app
         .groups()
-        .transactions(&ctx, &group, &query)
+        .transactions(&ctx, &group, filter, offset, limit)
         .await?;
     let now = state.app.now();
     let data: Vec<Value> = txns
@@ -423,6 +426,105 @@ pub async fn transactions(
         .map(|t| wire::group_transaction(&ctx, now, &g, primary.map(CustomerId::get), t, embed))
         .collect();
     Ok(Json(json!({"data": data, "warnings": [], "errors": []})))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GoodwillBody {
+    /// `GOODWILL`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub kind: Option<Value>,
+    /// `POINTS`.
+    #[schema(value_type = String)]
+    pub base_type: Option<Value>,
+    /// `{points, reason, comments}`; the reason is one of the org's goodwill reasons.
+    #[schema(value_type = Object)]
+    pub goodwill_request: Option<Value>,
+    /// `USERGROUP2`.
+    #[schema(value_type = String)]
+    pub earning_entity_type: Option<Value>,
+    /// `{identifierType: id | externalId | primaryUserId, identifierValue, source, accountId}`.
+    #[serde(rename = "userGroup2IdentificationInfo")]
+    #[schema(value_type = Object)]
+    pub group_info: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub comments: Option<Value>,
+    /// The org's default program when absent (1101 when unknown).
+    #[schema(value_type = Option<i64>)]
+    pub program_id: Option<Value>,
+}
+
+/// The group a goodwill request names (H.2's 400 when it names none).
+fn goodwill_group(info: Option<&Value>) -> Result<GroupSelector, ApiError> {
+    let none = || {
+        ApiError::invalid(
+            "Input is invalid, Please check request parameters or input xml/json, No identifier provided to get loyalty users.",
+        )
+    };
+    let info = info.filter(|v| v.is_object()).ok_or_else(none)?;
+    let kind = text("identifierType", info.get("identifierType"))?.unwrap_or_else(|| "id".into());
+    let value = text("identifierValue", info.get("identifierValue"))?.ok_or_else(none)?;
+    let invalid = || GroupError::RequestGroupInvalid(value.clone());
+    let selector = match kind.to_ascii_lowercase().as_str() {
+        "id" => GroupSelector::pick(Some(&value), None, None),
+        "externalid" => GroupSelector::pick(None, Some(&value), None),
+        "primaryuserid" | "userid" => GroupSelector::pick(None, None, Some(&value)),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "Invalid identifierType {kind}; use id, externalId or primaryUserId"
+            )))
+        }
+    };
+    Ok(selector.map_err(|_| invalid())?.ok_or_else(invalid)?)
+}
+
+/// Requests goodwill points for a group (`earningEntityType: USERGROUP2`): credited to the
+/// group at once within the org's auto-approval cap, otherwise pending for a checker
+/// (`/v1.1/request/approve`).
+#[utoipa::path(post, path = "/v2/requests", tag = "groups", request_body = GoodwillBody,
+    responses((status = 200, description = "`{createdId, warnings}`"),
+              (status = 400, description = "400 no group named or not USERGROUP2, 93026 invalid group, 1101 invalid programId, 9006 type, 9008 base type, 9009 reason")))]
+pub async fn goodwill(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<GoodwillBody>,
+) -> Result<Json<Value>, ApiError> {
+    let entity = text("earningEntityType", body.earning_entity_type.as_ref())?;
+    if !entity.is_some_and(|e| e.eq_ignore_ascii_case("USERGROUP2")) {
+        return Err(ApiError::invalid(
+            "Input is invalid: earningEntityType must be USERGROUP2",
+        ));
+    }
+    let group = goodwill_group(body.group_info.as_ref())?;
+    let request = body.goodwill_request.unwrap_or(Value::Null);
+    let base_type = text("baseType", body.base_type.as_ref())?;
+    if base_type
+        .as_deref()
+        .is_some_and(|b| b.eq_ignore_ascii_case("COUPON"))
+    {
+        // Coupons are issued to customers, not groups.
+        return Err(LoyaltyError::InvalidBaseType("COUPON".into()).into());
+    }
+    let input = GoodwillInput {
+        kind: text("type", body.kind.as_ref())?,
+        base_type,
+        program_id: int("programId", body.program_id.as_ref())?.map(ProgramId::new),
+        points: decimal("goodwillRequest.points", request.get("points"))?,
+        reason: text("goodwillRequest.reason", request.get("reason"))?,
+        comments: match text("goodwillRequest.comments", request.get("comments"))? {
+            Some(c) => Some(c),
+            None => text("comments", body.comments.as_ref())?,
+        },
+        ..GoodwillInput::default()
+    };
+    let ctx = state.app.loyalty().context(&p).await?;
+    let r = state
+        .app
+        .groups()
+        .submit_goodwill(&ctx, &group, &input)
+        .await?;
+    Ok(Json(json!({"createdId": r.id, "warnings": []})))
 }
 
 #[cfg(test)]
