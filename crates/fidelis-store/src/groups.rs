@@ -5,7 +5,8 @@
 //! PostgreSQL queues concurrent joins on it; SQLite has one writer), checks membership and
 //! the primary-member rules under that lock, and claims a place with a conditional update
 //! (`member_count < max_size`), all in one transaction. Unique indexes back the
-//! one-primary rules and the external id.
+//! one-primary rules and the external id. A refusal returns before the commit, and the
+//! dropped unit rolls back whatever the transaction wrote.
 
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::groups::{
@@ -283,7 +284,6 @@ impl GroupsRepo<'_> {
         let id = match row {
             Ok((id,)) => GroupId::new(id),
             Err(e) if is_unique_violation(&e) => {
-                tx.rollback().await?;
                 return Err(GroupError::ExternalIdExists(g.external_id.clone()).into());
             }
             Err(e) => return Err(e.into()),
@@ -335,7 +335,6 @@ impl GroupsRepo<'_> {
         let g = lock_group(&mut tx, org_id, id).await?;
         let max_size = c.max_size.unwrap_or(g.max_size);
         if max_size < g.member_count {
-            tx.rollback().await?;
             return Err(GroupError::DetailsInvalid(format!(
                 "maxGroupSize {max_size} is below the group's {} members",
                 g.member_count
@@ -392,18 +391,12 @@ impl GroupsRepo<'_> {
         j: &Join,
         now: Timestamp,
     ) -> Result<MemberRecord> {
+        // A refusal returns before the commit: the dropped unit rolls everything back.
         let mut tx = self.0.begin().await?;
         let g = lock_group(&mut tx, org_id, id).await?;
-        match add_member(&mut tx, org_id, &g, j, now).await {
-            Ok(m) => {
-                tx.commit().await?;
-                Ok(m)
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                Err(e)
-            }
-        }
+        let m = add_member(&mut tx, org_id, &g, j, now).await?;
+        tx.commit().await?;
+        Ok(m)
     }
 
     /// Ends a customer's membership (1620 when not an active member).
@@ -416,13 +409,8 @@ impl GroupsRepo<'_> {
     ) -> Result<()> {
         let mut tx = self.0.begin().await?;
         let g = lock_group(&mut tx, org_id, id).await?;
-        match remove_member(&mut tx, org_id, &g, customer, now).await {
-            Ok(_) => Ok(tx.commit().await?),
-            Err(e) => {
-                tx.rollback().await?;
-                Err(e)
-            }
-        }
+        remove_member(&mut tx, org_id, &g, customer, now).await?;
+        Ok(tx.commit().await?)
     }
 
     /// Moves customers from one group to another, all or none: each must be an active,
@@ -437,14 +425,8 @@ impl GroupsRepo<'_> {
         now: Timestamp,
     ) -> Result<()> {
         let mut tx = self.0.begin().await?;
-        let out = transfer_tx(&mut tx, org_id, from, to, customers, now).await;
-        match out {
-            Ok(()) => Ok(tx.commit().await?),
-            Err(e) => {
-                tx.rollback().await?;
-                Err(e)
-            }
-        }
+        transfer_tx(&mut tx, org_id, from, to, customers, now).await?;
+        Ok(tx.commit().await?)
     }
 
     /// A group's members, active first, in joining order.
