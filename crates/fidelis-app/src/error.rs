@@ -4,9 +4,11 @@
 
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::groups::GroupError;
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
 use fidelis_store::customers::CustomersError;
+use fidelis_store::groups::GroupsError;
 use fidelis_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +20,18 @@ pub enum AppError {
     #[error(transparent)]
     Loyalty(#[from] LoyaltyError),
     #[error(transparent)]
+    Groups(#[from] GroupError),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<GroupsError> for AppError {
+    fn from(e: GroupsError) -> Self {
+        match e {
+            GroupsError::Rule(e) => AppError::Groups(e),
+            GroupsError::Store(e) => AppError::Store(e),
+        }
+    }
 }
 
 impl From<FleetError> for AppError {
@@ -50,6 +63,7 @@ impl CodedError for AppError {
             AppError::Org(e) => e.code(),
             AppError::Customers(e) => e.code(),
             AppError::Loyalty(e) => e.code(),
+            AppError::Groups(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -59,6 +73,7 @@ impl CodedError for AppError {
             AppError::Org(e) => e.class(),
             AppError::Customers(e) => e.class(),
             AppError::Loyalty(e) => e.class(),
+            AppError::Groups(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

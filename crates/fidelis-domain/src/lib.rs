@@ -7,6 +7,7 @@ pub mod clock;
 pub mod credentials;
 pub mod customers;
 pub mod error;
+pub mod groups;
 pub mod id;
 pub mod loyalty;
 pub mod org;

@@ -9,6 +9,7 @@ pub mod auth;
 mod customers;
 mod edge;
 mod error;
+mod groups;
 mod json;
 mod loyalty;
 mod openapi;

@@ -31,6 +31,37 @@ pub struct GoodwillInput {
     pub auto_approve: Option<bool>,
 }
 
+/// The request `input` describes, checked (9006 type, 9008 base type, reference id), for
+/// no customer yet (customer id 0: a group's request, or one the caller fills in).
+pub(crate) fn new_goodwill(ctx: &Ctx, input: &GoodwillInput) -> Result<NewGoodwill, AppError> {
+    check_request_type(input.kind.as_deref().unwrap_or(""))?;
+    if let Some(r) = &input.reference_id {
+        check_reference_id(r)?;
+    }
+    let base_type = GoodwillBaseType::parse(input.base_type.as_deref().unwrap_or(""))?;
+    let coupon_series_id = match &input.coupon_series_id {
+        Some(s) => Some(
+            s.parse::<i64>()
+                .map_err(|_| LoyaltyError::InvalidInput(format!("Invalid series_id {s}")))?,
+        ),
+        None => None,
+    };
+    Ok(NewGoodwill {
+        customer_id: CustomerId::new(0),
+        program_id: input.program_id,
+        reference_id: input.reference_id.clone(),
+        request: GoodwillRequest {
+            base_type,
+            points: input.points,
+            coupon_series_id,
+            reason: input.reason.clone().unwrap_or_default(),
+            comments: input.comments.clone(),
+            client_auto_approve: input.auto_approve,
+        },
+        maker: ctx.user(),
+    })
+}
+
 impl Loyalty<'_> {
     /// The customer of a goodwill request: 9019 when none is named, 9011 when nobody has the
     /// identifier; a failure to look is an error of ours, not the caller's.
@@ -51,34 +82,11 @@ impl Loyalty<'_> {
         ctx: &Ctx,
         input: &GoodwillInput,
     ) -> Result<GoodwillRecord, AppError> {
-        check_request_type(input.kind.as_deref().unwrap_or(""))?;
-        if let Some(r) = &input.reference_id {
-            check_reference_id(r)?;
-        }
-        let base_type = GoodwillBaseType::parse(input.base_type.as_deref().unwrap_or(""))?;
+        let mut g = new_goodwill(ctx, input)?;
         let customer = self.requester(ctx, &input.customer).await?;
-        let coupon_series_id = match &input.coupon_series_id {
-            Some(s) => Some(
-                s.parse::<i64>()
-                    .map_err(|_| LoyaltyError::InvalidInput(format!("Invalid series_id {s}")))?,
-            ),
-            None => None,
-        };
-        let g = NewGoodwill {
-            customer_id: customer.id,
-            // A card names its linked program unless the request names one.
-            program_id: input.program_id.or(customer.card_program),
-            reference_id: input.reference_id.clone(),
-            request: GoodwillRequest {
-                base_type,
-                points: input.points,
-                coupon_series_id,
-                reason: input.reason.clone().unwrap_or_default(),
-                comments: input.comments.clone(),
-                client_auto_approve: input.auto_approve,
-            },
-            maker: ctx.user(),
-        };
+        g.customer_id = customer.id;
+        // A card names its linked program unless the request names one.
+        g.program_id = g.program_id.or(customer.card_program);
         Ok(self
             .app
             .db

@@ -18,6 +18,7 @@ use fidelis_store::loyalty::LoyaltyContext;
 
 pub use cards::*;
 pub use customer::{Customer, Ident, V1Identifiers};
+pub(crate) use goodwill::new_goodwill;
 pub use goodwill::*;
 pub use partner::*;
 pub use points::*;

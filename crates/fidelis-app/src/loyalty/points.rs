@@ -6,7 +6,7 @@ use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{
     explain, Balance, EntryKind, EntrySource, ExpiryScheduleItem, LedgerEntry, Lot, SourceKind,
 };
-use fidelis_domain::loyalty::{LoyaltyError, Program, ProgramId};
+use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, Program, ProgramId};
 use fidelis_store::loyalty::{Debit, MemberState, Posted, TierChangeRecord};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -112,40 +112,46 @@ impl Loyalty<'_> {
             .await?)
     }
 
-    /// One program's summary for a customer.
+    /// One program's summary for a customer or a group.
     pub async fn program_summary(
         &self,
         ctx: &Ctx,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program: &Program,
     ) -> Result<ProgramSummary, AppError> {
+        let entity: EarningEntity = entity.into();
         let repo = self.app.db.loyalty();
         let org = ctx.loyalty.org.id;
-        let entries = repo.entries(org, customer_id, program.id).await?;
+        let entries = repo.entries(org, entity, program.id).await?;
         Ok(ProgramSummary {
             program: program.clone(),
-            member: repo.member(org, customer_id, program.id).await?,
+            member: repo.member(org, entity, program.id).await?,
             balance: repo
-                .balance(org, customer_id, program.id, self.app.now())
+                .balance(org, entity, program.id, self.app.now())
                 .await?,
             redeemed: debits(&entries, EntryKind::Redemption),
             expired: debits(&entries, EntryKind::Expiry),
             returned: debits(&entries, EntryKind::ReturnReversal),
             adjusted: -debits(&entries, EntryKind::Adjustment),
-            tier_changes: repo.tier_changes(org, customer_id, program.id).await?,
-            partners: self.linked_programs(ctx, customer_id).await?,
+            tier_changes: repo.tier_changes(org, entity, program.id).await?,
+            // Partner programs are a customer's own.
+            partners: match entity.customer() {
+                Some(c) => self.linked_programs(ctx, c).await?,
+                None => Vec::new(),
+            },
         })
     }
 
-    /// The summaries of every program a customer can belong to.
+    /// The summaries of every program a customer (or group) can belong to.
     pub async fn program_summaries(
         &self,
         ctx: &Ctx,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
     ) -> Result<Vec<ProgramSummary>, AppError> {
+        let entity: EarningEntity = entity.into();
         let mut out = Vec::new();
         for program in ctx.member_programs() {
-            out.push(self.program_summary(ctx, customer_id, program).await?);
+            out.push(self.program_summary(ctx, entity, program).await?);
         }
         Ok(out)
     }
@@ -191,18 +197,19 @@ impl Loyalty<'_> {
     pub async fn expiry_schedule(
         &self,
         ctx: &Ctx,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         programs: &[&Program],
         from: Option<Date>,
         to: Option<Date>,
     ) -> Result<Vec<(ProgramId, ExpiryScheduleItem)>, AppError> {
+        let entity: EarningEntity = entity.into();
         let mut rows = Vec::new();
         for p in programs {
             let items = self
                 .app
                 .db
                 .loyalty()
-                .expiry_schedule(&ctx.loyalty.org, customer_id, p.id, self.app.now())
+                .expiry_schedule(&ctx.loyalty.org, entity, p.id, self.app.now())
                 .await?;
             rows.extend(
                 items
@@ -219,16 +226,17 @@ impl Loyalty<'_> {
     pub async fn expired_points(
         &self,
         ctx: &Ctx,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         programs: &[&Program],
     ) -> Result<Vec<(ProgramId, LedgerEntry)>, AppError> {
+        let entity: EarningEntity = entity.into();
         let mut rows = Vec::new();
         for p in programs {
             let entries = self
                 .app
                 .db
                 .loyalty()
-                .entries(ctx.loyalty.org.id, customer_id, p.id)
+                .entries(ctx.loyalty.org.id, entity, p.id)
                 .await?;
             rows.extend(
                 entries

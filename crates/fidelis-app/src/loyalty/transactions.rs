@@ -9,13 +9,14 @@
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::details::DetailsPatch;
 use fidelis_domain::loyalty::transaction::{outlier_status, OutlierStatus};
-use fidelis_domain::loyalty::{LoyaltyError, ReturnType, TransactionType};
+use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, ReturnType, TransactionType};
 use fidelis_domain::org::Entity;
 use fidelis_store::loyalty::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
 use super::{Ctx, Customer, Ident, Loyalty};
+use crate::groups::GroupRef;
 use crate::AppError;
 
 /// A checked transaction as the caller sent it.
@@ -30,6 +31,8 @@ pub struct BillInput {
     pub lines: Vec<LineInput>,
     /// The JSON document stored with the bill and echoed on reads.
     pub details: String,
+    /// The group the bill is made for (`userGroup2Id`, …): it earns the bill's points.
+    pub group: Option<GroupRef>,
 }
 
 /// A line item: what the rules look at, and the line as sent (JSON text).
@@ -144,8 +147,23 @@ impl Loyalty<'_> {
                 if bill.amount.is_none() {
                     return Err(LoyaltyError::InvalidInput("billAmount is required".into()).into());
                 }
+                // A group that cannot take the bill (unknown, deleted, the customer not a
+                // member) does not lose the sale: the customer earns, with a warning.
+                let earner = match &bill.group {
+                    Some(g) => match self.app.groups().bill_group(ctx, g, c.id).await {
+                        Ok(group) => EarningEntity::Group(group),
+                        Err(e) if !e.is_internal() => {
+                            out.warnings.push(e);
+                            EarningEntity::Customer(c.id)
+                        }
+                        Err(e) => return Err(e),
+                    },
+                    None => EarningEntity::Customer(c.id),
+                };
                 let returned = self.returned_lines(ctx, c.id, &bill).await?;
-                let award = repo.record_bill(&ctx.loyalty, &new_bill(c.id), now).await?;
+                let award = repo
+                    .record_bill_as(&ctx.loyalty, &new_bill(c.id), earner, now)
+                    .await?;
                 out.id = award.transaction_id;
                 out.award = Some(award);
                 for line in returned {

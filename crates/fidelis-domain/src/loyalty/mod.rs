@@ -6,6 +6,7 @@
 pub mod cards;
 pub mod config;
 pub mod details;
+pub mod earner;
 pub mod enrolment;
 pub mod error;
 pub mod goodwill;
@@ -17,6 +18,7 @@ pub mod tiers;
 pub mod time;
 pub mod transaction;
 
+pub use earner::EarningEntity;
 pub use error::LoyaltyError;
 pub use ledger::{allocate_debit, expire_due, Allocation, EntryKind, EntrySource, Lot};
 pub use program::{EarnRule, ExpiryPolicy, Program, ProgramId, ProgramKind};

@@ -70,6 +70,15 @@ pub struct TierSet {
     pub downgrade: DowngradeRule,
 }
 
+/// The distance to the next tier on the tier basis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeGap {
+    pub next_serial: u32,
+    pub threshold: Decimal,
+    pub current: Decimal,
+    pub gap: Decimal,
+}
+
 /// A member's current tier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TierState {
@@ -151,6 +160,24 @@ impl TierSet {
             return bad("tier validity must be at least one month");
         }
         Ok(())
+    }
+
+    /// How far a member in tier `serial` is from the next tier (`gapToUpgrade`): `None`
+    /// in the top tier. The gap is never negative.
+    pub fn gap_to_upgrade(
+        &self,
+        serial: u32,
+        lifetime_purchases: Decimal,
+        lifetime_points: Decimal,
+    ) -> Option<UpgradeGap> {
+        let next = self.tier(serial + 1)?;
+        let current = self.basis.metric(lifetime_purchases, lifetime_points);
+        Some(UpgradeGap {
+            next_serial: next.serial,
+            threshold: next.threshold,
+            current,
+            gap: (next.threshold - current).max(Decimal::ZERO),
+        })
     }
 
     pub fn tier(&self, serial: u32) -> Option<&Tier> {
@@ -299,6 +326,19 @@ mod tests {
 
     fn demo() -> TierSet {
         demo_tiers()
+    }
+
+    #[test]
+    fn the_gap_to_upgrade_is_the_next_threshold_less_the_metric() {
+        let t = demo();
+        let g = t.gap_to_upgrade(1, d("600"), d("60")).unwrap();
+        assert_eq!(g.next_serial, 2);
+        assert_eq!(g.threshold, t.tier(2).unwrap().threshold);
+        assert_eq!(g.current, d("600"));
+        assert_eq!(g.gap, t.tier(2).unwrap().threshold - d("600"));
+        let top = u32::try_from(t.tiers.len()).unwrap();
+        assert_eq!(t.gap_to_upgrade(top, d("1"), d("1")), None);
+        assert_eq!(t.gap_to_upgrade(1, d("99999"), d("0")).unwrap().gap, d("0"));
     }
 
     fn sg() -> TimeZone {

@@ -19,17 +19,18 @@ pub fn warnings(w: &[AppError]) -> Vec<Value> {
 
 /// Points side effects: what a bill awarded, or (negative) what a return took back.
 pub fn side_effects(o: &Outcome) -> Vec<Value> {
-    let points = |raw: Decimal, awarded: Decimal| {
-        json!({"entityType": "USER", "rawAwardedPoints": float(raw),
+    // The entity that earned: the customer (`USER`) or the group (`USERGROUP2`).
+    let points = |entity: &str, raw: Decimal, awarded: Decimal| {
+        json!({"entityType": entity, "rawAwardedPoints": float(raw),
                "awardedPoints": num(awarded), "type": "points"})
     };
     let mut out = Vec::new();
     if let Some(a) = &o.award {
-        out.push(points(a.raw_points, a.points));
+        out.push(points(a.earner.kind(), a.raw_points, a.points));
     }
     let reversed: Decimal = o.returns.iter().map(|r| r.points_reversed).sum();
     if !o.returns.is_empty() {
-        out.push(points(-reversed, -reversed));
+        out.push(points("USER", -reversed, -reversed));
     }
     out
 }
@@ -51,7 +52,7 @@ pub fn raw_side_effects(ctx: &Ctx, o: &Outcome) -> Vec<Value> {
         "awardedOn": spoken_date(awarded_at, tz),
         "awardedOnMillis": awarded_at.as_millisecond().to_string(),
         "billNumber": o.bill_number,
-        "evaluatedEntity": "USER",
+        "evaluatedEntity": a.earner.kind(),
         "expiryDate": expiry,
         "expiryDateMillis": expiry_ms,
         "expiryStrategyId": a.program_id.to_string(),

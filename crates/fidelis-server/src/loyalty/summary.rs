@@ -5,7 +5,7 @@ use fidelis_app::loyalty::{ExplainedLedger, ProgramSummary};
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{ExpiryScheduleItem, LedgerEntry};
 use fidelis_domain::loyalty::time::{end_of_local_day, local_date};
-use fidelis_domain::loyalty::{Program, ProgramId, TierChangeKind};
+use fidelis_domain::loyalty::{EarningEntity, Program, ProgramId, TierChangeKind};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -14,8 +14,10 @@ use super::numbers::{float, num};
 use super::partner::linked_json;
 use super::Ctx;
 
-/// One `loyaltyProgramDetails[]` / `loyaltyDetails.data[]` element.
-pub fn program_summary(ctx: &Ctx, customer_id: CustomerId, s: &ProgramSummary) -> Value {
+/// One `loyaltyProgramDetails[]` / `loyaltyDetails.data[]` element (a customer's), or one
+/// `pointsSummaries[]` element's common part (a group's).
+pub fn program_summary(ctx: &Ctx, entity: impl Into<EarningEntity>, s: &ProgramSummary) -> Value {
+    let entity: EarningEntity = entity.into();
     let program = &s.program;
     let member = s.member.as_ref();
     let serial = member.map(|m| m.tier.serial).unwrap_or(1);
@@ -26,7 +28,7 @@ pub fn program_summary(ctx: &Ctx, customer_id: CustomerId, s: &ProgramSummary) -
     json!({
         "programId": program.id,
         "programTitle": program.name,
-        "loyaltyId": if member.is_some() { customer_id.get() } else { -1 },
+        "loyaltyId": if member.is_some() { entity.id() } else { -1 },
         "redeemed": float(s.redeemed),
         "expired": float(s.expired),
         "returned": float(s.returned),

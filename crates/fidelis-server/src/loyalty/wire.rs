@@ -4,7 +4,9 @@
 //! ""), but every value that matters is checked: unknown enum values get their documented
 //! code (605 type, 626 return type), a wrong JSON type is 400 naming the field.
 
+use fidelis_app::groups::GroupRef;
 use fidelis_app::loyalty::{BillInput, LineInput};
+use fidelis_domain::groups::GroupSelector;
 use fidelis_domain::loyalty::transaction::OutlierStatus;
 use fidelis_domain::loyalty::{LoyaltyError, ReturnType, TransactionType};
 use jiff::tz::TimeZone;
@@ -63,6 +65,25 @@ pub struct TxnBody {
     pub source: Option<Value>,
     #[schema(value_type = Option<String>)]
     pub account_id: Option<Value>,
+    /// The group the bill is made for (it earns the points): its id, …
+    #[schema(value_type = Option<i64>)]
+    pub user_group2_id: Option<Value>,
+    /// … its external id, …
+    #[schema(value_type = Option<String>)]
+    pub user_group2_external_id: Option<Value>,
+    /// … or its primary member's customer id.
+    #[schema(value_type = Option<i64>)]
+    pub user_group2_primary_user_id: Option<Value>,
+    /// Bulk: the group's primary member by identifier.
+    #[schema(value_type = Option<String>)]
+    pub user_group2_primary_user_identifier_type: Option<Value>,
+    #[serde(alias = "userGroup2PrimaryUserIdentifierVale")]
+    #[schema(value_type = Option<String>)]
+    pub user_group2_primary_user_identifier_value: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub user_group2_primary_user_identifier_source: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub user_group2_primary_user_identifier_account_id: Option<Value>,
 }
 
 const DELIVERY: [&str; 5] = ["PLACED", "PROCESSED", "SHIPPED", "DELIVERED", "RETURNED"];
@@ -134,6 +155,44 @@ impl TxnBody {
         })
     }
 
+    /// The group the bill names, if any: id, external id or primary member id, else the
+    /// primary member by identifier.
+    fn group(&self) -> Result<Option<GroupRef>, ApiError> {
+        let id = text("userGroup2Id", self.user_group2_id.as_ref())?;
+        let external = text(
+            "userGroup2ExternalId",
+            self.user_group2_external_id.as_ref(),
+        )?;
+        let primary = text(
+            "userGroup2PrimaryUserId",
+            self.user_group2_primary_user_id.as_ref(),
+        )?;
+        if let Some(s) =
+            GroupSelector::pick(id.as_deref(), external.as_deref(), primary.as_deref())?
+        {
+            return Ok(Some(GroupRef::Selector(s)));
+        }
+        let who = Ident {
+            name: text(
+                "userGroup2PrimaryUserIdentifierType",
+                self.user_group2_primary_user_identifier_type.as_ref(),
+            )?,
+            value: text(
+                "userGroup2PrimaryUserIdentifierValue",
+                self.user_group2_primary_user_identifier_value.as_ref(),
+            )?,
+            source: text(
+                "userGroup2PrimaryUserIdentifierSource",
+                self.user_group2_primary_user_identifier_source.as_ref(),
+            )?,
+            account_id: text(
+                "userGroup2PrimaryUserIdentifierAccountId",
+                self.user_group2_primary_user_identifier_account_id.as_ref(),
+            )?,
+        };
+        Ok(who.given().then_some(GroupRef::PrimaryUser(who)))
+    }
+
     /// Checks the body; dates without an offset are read in `tz`.
     pub fn check(&self, tz: &TimeZone) -> Result<BillInput, ApiError> {
         let kind = TransactionType::parse(&text("type", self.kind.as_ref())?.unwrap_or_default())?;
@@ -193,6 +252,7 @@ impl TxnBody {
             outlier,
             lines,
             details: details.to_string(),
+            group: self.group()?,
         })
     }
 }

@@ -1,8 +1,9 @@
-//! The per-customer, per-program balance row: the lock every points write takes first,
+//! The per-earner (customer or group), per-program balance row: the lock every points write takes first,
 //! and the cached sums and tier state kept in the same transaction as the ledger.
 
 use fidelis_domain::customers::CustomerId;
-use fidelis_domain::loyalty::{ProgramId, TierState};
+use fidelis_domain::groups::GroupId;
+use fidelis_domain::loyalty::{EarningEntity, ProgramId, TierState};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -15,8 +16,35 @@ use crate::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Holder {
     pub org_id: OrgId,
-    pub customer_id: CustomerId,
+    pub entity: EarningEntity,
     pub program_id: ProgramId,
+}
+
+impl Holder {
+    /// The earning entity's key in the ledger tables' `customer_id` column.
+    pub fn key(&self) -> i64 {
+        entity_key(self.entity)
+    }
+}
+
+/// The ledger tables (balances, lots, entries, tier changes) key their rows by earning
+/// entity in the `customer_id` column: a customer's id as it is (ids are positive), a
+/// group's id negated. Every read by customer id therefore sees only that customer's
+/// rows, and a group's rows only through its own key.
+pub(crate) fn entity_key(e: EarningEntity) -> i64 {
+    match e {
+        EarningEntity::Customer(c) => c.get(),
+        EarningEntity::Group(g) => -g.get(),
+    }
+}
+
+/// `entity_key` back.
+pub(crate) fn entity_of(key: i64) -> EarningEntity {
+    if key < 0 {
+        EarningEntity::Group(GroupId::new(-key))
+    } else {
+        EarningEntity::Customer(CustomerId::new(key))
+    }
 }
 
 /// The row as locked; amounts in thousandths.
@@ -58,7 +86,7 @@ pub(crate) async fn lock(tx: &mut Tx, h: Holder, now: Timestamp) -> Result<Balan
          DO UPDATE SET updated_at = loyalty_balances.updated_at RETURNING {COLUMNS}"
     ))
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .bind(to_db(now))
     .fetch_one(&mut **tx)
@@ -80,7 +108,7 @@ pub(crate) async fn save(
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .bind(b.net)
     .bind(b.debt)
@@ -106,7 +134,7 @@ pub(crate) async fn read(
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3"
     ))
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .fetch_optional(pool)
     .await?;

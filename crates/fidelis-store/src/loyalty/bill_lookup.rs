@@ -60,7 +60,8 @@ impl LoyaltyRepo<'_> {
         Ok(id)
     }
 
-    /// The customer's latest REGULAR bill with this number (what a return refers to).
+    /// The customer's latest REGULAR bill with this number (what a return refers to): one
+    /// the customer earned, or one the customer made for a group (`member_id`).
     pub async fn find_bill(
         &self,
         org_id: OrgId,
@@ -69,7 +70,8 @@ impl LoyaltyRepo<'_> {
     ) -> Result<Option<BillRecord>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {BILL_COLUMNS} FROM loyalty_transactions WHERE org_id = $1 \
-             AND bill_number = $2 AND customer_id = $3 AND txn_type = 'REGULAR' \
+             AND bill_number = $2 AND (customer_id = $3 OR member_id = $3) \
+             AND txn_type = 'REGULAR' \
              ORDER BY billed_at DESC, id DESC LIMIT 1"
         ))
         .bind(org_id.get())

@@ -13,13 +13,14 @@
 //! read-then-write, decides which one is the duplicate (604).
 
 use fidelis_domain::customers::CustomerId;
+use fidelis_domain::groups::GroupId;
 use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, LotId};
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
 use fidelis_domain::loyalty::transaction::{
     check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
 };
 use fidelis_domain::loyalty::{
-    LoyaltyError, Program, ProgramId, ReturnType, TierChange, TransactionType,
+    EarningEntity, LoyaltyError, Program, ProgramId, ReturnType, TierChange, TransactionType,
 };
 use fidelis_domain::org::{EntityId, OrgId};
 use jiff::Timestamp;
@@ -27,7 +28,7 @@ use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::balance::{self, Holder};
+use super::balance::{self, entity_of, Holder};
 use super::fixed::{from_milli, to_milli};
 use super::ledger::{open_lots, post_credit, post_debit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
@@ -38,6 +39,8 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct BillAward {
     pub transaction_id: i64,
+    /// Who earned the points: the customer, or the group the bill was made for.
+    pub earner: EarningEntity,
     pub program_id: ProgramId,
     pub raw_points: Decimal,
     pub points: Decimal,
@@ -80,7 +83,10 @@ pub struct ReturnResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BillRecord {
     pub id: i64,
+    /// The customer who made it (0: a NOT_INTERESTED bill that names none).
     pub customer_id: CustomerId,
+    /// The group it was made for and that earned its points, if any.
+    pub group_id: Option<GroupId>,
     pub program_id: ProgramId,
     pub txn_type: String,
     pub bill_number: String,
@@ -162,7 +168,7 @@ pub(crate) async fn record_tier_change(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .bind(kind)
     .bind(i64::from(c.from))
@@ -180,15 +186,39 @@ pub(crate) async fn record_tier_change(
 pub(crate) const BILL_COLUMNS: &str =
     "id, customer_id, program_id, txn_type, bill_number, billed_at, amount, \
      points, amount_returned, points_reversed, parent_id, outlier_status, raw_points, \
-     store_id, till_id, return_type, details, created_at";
+     store_id, till_id, return_type, details, created_at, member_id";
+
+impl BillRecord {
+    /// Who earned the bill's points (and loses them on a return).
+    pub fn earner(&self) -> EarningEntity {
+        match self.group_id {
+            Some(g) => EarningEntity::Group(g),
+            None => EarningEntity::Customer(self.customer_id),
+        }
+    }
+}
+
+/// The `member_id` column: the customer who made a bill the group earns.
+fn member_column(earner: EarningEntity, customer_id: CustomerId) -> Option<i64> {
+    match earner {
+        EarningEntity::Group(_) => Some(customer_id.get()),
+        EarningEntity::Customer(_) => None,
+    }
+}
 
 /// A `BILL_COLUMNS` row (more columns than sqlx's tuple rows take) and its outlier status.
 pub(crate) fn bill_from_row(r: &AnyRow) -> Result<(BillRecord, String), StoreError> {
     let outlier: String = r.try_get(11)?;
+    let member: Option<i64> = r.try_get(18)?;
+    let (customer_id, group_id) = match entity_of(r.try_get(1)?) {
+        EarningEntity::Customer(c) => (c, None),
+        EarningEntity::Group(g) => (CustomerId::new(member.unwrap_or(0)), Some(g)),
+    };
     Ok((
         BillRecord {
             id: r.try_get(0)?,
-            customer_id: CustomerId::new(r.try_get(1)?),
+            customer_id,
+            group_id,
             program_id: ProgramId::new(r.try_get(2)?),
             txn_type: r.try_get(3)?,
             bill_number: r.try_get(4)?,
@@ -219,11 +249,25 @@ impl LoyaltyRepo<'_> {
         bill: &NewBill,
         now: Timestamp,
     ) -> Result<BillAward, StoreError> {
+        self.record_bill_as(ctx, bill, bill.customer_id.into(), now)
+            .await
+    }
+
+    /// `record_bill` with the points, lifetime purchases and tier going to `earner`: the
+    /// customer who made the bill, or a group the bill was made for (the bill still names
+    /// its customer, as the member who made it).
+    pub async fn record_bill_as(
+        &self,
+        ctx: &LoyaltyContext,
+        bill: &NewBill,
+        earner: EarningEntity,
+        now: Timestamp,
+    ) -> Result<BillAward, StoreError> {
         let program = admit(ctx, bill, now)?;
         let tz = &ctx.org.time_zone;
         let h = Holder {
             org_id: ctx.org.id,
-            customer_id: bill.customer_id,
+            entity: earner,
             program_id: program.id,
         };
         let amount = to_milli(bill.amount)?;
@@ -235,10 +279,11 @@ impl LoyaltyRepo<'_> {
         let (txn_id,): (i64,) = sqlx::query_as(
             "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
              store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
-             points) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             points, member_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(h.org_id.get())
-        .bind(h.customer_id.get())
+        .bind(h.key())
         .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(bill.number())
@@ -251,6 +296,7 @@ impl LoyaltyRepo<'_> {
         .bind(&bill.details)
         .bind(to_milli(earn.award.raw)?)
         .bind(to_milli(earn.award.awarded)?)
+        .bind(member_column(earner, bill.customer_id))
         .fetch_one(&mut *tx)
         .await?;
         if !claim_bill_number(&mut tx, h.org_id, &ctx.settings.bill_numbers, bill, txn_id).await? {
@@ -298,6 +344,7 @@ impl LoyaltyRepo<'_> {
         tx.commit().await?;
         Ok(BillAward {
             transaction_id: txn_id,
+            earner,
             program_id: program.id,
             raw_points: earn.award.raw,
             points: earn.award.awarded,
@@ -326,9 +373,11 @@ impl LoyaltyRepo<'_> {
             return Err(LoyaltyError::BillNotFound.into());
         }
         let program = ctx.program(Some(found.program_id))?;
+        // The bill's earner loses what the return takes back: the customer, or the
+        // group the customer made the bill for.
         let h = Holder {
             org_id: ctx.org.id,
-            customer_id: ret.customer_id,
+            entity: found.earner(),
             program_id: program.id,
         };
         let mut tx = self.0.begin().await?;
@@ -364,11 +413,12 @@ impl LoyaltyRepo<'_> {
         let (ret_id,): (i64,) = sqlx::query_as(
             "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
              billed_at, amount, outlier_status, points, return_type, parent_id, created_at, \
-             details, store_id, till_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             details, store_id, till_id, member_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             RETURNING id",
         )
         .bind(h.org_id.get())
-        .bind(h.customer_id.get())
+        .bind(h.key())
         .bind(h.program_id.get())
         .bind(TransactionType::Return.as_str())
         .bind(ret.bill_number.trim())
@@ -382,6 +432,7 @@ impl LoyaltyRepo<'_> {
         .bind(&ret.details)
         .bind(ret.store_id.map(EntityId::get))
         .bind(ret.till_id.map(EntityId::get))
+        .bind(member_column(h.entity, ret.customer_id))
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(

@@ -44,7 +44,7 @@ async fn enrol_tx(
 ) -> Result<(), StoreError> {
     let h = Holder {
         org_id: ctx.org.id,
-        customer_id,
+        entity: customer_id.into(),
         program_id: ctx.program(Some(e.program_id))?.id,
     };
     let created: Option<(i64,)> = sqlx::query_as(
@@ -53,7 +53,7 @@ async fn enrol_tx(
          RETURNING program_id",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .bind(to_db(now))
     .fetch_optional(&mut **tx)
@@ -87,4 +87,21 @@ async fn enrol_tx(
         .await?;
     }
     balance::save(tx, h, &bal, now).await
+}
+
+/// Opens `entity`'s account in a program (its balance row, at the lowest tier) as a step
+/// of `tx`, if it has none: what a group gets in the default program at creation.
+pub(crate) async fn open_account(
+    tx: &mut Tx,
+    org_id: fidelis_domain::org::OrgId,
+    entity: fidelis_domain::loyalty::EarningEntity,
+    program_id: fidelis_domain::loyalty::ProgramId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let h = Holder {
+        org_id,
+        entity,
+        program_id,
+    };
+    balance::lock(tx, h, now).await.map(|_| ())
 }

@@ -9,12 +9,12 @@ use fidelis_domain::loyalty::goodwill::{
 use fidelis_domain::loyalty::ledger::{
     Actor, ActorKind, EntryId, EntryKind, EntrySource, SourceKind,
 };
-use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
+use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, ProgramId};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::balance::{self, Holder};
+use super::balance::{self, entity_key, entity_of, Holder};
 use super::fixed::{from_milli, to_milli};
 use super::ledger::{post_credit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
@@ -35,7 +35,10 @@ pub struct NewGoodwill {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoodwillRecord {
     pub id: i64,
+    /// The customer the points are for (0 for a group's request).
     pub customer_id: CustomerId,
+    /// Who the points are for: the customer, or a group.
+    pub earner: EarningEntity,
     pub program_id: ProgramId,
     pub reference_id: Option<String>,
     pub base_type: GoodwillBaseType,
@@ -79,9 +82,11 @@ fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
         "REJECTED" => GoodwillStatus::Rejected,
         other => return Err(StoreError::Corrupt(format!("goodwill status {other:?}"))),
     };
+    let earner = entity_of(r.1);
     Ok(GoodwillRecord {
         id: r.0,
-        customer_id: CustomerId::new(r.1),
+        customer_id: earner.customer().unwrap_or(CustomerId::new(0)),
+        earner,
         program_id: ProgramId::new(r.2),
         reference_id: r.3,
         base_type: GoodwillBaseType::parse(&r.4)
@@ -119,6 +124,19 @@ impl LoyaltyRepo<'_> {
         g: &NewGoodwill,
         now: Timestamp,
     ) -> Result<GoodwillRecord, StoreError> {
+        self.submit_goodwill_as(ctx, g, g.customer_id.into(), now)
+            .await
+    }
+
+    /// `submit_goodwill` with the points for `earner` (a group's goodwill; `g.customer_id`
+    /// is then not used).
+    pub async fn submit_goodwill_as(
+        &self,
+        ctx: &LoyaltyContext,
+        g: &NewGoodwill,
+        earner: EarningEntity,
+        now: Timestamp,
+    ) -> Result<GoodwillRecord, StoreError> {
         let decision = ctx.settings.goodwill.submit(&g.request)?;
         let reason = ctx.settings.goodwill.canonical_reason(&g.request.reason)?;
         let program = ctx.program(g.program_id)?;
@@ -131,7 +149,7 @@ impl LoyaltyRepo<'_> {
              ON CONFLICT (org_id, reference_id) DO NOTHING RETURNING id",
         )
         .bind(org_id.get())
-        .bind(g.customer_id.get())
+        .bind(entity_key(earner))
         .bind(program.id.get())
         .bind(g.reference_id.as_deref())
         .bind(g.request.base_type.as_str())
@@ -220,7 +238,7 @@ impl LoyaltyRepo<'_> {
             let program = ctx.program(Some(r.program_id))?;
             let h = Holder {
                 org_id: ctx.org.id,
-                customer_id: r.customer_id,
+                entity: r.earner,
                 program_id: program.id,
             };
             let source = EntrySource::new(SourceKind::Goodwill, id.to_string());

@@ -3,12 +3,11 @@
 //! lots a debit takes and how much, what a credit pays off debt, what each lot holds
 //! afterwards); this module writes what it decided.
 
-use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{
     self as rules, Actor, Allocation, Balance, EntryId, EntryKind, EntrySource, ExpiryScheduleItem,
     LedgerEntry, Lot, LotId, SourceKind,
 };
-use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
+use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, ProgramId};
 use fidelis_domain::org::{Org, OrgId};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -16,7 +15,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 use sqlx::Any;
 
-use super::balance::{self, BalanceRow, Holder};
+use super::balance::{self, entity_key, entity_of, BalanceRow, Holder};
 use super::fixed::{from_milli, to_milli};
 use super::rows::{self, EntryRow, LotRow, ENTRY_COLUMNS, LOT_COLUMNS};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
@@ -114,7 +113,7 @@ fn bind_lot<'q, O>(
     now: Timestamp,
 ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
     q.bind(h.org_id.get())
-        .bind(h.customer_id.get())
+        .bind(h.key())
         .bind(h.program_id.get())
         .bind(milli)
         .bind(milli - settled)
@@ -291,7 +290,7 @@ async fn insert_entry(
          RETURNING id",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .bind(kind.as_str())
     .bind(points)
@@ -317,7 +316,7 @@ pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreE
          WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 AND remaining > 0"
     ))
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .fetch_all(&mut **tx)
     .await?;
@@ -325,26 +324,26 @@ pub(crate) async fn open_lots(tx: &mut Tx, h: Holder) -> Result<Vec<Lot>, StoreE
 }
 
 impl LoyaltyRepo<'_> {
-    fn holder(ctx: &LoyaltyContext, customer_id: CustomerId, program_id: ProgramId) -> Holder {
+    fn holder(ctx: &LoyaltyContext, entity: EarningEntity, program_id: ProgramId) -> Holder {
         Holder {
             org_id: ctx.org.id,
-            customer_id,
+            entity,
             program_id,
         }
     }
 
-    /// Credits points to a customer in a program (the org's default when `None`).
+    /// Credits points to a customer or group in a program (the org's default when `None`).
     pub async fn credit(
         &self,
         ctx: &LoyaltyContext,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: Option<ProgramId>,
         c: &Credit,
         now: Timestamp,
     ) -> Result<Posted, StoreError> {
         c.kind.check_credit(c.points)?;
         let program = ctx.program(program_id)?;
-        let h = Self::holder(ctx, customer_id, program.id);
+        let h = Self::holder(ctx, entity.into(), program.id);
         let expires_at = c
             .expires_at
             .unwrap_or_else(|| program.expiry.expiry_instant(now, &ctx.org.time_zone));
@@ -375,14 +374,14 @@ impl LoyaltyRepo<'_> {
     pub async fn debit(
         &self,
         ctx: &LoyaltyContext,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: Option<ProgramId>,
         d: &Debit,
         now: Timestamp,
     ) -> Result<Posted, StoreError> {
         d.kind.check_debit(d.points)?;
         let program = ctx.program(program_id)?;
-        let h = Self::holder(ctx, customer_id, program.id);
+        let h = Self::holder(ctx, entity.into(), program.id);
         let why = Why {
             source: &d.source,
             rule: d.rule.as_deref(),
@@ -438,10 +437,10 @@ impl LoyaltyRepo<'_> {
             reason: Some("points expired"),
         };
         let mut run = ExpiryRun::default();
-        for (customer_id, program_id) in holders {
+        for (key, program_id) in holders {
             let h = Holder {
                 org_id,
-                customer_id: CustomerId::new(customer_id),
+                entity: entity_of(key),
                 program_id: ProgramId::new(program_id),
             };
             let mut tx = self.0.begin().await?;
@@ -472,11 +471,11 @@ impl LoyaltyRepo<'_> {
         Ok(run)
     }
 
-    /// Every lot of the customer in the program, spent or not, in id order.
+    /// Every lot of the customer or group in the program, spent or not, in id order.
     pub async fn lots(
         &self,
         org_id: OrgId,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: ProgramId,
     ) -> Result<Vec<Lot>, StoreError> {
         let rows: Vec<LotRow> = sqlx::query_as(&format!(
@@ -484,7 +483,7 @@ impl LoyaltyRepo<'_> {
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY id"
         ))
         .bind(org_id.get())
-        .bind(customer_id.get())
+        .bind(entity_key(entity.into()))
         .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
@@ -495,16 +494,16 @@ impl LoyaltyRepo<'_> {
     pub async fn balance(
         &self,
         org_id: OrgId,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: ProgramId,
         now: Timestamp,
     ) -> Result<Balance, StoreError> {
         let h = Holder {
             org_id,
-            customer_id,
+            entity: entity.into(),
             program_id,
         };
-        let lots = self.lots(org_id, customer_id, program_id).await?;
+        let lots = self.lots(org_id, h.entity, program_id).await?;
         let debt = balance::read(self.0.reader(), h)
             .await?
             .map(|b| from_milli(b.debt))
@@ -516,15 +515,16 @@ impl LoyaltyRepo<'_> {
     pub async fn entries(
         &self,
         org_id: OrgId,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: ProgramId,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let key = entity_key(entity.into());
         let rows: Vec<EntryRow> = sqlx::query_as(&format!(
             "SELECT {ENTRY_COLUMNS} FROM loyalty_entries \
              WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY at, id"
         ))
         .bind(org_id.get())
-        .bind(customer_id.get())
+        .bind(key)
         .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
@@ -535,7 +535,7 @@ impl LoyaltyRepo<'_> {
              ORDER BY a.entry_id, a.seq",
         )
         .bind(org_id.get())
-        .bind(customer_id.get())
+        .bind(key)
         .bind(program_id.get())
         .fetch_all(self.0.reader())
         .await?;
@@ -558,11 +558,11 @@ impl LoyaltyRepo<'_> {
     pub async fn expiry_schedule(
         &self,
         org: &Org,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: ProgramId,
         now: Timestamp,
     ) -> Result<Vec<ExpiryScheduleItem>, StoreError> {
-        let lots = self.lots(org.id, customer_id, program_id).await?;
+        let lots = self.lots(org.id, entity, program_id).await?;
         Ok(rules::expiry_schedule(&lots, now, &org.time_zone))
     }
 }

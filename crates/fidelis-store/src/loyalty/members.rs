@@ -1,12 +1,11 @@
 //! A member's standing in a program: tier, lifetime metrics, tier-change history.
 
-use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{EntrySource, SourceKind};
-use fidelis_domain::loyalty::{ProgramId, TierChange, TierState};
+use fidelis_domain::loyalty::{EarningEntity, ProgramId, TierChange, TierState};
 use fidelis_domain::org::OrgId;
 use rust_decimal::Decimal;
 
-use super::balance::{self, Holder};
+use super::balance::{self, entity_key, Holder};
 use super::fixed::from_milli;
 use super::LoyaltyRepo;
 use crate::time::from_db;
@@ -28,12 +27,12 @@ impl LoyaltyRepo<'_> {
     pub async fn member(
         &self,
         org_id: OrgId,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: ProgramId,
     ) -> Result<Option<MemberState>, StoreError> {
         let h = Holder {
             org_id,
-            customer_id,
+            entity: entity.into(),
             program_id,
         };
         Ok(balance::read(self.0.reader(), h)
@@ -51,7 +50,7 @@ impl LoyaltyRepo<'_> {
     pub async fn tier_changes(
         &self,
         org_id: OrgId,
-        customer_id: CustomerId,
+        entity: impl Into<EarningEntity>,
         program_id: ProgramId,
     ) -> Result<Vec<TierChangeRecord>, StoreError> {
         let rows: Vec<ChangeRow> =
@@ -61,7 +60,7 @@ impl LoyaltyRepo<'_> {
                  WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 ORDER BY effective_at, id",
             )
             .bind(org_id.get())
-            .bind(customer_id.get())
+            .bind(entity_key(entity.into()))
             .bind(program_id.get())
             .fetch_all(self.0.reader())
             .await?;

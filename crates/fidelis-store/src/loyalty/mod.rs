@@ -12,6 +12,7 @@ mod bill_details;
 mod bill_lookup;
 mod bills;
 pub(crate) mod cards;
+mod earner_bills;
 mod enrolment;
 mod fixed;
 mod goodwill;
@@ -27,6 +28,7 @@ pub use cards::{
     CardChange, CardKey, CardRecord, GenerationLogRecord, NewCard, SeriesRecord, StatusLogRecord,
     MAX_GENERATE,
 };
+pub use earner_bills::{BillFilter, BillPoints};
 pub use goodwill::{GoodwillRecord, NewGoodwill};
 pub use ledger::{Credit, Debit, ExpiryRun, Posted};
 pub use members::{MemberState, TierChangeRecord};
@@ -37,6 +39,7 @@ pub use tier_expiry::{TierRun, TIER_JOB_REFERENCE};
 pub use fidelis_domain::loyalty::transaction::NewBill;
 
 pub(crate) use apply::apply_config;
+pub(crate) use enrolment::open_account;
 
 use crate::Db;
 

@@ -14,7 +14,6 @@
 //! window that has also passed (the job was down for a year) comes up again later in the
 //! same walk and is judged on that next window.
 
-use fidelis_domain::customers::CustomerId;
 use fidelis_domain::loyalty::ledger::{EntryKind, EntrySource, SourceKind};
 use fidelis_domain::loyalty::tiers::TierBasis;
 use fidelis_domain::loyalty::transaction::OutlierStatus;
@@ -24,7 +23,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
-use super::balance::{self, Holder};
+use super::balance::{self, entity_of, Holder};
 use super::bills::record_tier_change;
 use super::fixed::from_milli;
 use super::{LoyaltyRepo, Tx};
@@ -85,7 +84,7 @@ async fn earned(
                  AND created_at > $7 AND created_at <= $8",
         )
         .bind(h.org_id.get())
-        .bind(h.customer_id.get())
+        .bind(h.key())
         .bind(h.program_id.get())
         .bind(TransactionType::Regular.as_str())
         .bind(TransactionType::Return.as_str())
@@ -102,7 +101,7 @@ async fn earned(
                  AND kind IN ($4, $5) AND at > $6 AND at <= $7",
             )
             .bind(h.org_id.get())
-            .bind(h.customer_id.get())
+            .bind(h.key())
             .bind(h.program_id.get())
             .bind(credit.as_str())
             .bind(goodwill.as_str())
@@ -127,7 +126,7 @@ async fn last_change(
          ORDER BY effective_at DESC, id DESC LIMIT 1",
     )
     .bind(h.org_id.get())
-    .bind(h.customer_id.get())
+    .bind(h.key())
     .bind(h.program_id.get())
     .fetch_optional(&mut **tx)
     .await?;
@@ -178,7 +177,7 @@ impl LoyaltyRepo<'_> {
             for key in &due {
                 let h = Holder {
                     org_id,
-                    customer_id: CustomerId::new(key.1),
+                    entity: entity_of(key.1),
                     program_id: ProgramId::new(key.2),
                 };
                 let tiers = ctx
