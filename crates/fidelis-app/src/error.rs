@@ -4,6 +4,7 @@
 
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::incentives::IncentivesError;
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
 use fidelis_store::customers::CustomersError;
@@ -17,6 +18,8 @@ pub enum AppError {
     Customers(#[from] CustomerError),
     #[error(transparent)]
     Loyalty(#[from] LoyaltyError),
+    #[error(transparent)]
+    Incentives(#[from] IncentivesError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,6 +53,7 @@ impl CodedError for AppError {
             AppError::Org(e) => e.code(),
             AppError::Customers(e) => e.code(),
             AppError::Loyalty(e) => e.code(),
+            AppError::Incentives(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -59,6 +63,7 @@ impl CodedError for AppError {
             AppError::Org(e) => e.class(),
             AppError::Customers(e) => e.class(),
             AppError::Loyalty(e) => e.class(),
+            AppError::Incentives(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

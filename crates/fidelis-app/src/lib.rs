@@ -8,6 +8,7 @@
 
 pub mod customers;
 mod error;
+pub mod incentives;
 pub mod jobs;
 pub mod loyalty;
 pub mod org;

@@ -8,5 +8,6 @@ pub mod credentials;
 pub mod customers;
 pub mod error;
 pub mod id;
+pub mod incentives;
 pub mod loyalty;
 pub mod org;

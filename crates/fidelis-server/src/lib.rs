@@ -9,6 +9,7 @@ pub mod auth;
 mod customers;
 mod edge;
 mod error;
+mod incentives;
 mod json;
 mod loyalty;
 mod ops;

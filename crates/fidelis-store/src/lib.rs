@@ -10,6 +10,7 @@ pub mod customers;
 mod db;
 mod dialect;
 mod error;
+pub mod incentives;
 pub mod jobs;
 pub mod loyalty;
 pub mod org;

@@ -4,6 +4,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod customers;
+mod incentives;
 mod loyalty;
 mod organization;
 mod transactions;
@@ -18,6 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .routes(routes!(organization::config)),
         ))
         .merge(super::resource("customers", customers::routes()))
+        .merge(super::resource("incentives", incentives::routes()))
         .merge(
             super::resource("transactions", transactions::routes())
                 .merge(super::resource("loyalty", loyalty::routes())),
