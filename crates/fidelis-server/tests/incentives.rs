@@ -746,3 +746,70 @@ both_backends!(
         assert_eq!(status, 400);
     }
 );
+
+both_backends!(v1_1_coupon_redeem_isredeemable_and_get, |app| {
+    let customer = register(&app, "447911123456").await;
+    let welcome = series_id(&app, "WELCOME10").await;
+    let code = issue(&app, welcome, customer).await;
+    let (status, res) = app
+        .get_as_demo(&format!(
+            "/v1.1/coupon/isredeemable?format=json&details=true&code={code}&mobile=447911123456"
+        ))
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let r = &res["response"]["coupons"]["redeemable"];
+    assert_eq!(r["mobile"], "447911123456");
+    assert_eq!(r["code"], code);
+    assert_eq!(r["is_redeemable"], "true");
+    assert_eq!(r["item_status"]["code"], 700);
+    assert_eq!(r["series_info"]["discount_type"], "PERC");
+    assert_eq!(r["series_info"]["valid_till"], "2026-12-25");
+    // The documented v1.1 redeem body, with the issued code.
+    let body = json!({"root": {"coupon": [{"code": code,
+        "customer": {"mobile": "447911123456", "email": "", "external_id": "", "card_number": ""},
+        "custom_fields": {"field": [{"name": "Sport", "value": "Soccer"}]},
+        "transaction": [{"number": "bill-110", "amount": "1000"}]}]}});
+    let (status, res) = post(&app, "/v1.1/coupon/redeem?format=json", &body).await;
+    assert_eq!(status, 200, "{res}");
+    let c = &res["response"]["coupons"]["coupon"];
+    assert_eq!(res["response"]["status"]["success"], "true");
+    assert_eq!(c["code"], code);
+    assert_eq!(c["is_absolute"], "false");
+    assert_eq!(c["coupon_value"], "10");
+    assert_eq!(
+        c["transaction"],
+        json!({"amount": "1000.00", "number": "bill-110"})
+    );
+    assert_eq!(c["item_status"]["code"], 700);
+    assert_eq!(c["item_status"]["message"], "Coupon processing successful");
+    // Again: refused, and the v1.1 envelope says why.
+    let (status, res) = post(&app, "/v1.1/coupon/redeem?format=json", &body).await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(
+        res["response"]["coupons"]["coupon"]["item_status"]["code"],
+        716
+    );
+    let (_, res) = app
+        .get_as_demo(&format!(
+            "/v1.1/coupon/isredeemable?code={code}&mobile=447911123456"
+        ))
+        .await;
+    assert_eq!(
+        res["response"]["coupons"]["redeemable"]["is_redeemable"],
+        "false"
+    );
+    // Details: redeemed, when and where.
+    let (status, res) = app
+        .get_as_demo(&format!("/v1.1/coupon/get?format=json&code={code}"))
+        .await;
+    assert_eq!(status, 200, "{res}");
+    let c = &res["response"]["coupons"]["coupon"][0];
+    assert_eq!(c["customer"]["user_id"], customer.to_string());
+    assert_eq!(c["redemption_info"]["redeemed"], "true");
+    assert_eq!(c["redemption_info"]["redeemed_at"], "demo.till");
+    assert_eq!(c["transaction"]["number"], "bill-110");
+    assert_eq!(c["valid_till"], "2026-12-25");
+    let (status, res) = app.get_as_demo("/v1.1/coupon/get?code=NOPE").await;
+    assert_eq!(status, 400, "{res}");
+    assert_eq!(res["response"]["status"]["code"], "702");
+});

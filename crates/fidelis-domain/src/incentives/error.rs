@@ -79,9 +79,9 @@ impl CodedError for IncentivesError {
             SeriesNotFound => 707,
             SeriesCodeExists(_) | CodeTaken(_) => 400,
             SeriesExpired => 712,
-            // No issuance codes are documented; 7xx configuration range (docs/incentives.md).
-            MaxIssued(_) => 790,
-            MaxIssuedToCustomer(_) => 791,
+            // 722: "Unable to issue coupon".
+            MaxIssued(_) => 722,
+            MaxIssuedToCustomer(_) => 722,
             PromoNotIssued => 707,
             CustomerNotFound => 701,
             InvalidCode => 702,

@@ -222,7 +222,7 @@ impl IncentivesRepo<'_> {
 
 async fn redeem(unit: &mut Unit, org: OrgId, r: &NewRedemption) -> Result<Redeemed, StoreError> {
     let (series, mut coupon) = lock_code(unit, org, &r.code).await?;
-    let usage = usage_in(&mut **unit, org, &series, &coupon, r.ask.customer).await?;
+    let usage = usage_in(unit, org, &series, &coupon, r.ask.customer).await?;
     let granted = check(&series.rules, &coupon.state(), &usage, &r.ask)?;
     let amount = to_milli(granted.amount)?;
     let id: i64 = sqlx::query_scalar(

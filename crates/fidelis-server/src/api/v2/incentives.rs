@@ -178,7 +178,7 @@ fn series_ids(v: Option<&Value>) -> Result<Vec<SeriesId>, ApiError> {
 /// Issues a coupon of a series to a customer (`{seriesId, customer{id|mobile|email|externalId}}`).
 #[utoipa::path(post, path = "/v2/coupon/issue", tag = "coupons", request_body = Object,
     responses((status = 200, description = "The coupon with its `customer`"),
-              (status = 400, description = "701 customer, 707 series, 712 series expired, 790/791 limits")))]
+              (status = 400, description = "701 customer, 707 series, 712 series expired, 722 issue limits")))]
 pub async fn issue(
     State(state): State<AppState>,
     p: Principal,
