@@ -216,22 +216,25 @@ pub async fn bulk_issue(
         .incentives()
         .issue_bulk(&ctx, &series, &who)
         .await?;
-    let total = results.len();
-    let mut failed = 0;
-    let response: Vec<Value> = results
-        .iter()
-        .map(|(id, r)| match r {
-            Ok((c, s)) => json!({"entityId": id, "result": render::coupon(c, s, &ctx.org),
+    Ok(bulk(results.iter().map(|(id, r)| match r {
+        Ok((c, s)) => (
+            json!({"entityId": id, "result": render::coupon(c, s, &ctx.org),
                 "errors": [], "warnings": []}),
-            Err(e) => {
-                failed += 1;
-                json!({"entityId": id, "result": null, "errors": [item_json(e)], "warnings": []})
-            }
-        })
-        .collect();
-    Ok(Json(
-        json!({"response": response, "totalCount": total, "failureCount": failed}),
-    ))
+            true,
+        ),
+        Err(e) => (
+            json!({"entityId": id, "result": null, "errors": [item_json(e)], "warnings": []}),
+            false,
+        ),
+    })))
+}
+
+/// `{response, totalCount, failureCount}` of a bulk call from its items and whether each
+/// succeeded.
+fn bulk(items: impl Iterator<Item = (Value, bool)>) -> Json<Value> {
+    let (response, ok): (Vec<Value>, Vec<bool>) = items.unzip();
+    let failed = ok.iter().filter(|ok| !**ok).count();
+    Json(json!({"response": response, "totalCount": ok.len(), "failureCount": failed}))
 }
 
 fn overall(ok: bool, code: u32, message: &str) -> Value {
@@ -280,24 +283,21 @@ pub async fn bulk_redeem(
         .incentives()
         .redeem_each(&ctx, &who, &input)
         .await?;
-    let total = results.len();
-    let mut failed = 0;
-    let response: Vec<Value> = results
-        .iter()
-        .map(|(code, r)| match r {
-            Ok(done) => json!({"entityId": done.redemption.id, "result": render::redemption(done), "errors": []}),
-            Err(e) => {
-                failed += 1;
-                let item = item_json(e);
-                json!({"entityId": null,
-                    "result": render::refused(code, e.code(), item["message"].as_str().unwrap_or("")),
-                    "errors": [item]})
-            }
-        })
-        .collect();
-    Ok(Json(
-        json!({"response": response, "totalCount": total, "failureCount": failed}),
-    ))
+    Ok(bulk(results.iter().map(|(code, r)| match r {
+        Ok(done) => (
+            json!({"entityId": done.redemption.id, "result": render::redemption(done), "errors": []}),
+            true,
+        ),
+        Err(e) => {
+            let item = item_json(e);
+            let message = item["message"].as_str().unwrap_or("").to_string();
+            (
+                json!({"entityId": null, "result": render::refused(code, e.code(), &message),
+                    "errors": [item]}),
+                false,
+            )
+        }
+    })))
 }
 
 /// Reverses redemptions (`{"redemptionIds": [...]}`): each code gets its use back and a
