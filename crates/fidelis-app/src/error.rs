@@ -5,6 +5,7 @@
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::groups::GroupError;
+use fidelis_domain::incentives::IncentivesError;
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
 use fidelis_store::customers::CustomersError;
@@ -21,6 +22,8 @@ pub enum AppError {
     Loyalty(#[from] LoyaltyError),
     #[error(transparent)]
     Groups(#[from] GroupError),
+    #[error(transparent)]
+    Incentives(#[from] IncentivesError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -64,6 +67,7 @@ impl CodedError for AppError {
             AppError::Customers(e) => e.code(),
             AppError::Loyalty(e) => e.code(),
             AppError::Groups(e) => e.code(),
+            AppError::Incentives(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -74,6 +78,7 @@ impl CodedError for AppError {
             AppError::Customers(e) => e.class(),
             AppError::Loyalty(e) => e.class(),
             AppError::Groups(e) => e.class(),
+            AppError::Incentives(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

@@ -9,6 +9,7 @@
 pub mod customers;
 mod error;
 pub mod groups;
+pub mod incentives;
 pub mod jobs;
 pub mod loyalty;
 pub mod org;

@@ -44,6 +44,10 @@ pub enum Success {
     PointsRedeemed,
     GoodwillAdded,
     RequestUpdated,
+    /// A coupon was redeemed (or issued).
+    CouponProcessed,
+    /// Coupons were checked for redeemability.
+    CouponChecked,
 }
 
 impl Success {
@@ -56,6 +60,7 @@ impl Success {
             Self::PointsRedeemable | Self::PointsRedeemed => 800,
             Self::GoodwillAdded => 9100,
             Self::RequestUpdated => 9000,
+            Self::CouponProcessed | Self::CouponChecked => 700,
         }
     }
 
@@ -69,6 +74,8 @@ impl Success {
             Self::PointsRedeemed => "Points redeemed successfully",
             Self::GoodwillAdded => "Goodwill request added successfully",
             Self::RequestUpdated => "Request updated successfully",
+            Self::CouponProcessed => "Coupon processing successful",
+            Self::CouponChecked => "Coupon isRedeem successful",
         }
     }
 }

@@ -9,5 +9,6 @@ pub mod customers;
 pub mod error;
 pub mod groups;
 pub mod id;
+pub mod incentives;
 pub mod loyalty;
 pub mod org;

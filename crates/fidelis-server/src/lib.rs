@@ -10,6 +10,7 @@ mod customers;
 mod edge;
 mod error;
 mod groups;
+mod incentives;
 mod json;
 mod loyalty;
 mod openapi;

@@ -1,4 +1,5 @@
 use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::incentives::IncentivesError;
 use fidelis_domain::loyalty::LoyaltyError;
 
 /// A storage failure: the database could not do what was asked.
@@ -17,12 +18,16 @@ pub enum StoreError {
     /// A loyalty rule refused the operation (e.g. a repeated bill number, 604).
     #[error(transparent)]
     Loyalty(#[from] LoyaltyError),
+    /// An incentives rule refused the operation (e.g. a coupon already redeemed, 711).
+    #[error(transparent)]
+    Incentives(#[from] IncentivesError),
 }
 
 impl CodedError for StoreError {
     fn code(&self) -> u32 {
         match self {
             StoreError::Loyalty(e) => e.code(),
+            StoreError::Incentives(e) => e.code(),
             StoreError::Conflict(_) => 400,
             StoreError::Database(_)
             | StoreError::Migration(_)
@@ -34,6 +39,7 @@ impl CodedError for StoreError {
     fn class(&self) -> ErrorClass {
         match self {
             StoreError::Loyalty(e) => e.class(),
+            StoreError::Incentives(e) => e.class(),
             StoreError::Conflict(_) => ErrorClass::Conflict,
             StoreError::Database(_)
             | StoreError::Migration(_)

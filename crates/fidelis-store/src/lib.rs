@@ -11,6 +11,7 @@ mod db;
 mod dialect;
 mod error;
 pub mod groups;
+pub mod incentives;
 pub mod jobs;
 pub mod loyalty;
 pub mod org;

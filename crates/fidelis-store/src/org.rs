@@ -381,6 +381,9 @@ impl OrgRepo<'_> {
         }
         crate::customers::apply_config(&mut tx, org_id, &file.customers, now, &mut summary).await?;
         crate::loyalty::apply_config(&mut tx, org_id, &file.loyalty, now, &mut summary).await?;
+        let tz = &file.org.time_zone;
+        crate::incentives::apply_config(&mut tx, org_id, &file.incentives, tz, now, &mut summary)
+            .await?;
         tx.commit().await?;
         Ok(summary)
     }

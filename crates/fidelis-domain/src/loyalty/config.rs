@@ -629,7 +629,7 @@ fn billing_dates(v: &mut Validator<'_>, b: RawBillingDates) -> BillingDateWindow
 // ---- value helpers ---------------------------------------------------------------------
 
 /// A whole number in `min..=max`.
-fn count(
+pub(crate) fn count(
     v: &mut Validator<'_>,
     at: &Spanned<i64>,
     field: String,
@@ -651,7 +651,11 @@ fn count(
 
 /// A decimal written as an integer, a float or a string ("0.5"). Floats are read through
 /// their shortest decimal form, so `0.1` is exactly 0.1.
-fn decimal(v: &mut Validator<'_>, at: &Spanned<toml::Value>, field: String) -> Option<Decimal> {
+pub(crate) fn decimal(
+    v: &mut Validator<'_>,
+    at: &Spanned<toml::Value>,
+    field: String,
+) -> Option<Decimal> {
     let parsed = match at.get_ref() {
         toml::Value::Integer(i) => Some(Decimal::from(*i)),
         toml::Value::Float(f) if f.is_finite() => f.to_string().parse().ok(),
@@ -664,7 +668,11 @@ fn decimal(v: &mut Validator<'_>, at: &Spanned<toml::Value>, field: String) -> O
     parsed
 }
 
-fn positive(v: &mut Validator<'_>, at: &Spanned<toml::Value>, field: String) -> Option<Decimal> {
+pub(crate) fn positive(
+    v: &mut Validator<'_>,
+    at: &Spanned<toml::Value>,
+    field: String,
+) -> Option<Decimal> {
     let d = decimal(v, at, field.clone())?;
     if d <= Decimal::ZERO {
         v.fail(at, field, "must be greater than 0");

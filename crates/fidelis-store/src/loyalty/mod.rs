@@ -6,7 +6,7 @@
 //! PostgreSQL; SQLite has a single writer anyway. The ledger entries, lots, allocations
 //! and the cached balance are written in that same transaction.
 
-mod apply;
+pub(crate) mod apply;
 mod balance;
 mod bill_details;
 mod bill_lookup;
@@ -14,7 +14,7 @@ mod bills;
 pub(crate) mod cards;
 mod earner_bills;
 mod enrolment;
-mod fixed;
+pub(crate) mod fixed;
 mod goodwill;
 mod ledger;
 mod members;

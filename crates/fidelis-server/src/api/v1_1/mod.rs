@@ -4,6 +4,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod bodies;
+mod coupon;
 mod organization;
 mod points;
 mod request;
@@ -17,6 +18,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
             .routes(routes!(organization::get_org))
             .routes(routes!(organization::entities)),
     )
+    .merge(super::resource(
+        "incentives",
+        OpenApiRouter::new()
+            .routes(routes!(coupon::redeem))
+            .routes(routes!(coupon::is_redeemable))
+            .routes(routes!(coupon::get)),
+    ))
     .merge(super::resource(
         "loyalty",
         OpenApiRouter::new()

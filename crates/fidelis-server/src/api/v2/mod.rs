@@ -5,6 +5,7 @@ use crate::AppState;
 
 mod customers;
 mod groups;
+mod incentives;
 mod loyalty;
 mod organization;
 mod transactions;
@@ -20,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .merge(super::resource("customers", customers::routes()))
         .merge(super::resource("groups", groups::routes()))
+        .merge(super::resource("incentives", incentives::routes()))
         .merge(
             super::resource("transactions", transactions::routes())
                 .merge(super::resource("loyalty", loyalty::routes())),
