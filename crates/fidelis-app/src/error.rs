@@ -2,6 +2,7 @@
 //! Each context's enum (in `fidelis-domain`) carries its Capillary codes; the server maps
 //! this one type to HTTP in one place.
 
+use fidelis_domain::comms::CommsError;
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::loyalty::LoyaltyError;
@@ -17,6 +18,8 @@ pub enum AppError {
     Customers(#[from] CustomerError),
     #[error(transparent)]
     Loyalty(#[from] LoyaltyError),
+    #[error(transparent)]
+    Comms(#[from] CommsError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -50,6 +53,7 @@ impl CodedError for AppError {
             AppError::Org(e) => e.code(),
             AppError::Customers(e) => e.code(),
             AppError::Loyalty(e) => e.code(),
+            AppError::Comms(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -59,6 +63,7 @@ impl CodedError for AppError {
             AppError::Org(e) => e.class(),
             AppError::Customers(e) => e.class(),
             AppError::Loyalty(e) => e.class(),
+            AppError::Comms(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

@@ -44,6 +44,10 @@ pub enum Success {
     PointsRedeemed,
     GoodwillAdded,
     RequestUpdated,
+    /// An SMS was accepted (queued) or fetched.
+    SmsDone,
+    /// An email was accepted (queued) or fetched.
+    EmailDone,
 }
 
 impl Success {
@@ -56,6 +60,8 @@ impl Success {
             Self::PointsRedeemable | Self::PointsRedeemed => 800,
             Self::GoodwillAdded => 9100,
             Self::RequestUpdated => 9000,
+            Self::SmsDone => 4100,
+            Self::EmailDone => 4200,
         }
     }
 
@@ -69,6 +75,8 @@ impl Success {
             Self::PointsRedeemed => "Points redeemed successfully",
             Self::GoodwillAdded => "Goodwill request added successfully",
             Self::RequestUpdated => "Request updated successfully",
+            Self::SmsDone => "Message sent successfully",
+            Self::EmailDone => "Email sent successfully",
         }
     }
 }

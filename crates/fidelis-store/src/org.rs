@@ -381,6 +381,7 @@ impl OrgRepo<'_> {
         }
         crate::customers::apply_config(&mut tx, org_id, &file.customers, now, &mut summary).await?;
         crate::loyalty::apply_config(&mut tx, org_id, &file.loyalty, now, &mut summary).await?;
+        crate::comms::apply_config(&mut tx, org_id, &file.comms, &mut summary).await?;
         tx.commit().await?;
         Ok(summary)
     }

@@ -39,6 +39,8 @@ pub struct OrgFile {
     pub customers: crate::customers::config::CustomersConfig,
     /// `[loyalty]`: programs, tiers, card series, goodwill.
     pub loyalty: crate::loyalty::config::LoyaltyConfig,
+    /// `[comms]`: sender IDs and from-addresses per org and concept, bulk SMS hours.
+    pub comms: crate::comms::CommsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +108,8 @@ struct RawFile {
     customers: crate::customers::config::CustomersSection,
     #[serde(default)]
     loyalty: crate::loyalty::config::LoyaltySection,
+    #[serde(default)]
+    comms: crate::comms::config::CommsSection,
 }
 
 #[derive(Deserialize)]
@@ -444,6 +448,7 @@ impl Validator<'_> {
 
         let customers = raw.customers.validate(self);
         let loyalty = raw.loyalty.validate(self);
+        let comms = raw.comms.validate(self);
         OrgFile {
             org,
             concepts,
@@ -454,6 +459,7 @@ impl Validator<'_> {
             settings,
             customers,
             loyalty,
+            comms,
         }
     }
 

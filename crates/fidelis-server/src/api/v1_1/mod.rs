@@ -3,10 +3,12 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+mod communications;
 mod organization;
 mod points;
 mod request;
 
+pub(crate) use communications::send_emails;
 pub(crate) use organization::caller_org;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -24,5 +26,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
             .routes(routes!(request::reject))
             .routes(routes!(points::is_redeemable))
             .routes(routes!(points::redeem_points)),
+    ))
+    .merge(super::resource(
+        "communications",
+        OpenApiRouter::new()
+            .routes(routes!(communications::send_sms, communications::get_sms))
+            .routes(routes!(
+                communications::send_email,
+                communications::get_email
+            ))
+            .routes(routes!(communications::interactions)),
     ))
 }

@@ -3,6 +3,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+mod communications;
 mod customers;
 mod loyalty;
 mod organization;
@@ -18,6 +19,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .routes(routes!(organization::config)),
         ))
         .merge(super::resource("customers", customers::routes()))
+        .merge(super::resource(
+            "communications",
+            OpenApiRouter::new()
+                .routes(routes!(communications::send_email))
+                .routes(routes!(communications::interactions)),
+        ))
         .merge(
             super::resource("transactions", transactions::routes())
                 .merge(super::resource("loyalty", loyalty::routes())),
