@@ -151,7 +151,8 @@ print(json.dumps({"from": m["From"], "to": m["To"], "cc": m["Cc"], "bcc": m["Bcc
 }
 
 /// Kannel: bearerbox with a generic HTTP SMSC that forwards each message to a capture
-/// server in the test, and smsbox with the `sendsms` interface.
+/// server in the test, and smsbox with the `sendsms` interface. For messages to a phone
+/// the generic SMSC's `%P` is the sender and `%p` the receiver.
 struct Kannel {
     _bearerbox: Peer,
     _smsbox: Peer,
@@ -217,7 +218,8 @@ group = smsc
 smsc = http
 smsc-id = capture
 system-type = generic
-send-url = "http://127.0.0.1:{capture}/send?from=%p&to=%P&text=%b"
+send-url = "http://127.0.0.1:{capture}/send?from=%P&to=%p&text=%b"
+status-success-regex = "Sent"
 port = {mo}
 connect-allow-ip = "127.0.0.1"
 
