@@ -91,6 +91,39 @@ both_backends!(
     }
 );
 
+both_backends!(
+    endpoints_are_in_the_openapi_document_and_the_org_shows_its_sms_hours,
+    |app| {
+        let doc: Value = app
+            .http
+            .get(app.url("/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for (path, method) in [
+            ("/v1.1/communications/sms", "post"),
+            ("/v1.1/communications/sms", "get"),
+            ("/v1.1/communications/email", "post"),
+            ("/v1.1/communications/email", "get"),
+            ("/v2/communications/email", "post"),
+            ("/v2/customers/{id}/interactions", "get"),
+            ("/v1.1/customer/interaction", "get"),
+        ] {
+            assert!(
+                doc["paths"][path][method]["responses"].is_object(),
+                "{method} {path}"
+            );
+        }
+        let (status, res) = app.get_as_demo("/v1.1/organization/get.json").await;
+        assert_eq!(status, 200, "{res}");
+        assert_eq!(res["response"]["organization"]["min_sms_hour"], 9);
+        assert_eq!(res["response"]["organization"]["max_sms_hour"], 21);
+    }
+);
+
 both_backends!(ou_sender_ids_are_used_and_unknown_ones_fall_back, |app| {
     let fashion = sms(&app, "6591230001", Some("DEMOFSH")).await;
     assert_eq!(

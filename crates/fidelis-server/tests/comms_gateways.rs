@@ -401,6 +401,32 @@ with_gateways!(
     }
 );
 
+with_gateways!(
+    two_workers_never_send_one_message_twice,
+    |app, setup| { FileSetup::new() },
+    {
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            ids.push(send_sms(&app, "6591231003", &format!("Message {i}"), None).await);
+        }
+        // Two servers' workers at once over the same outbox.
+        let worker = |holder: &'static str| {
+            let app = app.state.app.clone();
+            tokio::spawn(async move { app.comms().deliver_due(holder).await })
+        };
+        let (a, b) = tokio::join!(worker("server-a"), worker("server-b"));
+        let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+        // Each pass leases at most 20; whatever is left goes in the next pass.
+        let rest = deliver(&app).await;
+        assert_eq!(a.sent + b.sent + rest.sent, 30, "{a:?} {b:?} {rest:?}");
+        let lines = setup.lines();
+        let mut seen: Vec<i64> = lines.iter().map(|l| l["id"].as_i64().unwrap()).collect();
+        seen.sort();
+        assert_eq!(seen, ids, "every message exactly once");
+        std::fs::remove_dir_all(&setup.dir).unwrap();
+    }
+);
+
 struct KannelSetup {
     sendsms: u16,
     captured: Captured,

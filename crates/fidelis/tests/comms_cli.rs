@@ -127,7 +127,11 @@ fn killed_mid_delivery_then_restarted_sends_each_message_once_in_org_time() {
     let api_port = free_port();
     let api = Api {
         base: format!("http://127.0.0.1:{api_port}"),
-        http: reqwest::Client::new(),
+        // No kept-alive connections: the server behind the port is replaced.
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap(),
         rt: tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

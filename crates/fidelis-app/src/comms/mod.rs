@@ -15,7 +15,6 @@ use fidelis_domain::customers::{CustomerError, CustomerId};
 use fidelis_domain::org::Org;
 use fidelis_store::comms::{MessageRecord, NewMessage};
 use fidelis_store::Unit;
-use jiff::Timestamp;
 
 pub use gateway::{Delivery, EmailGateway, EmailOut, Sending, SmsGateway, SmsOut, LEASE};
 pub use worker::DeliveryReport;
@@ -32,14 +31,7 @@ pub struct Ctx {
 }
 
 /// Which interactions to list.
-#[derive(Debug, Clone, Default)]
-pub struct InteractionQuery {
-    pub channel: Option<Channel>,
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
-    pub limit: i64,
-    pub offset: i64,
-}
+pub use fidelis_store::comms::MessageQuery as InteractionQuery;
 
 /// The largest page of interactions.
 pub const MAX_PAGE: i64 = 100;
@@ -97,29 +89,18 @@ impl Comms<'_> {
         let sender = ctx.senders.resolve_sms(draft.requested_sender.as_deref());
         log_fallback(&sender, draft.requested_sender.as_deref(), "SMS");
         let m = NewMessage {
-            channel: Channel::Sms,
-            customer_id: None,
-            customer_key: Some(draft.to.clone()),
-            recipient: draft.to.clone(),
-            cc: vec![],
-            bcc: vec![],
-            sender: sender.address,
-            requested_sender: draft.requested_sender.clone(),
-            concept: sender.concept,
-            subject: String::new(),
             body: draft.body.clone(),
-            attachments: vec![],
             scheduled_time: draft.scheduled_time.clone(),
-            priority: "TRANS",
-            not_before: self.app.now(),
-            created_by: ctx.actor.clone(),
+            ..self.message(
+                ctx,
+                Channel::Sms,
+                sender,
+                draft.requested_sender.clone(),
+                &draft.to,
+                draft.to.clone(),
+            )
         };
-        Ok(self
-            .app
-            .db
-            .comms()
-            .enqueue_in(unit, ctx.org.id, &m, self.app.now())
-            .await?)
+        self.enqueue_in(unit, ctx, &m).await
     }
 
     /// Queues an email inside `unit`; its first `to` address names the customer.
@@ -136,28 +117,66 @@ impl Comms<'_> {
         let sender = ctx.senders.resolve_email(draft.requested_from.as_deref());
         log_fallback(&sender, draft.requested_from.as_deref(), "email");
         let m = NewMessage {
-            channel: Channel::Email,
-            customer_id: None,
-            customer_key: Some(first.to_lowercase()),
-            recipient: draft.to.join(","),
             cc: draft.cc.clone(),
             bcc: draft.bcc.clone(),
-            sender: sender.address,
-            requested_sender: draft.requested_from.clone(),
-            concept: sender.concept,
             subject: draft.subject.clone(),
             body: draft.body.clone(),
             attachments: draft.attachments.clone(),
             scheduled_time: draft.scheduled_time.clone(),
+            ..self.message(
+                ctx,
+                Channel::Email,
+                sender,
+                draft.requested_from.clone(),
+                &first.to_lowercase(),
+                draft.to.join(","),
+            )
+        };
+        self.enqueue_in(unit, ctx, &m).await
+    }
+
+    /// A transactional message on `channel` from `sender` to `recipient`, for the customer
+    /// holding identifier `key`, with nothing in it yet.
+    fn message(
+        &self,
+        ctx: &Ctx,
+        channel: Channel,
+        sender: ResolvedSender,
+        requested: Option<String>,
+        key: &str,
+        recipient: String,
+    ) -> NewMessage {
+        NewMessage {
+            channel,
+            customer_id: None,
+            customer_key: Some(key.to_string()),
+            recipient,
+            cc: vec![],
+            bcc: vec![],
+            sender: sender.address,
+            requested_sender: requested,
+            concept: sender.concept,
+            subject: String::new(),
+            body: String::new(),
+            attachments: vec![],
+            scheduled_time: None,
             priority: "TRANS",
             not_before: self.app.now(),
             created_by: ctx.actor.clone(),
-        };
+        }
+    }
+
+    async fn enqueue_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        m: &NewMessage,
+    ) -> Result<i64, AppError> {
         Ok(self
             .app
             .db
             .comms()
-            .enqueue_in(unit, ctx.org.id, &m, self.app.now())
+            .enqueue_in(unit, ctx.org.id, m, self.app.now())
             .await?)
     }
 
@@ -208,15 +227,7 @@ impl Comms<'_> {
             .app
             .db
             .comms()
-            .for_customer(
-                ctx.org.id,
-                customer_id,
-                q.channel,
-                q.since,
-                q.until,
-                q.limit,
-                q.offset,
-            )
+            .for_customer(ctx.org.id, customer_id, q)
             .await?)
     }
 }

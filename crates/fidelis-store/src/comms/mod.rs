@@ -10,7 +10,7 @@
 mod config;
 mod outbox;
 
-pub use outbox::{Claimed, Finish, MessageRecord, NewMessage};
+pub use outbox::{Claimed, Finish, MessageQuery, MessageRecord, NewMessage};
 
 pub(crate) use config::apply_config;
 

@@ -37,6 +37,18 @@ pub struct NewMessage {
     pub created_by: String,
 }
 
+/// Which of a customer's messages to list.
+#[derive(Debug, Clone, Default)]
+pub struct MessageQuery {
+    pub channel: Option<Channel>,
+    /// Created at or after.
+    pub since: Option<Timestamp>,
+    /// Created before.
+    pub until: Option<Timestamp>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// A message as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
@@ -285,12 +297,10 @@ impl CommsRepo<'_> {
         &self,
         org_id: OrgId,
         customer_id: CustomerId,
-        channel: Option<Channel>,
-        since: Option<Timestamp>,
-        until: Option<Timestamp>,
-        limit: i64,
-        offset: i64,
+        q: &MessageQuery,
     ) -> Result<(Vec<MessageRecord>, i64), StoreError> {
+        let (channel, since, until, limit, offset) =
+            (q.channel, q.since, q.until, q.limit, q.offset);
         let filter = "org_id = $1 AND customer_id = $2 AND ($3 = '' OR channel = $3) \
                       AND created_at >= $4 AND created_at < $5";
         let channel = channel.map(Channel::as_str).unwrap_or("");

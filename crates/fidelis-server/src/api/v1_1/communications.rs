@@ -90,28 +90,7 @@ pub async fn send_sms(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     q.check()?;
-    let items = elements(&body, "sms")?;
-    let ctx = state.app.comms().context(&p).await?;
-    let mut results = Vec::with_capacity(items.len());
-    for item in &items {
-        let r = match sms_draft(item, &ctx.org.country) {
-            Ok(d) => state
-                .app
-                .comms()
-                .send_sms(&ctx, &d)
-                .await
-                .map(|m| sms_json(&m, &ctx))
-                .map_err(ApiError::from),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = &r {
-            if e.is_internal() {
-                return Err(e.clone());
-            }
-        }
-        results.push(r);
-    }
-    one_or_many("sms", results, Success::SmsDone)
+    queue_each(state, p, body, Channel::Sms, Style::Snake).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -179,20 +158,26 @@ pub(crate) async fn send_emails(
     body: Value,
     style: Style,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let items = elements(&body, "email")?;
+    queue_each(state, p, body, Channel::Email, style).await
+}
+
+/// Queues each element of `root.sms` / `root.email`; a failure of ours stops the batch.
+async fn queue_each(
+    state: AppState,
+    p: Principal,
+    body: Value,
+    channel: Channel,
+    style: Style,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (key, done) = match channel {
+        Channel::Sms => ("sms", Success::SmsDone),
+        Channel::Email => ("email", Success::EmailDone),
+    };
+    let items = elements(&body, key)?;
     let ctx = state.app.comms().context(&p).await?;
     let mut results = Vec::with_capacity(items.len());
     for item in &items {
-        let r = match email_draft(item, style) {
-            Ok(d) => state
-                .app
-                .comms()
-                .send_email(&ctx, &d)
-                .await
-                .map(|m| email_json(&m, &ctx, style))
-                .map_err(ApiError::from),
-            Err(e) => Err(e),
-        };
+        let r = queue_one(&state, &ctx, item, channel, style).await;
         if let Err(e) = &r {
             if e.is_internal() {
                 return Err(e.clone());
@@ -200,7 +185,27 @@ pub(crate) async fn send_emails(
         }
         results.push(r);
     }
-    one_or_many("email", results, Success::EmailDone)
+    one_or_many(key, results, done)
+}
+
+async fn queue_one(
+    state: &AppState,
+    ctx: &fidelis_app::comms::Ctx,
+    item: &Value,
+    channel: Channel,
+    style: Style,
+) -> Result<Value, ApiError> {
+    let comms = state.app.comms();
+    Ok(match channel {
+        Channel::Sms => {
+            let draft = sms_draft(item, &ctx.org.country)?;
+            sms_json(&comms.send_sms(ctx, &draft).await?, ctx)
+        }
+        Channel::Email => {
+            let draft = email_draft(item, style)?;
+            email_json(&comms.send_email(ctx, &draft).await?, ctx, style)
+        }
+    })
 }
 
 /// An email by id with its delivery status.
