@@ -2,6 +2,7 @@
 //! Each context's enum (in `fidelis-domain`) carries its Capillary codes; the server maps
 //! this one type to HTTP in one place.
 
+use fidelis_domain::comms::CommsError;
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::groups::GroupError;
@@ -24,6 +25,8 @@ pub enum AppError {
     Groups(#[from] GroupError),
     #[error(transparent)]
     Incentives(#[from] IncentivesError),
+    #[error(transparent)]
+    Comms(#[from] CommsError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,6 +71,7 @@ impl CodedError for AppError {
             AppError::Loyalty(e) => e.code(),
             AppError::Groups(e) => e.code(),
             AppError::Incentives(e) => e.code(),
+            AppError::Comms(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -79,6 +83,7 @@ impl CodedError for AppError {
             AppError::Loyalty(e) => e.class(),
             AppError::Groups(e) => e.class(),
             AppError::Incentives(e) => e.class(),
+            AppError::Comms(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

@@ -173,9 +173,12 @@ async fn run_logged<J: Job>(app: &App, job: &J, holder: &str) {
     }
 }
 
-/// Runs every job each `INTERVAL` until `stop` changes, then gives the leases up.
+/// Runs every job each `INTERVAL` until `stop` changes, then gives the leases up. The
+/// comms delivery worker runs beside them (every second) when a gateway is configured.
 pub fn spawn(app: App, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     let holder = format!("server-{:016x}", rand::random::<u64>());
+    let delivers = app.delivery().sms.is_some() || app.delivery().email.is_some();
+    let delivery = delivers.then(|| crate::comms::worker::spawn(app.clone(), stop.clone()));
     tokio::spawn(async move {
         loop {
             run_logged(&app, &PointsExpiry, &holder).await;
@@ -194,6 +197,9 @@ pub fn spawn(app: App, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHand
             if let Err(e) = app.db.jobs().release(job, &holder).await {
                 tracing::warn!(error = %e, job, "could not release the job lease");
             }
+        }
+        if let Some(delivery) = delivery {
+            let _ = delivery.await;
         }
     })
 }

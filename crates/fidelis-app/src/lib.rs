@@ -6,6 +6,7 @@
 //! nothing here knows HTTP or JSON documents. Rules live in `fidelis-domain`, storage in
 //! `fidelis-store`; this layer loads what a rule needs, calls it and stores the outcome.
 
+pub mod comms;
 pub mod customers;
 mod error;
 pub mod groups;
@@ -40,6 +41,7 @@ pub struct App {
     clock: Arc<dyn Clock>,
     orgs: Arc<org::OrgCache>,
     auth: Arc<org::Authenticator>,
+    delivery: Arc<comms::Delivery>,
 }
 
 impl App {
@@ -49,7 +51,19 @@ impl App {
             clock,
             orgs: Arc::new(org::OrgCache::default()),
             auth: Arc::new(org::Authenticator::default()),
+            delivery: Arc::new(comms::Delivery::default()),
         }
+    }
+
+    /// The same app delivering messages through `delivery`'s gateways.
+    pub fn with_delivery(mut self, delivery: comms::Delivery) -> Self {
+        self.delivery = Arc::new(delivery);
+        self
+    }
+
+    /// How messages leave (gateways per channel, lease length).
+    pub fn delivery(&self) -> &comms::Delivery {
+        &self.delivery
     }
 
     pub fn now(&self) -> jiff::Timestamp {

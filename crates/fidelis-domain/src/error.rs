@@ -48,6 +48,10 @@ pub enum Success {
     CouponProcessed,
     /// Coupons were checked for redeemability.
     CouponChecked,
+    /// An SMS was accepted (queued) or fetched.
+    SmsDone,
+    /// An email was accepted (queued) or fetched.
+    EmailDone,
 }
 
 impl Success {
@@ -61,6 +65,8 @@ impl Success {
             Self::GoodwillAdded => 9100,
             Self::RequestUpdated => 9000,
             Self::CouponProcessed | Self::CouponChecked => 700,
+            Self::SmsDone => 4100,
+            Self::EmailDone => 4200,
         }
     }
 
@@ -76,6 +82,8 @@ impl Success {
             Self::RequestUpdated => "Request updated successfully",
             Self::CouponProcessed => "Coupon processing successful",
             Self::CouponChecked => "Coupon isRedeem successful",
+            Self::SmsDone => "Message sent successfully",
+            Self::EmailDone => "Email sent successfully",
         }
     }
 }

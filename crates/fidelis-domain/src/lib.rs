@@ -4,6 +4,7 @@
 //! module; storage and transport live in `fidelis-store` and `fidelis-server`.
 
 pub mod clock;
+pub mod comms;
 pub mod credentials;
 pub mod customers;
 pub mod error;

@@ -6,6 +6,7 @@
 
 mod api;
 pub mod auth;
+mod comms;
 mod customers;
 mod edge;
 mod error;

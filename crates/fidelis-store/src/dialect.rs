@@ -49,6 +49,16 @@ impl Backend {
         }
     }
 
+    /// Appended to the `SELECT` that picks rows to lease: PostgreSQL locks them and skips
+    /// rows another transaction is leasing, so concurrent workers take different rows;
+    /// SQLite's single writer already runs one lease at a time.
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
     /// Whether a credit's lot and ledger entry can be inserted in one statement (a data-
     /// modifying `WITH`, which PostgreSQL has and SQLite has not).
     pub(crate) fn inserts_in_with(self) -> bool {

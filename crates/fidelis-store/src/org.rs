@@ -384,6 +384,7 @@ impl OrgRepo<'_> {
         let tz = &file.org.time_zone;
         crate::incentives::apply_config(&mut tx, org_id, &file.incentives, tz, now, &mut summary)
             .await?;
+        crate::comms::apply_config(&mut tx, org_id, &file.comms, &mut summary).await?;
         tx.commit().await?;
         Ok(summary)
     }

@@ -158,7 +158,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 )
                 .await?;
             }
-            let state = AppState::new(App::new(db, Arc::new(SystemClock)));
+            let delivery = settings.delivery(demo)?;
+            let state = AppState::new(App::new(db, Arc::new(SystemClock)).with_delivery(delivery));
             let listeners = Listeners::bind(settings.listen, settings.metrics_listen)
                 .await
                 .with_context(|| {

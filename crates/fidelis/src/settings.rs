@@ -10,6 +10,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+/// Where `serve --demo` writes SMS when no gateway is configured.
+pub const DEMO_SMS_FILE: &str = "file:fidelis-sms.jsonl";
+
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Settings {
     /// May carry a password, so it is never printed as is.
@@ -28,6 +31,14 @@ pub struct Settings {
     pub request_timeout_seconds: u64,
     /// Seconds an idle keep-alive connection stays open.
     pub keep_alive_timeout_seconds: u64,
+    /// Where email goes: `smtp://host:port`, `smtps://user:pass@host:465`. May carry a
+    /// password, so it is never printed as is.
+    pub smtp_url: Option<String>,
+    /// Where SMS go: `kannel://user:pass@host:13013` or `file:PATH`.
+    pub sms_url: Option<String>,
+    /// Seconds a server's lease on a message it is sending lasts (longer than a gateway
+    /// call may take).
+    pub comms_lease_seconds: u64,
 }
 
 impl Default for Settings {
@@ -43,6 +54,9 @@ impl Default for Settings {
             header_read_timeout_seconds: limits.header_read_timeout.as_secs(),
             request_timeout_seconds: limits.request_timeout.as_secs(),
             keep_alive_timeout_seconds: limits.keep_alive_timeout.as_secs(),
+            smtp_url: None,
+            sms_url: None,
+            comms_lease_seconds: 60,
         }
     }
 }
@@ -65,6 +79,9 @@ impl std::fmt::Debug for Settings {
                 "keep_alive_timeout_seconds",
                 &self.keep_alive_timeout_seconds,
             )
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("sms_url", &self.sms_url.as_deref().map(redact))
+            .field("comms_lease_seconds", &self.comms_lease_seconds)
             .finish()
     }
 }
@@ -100,6 +117,9 @@ impl Settings {
                 "header_read_timeout_seconds",
                 "request_timeout_seconds",
                 "keep_alive_timeout_seconds",
+                "smtp_url",
+                "sms_url",
+                "comms_lease_seconds",
             ]))
             .merge(Serialized::defaults(flags));
         let settings: Settings = figment.extract()?;
@@ -120,6 +140,7 @@ impl Settings {
                 "keep_alive_timeout_seconds",
                 self.keep_alive_timeout_seconds,
             ),
+            ("comms_lease_seconds", self.comms_lease_seconds),
         ] {
             if value == 0 {
                 anyhow::bail!("setting {name} must be at least 1");
@@ -136,6 +157,29 @@ impl Settings {
             request_timeout: Duration::from_secs(self.request_timeout_seconds),
             keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout_seconds),
         }
+    }
+
+    /// How `serve` delivers messages: the configured gateways; with `demo` and none
+    /// configured, SMS to `file:fidelis-sms.jsonl` in the working folder and email only
+    /// logged (it stays queued).
+    pub fn delivery(&self, demo: bool) -> anyhow::Result<fidelis_app::comms::Delivery> {
+        let lease = i64::try_from(self.comms_lease_seconds)
+            .map_err(|_| anyhow::anyhow!("comms_lease_seconds is too large"))?;
+        let mut d = fidelis_app::comms::Delivery {
+            lease: jiff::SignedDuration::from_secs(lease),
+            ..Default::default()
+        };
+        if let Some(url) = self.sms_url.as_deref().filter(|u| !u.is_empty()) {
+            d.sms = Some(fidelis_comms::sms_gateway(url).map_err(anyhow::Error::msg)?);
+        } else if demo {
+            d.sms = Some(fidelis_comms::sms_gateway(DEMO_SMS_FILE).map_err(anyhow::Error::msg)?);
+        }
+        if let Some(url) = self.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            d.email = Some(fidelis_comms::email_gateway(url).map_err(anyhow::Error::msg)?);
+        } else if demo {
+            d.email = Some(std::sync::Arc::new(fidelis_comms::log::LogOnly));
+        }
+        Ok(d)
     }
 
     /// The database URL with any password replaced by `***`.
@@ -301,6 +345,32 @@ mod tests {
             redact("postgres://app:pw@db/x?application_name=a@b"),
             "postgres://app:***@db/x?application_name=a@b"
         );
+    }
+
+    #[test]
+    fn gateway_passwords_never_show_and_demo_has_defaults() {
+        let s = Settings {
+            smtp_url: Some("smtps://mail:hunter2@smtp.example.com:465".into()),
+            sms_url: Some("kannel://k:s3cret@127.0.0.1:13013".into()),
+            ..Settings::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        let d = s.delivery(false).unwrap();
+        assert!(d.sms.is_some() && d.email.is_some());
+        let none = Settings::default().delivery(false).unwrap();
+        assert!(none.sms.is_none() && none.email.is_none());
+        let demo = Settings::default().delivery(true).unwrap();
+        assert_eq!(demo.sms.unwrap().describe(), "file:fidelis-sms.jsonl");
+        assert!(demo.email.is_some());
+        let bad = Settings {
+            sms_url: Some("carrier-pigeon://x".into()),
+            ..Settings::default()
+        };
+        assert!(bad.delivery(false).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub struct OrgConfig {
     pub org: Org,
     pub customers: CustomerSettings,
     pub loyalty: LoyaltyContext,
+    pub comms: fidelis_domain::comms::CommsConfig,
 }
 
 #[derive(Default)]
@@ -61,10 +62,12 @@ impl OrgCache {
             .context(org_id)
             .await?
             .ok_or(OrgError::Unauthenticated)?;
+        let comms = app.db.comms().config(org_id).await?;
         let config = Arc::new(OrgConfig {
             org,
             customers,
             loyalty,
+            comms,
         });
         let until = now.saturating_add(TTL).unwrap_or(now);
         self.entries

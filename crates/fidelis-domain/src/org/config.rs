@@ -41,6 +41,8 @@ pub struct OrgFile {
     pub loyalty: crate::loyalty::config::LoyaltyConfig,
     /// `[incentives]`: coupon series, promo codes, gift voucher series.
     pub incentives: crate::incentives::config::IncentivesConfig,
+    /// `[comms]`: sender IDs and from-addresses per org and concept, bulk SMS hours.
+    pub comms: crate::comms::CommsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +112,7 @@ struct RawFile {
     loyalty: crate::loyalty::config::LoyaltySection,
     #[serde(default)]
     incentives: crate::incentives::config::IncentivesSection,
+    comms: crate::comms::config::CommsSection,
 }
 
 #[derive(Deserialize)]
@@ -449,6 +452,7 @@ impl Validator<'_> {
         let customers = raw.customers.validate(self);
         let loyalty = raw.loyalty.validate(self);
         let incentives = raw.incentives.validate(self);
+        let comms = raw.comms.validate(self);
         OrgFile {
             org,
             concepts,
@@ -460,6 +464,7 @@ impl Validator<'_> {
             customers,
             loyalty,
             incentives,
+            comms,
         }
     }
 

@@ -80,10 +80,21 @@ impl TestApp {
 
     /// Like `start`, with the given serve options (edge limits, jobs).
     pub async fn start_with(backend: Backend, options: ServeOptions) -> Option<Self> {
+        Self::start_delivering(backend, options, Default::default()).await
+    }
+
+    /// Like `start_with`, delivering messages through `delivery`'s gateways (the worker
+    /// runs with the jobs; tests with jobs off call `app.comms().deliver_due` by hand).
+    pub async fn start_delivering(
+        backend: Backend,
+        options: ServeOptions,
+        delivery: fidelis_app::comms::Delivery,
+    ) -> Option<Self> {
         let test_db = fidelis_store::testing::fresh(backend).await?;
         let db = test_db.db.clone();
         let clock = Arc::new(FixedClock::new("2026-11-25T04:00:00Z".parse().unwrap()));
-        let state = AppState::new(fidelis_app::App::new(db.clone(), clock.clone()));
+        let state =
+            AppState::new(fidelis_app::App::new(db.clone(), clock.clone()).with_delivery(delivery));
         let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
         let listeners = Listeners::bind(loopback, loopback).await.unwrap();
         let addr = listeners.api.local_addr().unwrap();

@@ -5,10 +5,12 @@ use crate::AppState;
 
 mod bodies;
 mod coupon;
+mod communications;
 mod organization;
 mod points;
 mod request;
 
+pub(crate) use communications::send_emails;
 pub(crate) use organization::caller_org;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -33,5 +35,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
             .routes(routes!(request::reject))
             .routes(routes!(points::is_redeemable))
             .routes(routes!(points::redeem_points)),
+    ))
+    .merge(super::resource(
+        "communications",
+        OpenApiRouter::new()
+            .routes(routes!(communications::send_sms, communications::get_sms))
+            .routes(routes!(
+                communications::send_email,
+                communications::get_email
+            ))
+            .routes(routes!(communications::interactions)),
     ))
 }

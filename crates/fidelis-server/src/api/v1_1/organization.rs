@@ -20,7 +20,16 @@ pub(crate) async fn caller_org(state: &AppState, p: &Principal) -> Result<Org, A
     responses((status = 200, description = "The org the credentials belong to"),
               (status = 401, description = "Authentication failed")))]
 pub async fn get_org(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
-    let org = caller_org(&state, &p).await?;
+    let config = state.app.config(&p).await?;
+    let org = config.org.clone();
+    // The bulk SMS window's hours (org time), when the org file sets one.
+    let hours = config.comms.bulk_sms_hours;
+    let min_sms_hour = hours
+        .map(|h| Value::from(h.from.hour()))
+        .unwrap_or(Value::Null);
+    let max_sms_hour = hours
+        .map(|h| Value::from(h.to.hour()))
+        .unwrap_or(Value::Null);
     let offset = state.now().to_zoned(org.time_zone.clone()).offset();
     let secs = offset.seconds();
     let sign = if secs < 0 { '-' } else { '+' };
@@ -39,8 +48,8 @@ pub async fn get_org(State(state): State<AppState>, p: Principal) -> Result<Json
             "currency": org.currency,
             "timezone": org.time_zone_name(),
             "timezone_offset": offset,
-            "min_sms_hour": Value::Null,
-            "max_sms_hour": Value::Null,
+            "min_sms_hour": min_sms_hour,
+            "max_sms_hour": max_sms_hour,
             "logo": "",
             "website": "",
             "country": org.country,

@@ -3,6 +3,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 
+mod communications;
 mod customers;
 mod groups;
 mod incentives;
@@ -22,6 +23,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(super::resource("customers", customers::routes()))
         .merge(super::resource("groups", groups::routes()))
         .merge(super::resource("incentives", incentives::routes()))
+        .merge(super::resource(
+            "communications",
+            OpenApiRouter::new()
+                .routes(routes!(communications::send_email))
+                .routes(routes!(communications::interactions)),
+        ))
         .merge(
             super::resource("transactions", transactions::routes())
                 .merge(super::resource("loyalty", loyalty::routes())),
