@@ -4,8 +4,8 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 mod bodies;
-mod coupon;
 mod communications;
+mod coupon;
 mod organization;
 mod points;
 mod request;
