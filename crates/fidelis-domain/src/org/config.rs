@@ -112,6 +112,7 @@ struct RawFile {
     loyalty: crate::loyalty::config::LoyaltySection,
     #[serde(default)]
     incentives: crate::incentives::config::IncentivesSection,
+    #[serde(default)]
     comms: crate::comms::config::CommsSection,
 }
 
