@@ -180,7 +180,8 @@ fn series_info(s: &SeriesRecord, c: Option<&CouponRecord>, ctx: &Ctx) -> Value {
            ("mobile" = Option<String>, Query, description = "Customer mobile"),
            ("details" = Option<String>, Query, description = "`true`: include series_info")),
     responses((status = 200, description = "`coupons.redeemable{is_redeemable, item_status, series_info}`"),
-              (status = 400, description = "701 customer not found")))]
+              (status = 400, description = "Parameters that cannot be read"),
+              (status = 404, description = "701 customer not found")))]
 pub async fn is_redeemable(
     State(state): State<AppState>,
     p: Principal,

@@ -178,7 +178,8 @@ fn series_ids(v: Option<&Value>) -> Result<Vec<SeriesId>, ApiError> {
 /// Issues a coupon of a series to a customer (`{seriesId, customer{id|mobile|email|externalId}}`).
 #[utoipa::path(post, path = "/v2/coupon/issue", tag = "coupons", request_body = Object,
     responses((status = 200, description = "The coupon with its `customer`"),
-              (status = 400, description = "701 customer, 707 series, 712 series expired, 722 issue limits")))]
+              (status = 400, description = "712 series expired, 722 issue limits"),
+              (status = 404, description = "701 customer not found, 707 no such series")))]
 pub async fn issue(
     State(state): State<AppState>,
     p: Principal,
@@ -202,7 +203,8 @@ pub async fn issue(
 /// Issues one coupon of each series to a customer; each series succeeds or fails alone.
 #[utoipa::path(post, path = "/v2/coupon/bulk/issue", tag = "coupons", request_body = Object,
     responses((status = 200, description = "`{response: [{entityId, result, errors, warnings}], totalCount, failureCount}`"),
-              (status = 400, description = "701 customer not found")))]
+              (status = 400, description = "An element that cannot be read"),
+              (status = 404, description = "707 no such series")))]
 pub async fn bulk_issue(
     State(state): State<AppState>,
     p: Principal,
