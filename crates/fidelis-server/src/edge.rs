@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -20,7 +20,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -100,33 +100,36 @@ pub async fn serve_connections<F>(
         };
         let permit = match permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
-            Err(_) => {
-                // At the cap: the connection idle the longest (no request in flight) makes
-                // room, so clients that hold connections open without using them cannot
-                // keep others out. If every connection is busy, the new one waits briefly
-                // and is then closed.
-                open_conns.evict_longest_idle();
-                metrics::counter!("fidelis_connections_evicted_total").increment(1);
-                let wait = tokio::time::timeout(EVICTION_WAIT, permits.clone().acquire_owned());
-                match wait.await {
-                    Ok(Ok(permit)) => permit,
-                    Ok(Err(_)) => break,
-                    Err(_) => {
-                        metrics::counter!("fidelis_connections_refused_total").increment(1);
-                        continue;
+            // At the cap: the connection idle the longest (no request in flight) gives its
+            // slot to this one and closes, so clients that hold connections open without
+            // using them cannot keep others out.
+            Err(_) => match open_conns.evict_longest_idle() {
+                Some(permit) => {
+                    metrics::counter!("fidelis_connections_evicted_total").increment(1);
+                    permit
+                }
+                // Every connection is busy: wait briefly for one to finish, else close this one.
+                None => {
+                    let wait = tokio::time::timeout(EVICTION_WAIT, permits.clone().acquire_owned());
+                    match wait.await {
+                        Ok(Ok(permit)) => permit,
+                        Ok(Err(_)) => break,
+                        Err(_) => {
+                            metrics::counter!("fidelis_connections_refused_total").increment(1);
+                            continue;
+                        }
                     }
                 }
-            }
+            },
         };
+        let (id, activity) = open_conns.add(permit);
         let app = app.clone();
         let stop = stop_rx.clone();
         let open = open_rx.clone();
         let registry = open_conns.clone();
         tokio::spawn(async move {
-            let (id, activity) = registry.add();
             serve_connection(stream, app, limits, stop, activity).await;
             registry.remove(id);
-            drop(permit);
             drop(open);
         });
     }
@@ -139,40 +142,52 @@ pub async fn serve_connections<F>(
 /// How long a connection accepted at the cap waits for another to close.
 const EVICTION_WAIT: Duration = Duration::from_secs(1);
 
-/// The open connections, so that the one idle the longest can be closed at the cap.
+/// The open connections with the slot (permit) each holds, so that the one idle the
+/// longest can hand its slot to a new connection at the cap.
 #[derive(Default)]
-struct Registry(std::sync::Mutex<(u64, HashMap<u64, Arc<Activity>>)>);
+struct Registry(std::sync::Mutex<(u64, HashMap<u64, Slot>)>);
+
+struct Slot {
+    activity: Arc<Activity>,
+    permit: Option<OwnedSemaphorePermit>,
+}
 
 impl Registry {
-    fn add(&self) -> (u64, Arc<Activity>) {
+    fn add(&self, permit: OwnedSemaphorePermit) -> (u64, Arc<Activity>) {
         let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
         inner.0 += 1;
         let id = inner.0;
         let activity = Arc::new(Activity::new());
-        inner.1.insert(id, activity.clone());
+        let slot = Slot {
+            activity: activity.clone(),
+            permit: Some(permit),
+        };
+        inner.1.insert(id, slot);
         (id, activity)
     }
 
+    /// Forgets a closed connection, freeing its slot if it still holds one.
     fn remove(&self, id: u64) {
-        self.0
+        let slot = self
+            .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .1
             .remove(&id);
+        drop(slot);
     }
 
-    /// Tells the connection with no request in flight that moved bytes least recently to
-    /// close.
-    fn evict_longest_idle(&self) {
-        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let idle = inner
+    /// Takes the slot of the connection with no request in flight that moved bytes least
+    /// recently, and tells it to close.
+    fn evict_longest_idle(&self) -> Option<OwnedSemaphorePermit> {
+        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = inner
             .1
-            .values()
-            .filter(|a| a.in_flight.load(Ordering::Relaxed) == 0 && !a.is_evicted())
-            .min_by_key(|a| a.last());
-        if let Some(activity) = idle {
-            activity.evict();
-        }
+            .values_mut()
+            .filter(|s| s.permit.is_some() && s.activity.in_flight.load(Ordering::Relaxed) == 0)
+            .min_by_key(|s| s.activity.last())?;
+        slot.activity.evicted.notify_one();
+        slot.permit.take()
     }
 }
 
@@ -250,7 +265,6 @@ struct Activity {
     /// Milliseconds since `started`.
     last: AtomicU64,
     in_flight: AtomicUsize,
-    evicting: AtomicBool,
     evicted: Notify,
 }
 
@@ -260,18 +274,8 @@ impl Activity {
             started: Instant::now(),
             last: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
-            evicting: AtomicBool::new(false),
             evicted: Notify::new(),
         }
-    }
-
-    fn evict(&self) {
-        self.evicting.store(true, Ordering::Relaxed);
-        self.evicted.notify_one();
-    }
-
-    fn is_evicted(&self) -> bool {
-        self.evicting.load(Ordering::Relaxed)
     }
 
     fn touch(&self) {

@@ -97,11 +97,27 @@ impl Listeners {
     /// Binds both addresses.
     pub async fn bind(api: SocketAddr, metrics: SocketAddr) -> std::io::Result<Self> {
         Ok(Self {
-            api: TcpListener::bind(api).await?,
+            api: listen(api)?,
             metrics: TcpListener::bind(metrics).await?,
         })
     }
 }
+
+/// The API listener, with a listen backlog as deep as the system allows (a burst of new
+/// connections waits there while the edge accepts them; a full backlog drops new clients'
+/// handshakes, and they retry only after a second).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+const LISTEN_BACKLOG: u32 = 4096;
 
 /// How `serve` runs besides answering requests.
 #[derive(Debug, Clone, PartialEq, Eq)]

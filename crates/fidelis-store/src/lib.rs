@@ -25,5 +25,5 @@ pub mod unit;
 pub use db::Db;
 pub use dialect::Backend;
 pub use error::StoreError;
-pub use secrets::{hash_secret, verify_secret};
+pub use secrets::{hash_secret, verify_secret, verify_secret_in, HashMemory};
 pub use unit::Unit;

@@ -16,6 +16,12 @@ use fidelis_store::Db;
 
 use settings::{Overrides, Settings};
 
+// mimalloc returns memory to the OS after a burst; glibc's allocator keeps freed blocks in
+// per-thread arenas, so hostile bursts (large bodies, many connections) left the server's
+// RSS at its peak.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The demo organisation, shipped in the binary (examples/demo-org.toml).
 const DEMO_ORG: &str = include_str!("../../../examples/demo-org.toml");
 

@@ -8,13 +8,13 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use fidelis_domain::credentials::{parse_basic, sha256_hex, token_from_bytes};
 use fidelis_domain::org::{EntityKind, OrgError, Permissions};
 use fidelis_store::org::ApiClient;
-use fidelis_store::verify_secret;
+use fidelis_store::{verify_secret_in, HashMemory};
 use rand::RngCore;
 use tokio::sync::Semaphore;
 
@@ -43,6 +43,8 @@ pub struct Authenticator {
     till_flights: Flights<Caller>,
     client_flights: Flights<ApiClient>,
     verifications: Semaphore,
+    /// One Argon2 memory block per permit, reused.
+    memories: Mutex<Vec<HashMemory>>,
 }
 
 impl Default for Authenticator {
@@ -54,6 +56,7 @@ impl Default for Authenticator {
             till_flights: Flights::default(),
             client_flights: Flights::default(),
             verifications: Semaphore::new(cores),
+            memories: Mutex::default(),
         }
     }
 }
@@ -154,7 +157,8 @@ impl Authenticator {
         }
     }
 
-    /// Checks `presented` against `hash`, at most one verification per core at a time.
+    /// Checks `presented` against `hash`, at most one verification per core at a time, each
+    /// in a memory block kept from earlier verifications.
     async fn verify(&self, presented: String, hash: String) -> Result<bool, AppError> {
         let internal = |e: String| AppError::Store(fidelis_store::StoreError::Corrupt(e));
         let _permit = self
@@ -163,9 +167,23 @@ impl Authenticator {
             .await
             .map_err(|e| internal(e.to_string()))?;
         metrics::counter!("fidelis_credential_verifications_total").increment(1);
-        tokio::task::spawn_blocking(move || verify_secret(&presented, &hash))
-            .await
-            .map_err(|e| internal(e.to_string()))
+        let mut memory = self
+            .memories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        let (ok, memory) = tokio::task::spawn_blocking(move || {
+            let ok = verify_secret_in(&presented, &hash, &mut memory);
+            (ok, memory)
+        })
+        .await
+        .map_err(|e| internal(e.to_string()))?;
+        self.memories
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(memory);
+        Ok(ok)
     }
 }
 
