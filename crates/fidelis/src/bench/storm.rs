@@ -37,6 +37,11 @@ pub struct StormBench {
     /// Only the scenarios whose names contain this.
     #[arg(long)]
     pub only: Option<String>,
+    /// Internal: open the idle connections to this address, hold them, and exit (the
+    /// idle-connection scenario runs in a child process, so that its descriptors do not
+    /// starve the probes of this one).
+    #[arg(long, hide = true)]
+    pub hold_idle_to: Option<SocketAddr>,
 }
 
 const DEMO_TILL: (&str, &str) = ("demo.till", "demo123");
@@ -345,28 +350,37 @@ fn idle_connections(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<String>> + Send>> {
     let want = opts.idle_connections;
     Box::pin(async move {
-        let addr: SocketAddr = server
-            .base
-            .trim_start_matches("http://")
-            .parse()
-            .context("server address")?;
-        // Spread over source addresses so the client's ephemeral ports never run out.
-        let opened: Vec<_> = stream::iter(0..want)
-            .map(|i| async move {
-                let socket = TcpSocket::new_v4().ok()?;
-                let from = IpAddr::from([127, 0, 2, (i % 200) as u8 + 1]);
-                socket.bind(SocketAddr::new(from, 0)).ok()?;
-                socket.connect(addr).await.ok()
-            })
-            .buffer_unordered(256)
-            .collect()
-            .await;
-        let connected = opened.iter().filter(|c| c.is_some()).count();
-        // Hold them while the probes run.
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        drop(opened);
-        Ok(format!("{connected} connected and held 5 s"))
+        let child = tokio::process::Command::new(std::env::current_exe()?)
+            .args(["bench", "storm", "--idle-connections"])
+            .arg(want.to_string())
+            .arg("--hold-idle-to")
+            .arg(server.base.trim_start_matches("http://"))
+            .stderr(Stdio::inherit())
+            .output()
+            .await
+            .context("cannot start the idle-connection holder")?;
+        Ok(String::from_utf8_lossy(&child.stdout).trim().to_string())
     })
+}
+
+/// Opens `want` connections to `addr` that send nothing, holds them 5 s, then closes them.
+async fn hold_idle(addr: SocketAddr, want: usize) -> anyhow::Result<()> {
+    // Spread over source addresses so the client's ephemeral ports never run out.
+    let opened: Vec<_> = stream::iter(0..want)
+        .map(|i| async move {
+            let socket = TcpSocket::new_v4().ok()?;
+            let from = IpAddr::from([127, 0, 2, (i % 200) as u8 + 1]);
+            socket.bind(SocketAddr::new(from, 0)).ok()?;
+            socket.connect(addr).await.ok()
+        })
+        .buffer_unordered(256)
+        .collect()
+        .await;
+    let connected = opened.iter().filter(|c| c.is_some()).count();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    drop(opened);
+    println!("{connected} connected and held 5 s");
+    Ok(())
 }
 
 fn invented_methods(
@@ -433,8 +447,11 @@ async fn enumeration_timing() -> anyhow::Result<(f64, f64)> {
 }
 
 pub async fn storm(opts: StormBench) -> anyhow::Result<()> {
-    // The idle-connection scenario holds one descriptor per connection here.
+    // The idle-connection holder keeps one descriptor per connection.
     raise_descriptor_limit(opts.idle_connections as u64 + 4096);
+    if let Some(addr) = opts.hold_idle_to {
+        return hold_idle(addr, opts.idle_connections).await;
+    }
     if opts.only.is_none() {
         let (known, unknown) = enumeration_timing().await?;
         println!(
