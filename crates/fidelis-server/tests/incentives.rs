@@ -7,34 +7,13 @@
 
 mod common;
 
+use common::incentives::{issue, register, search, series_id};
 use common::{send, TestApp, ACME_ORG};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-async fn register(app: &TestApp, mobile: &str) -> i64 {
-    let body = json!({"profiles": [{"firstName": "Tom", "lastName": "Sawyer", "source": "INSTORE",
-        "identifiers": [{"type": "mobile", "value": mobile}]}]});
-    let (status, res) = send(app.till(Method::POST, "/v2/customers").json(&body)).await;
-    assert_eq!(status, 200, "{res}");
-    res["createdId"].as_i64().expect("createdId")
-}
-
 async fn post(app: &TestApp, path: &str, body: &Value) -> (u16, Value) {
     send(app.till(Method::POST, path).json(body)).await
-}
-
-/// The id of a series by its code.
-async fn series_id(app: &TestApp, code: &str) -> i64 {
-    let (status, res) = app.get_as_demo("/v2/coupon/series").await;
-    assert_eq!(status, 200, "{res}");
-    res["entity"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["seriesCode"] == code)
-        .unwrap_or_else(|| panic!("no series {code}: {res}"))["id"]
-        .as_i64()
-        .unwrap()
 }
 
 async fn create_series(app: &TestApp, series: Value) -> Value {
@@ -43,28 +22,9 @@ async fn create_series(app: &TestApp, series: Value) -> Value {
     res
 }
 
-async fn issue(app: &TestApp, series: i64, customer: i64) -> String {
-    let (status, res) = post(
-        app,
-        "/v2/coupon/issue",
-        &json!({"seriesId": series, "customer": {"id": customer}}),
-    )
-    .await;
-    assert_eq!(status, 200, "{res}");
-    res["code"].as_str().unwrap().to_string()
-}
-
 fn redeem_body(code: &str, mobile: &str, bill: &str, txn: &str) -> Value {
     json!({"redemptionRequestList": [{"code": code}], "user": {"mobile": mobile},
         "transactionNumber": txn, "billAmount": bill})
-}
-
-async fn search(app: &TestApp, code: &str) -> Value {
-    let (status, res) = app
-        .get_as_demo(&format!("/v2/incentives/search?code={code}"))
-        .await;
-    assert_eq!(status, 200, "{res}");
-    res
 }
 
 /// The documented create-series body (Capillary's "Create coupon Series" sample).

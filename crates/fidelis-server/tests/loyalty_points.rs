@@ -168,7 +168,15 @@ both_backends!(
             9008
         );
         coupon["root"]["request"][0]["base_type"] = json!("COUPON");
-        coupon["root"]["request"][0]["series_id"] = json!("12");
+        // A series that does not exist is refused when the request is made (707).
+        coupon["root"]["request"][0]["series_id"] = json!("987654");
+        let (_, e) = add(&app, &coupon).await;
+        assert_eq!(
+            e["response"]["requests"]["request"][0]["item_status"]["code"],
+            707
+        );
+        let welcome = common::incentives::series_id(&app, "WELCOME10").await;
+        coupon["root"]["request"][0]["series_id"] = json!(welcome.to_string());
         let (status, c) = add(&app, &coupon).await;
         assert_eq!(status, 200, "{c}");
         assert_eq!(c["response"]["requests"]["request"][0]["status"], "PENDING");

@@ -11,8 +11,9 @@ use fidelis_domain::customers::CustomerId;
 use fidelis_domain::groups::{
     GroupChange, GroupError, GroupId, GroupSelector, GroupStatus, Join, NewGroup, Page,
 };
+use fidelis_domain::loyalty::goodwill::GoodwillBaseType;
 use fidelis_domain::loyalty::ledger::{ExpiryScheduleItem, LedgerEntry};
-use fidelis_domain::loyalty::{EarningEntity, ProgramId};
+use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, ProgramId};
 use fidelis_domain::org::Entity;
 use fidelis_store::groups::{GroupRecord, MemberRecord};
 use fidelis_store::loyalty::{BillFilter, BillPoints, BillRecord, GoodwillRecord};
@@ -237,6 +238,10 @@ impl Groups<'_> {
         input: &GoodwillInput,
     ) -> Result<GoodwillRecord, AppError> {
         let g = new_goodwill(ctx, input)?;
+        if g.request.base_type == GoodwillBaseType::Coupon {
+            // Coupons are issued to customers; a group earns points only.
+            return Err(LoyaltyError::InvalidBaseType("COUPON for a group".into()).into());
+        }
         let found = match self.live_group(ctx, group).await {
             Ok(found) => found,
             Err(AppError::Groups(_)) => {

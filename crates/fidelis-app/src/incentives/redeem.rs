@@ -1,9 +1,11 @@
 //! Redemption: all codes of a request at once, or each on its own (bulk); whether codes
 //! are redeemable; reactivation.
 
+use fidelis_domain::customers::CustomerStatus;
 use fidelis_domain::incentives::redeem::{redemption_instant, redemptions_left, Ask, Usage};
 use fidelis_domain::incentives::{IncentivesError, RedemptionId};
 use fidelis_store::incentives::{CouponRecord, NewRedemption, Redeemed, SeriesRecord};
+use fidelis_store::Unit;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
@@ -89,17 +91,35 @@ impl Incentives<'_> {
         who: &Who,
         input: &RedeemInput,
     ) -> Result<(Customer, Vec<Redeemed>), AppError> {
-        let at = self.checked(input)?;
+        self.checked(input)?;
         let customer = self.customer(ctx, who).await?;
-        let repo = self.app.db.incentives();
         let mut unit = self.app.db.unit().await?;
-        let mut done = Vec::new();
-        for code in &input.codes {
-            let r = self.new_redemption(ctx, &customer, input, at, code);
-            done.push(repo.redeem_in(&mut unit, ctx.org.id, &r).await?);
-        }
+        let done = self.redeem_in(&mut unit, ctx, &customer, input).await?;
         unit.commit().await?;
         Ok((customer, done))
+    }
+
+    /// Redeems every code of the request for `customer` inside `unit` (with the bill they
+    /// are redeemed against, for `redeemCoupons` of a transaction): the first refusal is
+    /// returned, and the caller drops the unit.
+    pub async fn redeem_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        customer: &Customer,
+        input: &RedeemInput,
+    ) -> Result<Vec<Redeemed>, AppError> {
+        let at = self.checked(input)?;
+        if customer.status == CustomerStatus::FraudConfirmed {
+            return Err(IncentivesError::CustomerFraud.into());
+        }
+        let repo = self.app.db.incentives();
+        let mut done = Vec::new();
+        for code in &input.codes {
+            let r = self.new_redemption(ctx, customer, input, at, code);
+            done.push(repo.redeem_in(unit, ctx.org.id, &r).await?);
+        }
+        Ok(done)
     }
 
     /// Redeems each code on its own (bulk): successes are kept when others are refused.

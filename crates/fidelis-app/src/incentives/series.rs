@@ -1,7 +1,9 @@
 //! Series and issuing.
 
 use fidelis_domain::customers::CustomerId;
-use fidelis_domain::incentives::{IncentiveKind, IncentivesError, SeriesId, SeriesRules};
+use fidelis_domain::incentives::{
+    IncentiveKind, IncentivesError, KeptFields, SeriesId, SeriesRules,
+};
 use fidelis_store::incentives::{CouponRecord, Issuer, NewSeries, SeriesRecord};
 
 use super::{Ctx, Incentives, Who, MAX_ITEMS};
@@ -12,7 +14,7 @@ use crate::AppError;
 #[derive(Debug, Clone)]
 pub struct SeriesInput {
     pub rules: SeriesRules,
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub extra: KeptFields,
     /// A promo series' public code (`genericCode`).
     pub promo_code: Option<String>,
     pub active: bool,

@@ -3,11 +3,14 @@
 //! reference id.
 
 use fidelis_domain::customers::CustomerId;
+use fidelis_domain::incentives::SeriesId;
 use fidelis_domain::loyalty::goodwill::{
-    check_reference_id, check_request_type, GoodwillBaseType, GoodwillRequest,
+    check_reference_id, check_request_type, GoodwillBaseType, GoodwillRequest, GoodwillStatus,
 };
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
+use fidelis_store::incentives::Issuer;
 use fidelis_store::loyalty::{GoodwillRecord, NewGoodwill};
+use fidelis_store::Unit;
 use rust_decimal::Decimal;
 
 use super::{Ctx, Customer, Loyalty, V1Identifiers};
@@ -76,7 +79,8 @@ impl Loyalty<'_> {
         }
     }
 
-    /// Files one goodwill request.
+    /// Files one goodwill request. An auto-approved COUPON request issues its coupon in
+    /// the same transaction.
     pub async fn submit_goodwill(
         &self,
         ctx: &Ctx,
@@ -87,15 +91,29 @@ impl Loyalty<'_> {
         g.customer_id = customer.id;
         // A card names its linked program unless the request names one.
         g.program_id = g.program_id.or(customer.card_program);
-        Ok(self
+        if let Some(series) = g.request.coupon_series_id {
+            // An unknown series is refused now, not when a checker approves.
+            self.app
+                .db
+                .incentives()
+                .series(ctx.loyalty.org.id, SeriesId::new(series))
+                .await?;
+        }
+        let now = self.app.now();
+        let mut unit = self.app.db.unit().await?;
+        let r = self
             .app
             .db
             .loyalty()
-            .submit_goodwill(&ctx.loyalty, &g, self.app.now())
-            .await?)
+            .submit_goodwill_in(&mut unit, &ctx.loyalty, &g, customer.id.into(), now)
+            .await?;
+        let r = self.issue_goodwill_coupon(&mut unit, ctx, r).await?;
+        unit.commit().await?;
+        Ok(r)
     }
 
-    /// Approves or rejects one request (`kind` defaults to `GOODWILL`).
+    /// Approves or rejects one request (`kind` defaults to `GOODWILL`). An approved COUPON
+    /// request issues its coupon in the same transaction.
     pub async fn decide_goodwill(
         &self,
         ctx: &Ctx,
@@ -107,12 +125,61 @@ impl Loyalty<'_> {
         let id = id
             .and_then(|s| s.trim().parse::<i64>().ok())
             .ok_or(LoyaltyError::RequestNotFound)?;
-        Ok(self
+        let mut unit = self.app.db.unit().await?;
+        let r = self
             .app
             .db
             .loyalty()
-            .decide_goodwill(&ctx.loyalty, id, &ctx.user(), approve, self.app.now())
-            .await?)
+            .decide_goodwill_in(
+                &mut unit,
+                &ctx.loyalty,
+                id,
+                &ctx.user(),
+                approve,
+                self.app.now(),
+            )
+            .await?;
+        let r = self.issue_goodwill_coupon(&mut unit, ctx, r).await?;
+        unit.commit().await?;
+        Ok(r)
+    }
+
+    /// Issues the coupon of an approved COUPON request that has none yet, inside `unit`: a
+    /// series that cannot issue (707, 722) refuses the approval.
+    async fn issue_goodwill_coupon(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        mut r: GoodwillRecord,
+    ) -> Result<GoodwillRecord, AppError> {
+        let (GoodwillStatus::Approved, GoodwillBaseType::Coupon, Some(series), None) =
+            (r.status, r.base_type, r.coupon_series_id, &r.coupon_code)
+        else {
+            return Ok(r);
+        };
+        let Some(customer) = r.earner.customer() else {
+            return Err(LoyaltyError::InvalidBaseType("COUPON for a group".into()).into());
+        };
+        let org = &ctx.loyalty.org;
+        let by = Issuer {
+            actor: r.checker.as_deref().unwrap_or(&r.maker),
+            store: ctx.caller.store_id,
+            tz: &org.time_zone,
+            now: self.app.now(),
+        };
+        let coupon = self
+            .app
+            .db
+            .incentives()
+            .issue_in(unit, org.id, SeriesId::new(series), customer, &by)
+            .await?;
+        self.app
+            .db
+            .loyalty()
+            .link_goodwill_coupon_in(unit, org.id, r.id, coupon.id.get())
+            .await?;
+        r.coupon_code = Some(coupon.code);
+        Ok(r)
     }
 
     /// A customer's goodwill requests, newest first.

@@ -11,12 +11,14 @@ use fidelis_domain::loyalty::details::DetailsPatch;
 use fidelis_domain::loyalty::transaction::{outlier_status, OutlierStatus};
 use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, ReturnType, TransactionType};
 use fidelis_domain::org::Entity;
+use fidelis_store::incentives::Redeemed;
 use fidelis_store::loyalty::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
 use super::{Ctx, Customer, Ident, Loyalty};
 use crate::groups::GroupRef;
+use crate::incentives::{CodeAsk, RedeemInput};
 use crate::AppError;
 
 /// A checked transaction as the caller sent it.
@@ -33,6 +35,8 @@ pub struct BillInput {
     pub details: String,
     /// The group the bill is made for (`userGroup2Id`, …): it earns the bill's points.
     pub group: Option<GroupRef>,
+    /// Codes redeemed with a REGULAR bill (`redeemCoupons`), in the bill's transaction.
+    pub coupons: Vec<CodeAsk>,
 }
 
 /// A line item: what the rules look at, and the line as sent (JSON text).
@@ -57,6 +61,8 @@ pub struct Outcome {
     pub returns: Vec<ReturnResult>,
     /// Refused return lines of a mixed bill.
     pub warnings: Vec<AppError>,
+    /// The codes redeemed with the bill.
+    pub redemptions: Vec<Redeemed>,
 }
 
 /// A RETURN line of a mixed bill, with its parent bill.
@@ -122,7 +128,14 @@ impl Loyalty<'_> {
             award: None,
             returns: Vec::new(),
             warnings: Vec::new(),
+            redemptions: Vec::new(),
         };
+        if !bill.coupons.is_empty() && bill.kind != TransactionType::Regular {
+            return Err(LoyaltyError::InvalidInput(
+                "redeemCoupons is accepted with REGULAR bills only".into(),
+            )
+            .into());
+        }
         let caller = &ctx.caller;
         let new_bill = |customer_id: CustomerId| NewBill {
             customer_id,
@@ -161,9 +174,27 @@ impl Loyalty<'_> {
                     None => EarningEntity::Customer(c.id),
                 };
                 let returned = self.returned_lines(ctx, c.id, &bill).await?;
-                let award = repo
-                    .record_bill_as(&ctx.loyalty, &new_bill(c.id), earner, now)
-                    .await?;
+                let award = if bill.coupons.is_empty() {
+                    repo.record_bill_as(&ctx.loyalty, &new_bill(c.id), earner, now)
+                        .await?
+                } else {
+                    // The bill and its coupons: both, or (a code refused) neither.
+                    let incentives = self.app.incentives();
+                    let ictx = incentives.context(&ctx.caller).await?;
+                    let redeem = RedeemInput {
+                        codes: bill.coupons.clone(),
+                        bill_amount: bill.amount.unwrap_or_default(),
+                        transaction_number: Some(bill.bill_number.clone()),
+                        at: Some(billed_at),
+                    };
+                    let mut unit = self.app.db.unit().await?;
+                    let award = repo
+                        .record_bill_as_in(&mut unit, &ctx.loyalty, &new_bill(c.id), earner, now)
+                        .await?;
+                    out.redemptions = incentives.redeem_in(&mut unit, &ictx, c, &redeem).await?;
+                    unit.commit().await?;
+                    award
+                };
                 out.id = award.transaction_id;
                 out.award = Some(award);
                 for line in returned {

@@ -10,6 +10,6 @@ pub mod series;
 
 pub use error::IncentivesError;
 pub use series::{
-    CouponId, DiscountType, Expiry, IncentiveKind, Place, RedeemableAt, RedemptionId, SeriesId,
-    SeriesRules,
+    CouponId, DiscountType, Expiry, IncentiveKind, KeptFields, Place, RedeemableAt, RedemptionId,
+    SeriesId, SeriesRules,
 };

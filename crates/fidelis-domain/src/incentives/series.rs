@@ -131,6 +131,12 @@ pub struct Place {
     pub zone: Option<EntityId>,
 }
 
+/// The documented series fields Fidelis keeps as sent and echoes, but does not act on
+/// (`customPropertyMap`, `smsTemplate`, `productInfo`, …).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeptFields(pub serde_json::Map<String, serde_json::Value>);
+
 /// A series' rules. `None` limits are unlimited (Capillary's `-1`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -22,7 +22,7 @@ fn when(t: Option<Timestamp>, org: &Org) -> Value {
 /// A series as `GET /v2/coupon/series` and the create response show it.
 pub fn series(s: &SeriesRecord, org: &Org) -> Value {
     let r = &s.rules;
-    let mut v = Value::Object(s.extra.clone());
+    let mut v = Value::Object(s.extra.0.clone());
     let (strategy, value, days) = match r.expiry {
         Expiry::SeriesExpiry => ("SERIES_EXPIRY", json!(-1), json!(-1)),
         Expiry::Days(n) => ("DAYS", json!(n), json!(n)),

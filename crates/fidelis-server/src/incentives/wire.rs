@@ -3,7 +3,7 @@
 use fidelis_app::incentives::{CodeAsk, RedeemInput, SeriesInput, Who};
 use fidelis_domain::incentives::series::{CODE_LENGTH, DEFAULT_CODE_LENGTH};
 use fidelis_domain::incentives::{
-    DiscountType, Expiry, IncentiveKind, IncentivesError, RedeemableAt, SeriesRules,
+    DiscountType, Expiry, IncentiveKind, IncentivesError, KeptFields, RedeemableAt, SeriesRules,
 };
 use fidelis_domain::loyalty::time::{end_of_local_day, local_date};
 use fidelis_domain::org::{EntityId, EntityKind};
@@ -207,11 +207,12 @@ pub fn series_input(
             _ => r.redeemable_at.zones.push(*id),
         }
     }
-    let extra: Map<String, Value> = o
-        .iter()
-        .filter(|(k, _)| !READ.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let extra = KeptFields(
+        o.iter()
+            .filter(|(k, _)| !READ.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
     let input = SeriesInput {
         rules: r,
         extra,

@@ -78,7 +78,9 @@ pub fn v1_request(ctx: &Ctx, r: &GoodwillRecord) -> Value {
         "reason": r.reason,
         "comments": r.comments,
         "old_value": "",
-        "new_value": r.points.map(|p| p.to_string()).unwrap_or_default(),
+        // The points credited, or the code of the coupon issued.
+        "new_value": r.points.map(|p| p.to_string()).or_else(|| r.coupon_code.clone()).unwrap_or_default(),
+        "coupon_code": r.coupon_code,
     })
 }
 
@@ -101,5 +103,6 @@ pub fn v2_request(ctx: &Ctx, r: &GoodwillRecord) -> Value {
         "requestedOn": iso(r.created_at, ctx.tz()),
         "updatedOn": r.decided_at.map(|t| iso(t, ctx.tz())),
         "ledgerEntryId": r.entry_id,
+        "couponCode": r.coupon_code,
     })
 }

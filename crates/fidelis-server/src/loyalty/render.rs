@@ -35,6 +35,17 @@ pub fn side_effects(o: &Outcome) -> Vec<Value> {
     out
 }
 
+/// The codes redeemed with the bill, in the shape of the request's `redemptions` field
+/// (`couponRedemptions`), each as `POST /v2/coupon/redeem` answers it.
+fn redemptions(o: &Outcome) -> Value {
+    let coupons: Vec<Value> = o
+        .redemptions
+        .iter()
+        .map(crate::incentives::render::redemption)
+        .collect();
+    json!({"couponRedemptions": coupons, "pointsRedemptions": []})
+}
+
 /// `rawSideEffects`: the award as Capillary's points engine reports it, values as strings.
 pub fn raw_side_effects(ctx: &Ctx, o: &Outcome) -> Vec<Value> {
     let Some(a) = o.award.as_ref().filter(|a| a.points > Decimal::ZERO) else {
@@ -80,6 +91,9 @@ pub fn posted(ctx: &Ctx, o: &Outcome, raw: bool) -> Value {
         "errors": [],
         "sideEffects": side_effects(o),
     });
+    if !o.redemptions.is_empty() {
+        v["redemptions"] = redemptions(o);
+    }
     if raw {
         v["rawSideEffects"] = Value::Array(raw_side_effects(ctx, o));
     }
@@ -106,6 +120,9 @@ pub fn bulk_item(item: &Value, ctx: &Ctx, o: Result<&Outcome, &crate::ApiError>)
         Ok(o) => {
             result["billingDate"] = json!(iso(o.billed_at, ctx.tz()));
             result["sideEffects"] = Value::Array(side_effects(o));
+            if !o.redemptions.is_empty() {
+                result["redemptions"] = redemptions(o);
+            }
             json!({"entityId": o.id, "result": result, "errors": [], "warnings": warnings(&o.warnings)})
         }
         Err(e) => {

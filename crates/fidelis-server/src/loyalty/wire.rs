@@ -5,8 +5,10 @@
 //! code (605 type, 626 return type), a wrong JSON type is 400 naming the field.
 
 use fidelis_app::groups::GroupRef;
+use fidelis_app::incentives::{CodeAsk, MAX_ITEMS};
 use fidelis_app::loyalty::{BillInput, LineInput};
 use fidelis_domain::groups::GroupSelector;
+use fidelis_domain::incentives::IncentivesError;
 use fidelis_domain::loyalty::transaction::OutlierStatus;
 use fidelis_domain::loyalty::{LoyaltyError, ReturnType, TransactionType};
 use jiff::tz::TimeZone;
@@ -84,6 +86,11 @@ pub struct TxnBody {
     pub user_group2_primary_user_identifier_source: Option<Value>,
     #[schema(value_type = Option<String>)]
     pub user_group2_primary_user_identifier_account_id: Option<Value>,
+    /// Coupons, promo codes or gift vouchers redeemed with a REGULAR bill, in the bill's
+    /// transaction: `[{"code": "…", "amount": 5}]` (`amount`: the part of a gift voucher
+    /// to spend) or `["CODE", …]`. A refused code records nothing.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub redeem_coupons: Option<Value>,
 }
 
 const DELIVERY: [&str; 5] = ["PLACED", "PROCESSED", "SHIPPED", "DELIVERED", "RETURNED"];
@@ -121,6 +128,38 @@ fn too_long(field: &'static str, v: &Option<String>, max: usize) -> Result<(), A
         Some(s) if s.chars().count() > max => Err(LoyaltyError::FieldTooLong { field, max }.into()),
         _ => Ok(()),
     }
+}
+
+/// `redeemCoupons`: code objects or plain codes.
+fn coupons(v: Option<&Value>) -> Result<Vec<CodeAsk>, ApiError> {
+    let items = match v {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "Invalid input: redeemCoupons must be an array",
+            ))
+        }
+    };
+    if items.len() > MAX_ITEMS {
+        return Err(IncentivesError::TooMany(MAX_ITEMS).into());
+    }
+    items
+        .iter()
+        .map(|item| {
+            let (code, amount) = match item {
+                Value::Object(_) => (
+                    text("redeemCoupons.code", item.get("code"))?,
+                    decimal("redeemCoupons.amount", item.get("amount"))?,
+                ),
+                other => (text("redeemCoupons", Some(other))?, None),
+            };
+            let code = code
+                .filter(|c| !c.trim().is_empty())
+                .ok_or_else(|| ApiError::from(IncentivesError::InvalidCode))?;
+            Ok(CodeAsk { code, amount })
+        })
+        .collect()
 }
 
 fn line(i: usize, raw: &Value) -> Result<LineInput, ApiError> {
@@ -253,6 +292,7 @@ impl TxnBody {
             lines,
             details: details.to_string(),
             group: self.group()?,
+            coupons: coupons(self.redeem_coupons.as_ref())?,
         })
     }
 }

@@ -61,7 +61,7 @@ pub(crate) async fn apply_config(
         .into_iter()
         .map(|(code, id, rules, active, by)| (code, (id, rules, active != 0, by == "FILE")))
         .collect();
-    let extra = serde_json::Map::new();
+    let extra = fidelis_domain::incentives::KeptFields::default();
     for spec in &config.series {
         let stores = entity_ids(tx, org, EntityKind::Store, &spec.stores).await?;
         let concepts = entity_ids(tx, org, EntityKind::Concept, &spec.concepts).await?;

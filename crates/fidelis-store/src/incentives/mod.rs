@@ -14,7 +14,9 @@ mod redeem;
 mod series;
 
 use fidelis_domain::customers::CustomerId;
-use fidelis_domain::incentives::{CouponId, IncentiveKind, RedemptionId, SeriesId, SeriesRules};
+use fidelis_domain::incentives::{
+    CouponId, IncentiveKind, KeptFields, RedemptionId, SeriesId, SeriesRules,
+};
 use fidelis_domain::org::EntityId;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -57,7 +59,7 @@ pub struct SeriesRecord {
     pub code: String,
     pub rules: SeriesRules,
     /// Fields of Capillary's series body that Fidelis keeps and echoes without reading.
-    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub extra: KeptFields,
     pub is_active: bool,
     pub num_issued: i64,
     pub num_redeemed: i64,

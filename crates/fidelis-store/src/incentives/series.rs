@@ -1,6 +1,8 @@
 //! Coupon series: create, update, read.
 
-use fidelis_domain::incentives::{IncentiveKind, IncentivesError, SeriesId, SeriesRules};
+use fidelis_domain::incentives::{
+    IncentiveKind, IncentivesError, KeptFields, SeriesId, SeriesRules,
+};
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
@@ -50,7 +52,7 @@ pub struct NewSeries<'a> {
     /// The series code; generated when `None`.
     pub code: Option<&'a str>,
     pub rules: &'a SeriesRules,
-    pub extra: &'a serde_json::Map<String, serde_json::Value>,
+    pub extra: &'a KeptFields,
     /// A promo series' public code.
     pub promo_code: Option<&'a str>,
     pub actor: &'a str,
@@ -145,7 +147,7 @@ impl IncentivesRepo<'_> {
         org: OrgId,
         id: SeriesId,
         rules: &SeriesRules,
-        extra: &serde_json::Map<String, serde_json::Value>,
+        extra: &KeptFields,
         active: bool,
         now: Timestamp,
     ) -> Result<SeriesRecord, StoreError> {

@@ -33,7 +33,7 @@ use super::fixed::{from_milli, to_milli};
 use super::ledger::{open_lots, post_credit, post_debit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
 use crate::time::{from_db, to_db};
-use crate::StoreError;
+use crate::{StoreError, Unit};
 
 /// What a recorded bill earned.
 #[derive(Debug, Clone, PartialEq)]
@@ -264,95 +264,27 @@ impl LoyaltyRepo<'_> {
         now: Timestamp,
     ) -> Result<BillAward, StoreError> {
         let program = admit(ctx, bill, now)?;
-        let tz = &ctx.org.time_zone;
-        let h = Holder {
-            org_id: ctx.org.id,
-            entity: earner,
-            program_id: program.id,
-        };
-        let amount = to_milli(bill.amount)?;
-        let mut tx = self.0.begin().await?;
-        // The balance row first: the award depends on the member's tier. With the award
-        // known, the bill row is written once, complete.
-        let mut bal = balance::lock(&mut tx, h, now).await?;
-        let earn = program.earn_for_bill(bill.amount, bill.outlier_status, &bal.tier, now, tz);
-        let (txn_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
-             store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
-             points, member_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-        )
-        .bind(h.org_id.get())
-        .bind(h.key())
-        .bind(h.program_id.get())
-        .bind(TransactionType::Regular.as_str())
-        .bind(bill.number())
-        .bind(bill.store_id.map(EntityId::get))
-        .bind(bill.till_id.map(EntityId::get))
-        .bind(to_db(bill.billed_at))
-        .bind(amount)
-        .bind(bill.outlier_status.as_str())
-        .bind(to_db(now))
-        .bind(&bill.details)
-        .bind(to_milli(earn.award.raw)?)
-        .bind(to_milli(earn.award.awarded)?)
-        .bind(member_column(earner, bill.customer_id))
-        .fetch_one(&mut *tx)
-        .await?;
-        if !claim_bill_number(&mut tx, h.org_id, &ctx.settings.bill_numbers, bill, txn_id).await? {
-            tx.rollback().await?;
-            return Err(LoyaltyError::DuplicateBill.into());
-        }
-        let source = EntrySource::bill(txn_id);
-        let mut lot_id = None;
-        if earn.award.awarded > Decimal::ZERO {
-            let why = Why {
-                source: &source,
-                rule: Some("earn"),
-                actor: &bill.actor,
-                reason: None,
-            };
-            let (_, l) = post_credit(
-                &mut tx,
-                h,
-                &mut bal,
-                EntryKind::Credit,
-                earn.award.awarded,
-                earn.expires_at,
-                &why,
-                now,
-            )
-            .await?;
-            lot_id = Some(l);
-        }
-        let mut tier_change = None;
-        if earn.counts_as_purchase {
-            bal.lifetime_purchases += amount;
-            tier_change = program.tier_upgrade(
-                &bal.tier,
-                from_milli(bal.lifetime_purchases),
-                from_milli(bal.lifetime_points),
-                now,
-                tz,
-            );
-        }
-        if let Some(c) = &tier_change {
-            record_tier_change(&mut tx, h, c, &source).await?;
-            bal.tier = c.apply();
-        }
-        balance::save(&mut tx, h, &bal, now).await?;
-        tx.commit().await?;
-        Ok(BillAward {
-            transaction_id: txn_id,
-            earner,
-            program_id: program.id,
-            raw_points: earn.award.raw,
-            points: earn.award.awarded,
-            lot_id,
-            expires_at: earn.expires_at,
-            tier_change,
-            lifetime_purchases: from_milli(bal.lifetime_purchases),
-        })
+        // Its own unit: an error drops it, which undoes everything (no savepoint needed).
+        let mut unit = self.0.unit().await?;
+        let award = award_bill(&mut unit, ctx, program, bill, earner, now).await?;
+        unit.commit().await?;
+        Ok(award)
+    }
+
+    /// `record_bill_as` as one step of `unit`, so other writes (coupons redeemed with the
+    /// bill) commit or roll back with it. A refused bill writes nothing.
+    pub async fn record_bill_as_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &LoyaltyContext,
+        bill: &NewBill,
+        earner: EarningEntity,
+        now: Timestamp,
+    ) -> Result<BillAward, StoreError> {
+        let program = admit(ctx, bill, now)?;
+        unit.begin_step().await?;
+        let out = award_bill(unit, ctx, program, bill, earner, now).await;
+        unit.end_step(out).await
     }
 
     /// Records a return and reverses its share of the bill's points: from the bill's own
@@ -498,4 +430,101 @@ impl LoyaltyRepo<'_> {
         .await?;
         row.map(|r| bill_from_row(&r).map(|(b, _)| b)).transpose()
     }
+}
+
+/// Writes a bill admitted to `program` and its award (the body of `record_bill_as_in`).
+async fn award_bill(
+    tx: &mut Tx,
+    ctx: &LoyaltyContext,
+    program: &Program,
+    bill: &NewBill,
+    earner: EarningEntity,
+    now: Timestamp,
+) -> Result<BillAward, StoreError> {
+    let tz = &ctx.org.time_zone;
+    let h = Holder {
+        org_id: ctx.org.id,
+        entity: earner,
+        program_id: program.id,
+    };
+    let amount = to_milli(bill.amount)?;
+    // The balance row first: the award depends on the member's tier. With the award
+    // known, the bill row is written once, complete.
+    let mut bal = balance::lock(tx, h, now).await?;
+    let earn = program.earn_for_bill(bill.amount, bill.outlier_status, &bal.tier, now, tz);
+    let (txn_id,): (i64,) = sqlx::query_as(
+        "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
+         store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
+         points, member_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(h.org_id.get())
+    .bind(h.key())
+    .bind(h.program_id.get())
+    .bind(TransactionType::Regular.as_str())
+    .bind(bill.number())
+    .bind(bill.store_id.map(EntityId::get))
+    .bind(bill.till_id.map(EntityId::get))
+    .bind(to_db(bill.billed_at))
+    .bind(amount)
+    .bind(bill.outlier_status.as_str())
+    .bind(to_db(now))
+    .bind(&bill.details)
+    .bind(to_milli(earn.award.raw)?)
+    .bind(to_milli(earn.award.awarded)?)
+    .bind(member_column(earner, bill.customer_id))
+    .fetch_one(&mut **tx)
+    .await?;
+    if !claim_bill_number(tx, h.org_id, &ctx.settings.bill_numbers, bill, txn_id).await? {
+        return Err(LoyaltyError::DuplicateBill.into());
+    }
+    let source = EntrySource::bill(txn_id);
+    let mut lot_id = None;
+    if earn.award.awarded > Decimal::ZERO {
+        let why = Why {
+            source: &source,
+            rule: Some("earn"),
+            actor: &bill.actor,
+            reason: None,
+        };
+        let (_, l) = post_credit(
+            tx,
+            h,
+            &mut bal,
+            EntryKind::Credit,
+            earn.award.awarded,
+            earn.expires_at,
+            &why,
+            now,
+        )
+        .await?;
+        lot_id = Some(l);
+    }
+    let mut tier_change = None;
+    if earn.counts_as_purchase {
+        bal.lifetime_purchases += amount;
+        tier_change = program.tier_upgrade(
+            &bal.tier,
+            from_milli(bal.lifetime_purchases),
+            from_milli(bal.lifetime_points),
+            now,
+            tz,
+        );
+    }
+    if let Some(c) = &tier_change {
+        record_tier_change(tx, h, c, &source).await?;
+        bal.tier = c.apply();
+    }
+    balance::save(tx, h, &bal, now).await?;
+    Ok(BillAward {
+        transaction_id: txn_id,
+        earner,
+        program_id: program.id,
+        raw_points: earn.award.raw,
+        points: earn.award.awarded,
+        lot_id,
+        expires_at: earn.expires_at,
+        tier_change,
+        lifetime_purchases: from_milli(bal.lifetime_purchases),
+    })
 }

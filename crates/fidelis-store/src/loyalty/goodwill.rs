@@ -19,7 +19,7 @@ use super::fixed::{from_milli, to_milli};
 use super::ledger::{post_credit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
 use crate::time::{from_db, to_db};
-use crate::StoreError;
+use crate::{StoreError, Unit};
 
 #[derive(Debug, Clone)]
 pub struct NewGoodwill {
@@ -51,6 +51,8 @@ pub struct GoodwillRecord {
     pub checker: Option<String>,
     /// The ledger entry that credited the points, once approved.
     pub entry_id: Option<EntryId>,
+    /// The code of the coupon an approved COUPON request issued.
+    pub coupon_code: Option<String>,
     pub created_at: Timestamp,
     pub decided_at: Option<Timestamp>,
 }
@@ -71,9 +73,12 @@ type Row = (
     Option<i64>,
     i64,
     Option<i64>,
+    Option<String>,
 );
 const COLUMNS: &str = "id, customer_id, program_id, reference_id, base_type, points, \
-     coupon_series_id, reason, comments, status, maker, checker, entry_id, created_at, decided_at";
+     coupon_series_id, reason, comments, status, maker, checker, entry_id, created_at, \
+     decided_at, (SELECT c.code FROM coupons c WHERE c.org_id = loyalty_goodwill_requests.org_id \
+     AND c.id = loyalty_goodwill_requests.coupon_id)";
 
 fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
     let status = match r.9.as_str() {
@@ -101,6 +106,7 @@ fn from_row(r: Row) -> Result<GoodwillRecord, StoreError> {
         entry_id: r.12.map(EntryId::new),
         created_at: from_db(r.13)?,
         decided_at: r.14.map(from_db).transpose()?,
+        coupon_code: r.15,
     })
 }
 
@@ -113,6 +119,13 @@ async fn load(tx: &mut Tx, org_id: OrgId, id: i64) -> Result<Option<GoodwillReco
     .fetch_optional(&mut **tx)
     .await?;
     row.map(from_row).transpose()
+}
+
+/// A request this transaction has just written or read.
+async fn reload(tx: &mut Tx, org_id: OrgId, id: i64) -> Result<GoodwillRecord, StoreError> {
+    load(tx, org_id, id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("goodwill request {id} vanished")))
 }
 
 impl LoyaltyRepo<'_> {
@@ -137,53 +150,30 @@ impl LoyaltyRepo<'_> {
         earner: EarningEntity,
         now: Timestamp,
     ) -> Result<GoodwillRecord, StoreError> {
+        let mut unit = self.0.unit().await?;
+        let record = self
+            .submit_goodwill_in(&mut unit, ctx, g, earner, now)
+            .await?;
+        unit.commit().await?;
+        Ok(record)
+    }
+
+    /// `submit_goodwill_as` as one step of `unit`, so what an approval brings with it (a
+    /// coupon issued) commits with the request. A retried `reference_id` writes nothing.
+    pub async fn submit_goodwill_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &LoyaltyContext,
+        g: &NewGoodwill,
+        earner: EarningEntity,
+        now: Timestamp,
+    ) -> Result<GoodwillRecord, StoreError> {
         let decision = ctx.settings.goodwill.submit(&g.request)?;
         let reason = ctx.settings.goodwill.canonical_reason(&g.request.reason)?;
         let program = ctx.program(g.program_id)?;
-        let org_id = ctx.org.id;
-        let mut tx = self.0.begin().await?;
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO loyalty_goodwill_requests (org_id, customer_id, program_id, reference_id, \
-             base_type, points, coupon_series_id, reason, comments, status, maker, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING', $10, $11) \
-             ON CONFLICT (org_id, reference_id) DO NOTHING RETURNING id",
-        )
-        .bind(org_id.get())
-        .bind(entity_key(earner))
-        .bind(program.id.get())
-        .bind(g.reference_id.as_deref())
-        .bind(g.request.base_type.as_str())
-        .bind(g.request.points.map(to_milli).transpose()?)
-        .bind(g.request.coupon_series_id)
-        .bind(reason)
-        .bind(g.request.comments.as_deref())
-        .bind(&g.maker)
-        .bind(to_db(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let id = match inserted {
-            Some((id,)) => id,
-            None => {
-                let (id,): (i64,) = sqlx::query_as(
-                    "SELECT id FROM loyalty_goodwill_requests WHERE org_id = $1 AND reference_id = $2",
-                )
-                .bind(org_id.get())
-                .bind(g.reference_id.as_deref())
-                .fetch_one(&mut *tx)
-                .await?;
-                tx.rollback().await?;
-                return self
-                    .goodwill_request(org_id, id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt(format!("goodwill request {id} vanished")));
-            }
-        };
-        if decision == GoodwillDecision::AutoApproved {
-            self.approve(&mut tx, ctx, id, None, now).await?;
-        }
-        let record = load(&mut tx, org_id, id).await?;
-        tx.commit().await?;
-        record.ok_or_else(|| StoreError::Corrupt(format!("goodwill request {id} vanished")))
+        unit.begin_step().await?;
+        let out = submit(unit, ctx, g, earner, program.id, reason, decision, now).await;
+        unit.end_step(out).await
     }
 
     /// A checker approves or rejects a pending request (9014 if already decided, 9015 if
@@ -197,91 +187,47 @@ impl LoyaltyRepo<'_> {
         approve: bool,
         now: Timestamp,
     ) -> Result<GoodwillRecord, StoreError> {
-        let org_id = ctx.org.id;
-        let mut tx = self.0.begin().await?;
-        let current = load(&mut tx, org_id, id)
-            .await?
-            .ok_or(LoyaltyError::RequestNotFound)?;
-        rules::check(current.status, &current.maker, checker, approve)?;
-        if approve {
-            self.approve(&mut tx, ctx, id, Some(checker), now).await?;
-        } else {
-            decide(
-                &mut tx,
-                org_id,
-                id,
-                GoodwillStatus::Rejected,
-                Some(checker),
-                None,
-                now,
-            )
+        let mut unit = self.0.unit().await?;
+        let record = self
+            .decide_goodwill_in(&mut unit, ctx, id, checker, approve, now)
             .await?;
-        }
-        let record = load(&mut tx, org_id, id).await?;
-        tx.commit().await?;
-        record.ok_or_else(|| StoreError::Corrupt(format!("goodwill request {id} vanished")))
+        unit.commit().await?;
+        Ok(record)
     }
 
-    async fn approve(
+    /// `decide_goodwill` as one step of `unit`.
+    pub async fn decide_goodwill_in(
         &self,
-        tx: &mut Tx,
+        unit: &mut Unit,
         ctx: &LoyaltyContext,
         id: i64,
-        checker: Option<&str>,
+        checker: &str,
+        approve: bool,
         now: Timestamp,
+    ) -> Result<GoodwillRecord, StoreError> {
+        unit.begin_step().await?;
+        let out = decide_request(unit, ctx, id, checker, approve, now).await;
+        unit.end_step(out).await
+    }
+
+    /// Records the coupon an approved COUPON request issued.
+    pub async fn link_goodwill_coupon_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        id: i64,
+        coupon_id: i64,
     ) -> Result<(), StoreError> {
-        let r = load(tx, ctx.org.id, id)
-            .await?
-            .ok_or(LoyaltyError::RequestNotFound)?;
-        let mut entry_id = None;
-        if let (GoodwillBaseType::Points, Some(points)) = (r.base_type, r.points) {
-            let program = ctx.program(Some(r.program_id))?;
-            let h = Holder {
-                org_id: ctx.org.id,
-                entity: r.earner,
-                program_id: program.id,
-            };
-            let source = EntrySource::new(SourceKind::Goodwill, id.to_string());
-            let actor = Actor {
-                kind: ActorKind::Staff,
-                id: Some(checker.unwrap_or(&r.maker).to_string()),
-            };
-            let why = Why {
-                source: &source,
-                rule: Some(if checker.is_some() {
-                    "approved"
-                } else {
-                    "auto-approved"
-                }),
-                actor: &actor,
-                reason: Some(&r.reason),
-            };
-            let mut bal = balance::lock(tx, h, now).await?;
-            let expires_at = program.expiry.expiry_instant(now, &ctx.org.time_zone);
-            let (e, _) = post_credit(
-                tx,
-                h,
-                &mut bal,
-                EntryKind::Goodwill,
-                points,
-                expires_at,
-                &why,
-                now,
-            )
-            .await?;
-            balance::save(tx, h, &bal, now).await?;
-            entry_id = Some(e);
-        }
-        decide(
-            tx,
-            ctx.org.id,
-            id,
-            GoodwillStatus::Approved,
-            checker,
-            entry_id,
-            now,
+        sqlx::query(
+            "UPDATE loyalty_goodwill_requests SET coupon_id = $3 \
+             WHERE org_id = $1 AND id = $2 AND coupon_id IS NULL",
         )
-        .await
+        .bind(org_id.get())
+        .bind(id)
+        .bind(coupon_id)
+        .execute(&mut **unit)
+        .await?;
+        Ok(())
     }
 
     pub async fn goodwill_request(
@@ -344,4 +290,150 @@ async fn decide(
         return Err(LoyaltyError::RequestAlreadyDecided("decided").into());
     }
     Ok(())
+}
+
+async fn approve(
+    tx: &mut Tx,
+    ctx: &LoyaltyContext,
+    id: i64,
+    checker: Option<&str>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let r = load(tx, ctx.org.id, id)
+        .await?
+        .ok_or(LoyaltyError::RequestNotFound)?;
+    let mut entry_id = None;
+    if let (GoodwillBaseType::Points, Some(points)) = (r.base_type, r.points) {
+        let program = ctx.program(Some(r.program_id))?;
+        let h = Holder {
+            org_id: ctx.org.id,
+            entity: r.earner,
+            program_id: program.id,
+        };
+        let source = EntrySource::new(SourceKind::Goodwill, id.to_string());
+        let actor = Actor {
+            kind: ActorKind::Staff,
+            id: Some(checker.unwrap_or(&r.maker).to_string()),
+        };
+        let why = Why {
+            source: &source,
+            rule: Some(if checker.is_some() {
+                "approved"
+            } else {
+                "auto-approved"
+            }),
+            actor: &actor,
+            reason: Some(&r.reason),
+        };
+        let mut bal = balance::lock(tx, h, now).await?;
+        let expires_at = program.expiry.expiry_instant(now, &ctx.org.time_zone);
+        let (e, _) = post_credit(
+            tx,
+            h,
+            &mut bal,
+            EntryKind::Goodwill,
+            points,
+            expires_at,
+            &why,
+            now,
+        )
+        .await?;
+        balance::save(tx, h, &bal, now).await?;
+        entry_id = Some(e);
+    }
+    decide(
+        tx,
+        ctx.org.id,
+        id,
+        GoodwillStatus::Approved,
+        checker,
+        entry_id,
+        now,
+    )
+    .await
+}
+
+/// Files the request (the body of `submit_goodwill_in`); a retried `reference_id` returns
+/// the first request.
+#[allow(clippy::too_many_arguments)]
+async fn submit(
+    tx: &mut Tx,
+    ctx: &LoyaltyContext,
+    g: &NewGoodwill,
+    earner: EarningEntity,
+    program: ProgramId,
+    reason: &str,
+    decision: GoodwillDecision,
+    now: Timestamp,
+) -> Result<GoodwillRecord, StoreError> {
+    let org_id = ctx.org.id;
+    let inserted: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO loyalty_goodwill_requests (org_id, customer_id, program_id, reference_id, \
+         base_type, points, coupon_series_id, reason, comments, status, maker, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING', $10, $11) \
+         ON CONFLICT (org_id, reference_id) DO NOTHING RETURNING id",
+    )
+    .bind(org_id.get())
+    .bind(entity_key(earner))
+    .bind(program.get())
+    .bind(g.reference_id.as_deref())
+    .bind(g.request.base_type.as_str())
+    .bind(g.request.points.map(to_milli).transpose()?)
+    .bind(g.request.coupon_series_id)
+    .bind(reason)
+    .bind(g.request.comments.as_deref())
+    .bind(&g.maker)
+    .bind(to_db(now))
+    .fetch_optional(&mut **tx)
+    .await?;
+    let id = match inserted {
+        Some((id,)) => {
+            if decision == GoodwillDecision::AutoApproved {
+                approve(tx, ctx, id, None, now).await?;
+            }
+            id
+        }
+        None => {
+            let (id,): (i64,) = sqlx::query_as(
+                "SELECT id FROM loyalty_goodwill_requests WHERE org_id = $1 AND reference_id = $2",
+            )
+            .bind(org_id.get())
+            .bind(g.reference_id.as_deref())
+            .fetch_one(&mut **tx)
+            .await?;
+            id
+        }
+    };
+    reload(tx, org_id, id).await
+}
+
+/// The body of `decide_goodwill_in`.
+async fn decide_request(
+    tx: &mut Tx,
+    ctx: &LoyaltyContext,
+    id: i64,
+    checker: &str,
+    approved: bool,
+    now: Timestamp,
+) -> Result<GoodwillRecord, StoreError> {
+    let org_id = ctx.org.id;
+    let current = load(tx, org_id, id)
+        .await?
+        .ok_or(LoyaltyError::RequestNotFound)?;
+    rules::check(current.status, &current.maker, checker, approved)?;
+    if approved {
+        approve(tx, ctx, id, Some(checker), now).await?;
+    } else {
+        decide(
+            tx,
+            org_id,
+            id,
+            GoodwillStatus::Rejected,
+            Some(checker),
+            None,
+            now,
+        )
+        .await?;
+    }
+    reload(tx, org_id, id).await
 }
