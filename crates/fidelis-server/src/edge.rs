@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -85,9 +86,9 @@ pub async fn serve_connections<F>(
     let (open_tx, open_rx) = watch::channel(());
     let mut shutdown = pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Per-connection failures (reset before accept) and resource
                     // exhaustion (too many open files): wait a little, keep serving.
@@ -128,10 +129,14 @@ pub async fn serve_connections<F>(
         let open = open_rx.clone();
         let registry = open_conns.clone();
         tokio::spawn(async move {
-            serve_connection(stream, app, limits, stop, activity).await;
+            serve_connection(stream, peer, app, limits, stop, activity).await;
             registry.remove(id);
             drop(open);
         });
+        // Let the new connection read what it was sent before the next is accepted: under
+        // a flood of connections a client's request is then in flight (and its connection
+        // safe from eviction) before a thousand newer connections can push it out.
+        tokio::task::yield_now().await;
     }
     drop(listener);
     drop(open_rx);
@@ -193,6 +198,7 @@ impl Registry {
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
     app: Router,
     limits: EdgeLimits,
     mut stop: watch::Receiver<bool>,
@@ -200,7 +206,7 @@ async fn serve_connection(
 ) {
     let _ = stream.set_nodelay(true);
     // Handlers see the client's address (the credential limiter counts by it).
-    let peer = stream.peer_addr().ok().map(ConnectInfo);
+    let peer = ConnectInfo(peer);
     let io = TokioIo::new(Tracked {
         inner: stream,
         activity: activity.clone(),
@@ -211,9 +217,7 @@ async fn serve_connection(
             let busy = activity.busy();
             let app = app.clone();
             let mut req = req.map(axum::body::Body::new);
-            if let Some(peer) = peer {
-                req.extensions_mut().insert(peer);
-            }
+            req.extensions_mut().insert(peer);
             async move {
                 let res = app.oneshot(req).await;
                 drop(busy);

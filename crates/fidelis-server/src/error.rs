@@ -63,14 +63,16 @@ impl ApiError {
         )
     }
 
-    /// A body over the edge's limit (`serve::MAX_BODY_BYTES`): HTTP 413, code 413.
+    /// A body over the edge's limit (`serve::MAX_BODY_BYTES`, `serve::SIGN_IN_MAX_BODY_BYTES`
+    /// for sign-in): HTTP 413, code 413.
     pub fn payload_too_large() -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             413,
             format!(
-                "Request body too large: the limit is {} bytes",
-                crate::serve::MAX_BODY_BYTES
+                "Request body too large: the limit is {} bytes ({} for sign-in)",
+                crate::serve::MAX_BODY_BYTES,
+                crate::serve::SIGN_IN_MAX_BODY_BYTES
             ),
         )
     }

@@ -177,7 +177,9 @@ fn edge_responses(
             "403 the API client may not use this resource (or attribution outside its org)",
         ));
     }
-    if has_body {
+    if has_body && auth == Auth::Body {
+        out.push(("413", "413 body over 16 KiB"));
+    } else if has_body {
         out.push(("413", "413 body over 2 MiB"));
         out.push(("415", "415 body without Content-Type: application/json"));
     }

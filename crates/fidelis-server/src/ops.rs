@@ -7,9 +7,13 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Json;
+use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
 
 use crate::AppState;
 
@@ -46,6 +50,66 @@ pub fn prometheus() -> &'static PrometheusHandle {
 
 pub async fn metrics_text() -> String {
     prometheus().render()
+}
+
+/// The ops listener (`/metrics`, `/health`) served from a thread and runtime of its own, so
+/// that no load on the API's runtime delays an orchestrator's probe.
+pub struct OpsServer {
+    stopped: oneshot::Receiver<()>,
+    release: oneshot::Sender<()>,
+}
+
+impl OpsServer {
+    /// Serves `state`'s ops routes on `listener` until `stop` turns true.
+    pub fn start(
+        listener: TcpListener,
+        state: AppState,
+        mut stop: watch::Receiver<bool>,
+    ) -> std::io::Result<Self> {
+        let app = Router::new()
+            .route("/metrics", get(metrics_text))
+            .route("/health", get(health))
+            .with_state(state);
+        let listener = listener.into_std()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (stopped_tx, stopped) = oneshot::channel();
+        let (release, released) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("fidelis-ops".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            let serving =
+                                axum::serve(listener, app).with_graceful_shutdown(async move {
+                                    let _ = stop.changed().await;
+                                });
+                            if let Err(e) = serving.await {
+                                tracing::error!(error = %e, "the ops listener failed");
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "cannot serve the ops listener"),
+                    }
+                    let _ = stopped_tx.send(());
+                    // Database connections this runtime opened (a health check's) are
+                    // driven by it: it lives until the database is closed.
+                    let _ = released.await;
+                });
+            })?;
+        Ok(Self { stopped, release })
+    }
+
+    /// Waits (at most `limit`) for the listener to stop serving.
+    pub async fn stopped(&mut self, limit: std::time::Duration) {
+        let _ = tokio::time::timeout(limit, &mut self.stopped).await;
+    }
+
+    /// Lets the thread end, once the database is closed.
+    pub fn release(self) {
+        let _ = self.release.send(());
+    }
 }
 
 /// Counts requests and their latency by method and route template. Both labels come from

@@ -25,6 +25,10 @@ use crate::{edge, ops, AppState};
 /// the body is read when `Content-Length` announces it.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
+/// The largest sign-in body (a key and a secret), in bytes: anyone may send one, so it is
+/// refused (413) long before it could cost memory.
+pub const SIGN_IN_MAX_BODY_BYTES: usize = 16 * 1024;
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-cap-request-id");
 
 #[derive(OpenApi)]
@@ -154,19 +158,13 @@ where
     let Listeners { api, metrics } = listeners;
     tracing::info!(api = %api.local_addr()?, metrics = %metrics.local_addr()?, "fidelis serving");
     ops::prometheus();
-    let metrics_app = Router::new().route("/metrics", get(ops::metrics_text));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The ops listener also answers /health, from its own thread: an orchestrator probing
+    // it is not queued behind a flood of connections to the API listener.
+    let mut ops_server = ops::OpsServer::start(metrics, state.clone(), stop_rx.clone())?;
     let jobs = options
         .jobs
         .then(|| fidelis_app::jobs::spawn(app.clone(), stop_rx.clone()));
-    let mut metrics_stop = stop_rx.clone();
-    let metrics_task = tokio::spawn(async move {
-        axum::serve(metrics, metrics_app)
-            .with_graceful_shutdown(async move {
-                let _ = metrics_stop.changed().await;
-            })
-            .await
-    });
     edge::serve_connections(
         api,
         router_with(state, &options.limits),
@@ -178,11 +176,12 @@ where
         },
     )
     .await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), metrics_task).await;
+    ops_server.stopped(Duration::from_secs(5)).await;
     if let Some(jobs) = jobs {
         let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
     }
     app.close().await;
+    ops_server.release();
     Ok(())
 }
 

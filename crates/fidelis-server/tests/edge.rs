@@ -152,6 +152,30 @@ both_backends!(oversized_bodies_answer_413_in_the_envelope, |app| {
     assert!(answer.contains("\"code\":413"), "{answer}");
 });
 
+both_backends!(sign_in_bodies_are_refused_over_16_kib, |app| {
+    // Anyone may send a sign-in: a big key is refused before it costs memory…
+    let key = "k".repeat(20 * 1024);
+    let (status, body) = send(
+        app.http
+            .post(app.url("/v3/oauth/token/generate"))
+            .json(&serde_json::json!({"key": key, "secret": "demo-secret"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["code"].clone()),
+        (413, serde_json::json!(413)),
+        "{body}"
+    );
+    // … and a real one still signs in.
+    let (status, body) = send(
+        app.http
+            .post(app.url("/v3/oauth/token/generate"))
+            .json(&serde_json::json!({"key": "demo-key", "secret": "demo-secret"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+});
+
 both_backends!(unparsable_query_and_path_answer_in_the_envelope, |app| {
     // A number that is not a number in the query string.
     let (status, body) =

@@ -481,6 +481,9 @@ both_backends!(metrics_are_served_on_their_own_listener, |app| {
     assert!(text.contains("fidelis_http_requests_total"), "{text}");
     // The API listener does not serve metrics.
     assert_eq!(send(app.http.get(app.url("/metrics"))).await.0, 404);
+    // The ops listener answers /health too (orchestrators probe it there).
+    let (status, body) = send(app.http.get(format!("{}/health", app.metrics_base))).await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
 });
 
 /// Argon2 verifications done so far by this server (its metrics endpoint).
