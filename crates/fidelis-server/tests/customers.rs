@@ -555,6 +555,18 @@ both_backends!(change_identifier_adds_removes_and_links_cards, |app| {
         "{res}"
     );
     assert!(other > 0);
+    // A customer the org does not have: 8009, as documented.
+    let (status, res) = post(
+        &app,
+        "/v2/customers/987654/changeIdentifier?source=INSTORE",
+        &json!({"add": [{"type": "email", "value": "nobody@example.com"}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, res["errors"][0]["code"].as_i64()),
+        (400, Some(8009)),
+        "{res}"
+    );
     let (status, res) = post(
         &app,
         &path,

@@ -416,7 +416,7 @@ both_backends!(bad_input_gets_documented_codes, |app| {
         (
             json!({"type": "REGULAR", "billNumber": "x", "billAmount": 1, "billingDate": "2026-11-27T10:00:00+08:00"}),
             400,
-            644,
+            643,
         ),
         (
             json!({"type": "REGULAR", "billNumber": "x", "billAmount": 1, "billingDate": "1999-01-01T00:00:00Z"}),
@@ -519,7 +519,7 @@ both_backends!(a_negative_bill_amount_writes_nothing, |app| {
     for amount in ["-100", "-0.01"] {
         let (status, e) = post_txn(&app, "6591230011", &bill("NEG-1", amount)).await;
         assert_eq!(status, 400, "{amount} → {e}");
-        assert_eq!(e["errors"][0]["code"], 400, "{amount} → {e}");
+        assert_eq!(e["errors"][0]["code"], 631, "{amount} → {e}");
         let message = e["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(message.contains("billAmount"), "{message}");
     }
@@ -527,7 +527,7 @@ both_backends!(a_negative_bill_amount_writes_nothing, |app| {
     let (status, e) = post_txn(&app, "6591230011", &body).await;
     assert_eq!(
         (status, e["errors"][0]["code"].as_u64()),
-        (400, Some(400)),
+        (400, Some(631)),
         "{e}"
     );
     // Nothing was written: the number is still free and the balance untouched.

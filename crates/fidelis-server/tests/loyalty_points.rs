@@ -264,7 +264,34 @@ both_backends!(
         let (status, e) = app
             .get_as_demo(&format!("/v2/customers/{id}/pointsLedger?programId=4242"))
             .await;
-        assert_eq!(status, 404, "{e}");
-        assert_eq!(e["errors"][0]["code"], 1101);
+        assert_eq!(status, 400, "{e}");
+        assert_eq!(e["errors"][0]["code"], 1213);
+
+        // The light APIs' documented refusals: unknown program 1213, entity type 1212, a
+        // window that ends before it starts 1214, an unknown source 8012.
+        let lookup = "identifierName=mobile&identifierValue=6592230002";
+        for (path, code) in [
+            (format!("/v2/customers/points/balance/{id}?programId=4242"), 1213),
+            (format!("/v2/customers/points/balance?source=INSTORE&{lookup}&programId=x"), 1213),
+            (format!("/v2/customers/points/balance/{id}?entityType=SHOP"), 1212),
+            (format!("/v2/customers/points/balance?source=INSTORE&{lookup}&entityType=SHOP"), 1212),
+            (format!("/v2/customers/{id}/pointsExpirySchedule?startDate=2027-02-01&endDate=2027-01-01"), 1214),
+            (format!("/v2/customers/lookup/pointsExpirySchedule?source=INSTORE&{lookup}&startDate=2027-02-01&endDate=2027-01-01"), 1214),
+            (format!("/v2/customers/points/balance/{id}?source=SHOPFLOOR"), 8012),
+            (format!("/v2/customers/{id}/expiredPoints?source=SHOPFLOOR"), 8012),
+        ] {
+            let (status, e) = app.get_as_demo(&path).await;
+            assert_eq!((status, e["errors"][0]["code"].as_u64()), (400, Some(code)), "{path}: {e}");
+        }
+        // The documented values pass.
+        for path in [
+            format!("/v2/customers/points/balance/{id}?entityType=CUSTOMER&source=ALL"),
+            format!(
+                "/v2/customers/{id}/pointsExpirySchedule?startDate=2027-01-01&endDate=2027-02-01"
+            ),
+        ] {
+            let (status, e) = app.get_as_demo(&path).await;
+            assert_eq!(status, 200, "{path}: {e}");
+        }
     }
 );

@@ -254,14 +254,14 @@ both_backends!(a_repeated_bill_number_is_604_and_changes_nothing, |db| {
     assert_eq!(available(&db, &ctx, 1, NOW).await, d("70"));
 });
 
-both_backends!(a_negative_bill_amount_is_400_and_writes_nothing, |db| {
+both_backends!(a_negative_bill_amount_is_631_and_writes_nothing, |db| {
     let ctx = demo(&db).await;
     let l = db.loyalty();
     let err = l
         .record_bill(&ctx, &bill(11, "NEG-1", "-100", NOW), ts(NOW))
         .await
         .unwrap_err();
-    assert_eq!(err.code(), 400, "{err}");
+    assert_eq!(err.code(), 631, "{err}");
     assert!(err.to_string().contains("billAmount"), "{err}");
     let err = l
         .record_not_interested(
@@ -272,7 +272,7 @@ both_backends!(a_negative_bill_amount_is_400_and_writes_nothing, |db| {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), 400, "{err}");
+    assert_eq!(err.code(), 631, "{err}");
     let program = ctx.program(None).unwrap().id;
     assert!(l
         .member(ctx.org.id, CustomerId::new(11), program)

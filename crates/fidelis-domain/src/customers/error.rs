@@ -52,6 +52,17 @@ pub enum CustomerError {
     InvalidCommChannel(String),
     #[error("Customer not found for the given identifier")]
     NotFound,
+    /// `entityType` of the customer light APIs other than `CUSTOMER` or `FLEET`.
+    #[error("Invalid entity type passed: {0}")]
+    InvalidEntityType(String),
+    /// A `programId` the org does not have, on the customer light APIs.
+    #[error("Invalid programId passed in request")]
+    InvalidProgramId,
+    #[error("startDate is after endDate")]
+    StartAfterEnd,
+    /// A customer id the org does not have, where Capillary answers 8009 (changeIdentifier).
+    #[error("Invalid customer id")]
+    InvalidCustomerId,
     #[error("Customer not found in the given source")]
     NotFoundInSource,
     #[error("Customer has been merged into another account")]
@@ -255,11 +266,15 @@ impl CodedError for CustomerError {
             Self::InvalidSubscriptionPriority(_) => 1102,
             Self::InvalidSubscriptionScope(_) => 1103,
             Self::InvalidSubscriptionStatus(_) => 1106,
+            Self::InvalidEntityType(_) => 1212,
+            Self::InvalidProgramId => 1213,
+            Self::StartAfterEnd => 1214,
             // Capillary's own message for a deleted customer ("customer status was marked
             // to deleted"); the status API documents no code of its own for it.
             Self::CustomerDeleted => 3042,
             Self::InvalidStatusSource(_) => 8003,
             Self::IdentifierExists(_) => 8008,
+            Self::InvalidCustomerId => 8009,
             Self::InvalidCommChannel(_) => 8010,
             Self::InvalidSourceAccount(_) => 8011,
             Self::InvalidSource(_) => 8012,
@@ -294,6 +309,10 @@ impl CodedError for CustomerError {
             | Self::NoIdentifier
             | Self::InvalidCustomField(_)
             | Self::InvalidSource(_)
+            | Self::InvalidCustomerId
+            | Self::InvalidEntityType(_)
+            | Self::InvalidProgramId
+            | Self::StartAfterEnd
             | Self::InvalidStatusSource(_)
             | Self::InvalidSourceAccount(_)
             | Self::AccountIdRequired(_)

@@ -176,15 +176,17 @@ impl CodedError for LoyaltyError {
             InvalidConfig(_) => 400,
             ProgramNotFound => 1101,
             InvalidBillNumber => 602,
-            // The documentation has no code for a bad bill amount (docs/loyalty.md).
-            InvalidBillAmount(_) => 400,
+            // "Transaction amount cannot be negative."
+            InvalidBillAmount(_) => 631,
             DuplicateBill => 604,
             InvalidTransactionType(_) => 605,
             InvalidReturnType(_) => 626,
             InvalidOutlierStatus(_) => 400,
             BillingDateOutOfRange => 621,
-            BillingDateTooOld { .. } => 643,
-            BillingDateInFuture { .. } => 644,
+            // Capillary: 643 "exceeds the accepted future date limit", 644 "cannot be
+            // less than the accepted past date limit".
+            BillingDateTooOld { .. } => 644,
+            BillingDateInFuture { .. } => 643,
             ReturnBeforePurchase => 624,
             BillNotFound => 625,
             ReturnExceedsBill { .. } => 627,
@@ -336,7 +338,7 @@ mod tests {
         );
         assert_eq!(
             LoyaltyError::BillingDateTooOld { max_past_days: 1 }.code(),
-            643
+            644
         );
         assert_eq!(LoyaltyError::InvalidBaseType("X".into()).code(), 9008);
     }

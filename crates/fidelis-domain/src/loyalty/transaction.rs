@@ -91,7 +91,7 @@ pub struct NewBill {
 impl NewBill {
     /// The checks every bill passes before anything about it is written: its number
     /// (602), its amount (400) and its billing date against the org's window in the org's
-    /// zone (621, 643, 644).
+    /// zone (621, 644, 643).
     pub fn check(
         &self,
         window: &BillingDateWindow,
@@ -218,7 +218,7 @@ const EARLIEST_BILL_YEAR: i16 = 2000;
 
 impl BillingDateWindow {
     /// Checks a billing date against the window, in the org's zone: 621 for an
-    /// implausible date, 643 too old, 644 too far ahead.
+    /// implausible date, 644 too old, 643 too far ahead.
     pub fn check(
         &self,
         billing: Timestamp,
@@ -390,11 +390,11 @@ mod tests {
         // Later today (23:30 local) is fine; tomorrow is not.
         assert!(w.check(ts("2024-06-15T15:30:00Z"), now, &tz).is_ok());
         let e = w.check(ts("2024-06-15T16:30:00Z"), now, &tz).unwrap_err();
-        assert_eq!(e.code(), 644);
+        assert_eq!(e.code(), 643);
         // 30 local days back from 2024-06-15 is 2024-05-16.
         assert!(w.check(ts("2024-05-15T16:00:00Z"), now, &tz).is_ok());
         let e = w.check(ts("2024-05-15T15:59:59Z"), now, &tz).unwrap_err();
-        assert_eq!(e.code(), 643);
+        assert_eq!(e.code(), 644);
         let e = w.check(ts("1970-01-01T00:00:00Z"), now, &tz).unwrap_err();
         assert_eq!(e.code(), 621);
         assert!(BillingDateWindow::default()
@@ -476,10 +476,10 @@ mod tests {
         assert!(new_bill(&"é".repeat(50), "1").check(&w, now, &tz).is_ok());
         assert_eq!(code(new_bill("a\tb", "1")), 602);
         let e = new_bill("n", "-0.01").check(&w, now, &tz).unwrap_err();
-        assert_eq!(e.code(), 400);
+        assert_eq!(e.code(), 631);
         assert!(e.to_string().contains("billAmount"), "{e}");
         let mut late = new_bill("n", "1");
         late.billed_at = ts("2024-06-16T16:00:00Z");
-        assert_eq!(code(late), 644);
+        assert_eq!(code(late), 643);
     }
 }

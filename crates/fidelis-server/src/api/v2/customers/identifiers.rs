@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use fidelis_app::AppError;
 use fidelis_domain::customers::CustomerError;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,7 +33,7 @@ pub struct SourceQuery {
 #[utoipa::path(post, path = "/v2/customers/{customerId}/changeIdentifier", request_body = ChangeBody, tag = "customers",
     params(("customerId" = i64, Path, description = "Customer id"), SourceQuery),
     responses((status = 200, description = "`{createdId, warnings}`"),
-              (status = 400, description = "1032/1016/1033/8008 held by another customer"),
+              (status = 400, description = "1032/1016/1033/8008 held by another customer, 8009 no such customer"),
               (status = 404, description = "8015 customer not found")))]
 pub async fn change_identifier(
     State(state): State<AppState>,
@@ -41,7 +42,12 @@ pub async fn change_identifier(
     Query(q): Query<SourceQuery>,
     ApiJson(body): ApiJson<ChangeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = super::customer_id(&raw)?;
+    // An id the org does not have is 8009 here (Capillary's "invalid customer id").
+    let invalid_id = |e: AppError| match e {
+        AppError::Customers(CustomerError::NotFound) => CustomerError::InvalidCustomerId.into(),
+        e => e,
+    };
+    let id = super::customer_id(&raw).map_err(|_| CustomerError::InvalidCustomerId)?;
     if body.add.is_empty() && body.remove.is_empty() {
         return Err(CustomerError::InvalidInput("add or remove is required".into()).into());
     }
@@ -50,7 +56,8 @@ pub async fn change_identifier(
     // The account is settled before the identifiers are read, as Capillary reports it.
     let account = app
         .account(&ctx, id, q.source.as_deref(), q.account_id.as_deref())
-        .await?;
+        .await
+        .map_err(invalid_id)?;
     let country = ctx.org.country.as_str();
     let add = body
         .add
@@ -63,6 +70,7 @@ pub async fn change_identifier(
         .map(|b| identifier(b, country))
         .collect::<Result<Vec<_>, _>>()?;
     app.change_identifiers(&ctx, id, &account, &add, &remove)
-        .await?;
+        .await
+        .map_err(invalid_id)?;
     Ok(Json(json!({"createdId": id, "warnings": []})))
 }

@@ -2,7 +2,8 @@
 //! expired points, the points ledger and goodwill history; partner-program link, update,
 //! delink and activity history. Thin handlers over `crate::loyalty`.
 
-use fidelis_domain::customers::CustomerId;
+use fidelis_domain::customers::{CustomerError, CustomerId, Source};
+use jiff::civil::Date;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -64,6 +65,20 @@ pub struct LoyaltyQuery {
     pub start_date: Option<String>,
     pub end_date: Option<String>,
     pub fetch_earliest_expiry_only: Option<bool>,
+    /// `CUSTOMER` (default) or `FLEET`.
+    pub entity_type: Option<String>,
+}
+
+/// A `YYYY-MM-DD` query value (a longer date-time is cut to its date).
+fn day(field: &str, raw: Option<&str>) -> Result<Option<Date>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .get(..10)
+            .and_then(|d| d.parse::<Date>().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(format!("Invalid input: {field} must be YYYY-MM-DD"))),
+    }
 }
 
 impl LoyaltyQuery {
@@ -76,13 +91,44 @@ impl LoyaltyQuery {
         }
     }
 
-    /// The programs asked for (1101 for an unknown `programId`); without a `programId`,
+    /// Checks the parameters every light API shares: `source` (8012), `entityType` (1212),
+    /// the date window (1214).
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(s) = self.source.as_deref().filter(|s| !s.trim().is_empty()) {
+            Source::parse_filter(s)?;
+        }
+        if let Some(e) = self.entity_type.as_deref().filter(|s| !s.trim().is_empty()) {
+            if !["CUSTOMER", "FLEET"]
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(e.trim()))
+            {
+                return Err(CustomerError::InvalidEntityType(e.to_string()).into());
+            }
+        }
+        if let (Some(from), Some(to)) = self.window()? {
+            if from > to {
+                return Err(CustomerError::StartAfterEnd.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// `startDate` and `endDate`.
+    fn window(&self) -> Result<(Option<Date>, Option<Date>), ApiError> {
+        Ok((
+            day("startDate", self.start_date.as_deref())?,
+            day("endDate", self.end_date.as_deref())?,
+        ))
+    }
+
+    /// The programs asked for (1213 for an unknown `programId`); without a `programId`,
     /// the program of the card that identified the customer, else the default program.
     fn programs<'a>(
         &self,
         ctx: &'a Ctx,
         c: &Customer,
     ) -> Result<Vec<&'a fidelis_domain::loyalty::Program>, ApiError> {
+        self.check()?;
         if self.fetch_data_for_all_programs.unwrap_or(false) {
             return Ok(ctx.member_programs());
         }
@@ -90,15 +136,20 @@ impl LoyaltyQuery {
             None | Some("") => c.card_program,
             Some(s) => Some(
                 s.parse::<fidelis_domain::loyalty::ProgramId>()
-                    .map_err(|_| fidelis_domain::loyalty::LoyaltyError::ProgramNotFound)?,
+                    .map_err(|_| CustomerError::InvalidProgramId)?,
             ),
         };
-        Ok(vec![ctx.loyalty.program(id)?])
+        let program = ctx
+            .loyalty
+            .program(id)
+            .map_err(|_| CustomerError::InvalidProgramId)?;
+        Ok(vec![program])
     }
 }
 
 /// The customer of a lookup query.
 async fn by_lookup(state: &AppState, ctx: &Ctx, q: &LoyaltyQuery) -> Result<Customer, ApiError> {
+    q.check()?;
     Ok(state.app.loyalty().find_customer(ctx, &q.ident()).await?)
 }
 

@@ -2,7 +2,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use jiff::civil::Date;
 use serde_json::{json, Value};
 
 use super::{by_id, by_lookup, LoyaltyQuery};
@@ -56,17 +55,6 @@ pub async fn balance_by_id(
     balance(&state, &ctx, &c, &q).await
 }
 
-fn day(field: &str, raw: Option<&str>) -> Result<Option<Date>, ApiError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => s
-            .get(..10)
-            .and_then(|d| d.parse::<Date>().ok())
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid(format!("Invalid input: {field} must be YYYY-MM-DD"))),
-    }
-}
-
 async fn schedule(
     state: &AppState,
     ctx: &Ctx,
@@ -74,8 +62,7 @@ async fn schedule(
     q: &LoyaltyQuery,
 ) -> Result<Json<Value>, ApiError> {
     let programs = q.programs(ctx, c)?;
-    let from = day("startDate", q.start_date.as_deref())?;
-    let to = day("endDate", q.end_date.as_deref())?;
+    let (from, to) = q.window()?;
     let mut rows = state
         .app
         .loyalty()
