@@ -69,6 +69,34 @@ both_backends!(company_api_and_sub_companies, |app| {
         res["pagination"],
         json!({"limit": 1, "offset": 1, "total": 2})
     );
+    assert_eq!(res["data"][0]["isActive"], true, "{res}");
+    // Capillary's "Get Org Companies" call, as documented: newest first.
+    let (status, res) = app
+        .get_as_demo("/v2/companies/all?limit=100&status=ACTIVE&sortOrder=DESC&sortBy=createdDate")
+        .await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(
+        res["pagination"],
+        json!({"limit": 100, "offset": 0, "sortBy": "createdDate", "sortOrder": "DESC", "total": 2})
+    );
+    let order: Vec<&str> = res["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["externalId"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["ACME-EAST", "ACME"]);
+    assert_eq!(res["data"][0]["parentCompany"]["externalId"], "ACME");
+    let (_, res) = app
+        .get_as_demo("/v2/companies/all?limit=1&offset=1&sortOrder=DESC")
+        .await;
+    assert_eq!(res["data"][0]["externalId"], "ACME", "{res}");
+    let (_, res) = app.get_as_demo("/v2/companies/all?limit=1&offset=1").await;
+    assert_eq!(res["data"][0]["externalId"], "ACME-EAST", "{res}");
+    let (status, _) = app
+        .get_as_demo("/v2/companies/all?sortOrder=SIDEWAYS")
+        .await;
+    assert_eq!(status, 400);
 
     // Update: name and fields change, the parent is kept when not named.
     let (status, res) = company(

@@ -133,8 +133,44 @@ both_backends!(hierarchy_api_and_max_children, |app| {
         res["roles"][0]["permissions"][0]["permissionCode"],
         "earn_points"
     );
+    assert_eq!(res["isActive"], true);
     let (_, res) = app.get_as_demo("/v2/fleetHierarchy").await;
     assert_eq!(res["data"].as_array().unwrap().len(), 2);
+    // Capillary's documented list and update-by-id paths.
+    let (status, res) = app.get_as_demo("/v2/fleetHierarchy/all").await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res["entity"].as_array().unwrap().len(), 2, "{res}");
+    let mut renamed = def.clone();
+    renamed["name"] = json!("Tiny, renamed");
+    let (status, res) = send(
+        app.till(Method::PUT, &format!("/v2/fleetHierarchy/{id}"))
+            .json(&renamed),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    assert_eq!(res, json!({"entity": id, "warnings": []}));
+    let (_, res) = app
+        .get_as_demo(&format!("/v2/fleetHierarchy?id={id}"))
+        .await;
+    assert_eq!(res["name"], "Tiny, renamed");
+    let mut recoded = def.clone();
+    recoded["code"] = json!("fleet");
+    let (status, _) = send(
+        app.till(Method::PUT, &format!("/v2/fleetHierarchy/{id}"))
+            .json(&recoded),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, res) = send(
+        app.till(Method::PUT, "/v2/fleetHierarchy/987654")
+            .json(&renamed),
+    )
+    .await;
+    assert_eq!(
+        (status, res["errors"][0]["code"].as_i64()),
+        (404, Some(1616)),
+        "{res}"
+    );
     let (status, res) = app.get_as_demo("/v2/fleetHierarchy?code=fleet").await;
     assert_eq!(
         (status, res["roles"][0]["maxChild"].as_i64()),

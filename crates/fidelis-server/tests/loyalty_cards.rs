@@ -43,8 +43,8 @@ async fn program_id(app: &TestApp, name: &str) -> i64 {
         .find(|p| p["partnerProgramName"] == name)
         .map(|p| p["partnerProgramId"].clone())
         .unwrap_or_else(|| {
-            assert_eq!(res["data"][0]["name"], name, "{res}");
-            res["data"][0]["id"].clone()
+            assert_eq!(res["data"][0]["programName"], name, "{res}");
+            res["data"][0]["programId"].clone()
         });
     p.as_i64().unwrap()
 }

@@ -24,7 +24,7 @@ async fn register(app: &TestApp, body: &Value) -> Value {
 
 async fn default_program(app: &TestApp) -> i64 {
     let (_, res) = app.get_as_demo("/v2/organization/programs").await;
-    res["data"][0]["id"].as_i64().unwrap()
+    res["data"][0]["programId"].as_i64().unwrap()
 }
 
 fn codes(res: &Value) -> Vec<i64> {

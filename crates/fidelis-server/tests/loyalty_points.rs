@@ -51,8 +51,11 @@ both_backends!(programs_list_tiers_and_partner_programs, |app| {
     let (status, res) = app.get_as_demo("/v2/organization/programs").await;
     assert_eq!(status, 200, "{res}");
     let p = &res["data"][0];
-    assert_eq!(p["name"], "Demo Rewards");
-    assert_eq!(p["isDefault"], true);
+    assert_eq!(p["programName"], "Demo Rewards");
+    assert_eq!(p["default"], true);
+    assert!(p["programId"].as_i64().unwrap() > 0);
+    assert_eq!(p["pointsToCurrencyRatio"], 1.0);
+    assert_eq!(p["programDescription"], "Demo Rewards");
     let tiers: Vec<&str> = p["tiers"]
         .as_array()
         .unwrap()

@@ -108,7 +108,9 @@ both_backends!(
 
 both_backends!(registration_and_enrolment_commit_together, |app| {
     let (_, programs) = app.get_as_demo("/v2/organization/programs").await;
-    let program = programs["data"][0]["id"].as_i64().expect("program id");
+    let program = programs["data"][0]["programId"]
+        .as_i64()
+        .expect("program id");
     let body = json!({"profiles": [{"firstName": "Ena", "source": "INSTORE",
         "identifiers": [{"type": "mobile", "value": "6591110003"}]}],
         "loyaltyProgramEnrollments": [{"programId": program, "tierNumber": 2}]});

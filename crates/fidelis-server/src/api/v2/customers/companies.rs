@@ -60,7 +60,7 @@ fn company_json(c: &Company) -> Value {
         "hierarchyDefinitionCode": c.hierarchy_code,
         "extendedFields": c.extended_fields,
         "parentCompany": parent,
-        "active": c.active,
+        "isActive": c.active,
     })
 }
 
@@ -155,6 +155,85 @@ pub async fn get(
     let page = page(q.limit.as_deref(), q.offset.as_deref())?;
     let (list, total) = app.companies(&p, page).await?;
     Ok(Json(companies_page(&list, page, total)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AllQuery {
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+    /// `ACTIVE` (default); deactivated companies are not listed.
+    pub status: Option<String>,
+    /// `createdDate` (the only order).
+    pub sort_by: Option<String>,
+    /// `ASC` (default) or `DESC`.
+    pub sort_order: Option<String>,
+}
+
+/// The org's active companies, paged (Capillary's "Get Org Companies").
+#[utoipa::path(get, path = "/v2/companies/all", tag = "customers", params(AllQuery),
+    responses((status = 200, description = "`{pagination{limit, offset, sortBy, sortOrder, total}, data, warnings, errors}`"),
+              (status = 400, description = "An unsupported status, sortBy or sortOrder")))]
+pub async fn all(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<AllQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let one_of = |field: &str, v: Option<&str>, allowed: &[&str]| -> Result<String, ApiError> {
+        let v = v
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .unwrap_or(allowed[0]);
+        allowed
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(v))
+            .map(|a| (*a).to_string())
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "Invalid input: {field} must be {}",
+                    allowed.join(" or ")
+                ))
+            })
+    };
+    one_of("status", q.status.as_deref(), &["ACTIVE"])?;
+    let sort_by = one_of("sortBy", q.sort_by.as_deref(), &["createdDate"])?;
+    let sort_order = one_of("sortOrder", q.sort_order.as_deref(), &["ASC", "DESC"])?;
+    let page = page(q.limit.as_deref(), q.offset.as_deref())?;
+    let app = state.app.customers();
+    // Companies are listed oldest first; DESC reads the pages from the other end.
+    let (total, page_list) = if sort_order == "DESC" {
+        let (_, total) = app
+            .companies(
+                &p,
+                Page {
+                    limit: 1,
+                    offset: 0,
+                },
+            )
+            .await?;
+        let total_i = i64::try_from(total).unwrap_or(i64::MAX);
+        let end = (total_i - page.offset).max(0);
+        let start = (end - page.limit).max(0);
+        let (mut list, _) = app
+            .companies(
+                &p,
+                Page {
+                    limit: end - start,
+                    offset: start,
+                },
+            )
+            .await?;
+        list.reverse();
+        (total, list)
+    } else {
+        let (list, total) = app.companies(&p, page).await?;
+        (total, list)
+    };
+    let mut v = companies_page(&page_list, page, total);
+    v["pagination"]["sortBy"] = json!(sort_by);
+    v["pagination"]["sortOrder"] = json!(sort_order);
+    Ok(Json(v))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

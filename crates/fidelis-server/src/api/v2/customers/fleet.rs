@@ -1,6 +1,6 @@
 //! `POST`/`PUT`/`GET /v2/fleetHierarchy`.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use fidelis_app::customers::HierarchyKey;
 use fidelis_domain::customers::{
@@ -110,7 +110,7 @@ pub fn hierarchy_json(h: &Hierarchy) -> Value {
         "autoGroupCreationEnabled": h.extra.get("autoGroupCreationEnabled").cloned().unwrap_or(json!(false)),
         "hierarchyCreationStrict": h.extra.get("hierarchyCreationStrict").cloned().unwrap_or(json!(false)),
         "default": h.extra.get("default").cloned().unwrap_or(json!(false)),
-        "active": h.config.active,
+        "isActive": h.config.active,
     })
 }
 
@@ -146,6 +146,54 @@ pub async fn update(
         .update_hierarchy(&p, &body.definition()?)
         .await?;
     Ok(Json(json!({"entity": id, "warnings": []})))
+}
+
+/// Replaces the definition of the hierarchy with this id (Capillary's documented path). The
+/// body's `code`, when given, must be the hierarchy's: a code does not change.
+#[utoipa::path(put, path = "/v2/fleetHierarchy/{id}", request_body = HierarchyBody, tag = "customers",
+    params(("id" = i64, Path, description = "Hierarchy id")),
+    responses((status = 200, description = "`{entity, warnings}`"),
+              (status = 400, description = "16xx definition errors, or a code other than the hierarchy's"),
+              (status = 404, description = "1616 unknown hierarchy")))]
+pub async fn update_by_id(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(mut body): ApiJson<HierarchyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let app = state.app.customers();
+    let current = app.hierarchy(&p, HierarchyKey::Id(&id)).await?;
+    match body
+        .code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) if c != current.config.code => {
+            return Err(ApiError::invalid(format!(
+                "Invalid input: hierarchy {id} has code {}, not {c}",
+                current.config.code
+            )))
+        }
+        _ => body.code = Some(current.config.code.clone()),
+    }
+    let id = app.update_hierarchy(&p, &body.definition()?).await?;
+    Ok(Json(json!({"entity": id, "warnings": []})))
+}
+
+/// Every active hierarchy of the org (Capillary's "Get Hierarchies").
+#[utoipa::path(get, path = "/v2/fleetHierarchy/all", tag = "customers",
+    responses((status = 200, description = "`{entity: [hierarchy], warnings, errors}`")))]
+pub async fn all(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
+    let all: Vec<Value> = state
+        .app
+        .customers()
+        .hierarchies(&p)
+        .await?
+        .iter()
+        .map(hierarchy_json)
+        .collect();
+    Ok(Json(json!({"entity": all, "warnings": [], "errors": []})))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -41,6 +41,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
             companies::delete
         ))
         .routes(routes!(companies::extended_field_search))
+        .routes(routes!(companies::all))
+        .routes(routes!(fleet::all))
+        .routes(routes!(fleet::update_by_id))
 }
 
 /// A customer id from the path; anything but a positive number cannot name a customer.

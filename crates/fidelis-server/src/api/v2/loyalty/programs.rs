@@ -15,7 +15,7 @@ use crate::{ApiError, AppState};
 
 /// The org's loyalty programs with their tiers, and its partner programs.
 #[utoipa::path(get, path = "/v2/organization/programs", tag = "loyalty",
-    responses((status = 200, description = "`{data: [program], warnings, errors}`")))]
+    responses((status = 200, description = "`{data: [{programId, programName, programDescription, pointsToCurrencyRatio, partnerPrograms, default, …}], warnings, errors}`")))]
 pub async fn programs(
     State(state): State<AppState>,
     p: Principal,
@@ -49,10 +49,13 @@ pub async fn programs(
         .map(|p| {
             let tiers = p.tiers.as_ref();
             json!({
-                "id": p.id,
-                "name": p.name,
+                "programId": p.id,
+                "programName": p.name,
+                "programDescription": p.name,
+                // Fidelis redeems points at face value (as v1.1 `points_currency_ratio`).
+                "pointsToCurrencyRatio": 1.0,
+                "default": true,
                 "programType": p.kind.as_str(),
-                "isDefault": true,
                 "pointsPerAmount": {"points": num(p.earn.points), "perAmount": num(p.earn.per_amount)},
                 "tierBasis": tiers.map(|t| t.basis),
                 "tiers": tiers.map(|t| t.tiers.iter().map(|s| json!({
