@@ -130,6 +130,13 @@ both_backends!(series_are_created_read_and_updated, |app| {
     )
     .await;
     assert_eq!(status, 200, "{res}");
+    // The answer is the series as updated.
+    assert_eq!(
+        (&res["id"], &res["name"]),
+        (&json!(id), &json!("Gold plastic")),
+        "{res}"
+    );
+    assert_eq!(res["warnings"], json!([]));
     let (_, res) = app.get_as_demo(&format!("/v2/card/series/{id}")).await;
     assert_eq!(
         (
@@ -166,7 +173,7 @@ both_backends!(generation_numbers_cards_without_repeats, |app| {
     .await;
     assert_eq!(status, 200, "{res}");
     assert_eq!(
-        res["data"],
+        res["entity"],
         json!(["DEMO00100000", "DEMO00100001", "DEMO00100002"])
     );
     // A number added by hand ahead of the sequence is skipped and reported.
@@ -178,14 +185,14 @@ both_backends!(generation_numbers_cards_without_repeats, |app| {
     )
     .await;
     assert_eq!(status, 200, "{res}");
-    assert_eq!(res["data"], json!(["DEMO00100003", "DEMO00100005"]));
+    assert_eq!(res["entity"], json!(["DEMO00100003", "DEMO00100005"]));
     assert_eq!(res["warnings"][0]["code"], 3059);
     assert_eq!(res["warnings"][0]["duplicates"], json!(["DEMO00100004"]));
     let (status, res) = app
         .get_as_demo(&format!("/v2/card/generation/logs/{democard}"))
         .await;
     assert_eq!(status, 200, "{res}");
-    let last = &res["data"][0];
+    let last = &res["entity"][0];
     assert_eq!(
         (
             &last["count"],
@@ -199,7 +206,7 @@ both_backends!(generation_numbers_cards_without_repeats, |app| {
         (&last["firstCardNumber"], &last["lastCardNumber"]),
         (&json!("DEMO00100003"), &json!("DEMO00100005"))
     );
-    assert_eq!(res["data"].as_array().unwrap().len(), 2);
+    assert_eq!(res["entity"].as_array().unwrap().len(), 2);
     let c = card(&app, "DEMO00100005").await;
     assert_eq!(
         (&c["statusInfo"]["status"], &c["customerId"]),
@@ -237,7 +244,7 @@ both_backends!(generation_numbers_cards_without_repeats, |app| {
     for (status, res) in futures::future::join_all(runs).await {
         assert_eq!(status, 200, "{res}");
         all.extend(
-            res["data"]
+            res["entity"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -326,6 +333,12 @@ both_backends!(cards_are_added_issued_and_change_status, |app| {
     // Transitions: ACTIVE → org label "Lost or stolen" (SUSPENDED) → EXPIRED; EXPIRED → DELETED refused.
     let (status, res) = set_label(&app, "DC-1", "lost or stolen").await;
     assert_eq!(status, 200, "{res}");
+    // The answer is the card as updated.
+    assert_eq!(
+        (&res["cardNumber"], &res["statusInfo"]["label"]),
+        (&json!("DC-1"), &json!("Lost or stolen")),
+        "{res}"
+    );
     let c = card(&app, "DC-1").await;
     assert_eq!(
         (

@@ -49,7 +49,7 @@ pub async fn create_series(
 /// Updates a card series (its code stays).
 #[utoipa::path(put, path = "/v2/card/series/{seriesId}", request_body = SeriesBody, tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
-    responses((status = 200, description = "`{entity: seriesId, warnings}`"),
+    responses((status = 200, description = "The series as updated, with `warnings`"),
               (status = 404, description = "3000 no such series")))]
 pub async fn update_series(
     State(state): State<AppState>,
@@ -67,7 +67,9 @@ pub async fn update_series(
         .loyalty()
         .update_card_series(&ctx, id, &series, active)
         .await?;
-    Ok(Json(json!({"entity": s.id, "warnings": []})))
+    let mut v = render_series(&ctx, &s);
+    v["warnings"] = json!([]);
+    Ok(Json(v))
 }
 
 /// One card series.
@@ -115,7 +117,7 @@ pub struct GenerateBody {
 
 /// Generates NOT_ISSUED cards of a series from its numbering.
 #[utoipa::path(post, path = "/v2/card/generate", request_body = GenerateBody, tag = "cards",
-    responses((status = 200, description = "`{data: [cardNumber], warnings, errors}`; 3059 warns of numbers that existed"),
+    responses((status = 200, description = "`{entity: [cardNumber], warnings}`; 3059 warns of numbers that existed"),
               (status = 400, description = "701 generation disabled, 702 numbers exhausted, 3017 label, 1060 count"),
               (status = 404, description = "3000 no such series")))]
 pub async fn generate(
@@ -141,15 +143,13 @@ pub async fn generate(
         let w = LoyaltyError::CardNumbersExisted;
         json!([{"code": w.code(), "message": w.to_string(), "duplicates": duplicates}])
     };
-    Ok(Json(
-        json!({"data": made, "warnings": warnings, "errors": []}),
-    ))
+    Ok(Json(json!({"entity": made, "warnings": warnings})))
 }
 
 /// A series' generation requests, newest first.
 #[utoipa::path(get, path = "/v2/card/generation/logs/{seriesId}", tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
-    responses((status = 200, description = "`{data: [generation], warnings}`"),
+    responses((status = 200, description = "`{entity: [generation], warnings}`"),
               (status = 404, description = "3000 no such series")))]
 pub async fn generation_logs(
     State(state): State<AppState>,
@@ -168,7 +168,12 @@ pub async fn generation_logs(
             json!({
                 "id": l.id,
                 "seriesId": l.series_id,
+                "orgId": ctx.loyalty.org.id,
                 "count": l.requested,
+                "date": crate::api::local_time(l.at, ctx.tz()),
+                "description": "",
+                // Generated numbers are listed in the answer, not stored as a file.
+                "fileHandle": null,
                 "generatedCount": l.generated,
                 "duplicateCount": l.duplicates,
                 "firstCardNumber": l.first_number,
@@ -179,7 +184,7 @@ pub async fn generation_logs(
             })
         })
         .collect();
-    Ok(Json(json!({"data": data, "warnings": []})))
+    Ok(Json(json!({"entity": data, "warnings": []})))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -276,7 +281,7 @@ pub async fn add_card(
 /// Changes a card's status label (to a SUSPENDED, EXPIRED or DELETED label, by the
 /// documented transitions), reason and fields.
 #[utoipa::path(put, path = "/v2/card", request_body = CardBody, tag = "cards",
-    responses((status = 200, description = "`{entity: cardId, warnings}`"),
+    responses((status = 200, description = "The card as updated (as `GET /v2/card` answers it)"),
               (status = 400, description = "3013 transition not allowed, 3017 label, 3046 number/external id mismatch"),
               (status = 404, description = "3010 no such card")))]
 pub async fn update_card(
@@ -286,7 +291,7 @@ pub async fn update_card(
 ) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty().context(&p).await?;
     let c = update_one(&state, &ctx, body).await?;
-    Ok(Json(json!({"entity": c.id, "warnings": []})))
+    Ok(Json(render_card(&ctx, &c)))
 }
 
 /// At most this many cards in one bulk update (1060).
