@@ -235,7 +235,14 @@ both_backends!(b5_lookup_customer_id, |app| {
         .await;
     assert_eq!(status, 200, "{c}");
     assert_eq!(c["id"], id);
-    assert!(c["subscriptions"].is_array());
+    // As documented: subscriptionInfo.subscriptions, and the default program's pointsSummary.
+    assert!(c["subscriptionInfo"]["subscriptions"].is_array(), "{c}");
+    assert_eq!(c["pointsSummary"]["loyaltyPoints"], 0.0, "{c}");
+    assert_eq!(c["pointsSummary"]["currentSlab"], "Bronze", "{c}");
+    assert_eq!(c["pointsSummary"]["slabSNo"], 1, "{c}");
+    assert_eq!(c["pointsSummary"].as_object().unwrap().len(), 14, "{c}");
+    let (_, plain) = app.get_as_demo(&format!("/v2/customers/{id}")).await;
+    assert!(plain.get("pointsSummary").is_none(), "{plain}");
 });
 
 both_backends!(b6_update_by_lookup_and_by_id, |app| {

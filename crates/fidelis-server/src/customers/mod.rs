@@ -64,6 +64,13 @@ pub fn embed(raw: Option<&str>) -> Result<Embed, ApiError> {
     Ok(out)
 }
 
+/// Whether `embed` names `part` (any case).
+pub fn embeds(raw: Option<&str>, part: &str) -> bool {
+    raw.unwrap_or("")
+        .split(',')
+        .any(|p| p.trim().eq_ignore_ascii_case(part))
+}
+
 /// `{"createdId", "warnings", "sideEffects"}`.
 pub fn saved_json(s: &Saved) -> Value {
     json!({

@@ -122,7 +122,10 @@ pub fn customer(view: &CustomerView, org: &Org) -> Value {
     });
     if let Some(obj) = out.as_object_mut() {
         if let Some(subs) = &view.subscriptions {
-            obj.insert("subscriptions".into(), subscriptions(subs));
+            obj.insert(
+                "subscriptionInfo".into(),
+                json!({"subscriptions": subscriptions(subs)}),
+            );
         }
         if let Some(m) = &view.fleet {
             obj.insert("associationDetails".into(), association(m, None));

@@ -16,6 +16,35 @@ use super::Ctx;
 
 /// One `loyaltyProgramDetails[]` / `loyaltyDetails.data[]` element (a customer's), or one
 /// `pointsSummaries[]` element's common part (a group's).
+/// `pointsSummary` (`embed=points`): the documented fields of a program summary.
+pub fn points_summary(program: Option<&Value>) -> Value {
+    const FIELDS: [&str; 14] = [
+        "adjusted",
+        "cumulativePurchases",
+        "currentSlab",
+        "expired",
+        "lifetimePoints",
+        "loyaltyId",
+        "loyaltyPoints",
+        "nextSlab",
+        "nextSlabDescription",
+        "nextSlabSerialNumber",
+        "redeemed",
+        "returned",
+        "slabExpiryDate",
+        "slabSNo",
+    ];
+    let Some(p) = program else {
+        return json!({});
+    };
+    Value::Object(
+        FIELDS
+            .iter()
+            .map(|f| ((*f).to_string(), p.get(*f).cloned().unwrap_or(Value::Null)))
+            .collect(),
+    )
+}
+
 pub fn program_summary(ctx: &Ctx, entity: impl Into<EarningEntity>, s: &ProgramSummary) -> Value {
     let entity: EarningEntity = entity.into();
     let program = &s.program;

@@ -42,7 +42,7 @@ pub async fn details_by_lookup(
     let view = app
         .details(&ctx, CustomerKey::Lookup(&lookup), embed)
         .await?;
-    with_loyalty(&state, &p, &ctx, &view).await
+    with_loyalty(&state, &p, &ctx, &view, q.embed.as_deref()).await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -67,18 +67,23 @@ pub async fn details_by_id(
     let ctx = app.context(&p).await?;
     let embed = customers::embed(q.embed.as_deref())?;
     let view = app.details(&ctx, CustomerKey::Id(id), embed).await?;
-    with_loyalty(&state, &p, &ctx, &view).await
+    with_loyalty(&state, &p, &ctx, &view, q.embed.as_deref()).await
 }
 
-/// Renders the customer, with `loyaltyProgramDetails` from the loyalty context.
+/// Renders the customer, with `loyaltyProgramDetails` from the loyalty context and, with
+/// `embed=points`, the default program's `pointsSummary`.
 async fn with_loyalty(
     state: &AppState,
     p: &Principal,
     ctx: &Ctx,
     view: &CustomerView,
+    embed: Option<&str>,
 ) -> Result<Json<Value>, ApiError> {
     let mut body = render::customer(view, &ctx.org);
-    body["loyaltyProgramDetails"] =
-        Value::Array(crate::loyalty::summary::program_details(state, p, view.customer.id).await?);
+    let programs = crate::loyalty::summary::program_details(state, p, view.customer.id).await?;
+    if customers::embeds(embed, "points") {
+        body["pointsSummary"] = crate::loyalty::summary::points_summary(programs.first());
+    }
+    body["loyaltyProgramDetails"] = Value::Array(programs);
     Ok(Json(body))
 }
