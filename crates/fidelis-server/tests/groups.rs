@@ -309,7 +309,7 @@ both_backends!(
         assert_eq!(d["billDetails"]["billingStore"]["code"], "orchard");
         assert_eq!(d["extendedFields"]["ship_first_name"], "Ann");
         assert_eq!(d["customFields"]["paymentmode"], "cash");
-        assert_eq!(d["lineItems"][0]["itemCode"], "sku_1");
+        assert_eq!(d["lineItems"][0]["details"]["itemCode"], "sku_1");
         // Without embed the extras are left out; filters narrow the list.
         let (_, t) = app
             .get_as_demo(&format!("/v2/userGroup2/transactions?id={group}"))

@@ -91,7 +91,18 @@ both_backends!(c1_regular_bill_with_raw_side_effects, |app| {
     assert_eq!(t["billDetails"]["billingStore"]["code"], "orchard");
     assert_eq!(t["deliveryStatus"], "SHIPPED");
     assert_eq!(t["lineItems"].as_array().unwrap().len(), 2);
-    assert_eq!(t["lineItems"][0]["returnableDays"], -1);
+    // Documented nesting: each line's fields under `details`, the tender's value as `amount`.
+    assert_eq!(t["lineItems"][0]["details"]["returnableDays"], -1);
+    assert_eq!(t["lineItems"][0]["details"]["qty"], 1.0);
+    assert_eq!(t["lineItems"][0]["valid"], true);
+    assert_eq!(t["lineItems"][0]["outlierStatus"], "NORMAL");
+    assert_eq!(t["basketSize"], 2.0);
+    assert_eq!(t["paymentModes"][0]["mode"], "Card Payment");
+    assert_eq!(t["paymentModes"][0]["amount"], 5104);
+    assert_eq!(
+        t["billDetails"]["returnDetails"],
+        json!({"canceled": false})
+    );
     assert_eq!(t["extendedFields"]["ship_first_name"], "Ram");
     assert_eq!(t["customFields"]["paymentmode"], "cash");
     // Asked as another type, the transaction is not there.

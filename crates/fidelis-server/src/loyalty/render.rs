@@ -154,6 +154,9 @@ pub fn transaction(
         }
         None => Value::Null,
     };
+    // Each line as Capillary nests it: the line as sent in `details` (with the documented
+    // defaults), around it the line's status. Lines have no ids of their own in Fidelis.
+    let outlier = b.outlier_status.clone();
     let line_items: Vec<Value> = d
         .get("lineItems")
         .and_then(Value::as_array)
@@ -161,12 +164,52 @@ pub fn transaction(
         .unwrap_or_default()
         .into_iter()
         .map(|mut l| {
-            if l.get("returnableDays").is_none() {
-                l["returnableDays"] = json!(-1);
+            for (k, v) in [
+                ("returnableDays", json!(-1)),
+                ("returnable", json!(true)),
+                ("attributes", json!({})),
+                ("extendedFields", json!({})),
+            ] {
+                if l.get(k).is_none() {
+                    l[k] = v;
+                }
             }
-            l
+            json!({
+                "customerId": b.customer_id,
+                "details": l,
+                "outlierStatus": outlier,
+                "returnDetails": {},
+                "valid": true,
+                "returnLineItemsDtos": [],
+                "niReturnLineItemsDtos": [],
+                "addonDetails": [],
+                "splitItemsDetails": [],
+                "niReturn": false,
+            })
         })
         .collect();
+    let basket_size: f64 = line_items
+        .iter()
+        .filter_map(|l| {
+            l["details"]["qty"]
+                .as_f64()
+                .or_else(|| l["details"]["qty"].as_str()?.parse().ok())
+        })
+        .sum();
+    // Tenders as Capillary answers them: the sent `value` is the `amount`.
+    let payment_modes: Vec<Value> = field("paymentModes")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut m| {
+            if let Some(v) = m.as_object_mut().and_then(|o| o.remove("value")) {
+                m["amount"] = v;
+            }
+            m
+        })
+        .collect();
+    let canceled = b.return_type.as_deref() == Some("CANCELLED");
     let kind = TransactionType::parse(&b.txn_type).unwrap_or(TransactionType::Regular);
     json!({
         "id": b.id,
@@ -180,6 +223,8 @@ pub fn transaction(
             "discount": field("discount"),
             "grossAmount": field("grossAmount"),
             "note": field("note"),
+            "returnDetails": {"canceled": canceled},
+            "niReturnDetails": {},
             "invalidBill": false,
         },
         "billingTill": entity(till),
@@ -192,9 +237,17 @@ pub fn transaction(
                    "returnedAmount": num(b.amount_returned), "reversed": num(b.points_reversed)},
         "useDefaultFleetGroup": false,
         "attribution": {"createDate": iso(b.created_at, tz),
-                        "createdBy": entity(till)},
+                        "createdBy": entity(till),
+                        "modifiedBy": {},
+                        "modifiedDate": iso(b.created_at, tz)},
+        "addWithLocalCurrency": false,
+        "async": false,
+        "ignorePoints": false,
         "lineItems": line_items,
-        "paymentModes": field("paymentModes"),
+        "basketSize": basket_size,
+        "returnDetails": {"canceled": canceled},
+        "niReturnDetails": {},
+        "paymentModes": payment_modes,
         "extendedFields": field("extendedFields"),
         "customFields": field("customFields"),
         "autoUpdateTime": iso(b.created_at, tz),
