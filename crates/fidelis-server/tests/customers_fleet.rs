@@ -50,8 +50,13 @@ both_backends!(owner_with_two_drivers_then_forbidden_links, |app| {
         .get_as_demo("/v2/customers/bulk?source=INSTORE&associationEntityType=parentCustomer&associationEntityIdentifierType=mobile&associationEntityIdentifierValue=6590000001")
         .await;
     assert_eq!(status, 200, "{res}");
-    assert_eq!(res["data"].as_array().unwrap().len(), 2);
-    assert_eq!(res["pagination"]["total"], 2);
+    assert_eq!(
+        res["entity"]["customers"].as_array().unwrap().len(),
+        2,
+        "{res}"
+    );
+    assert_eq!(res["entity"]["count"], 2);
+    assert_eq!(res["success"], true);
 
     // A third level: a driver under a driver.
     let third = with_association(

@@ -160,7 +160,7 @@ pub struct ChildrenQuery {
 
 /// The children of a parent customer, or the customers of a company.
 #[utoipa::path(get, path = "/v2/customers/bulk", tag = "customers", params(ChildrenQuery),
-    responses((status = 200, description = "`{data, pagination, warnings, errors}`"),
+    responses((status = 200, description = "Parent: `{entity: {customers, count, errors, warnings}, warnings, errors, success}`; company: `{data, fleetCompany, pagination, warnings, errors}`"),
               (status = 404, description = "8015 parent / 1704 company not found")))]
 pub async fn get_bulk(
     State(state): State<AppState>,
@@ -203,10 +203,11 @@ pub async fn get_bulk(
         .iter()
         .map(|c| render::fleet_entity(c, &ctx.org))
         .collect();
+    // Capillary's "Get Customers (Group Loyalty)" shape.
     Ok(Json(json!({
-        "data": data,
-        "pagination": {"limit": limit, "offset": 0, "total": data.len()},
+        "entity": {"customers": data, "count": data.len(), "errors": [], "warnings": []},
         "warnings": [],
         "errors": [],
+        "success": true,
     })))
 }
