@@ -144,10 +144,31 @@ both_backends!(
             .await;
         assert_eq!(status, 200, "{h}");
         assert_eq!(h["pagination"]["total"], 2);
-        assert_eq!(h["data"][0]["status"], "APPROVED");
+        // Capillary's documented keys.
+        assert_eq!(h["data"][0]["goodwillStatus"], "APPROVED", "{h}");
+        assert_eq!(h["data"][0]["goodwillType"], "POINTS");
+        assert_eq!(h["data"][0]["approvedValue"], "800");
         assert_eq!(h["data"][0]["points"], 800);
-        assert_eq!(h["data"][0]["approvedBy"], "demo.till2");
+        assert_eq!(h["data"][0]["updatedBy"]["code"], "demo.till2");
+        assert_eq!(h["data"][0]["userId"], id);
+        assert_eq!(h["data"][0]["requestId"], h["data"][0]["id"]);
+        assert_eq!(h["data"][0]["oneStep"], false);
 
+        // A reason is free text, as documented…
+        let mut free = goodwill("6592230001", "ref-free", 10);
+        free["root"]["request"][0]["reason"] = json!("Because");
+        let (status, r) = add(&app, &free).await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(
+            r["response"]["requests"]["request"][0]["reason"], "Because",
+            "{r}"
+        );
+        // … unless the org accepts only its listed reasons.
+        app.apply(&common::DEMO_ORG.replace(
+            "[loyalty.goodwill]\n",
+            "[loyalty.goodwill]\nonly_listed_reasons = true\n",
+        ))
+        .await;
         // Per-item failures: unknown reason, unknown customer, bad base type.
         let mut bad = goodwill("6592230001", "ref-x", 10);
         bad["root"]["request"][0]["reason"] = json!("Because");

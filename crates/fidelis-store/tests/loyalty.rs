@@ -705,9 +705,12 @@ both_backends!(
             .await
             .unwrap_err();
         assert_eq!(err.code(), 9014);
+        // A reason outside the list is refused when only listed reasons are accepted.
+        let mut strict = ctx.clone();
+        strict.settings.goodwill.only_listed_reasons = true;
         let err = l
             .submit_goodwill(
-                &ctx,
+                &strict,
                 &NewGoodwill {
                     request: GoodwillRequest {
                         reason: "Because".into(),

@@ -117,6 +117,8 @@ struct RawCardLabel {
 struct RawGoodwill {
     #[serde(default)]
     reasons: Vec<Spanned<String>>,
+    #[serde(default)]
+    only_listed_reasons: bool,
     auto_approve_up_to: Option<Spanned<toml::Value>>,
 }
 
@@ -230,6 +232,7 @@ impl Default for LoyaltySettings {
             billing_dates: BillingDateWindow::default(),
             goodwill: GoodwillConfig {
                 reasons: Vec::new(),
+                only_listed_reasons: false,
                 auto_approve_cap: None,
             },
             card_labels: Vec::new(),
@@ -587,6 +590,7 @@ fn goodwill(v: &mut Validator<'_>, g: Option<RawGoodwill>) -> GoodwillConfig {
     });
     GoodwillConfig {
         reasons,
+        only_listed_reasons: g.only_listed_reasons,
         auto_approve_cap,
     }
 }

@@ -76,8 +76,13 @@ impl GoodwillStatus {
 /// The org's goodwill settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoodwillConfig {
-    /// Reasons an agent may pick (matched case-insensitively).
+    /// Reasons an agent may pick (matched case-insensitively; a match takes the listed
+    /// spelling).
     pub reasons: Vec<String>,
+    /// Only the listed reasons are accepted (9009 otherwise). Off by default: a reason is
+    /// free text, as Capillary documents it.
+    #[serde(default)]
+    pub only_listed_reasons: bool,
     /// Point requests up to and including this are approved at once; `None`: every
     /// request waits for a checker.
     pub auto_approve_cap: Option<Decimal>,
@@ -122,13 +127,20 @@ pub struct GoodwillRequest {
 }
 
 impl GoodwillConfig {
-    /// The configured spelling of `reason`, or 9009.
-    pub fn canonical_reason(&self, reason: &str) -> Result<&str, LoyaltyError> {
-        self.reasons
+    /// The listed spelling of `reason`; else the reason as given, or 9009 when only listed
+    /// reasons are accepted.
+    pub fn canonical_reason(&self, reason: &str) -> Result<String, LoyaltyError> {
+        match self
+            .reasons
             .iter()
             .find(|r| r.eq_ignore_ascii_case(reason.trim()))
-            .map(String::as_str)
-            .ok_or_else(|| LoyaltyError::InvalidGoodwillReason(reason.to_string()))
+        {
+            Some(listed) => Ok(listed.clone()),
+            None if self.only_listed_reasons => {
+                Err(LoyaltyError::InvalidGoodwillReason(reason.to_string()))
+            }
+            None => Ok(reason.trim().to_string()),
+        }
     }
 
     /// Validates a request and decides whether it is approved at once. Coupon requests
@@ -188,8 +200,22 @@ mod tests {
     fn demo() -> GoodwillConfig {
         GoodwillConfig {
             reasons: vec!["Service recovery".into(), "Birthday".into()],
+            only_listed_reasons: true,
             auto_approve_cap: Some(d("500")),
         }
+    }
+
+    #[test]
+    fn a_reason_is_free_text_unless_only_listed_ones_are_accepted() {
+        let mut c = demo();
+        assert_eq!(c.canonical_reason(" birthday ").unwrap(), "Birthday");
+        assert_eq!(c.canonical_reason("Late").unwrap_err().code(), 9009);
+        c.only_listed_reasons = false;
+        assert_eq!(
+            c.canonical_reason(" Late delivery ").unwrap(),
+            "Late delivery"
+        );
+        assert_eq!(c.canonical_reason("BIRTHDAY").unwrap(), "Birthday");
     }
 
     fn points(p: &str, reason: &str) -> GoodwillRequest {
@@ -235,7 +261,7 @@ mod tests {
     fn reasons_points_and_overrides_are_checked() {
         let c = demo();
         assert_eq!(c.submit(&points("10", "Because")).unwrap_err().code(), 9009);
-        assert_eq!(c.canonical_reason("BIRTHDAY"), Ok("Birthday"));
+        assert_eq!(c.canonical_reason("BIRTHDAY"), Ok("Birthday".to_string()));
         assert!(c.submit(&points("0", "Birthday")).is_err());
         let mut r = points("800", "Birthday");
         r.client_auto_approve = Some(true);

@@ -5,6 +5,7 @@
 
 use fidelis_app::loyalty::{GoodwillInput, V1Identifiers};
 use fidelis_domain::error::Success;
+use fidelis_domain::loyalty::goodwill::GoodwillStatus;
 use fidelis_domain::loyalty::ProgramId;
 use fidelis_store::loyalty::GoodwillRecord;
 use serde_json::{json, Value};
@@ -84,25 +85,37 @@ pub fn v1_request(ctx: &Ctx, r: &GoodwillRecord) -> Value {
     })
 }
 
-/// A request in the v2 history (`GET /v2/customers/{id}/goodwillRequest`).
+/// A request in the v2 history (`GET /v2/customers/{id}/goodwillRequest`): Capillary's
+/// documented keys, then Fidelis's (program, reference id, the ledger entry or coupon).
 pub fn v2_request(ctx: &Ctx, r: &GoodwillRecord) -> Value {
+    let who = |name: &str| json!({"code": name, "name": name});
+    let updated = r.decided_at.unwrap_or(r.created_at);
+    let approved_value = match r.status {
+        GoodwillStatus::Approved => r
+            .points
+            .map(|p| p.to_string())
+            .or_else(|| r.coupon_code.clone()),
+        _ => None,
+    };
     json!({
         "id": r.id,
-        "referenceId": r.reference_id,
-        "customerId": r.customer_id,
+        "requestId": r.id,
+        "addedBy": who(&r.maker),
+        "updatedBy": who(r.checker.as_deref().unwrap_or(&r.maker)),
+        "addedOn": iso(r.created_at, ctx.tz()),
+        "updatedOn": iso(updated, ctx.tz()),
+        "userId": r.customer_id,
+        "goodwillType": r.base_type.as_str(),
+        "goodwillStatus": r.status.as_str(),
+        "comments": r.comments.clone().unwrap_or_default(),
+        "reason": r.reason,
+        "approvedValue": approved_value,
+        "oneStep": false,
         "programId": r.program_id,
-        "type": "GOODWILL",
-        "baseType": r.base_type.as_str(),
-        "status": r.status.as_str(),
+        "referenceId": r.reference_id,
         "points": r.points.map(num),
         "seriesId": r.coupon_series_id,
-        "reason": r.reason,
-        "comments": r.comments,
-        "requestedBy": r.maker,
-        "approvedBy": r.checker,
-        "requestedOn": iso(r.created_at, ctx.tz()),
-        "updatedOn": r.decided_at.map(|t| iso(t, ctx.tz())),
-        "ledgerEntryId": r.entry_id,
         "couponCode": r.coupon_code,
+        "ledgerEntryId": r.entry_id,
     })
 }

@@ -172,7 +172,7 @@ impl LoyaltyRepo<'_> {
         let reason = ctx.settings.goodwill.canonical_reason(&g.request.reason)?;
         let program = ctx.program(g.program_id)?;
         unit.begin_step().await?;
-        let out = submit(unit, ctx, g, earner, program.id, reason, decision, now).await;
+        let out = submit(unit, ctx, g, earner, program.id, &reason, decision, now).await;
         unit.end_step(out).await
     }
 
