@@ -122,6 +122,13 @@ both_backends!(
         let done = &ok["response"]["requests"]["request"][0];
         assert_eq!(done["status"], "APPROVED");
         assert_eq!(done["item_status"]["code"], 9000);
+        // The documented `requests.goodwill` element.
+        let g = &ok["response"]["requests"]["goodwill"];
+        assert_eq!(g["type"], "POINTS", "{ok}");
+        assert_eq!(g["status"], "APPROVED");
+        assert_eq!(g["updated_comments"], "ok");
+        assert_eq!(g["customer"]["mobile"], "6592230001");
+        assert!(g["added_on"].as_str().unwrap().ends_with("+08:00"), "{g}");
         assert_eq!(balance(&app, id).await, 1000);
         let (status, twice) = send(
             app.as_till(

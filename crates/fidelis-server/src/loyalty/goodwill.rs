@@ -3,6 +3,7 @@
 //! (`item_status`); the request-level status is 200 (all added), 201 (some failed) or
 //! 500 (all failed).
 
+use fidelis_app::customers::CustomerView;
 use fidelis_app::loyalty::{GoodwillInput, V1Identifiers};
 use fidelis_domain::error::Success;
 use fidelis_domain::loyalty::goodwill::GoodwillStatus;
@@ -82,6 +83,43 @@ pub fn v1_request(ctx: &Ctx, r: &GoodwillRecord) -> Value {
         // The points credited, or the code of the coupon issued.
         "new_value": r.points.map(|p| p.to_string()).or_else(|| r.coupon_code.clone()).unwrap_or_default(),
         "coupon_code": r.coupon_code,
+    })
+}
+
+/// A decided request as v1.1 `request/approve` documents it (`requests.goodwill`).
+pub fn v1_goodwill(
+    ctx: &Ctx,
+    r: &GoodwillRecord,
+    customer: Option<&CustomerView>,
+    updated_comments: &Value,
+) -> Value {
+    let profile = customer.and_then(|c| c.customer.profiles.first());
+    let identifier = |kind: &str| {
+        customer
+            .into_iter()
+            .flat_map(|c| c.customer.profiles.iter())
+            .flat_map(|p| p.identifiers.iter())
+            .find(|i| i.kind == kind)
+            .map(|i| i.value.clone())
+            .unwrap_or_default()
+    };
+    json!({
+        "id": r.id.to_string(),
+        "type": r.base_type.as_str(),
+        "reason": r.reason,
+        "comments": r.comments.clone().unwrap_or_default(),
+        "updated_comments": updated_comments,
+        "status": r.status.as_str(),
+        "reply": "",
+        "customer": {
+            "firstname": profile.and_then(|p| p.first_name.clone()).unwrap_or_default(),
+            "lastname": profile.and_then(|p| p.last_name.clone()).unwrap_or_default(),
+            "email": identifier("email"),
+            "mobile": identifier("mobile"),
+            "external_id": identifier("externalId"),
+        },
+        "added_on": iso(r.created_at, ctx.tz()),
+        "last_action_on": iso(r.decided_at.unwrap_or(r.created_at), ctx.tz()),
     })
 }
 

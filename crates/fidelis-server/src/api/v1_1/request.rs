@@ -14,9 +14,10 @@ use fidelis_domain::loyalty::ProgramId;
 use fidelis_domain::error::Success;
 
 use crate::error::batch_code;
-use crate::loyalty::goodwill::{goodwill_input, item_status, v1_request};
+use crate::loyalty::goodwill::{goodwill_input, item_status, v1_goodwill, v1_request};
 use crate::loyalty::numbers::text;
 use crate::{ApiError, AppState};
+use fidelis_app::customers::{CustomerKey, Embed};
 
 /// The elements of `{"root": {"<key>": [...]}}` (a single object is one element).
 pub(crate) fn elements(body: &Value, key: &str) -> Result<Vec<Value>, ApiError> {
@@ -117,7 +118,10 @@ async fn decide(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "request")?;
     let ctx = state.app.loyalty().context(&p).await?;
+    let customers = state.app.customers();
+    let cctx = customers.context(&p).await?;
     let mut out = Vec::with_capacity(items.len());
+    let mut goodwill = Vec::new();
     let mut ok = 0;
     for item in &items {
         let kind = text("type", item.get("type"))?;
@@ -132,6 +136,15 @@ async fn decide(
             if e.is_internal() {
                 return Err(e.clone());
             }
+        }
+        let updated_comments = item.get("updated_comments").cloned().unwrap_or(json!(""));
+        if let Ok(r) = &result {
+            // The documented `goodwill` element names the customer by its identifiers.
+            let view = customers
+                .details(&cctx, CustomerKey::Id(r.customer_id), Embed::default())
+                .await
+                .ok();
+            goodwill.push(v1_goodwill(&ctx, r, view.as_ref(), &updated_comments));
         }
         let mut v = match &result {
             Ok(r) => {
@@ -148,15 +161,21 @@ async fn decide(
                 json!({"id": item.get("id"), "type": item.get("type"), "base_type": item.get("base_type")})
             }
         };
-        v["updated_comments"] = item.get("updated_comments").cloned().unwrap_or(json!(""));
+        v["updated_comments"] = updated_comments;
         ok += usize::from(result.is_ok());
         v["item_status"] = item_status(result.as_ref().map(|_| Success::RequestUpdated));
         out.push(v);
     }
+    // Capillary answers one decided request as `requests.goodwill`; Fidelis adds each
+    // element's outcome in `requests.request[]`.
+    let goodwill = match goodwill.len() {
+        1 => goodwill.remove(0),
+        _ => Value::Array(goodwill),
+    };
     Ok(batch(
         ok,
         items.len(),
-        json!({"requests": {"request": out}}),
+        json!({"requests": {"goodwill": goodwill, "request": out}}),
     ))
 }
 
