@@ -106,6 +106,8 @@ both_backends!(b1_full_registration_request, |app| {
     assert_eq!(c["customerStatus"]["status"], "ACTIVE");
     assert_eq!(c["customerStatus"]["label"], "active-customer");
     assert_eq!(c["cardDetails"][0]["cardNumber"], "test123112121");
+    // A card of another issuer's series stays a plain identifier (no card id).
+    assert!(c["cardDetails"][0].get("cardId").is_none(), "{c}");
     assert!(c["loyaltyProgramDetails"].is_array());
     assert_eq!(c["warnings"], json!([]));
 

@@ -306,6 +306,19 @@ both_backends!(cards_are_added_issued_and_change_status, |app| {
     );
     assert_eq!(c["issuedDate"], "2026-11-25T04:00:00Z");
     assert_eq!(c["expiryDate"], "2028-11-24T15:59:59Z");
+    // The customer's cardDetails carry the card as documented: id and status.
+    let (status, res) = app.get_as_demo(&format!("/v2/customers/{customer}")).await;
+    assert_eq!(status, 200, "{res}");
+    let details = &res["cardDetails"][0];
+    assert_eq!(
+        (
+            &details["cardId"],
+            &details["cardNumber"],
+            &details["statusInfo"]["status"]
+        ),
+        (&json!(id), &json!("DC-1"), &json!("ACTIVE")),
+        "{res}"
+    );
     // Its external id now finds the customer too.
     let (status, res) = app
         .get_as_demo("/v2/customers/lookup?source=INSTORE&identifierName=cardExternalId&identifierValue=EXT-DC-1")

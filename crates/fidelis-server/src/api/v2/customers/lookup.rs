@@ -3,6 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use fidelis_app::customers::{Ctx, CustomerKey, CustomerView};
+use fidelis_app::loyalty::CardRef;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -81,9 +82,44 @@ async fn with_loyalty(
 ) -> Result<Json<Value>, ApiError> {
     let mut body = render::customer(view, &ctx.org);
     let programs = crate::loyalty::summary::program_details(state, p, view.customer.id).await?;
+    let listed = body["cardDetails"].as_array().cloned().unwrap_or_default();
+    body["cardDetails"] = Value::Array(card_details(state, p, &listed).await?);
     if customers::embeds(embed, "points") {
         body["pointsSummary"] = crate::loyalty::summary::points_summary(programs.first());
     }
     body["loyaltyProgramDetails"] = Value::Array(programs);
     Ok(Json(body))
+}
+
+/// The customer's cards as `GET /v2/card` renders them (with `cardId` and `statusInfo`);
+/// a card identifier the card registry does not know stays as the identifier describes it.
+async fn card_details(
+    state: &AppState,
+    p: &Principal,
+    listed: &[Value],
+) -> Result<Vec<Value>, ApiError> {
+    if listed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let loyalty = state.app.loyalty();
+    let ctx = loyalty.context(p).await?;
+    let mut out = Vec::with_capacity(listed.len());
+    for entry in listed {
+        let card = CardRef {
+            number: entry["cardNumber"].as_str(),
+            external_id: None,
+        };
+        match loyalty.card(&ctx, card).await {
+            Ok(c) => {
+                let mut c = crate::loyalty::cards::render_card(&ctx, &c);
+                if let Some(obj) = c.as_object_mut() {
+                    obj.remove("warnings");
+                }
+                out.push(c);
+            }
+            Err(e) if !e.is_internal() => out.push(entry.clone()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
 }
