@@ -138,7 +138,7 @@ both_backends!(hierarchy_api_and_max_children, |app| {
         res["roles"][0]["permissions"][0]["permissionCode"],
         "earn_points"
     );
-    assert_eq!(res["isActive"], true);
+    assert_eq!(res["active"], true);
     let (_, res) = app.get_as_demo("/v2/fleetHierarchy").await;
     assert_eq!(res["data"].as_array().unwrap().len(), 2);
     // Capillary's documented list and update-by-id paths.

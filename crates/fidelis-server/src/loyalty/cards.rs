@@ -152,9 +152,10 @@ pub fn render_series(ctx: &Ctx, s: &SeriesRecord) -> Value {
         "expiryDays": s.series.expiry_days,
         "cardExpiryEnabled": s.series.expiry_days.is_some(),
         "cardGenerationEnabled": s.series.generation.is_some(),
+        "description": s.series.name,
         "cardGenerationConfiguration": s.series.generation.as_ref().map(|g| json!({
             "prefix": g.prefix, "suffix": g.suffix, "offset": g.offset, "length": g.length,
-            "method": "DEFAULT",
+            "method": "DEFAULT", "type": "DEFAULT", "orgId": ctx.loyalty.org.id, "seriesId": s.id,
         })),
         "maxActiveCardsPerCustomer": s.series.max_active_per_customer,
         "isActive": s.is_active,
@@ -190,7 +191,8 @@ pub fn render_card(ctx: &Ctx, c: &CardRecord) -> Value {
         "type": c.series.series.card_type.as_str(),
         "expiryDays": c.series.series.expiry_days,
         "maxActiveCards": c.series.series.max_active_per_customer,
-        "customerId": c.customer_id,
+        // 0 for a card no customer holds, as Capillary answers it.
+        "customerId": c.customer_id.map_or(0, |id| id.get()),
         "issuedDate": c.issued_at.map(iso),
         "expiryDate": c.expires_at.map(iso),
         "createdDate": c.created_at.to_zoned(ctx.tz().clone()).date().to_string(),
@@ -205,12 +207,15 @@ pub fn render_card(ctx: &Ctx, c: &CardRecord) -> Value {
             "createdOn": iso(c.updated_at),
             "entityId": c.id,
             "isActive": true,
+            "actions": [],
+            "autoUpdateTime": c.updated_at.to_zoned(ctx.tz().clone()).date().to_string(),
         },
         "activeAndDigital": c.status == CardStatus::Active && c.series.series.card_type == CardType::Digital,
         "transactionNotAllowed": !c.status.allows_transactions(),
         "extendedFields": fields(&c.extended_fields),
         "customFields": fields(&c.custom_fields),
         "warnings": [],
+        "errors": [],
     })
 }
 

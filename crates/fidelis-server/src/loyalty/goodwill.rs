@@ -126,7 +126,16 @@ pub fn v1_goodwill(
 /// A request in the v2 history (`GET /v2/customers/{id}/goodwillRequest`): Capillary's
 /// documented keys, then Fidelis's (program, reference id, the ledger entry or coupon).
 pub fn v2_request(ctx: &Ctx, r: &GoodwillRecord) -> Value {
-    let who = |name: &str| json!({"code": name, "name": name});
+    // Who acted: a till, or an API client (Capillary's admin users).
+    let who = |name: &str| {
+        let kind = if name.starts_with("api-client:") {
+            "ADMIN_USER"
+        } else {
+            "TILL"
+        };
+        json!({"code": name, "name": name, "description": "", "type": kind,
+               "adminType": "GENERAL", "isActive": true, "isOuEnabled": false})
+    };
     let updated = r.decided_at.unwrap_or(r.created_at);
     let approved_value = match r.status {
         GoodwillStatus::Approved => r

@@ -149,9 +149,9 @@ pub fn transaction(
     let d: Value = serde_json::from_str(&b.details).unwrap_or_else(|_| json!({}));
     let field = |k: &str| d.get(k).cloned().unwrap_or(Value::Null);
     let entity = |e: Option<&Entity>| match e {
-        Some(e) => {
-            json!({"id": e.id, "code": e.code, "name": e.name, "description": e.description})
-        }
+        Some(e) => json!({"id": e.id, "code": e.code, "name": e.name,
+            "description": e.description, "type": e.kind.as_str(),
+            "adminType": "GENERAL", "isActive": true, "isOuEnabled": false}),
         None => Value::Null,
     };
     // Each line as Capillary nests it: the line as sent in `details` (with the documented
@@ -165,10 +165,15 @@ pub fn transaction(
         .into_iter()
         .map(|mut l| {
             for (k, v) in [
+                ("description", json!("")),
+                ("discount", json!(0.0)),
+                ("serial", json!(0)),
+                ("value", json!(0.0)),
                 ("returnableDays", json!(-1)),
                 ("returnable", json!(true)),
                 ("attributes", json!({})),
                 ("extendedFields", json!({})),
+                ("attributesSet", json!([])),
             ] {
                 if l.get(k).is_none() {
                     l[k] = v;

@@ -28,6 +28,7 @@ pub struct Company {
     pub hierarchy_code: String,
     pub parent_id: Option<i64>,
     pub parent_external_id: Option<String>,
+    pub parent_name: Option<String>,
     pub extended_fields: Value,
     pub active: bool,
 }
@@ -42,10 +43,11 @@ type Row = (
     Option<String>,
     String,
     i64,
+    Option<String>,
 );
 
 const SELECT: &str = "SELECT c.id, c.external_id, c.name, c.hierarchy_id, h.code, c.parent_id, \
-     p.external_id, c.extended_fields, c.is_active FROM companies c \
+     p.external_id, c.extended_fields, c.is_active, p.name FROM companies c \
      JOIN fleet_hierarchies h ON h.org_id = c.org_id AND h.id = c.hierarchy_id \
      LEFT JOIN companies p ON p.org_id = c.org_id AND p.id = c.parent_id";
 
@@ -60,6 +62,7 @@ fn parse(r: Row) -> Result<Company, StoreError> {
         hierarchy_code: r.4,
         parent_id: r.5,
         parent_external_id: r.6,
+        parent_name: r.9,
         extended_fields,
         active: r.8 != 0,
     })

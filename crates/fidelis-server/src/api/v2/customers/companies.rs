@@ -50,7 +50,7 @@ impl CompanyBody {
 
 fn company_json(c: &Company) -> Value {
     let parent = match (c.parent_id, &c.parent_external_id) {
-        (Some(id), Some(ext)) => json!({"externalId": ext, "companyId": id}),
+        (Some(id), Some(ext)) => json!({"externalId": ext, "companyId": id, "name": c.parent_name}),
         _ => Value::Null,
     };
     json!({

@@ -93,6 +93,7 @@ pub fn hierarchy_json(h: &Hierarchy) -> Value {
                 .and_then(|a| a.iter().find(|e| e["code"] == r.code.as_str()));
             json!({
                 "code": r.code,
+                "hierarchyId": h.id,
                 "childRoleCode": r.child_role_code,
                 "maxChild": r.max_child,
                 "permissions": extra.map(|e| e["permissions"].clone()).unwrap_or(json!([])),
@@ -110,7 +111,7 @@ pub fn hierarchy_json(h: &Hierarchy) -> Value {
         "autoGroupCreationEnabled": h.extra.get("autoGroupCreationEnabled").cloned().unwrap_or(json!(false)),
         "hierarchyCreationStrict": h.extra.get("hierarchyCreationStrict").cloned().unwrap_or(json!(false)),
         "default": h.extra.get("default").cloned().unwrap_or(json!(false)),
-        "isActive": h.config.active,
+        "active": h.config.active,
     })
 }
 

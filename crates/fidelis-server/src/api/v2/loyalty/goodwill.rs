@@ -53,5 +53,6 @@ pub async fn history(
         "pagination": {"limit": limit, "offset": offset, "total": matching.len()},
         "data": data,
         "warnings": [],
+        "errors": [],
     })))
 }

@@ -34,7 +34,8 @@ pub async fn programs(
                 "partnerProgramTiers": pp.tiers.iter().enumerate()
                     .map(|(i, t)| json!({"tierNumber": i + 1, "tierName": t}))
                     .collect::<Vec<_>>(),
-                "pointsExchangeRate": pp.points_exchange_rate.map(num),
+                // A supplementary program spends the main program's points: one for one.
+                "pointsExchangeRate": pp.points_exchange_rate.map_or(json!(1.0), num),
                 "membershipPeriodValue": pp.membership_months,
                 "membershipPeriodType": pp.membership_months.map(|_| "MONTHS"),
                 "tierBased": pp.tier_based(),
