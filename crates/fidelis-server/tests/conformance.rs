@@ -230,16 +230,7 @@ both_backends!(documented_samples_of_transactions_and_goodwill, |app| {
     let id = pending["response"]["requests"]["request"][0]["id"].clone();
     let decision = json!({"root": {"request": [{"type": "GOODWILL", "base_type": "POINTS",
         "id": id, "points": "800", "updated_comments": "Seems to a valid request. hence approving"}]}});
-    let (status, res) = send(
-        app.as_till(
-            "demo.till2",
-            "demo456",
-            Method::POST,
-            "/v1.1/request/approve",
-        )
-        .json(&decision),
-    )
-    .await;
+    let (status, res) = app.approve_goodwill(&decision).await;
     assert_eq!(status, 200, "{res}");
     conforms(
         "v11_request_approve",

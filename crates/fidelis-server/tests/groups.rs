@@ -620,16 +620,7 @@ both_backends!(group_goodwill_is_credited_to_the_group, |app| {
     assert_eq!(g["pointsSummaries"][0]["loyaltyPoints"], 200.0, "{g}");
     let decision =
         json!({"root": {"request": [{"type": "GOODWILL", "base_type": "POINTS", "id": pending}]}});
-    let (status, ok) = send(
-        app.as_till(
-            "demo.till2",
-            "demo456",
-            Method::POST,
-            "/v1.1/request/approve",
-        )
-        .json(&decision),
-    )
-    .await;
+    let (status, ok) = app.approve_goodwill(&decision).await;
     assert_eq!(status, 200, "{ok}");
     let g = get_group(&app, &format!("id={group}")).await;
     assert_eq!(g["pointsSummaries"][0]["loyaltyPoints"], 1000.0, "{g}");

@@ -268,29 +268,11 @@ both_backends!(goodwill_coupon_requests_issue_a_coupon_once, |app| {
     assert_eq!(coupons_of(&app, customer).await.len(), 1);
     let decision =
         json!({"root": {"request": [{"type": "GOODWILL", "base_type": "COUPON", "id": r["id"]}]}});
-    let (status, ok) = send(
-        app.as_till(
-            "demo.till2",
-            "demo456",
-            Method::POST,
-            "/v1.1/request/approve",
-        )
-        .json(&decision),
-    )
-    .await;
+    let (status, ok) = app.approve_goodwill(&decision).await;
     assert_eq!(status, 200, "{ok}");
     assert_eq!(coupons_of(&app, customer).await.len(), 2);
     // Approving again changes nothing.
-    let (_, again) = send(
-        app.as_till(
-            "demo.till2",
-            "demo456",
-            Method::POST,
-            "/v1.1/request/approve",
-        )
-        .json(&decision),
-    )
-    .await;
+    let (_, again) = app.approve_goodwill(&decision).await;
     assert_ne!(
         again["response"]["status"]["success"],
         json!(true),

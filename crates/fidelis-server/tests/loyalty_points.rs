@@ -108,16 +108,7 @@ both_backends!(
             own["response"]["requests"]["request"][0]["item_status"]["code"],
             9015
         );
-        let (status, ok) = send(
-            app.as_till(
-                "demo.till2",
-                "demo456",
-                Method::POST,
-                "/v1.1/request/approve",
-            )
-            .json(&decision),
-        )
-        .await;
+        let (status, ok) = app.approve_goodwill(&decision).await;
         assert_eq!(status, 200, "{ok}");
         let done = &ok["response"]["requests"]["request"][0];
         assert_eq!(done["status"], "APPROVED");

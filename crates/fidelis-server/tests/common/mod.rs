@@ -161,6 +161,21 @@ impl TestApp {
             .header("Authorization", basic_header(code, password))
     }
 
+    /// A checker's decision on goodwill requests, as the second demo till (the maker of a
+    /// request cannot check it).
+    pub async fn approve_goodwill(&self, decision: &Value) -> (u16, Value) {
+        send(
+            self.as_till(
+                "demo.till2",
+                "demo456",
+                reqwest::Method::POST,
+                "/v1.1/request/approve",
+            )
+            .json(decision),
+        )
+        .await
+    }
+
     pub async fn get_as_demo(&self, path: &str) -> (u16, Value) {
         send(self.till(reqwest::Method::GET, path)).await
     }
