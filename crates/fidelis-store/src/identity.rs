@@ -117,6 +117,8 @@ pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";
 
 type ClientRow = (String, String, String, String, String, i64, i64, i64);
+type SettingsRow = (String, i64, i64, i64, i64, i64, i64, i64);
+type CodeRow = (String, String, String, String, i64, String, String, i64);
 type RequestRow = (
     String,
     String,
@@ -358,7 +360,7 @@ impl IdentityRepo<'_> {
 
     /// The org's OTP key and limits (`None` before its org file was applied).
     pub async fn settings(&self, org: OrgId) -> Result<Option<IdentitySettings>, StoreError> {
-        let row: Option<(String, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        let row: Option<SettingsRow> = sqlx::query_as(
             "SELECT otp_key, otp_ttl_seconds, otp_max_attempts, otp_cooldown_seconds, \
              otp_per_hour, otp_per_day, otp_org_per_hour, otp_ip_per_hour \
              FROM identity_settings WHERE org_id = $1",
@@ -681,17 +683,16 @@ impl IdentityRepo<'_> {
         code_hash: &str,
         now: Timestamp,
     ) -> Result<Result<Option<CodeRecord>, String>, StoreError> {
-        let row: Option<(String, String, String, String, i64, String, String, i64)> =
-            sqlx::query_as(
-                "UPDATE identity_codes SET used_at = $3 WHERE org_id = $1 AND code_hash = $2 \
+        let row: Option<CodeRow> = sqlx::query_as(
+            "UPDATE identity_codes SET used_at = $3 WHERE org_id = $1 AND code_hash = $2 \
              AND used_at IS NULL RETURNING code_hash, client_id, redirect_uri, code_challenge, \
              customer_id, scope, family, expires_at",
-            )
-            .bind(org.get())
-            .bind(code_hash)
-            .bind(to_db(now))
-            .fetch_optional(&mut **unit)
-            .await?;
+        )
+        .bind(org.get())
+        .bind(code_hash)
+        .bind(to_db(now))
+        .fetch_optional(&mut **unit)
+        .await?;
         if let Some(r) = row {
             return Ok(Ok(Some(CodeRecord {
                 code_hash: r.0,

@@ -71,7 +71,7 @@ pub struct Started {
 #[derive(Debug, Clone)]
 pub enum AfterSignIn {
     /// Ask the customer to grant these scopes.
-    Consent(Started),
+    Consent(Box<Started>),
     /// Consent was given before: go back to the client with a code.
     Redirect(String),
 }
@@ -263,7 +263,7 @@ impl Identity<'_> {
                 self.issue_code(org, &s.request, None).await?,
             ));
         }
-        Ok(AfterSignIn::Consent(s))
+        Ok(AfterSignIn::Consent(Box::new(s)))
     }
 
     /// The consent answer: a code when allowed, `access_denied` when not; both end the

@@ -276,6 +276,27 @@ pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     out
 }
 
+/// Decodes `%XX` escapes and `+` (application/x-www-form-urlencoded, as client ids and
+/// secrets in Basic credentials are encoded: RFC 6749 §2.3.1). `None` when not UTF-8.
+pub fn form_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
 fn percent(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -290,6 +311,14 @@ fn percent(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_round_trips() {
+        assert_eq!(form_decode("a%20b+c%3A").as_deref(), Some("a b c:"));
+        assert_eq!(form_decode("%zz"), None);
+    }
+
     #[test]
     fn queries_are_appended_encoded() {
         assert_eq!(
@@ -300,8 +329,6 @@ mod tests {
             "https://a.example/cb?x=1&code=a%20b&state=s%26t"
         );
     }
-
-    use super::*;
 
     #[test]
     fn s256_matches_the_rfc_7636_example() {
