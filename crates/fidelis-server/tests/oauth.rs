@@ -810,3 +810,114 @@ both!(secrets_are_stored_only_as_hashes, |env| {
     );
     let _ = RefreshToken::new(String::new());
 });
+
+impl Env {
+    async fn mobile_post(
+        &self,
+        token: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> (u16, Value) {
+        let mut req = self
+            .app
+            .http
+            .post(self.app.url(path))
+            .bearer_auth(token)
+            .json(&body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        send(req).await
+    }
+}
+
+both!(points_and_coupons_through_the_wrapper_api, |env| {
+    // 1000 SGD earns 100 points (1 per 10).
+    let path =
+        format!("/v2/transactions?source=INSTORE&identifierName=mobile&identifierValue={MOBILE}");
+    let bill = json!({"type": "REGULAR", "billNumber": "B-1", "billAmount": "1000"});
+    let (status, res) = send(env.app.till(Method::POST, &path).json(&bill)).await;
+    assert_eq!(status, 200, "{res}");
+    let (series,): (i64,) = sqlx::query_as("SELECT id FROM coupon_series WHERE code = 'WELCOME10'")
+        .fetch_one(env.app.db.reader())
+        .await
+        .unwrap();
+    let (status, issued) = send(
+        env.app
+            .till(Method::POST, "/v2/coupon/issue")
+            .json(&json!({"seriesId": series, "customer": {"id": env.customer}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{issued}");
+    let code = issued["code"].as_str().unwrap().to_string();
+
+    let tokens = env.tokens(&["points", "coupons"]).await;
+    let at = tokens.access_token().secret();
+    let (_, points, _) = env.mobile(at, "/mobile/v2/me/points").await;
+    assert_eq!(points["programs"][0]["balance"], json!("100"), "{points}");
+    assert_eq!(
+        points["programs"][0]["expirySchedule"][0]["points"],
+        json!("100"),
+        "{points}"
+    );
+
+    // Spending once per key; more than the balance is refused in the v2 envelope.
+    let redeem = json!({"points": "30"});
+    let (status, first) = env
+        .mobile_post(
+            at,
+            "/mobile/v2/me/points/redeem",
+            Some("k-1"),
+            redeem.clone(),
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        (first["redeemed"].clone(), first["balance"].clone()),
+        (json!("30"), json!("70"))
+    );
+    let (status, again) = env
+        .mobile_post(at, "/mobile/v2/me/points/redeem", Some("k-1"), redeem)
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        (again["repeated"].clone(), again["balance"].clone()),
+        (json!(true), json!("70"))
+    );
+    assert_eq!(again["entryId"], first["entryId"]);
+    let (status, err) = env
+        .mobile_post(
+            at,
+            "/mobile/v2/me/points/redeem",
+            None,
+            json!({"points": "71"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["errors"][0]["code"], 813, "{err}");
+    let (_, txns, _) = env.mobile(at, "/mobile/v2/me/transactions").await;
+    let kinds: Vec<&str> = txns["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["REDEMPTION", "CREDIT"], "{txns}");
+
+    // Coupons: listed, redeemed once.
+    let (status, list, _) = env.mobile(at, "/mobile/v2/me/coupons").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["coupons"][0]["code"], code.as_str());
+    let body = json!({"code": code, "billAmount": "50", "transactionNumber": "T-1"});
+    let (status, done) = env
+        .mobile_post(at, "/mobile/v2/me/coupons/redeem", None, body.clone())
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["redeemed"][0]["code"], code.as_str());
+    let (status, err) = env
+        .mobile_post(at, "/mobile/v2/me/coupons/redeem", None, body)
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err["errors"][0]["code"].is_number(), "{err}");
+});

@@ -8,6 +8,7 @@
 
 mod clients;
 mod otp;
+mod wallet;
 
 use fidelis_domain::identity::{
     check_challenge, new_secret, redirect_registered, secret_hash, verifier_matches, with_query,
@@ -22,6 +23,7 @@ use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 
 pub use clients::ClientVerifier;
+pub use wallet::Spent;
 
 use crate::{App, AppError, Caller};
 

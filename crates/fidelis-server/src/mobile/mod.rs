@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fidelis_app::identity::Grant;
 use fidelis_app::incentives::{CodeAsk, RedeemInput, Who};
-use fidelis_app::loyalty::Redemption;
 use fidelis_app::AppError;
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::identity::IdentityError;
@@ -267,25 +266,23 @@ pub async fn redeem_points(
     ApiJson(body): ApiJson<RedeemPoints>,
 ) -> Result<Json<Value>, MobileError> {
     let g = b.with("points")?;
-    let app = &state.app;
-    let ctx = app.loyalty().context(&g.caller()).await?;
-    let c = app.loyalty().customer_by_id(&ctx, customer(&g)).await?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(|k| format!("mobile:{}:{k}", g.client_id));
-    let r = Redemption {
-        program: body.program_id.map(ProgramId::new),
-        points: body.points,
-        reference: key,
-        notes: body.notes,
-    };
-    let posted = app.loyalty().redeem(&ctx, &c, &r).await?;
-    let balance = app.loyalty().balance(&ctx, c.id, r.program).await?;
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let spent = state
+        .app
+        .identity()
+        .redeem_points(
+            &g,
+            body.program_id.map(ProgramId::new),
+            body.points,
+            key,
+            body.notes,
+        )
+        .await?;
     Ok(Json(json!({
-        "redeemed": -posted.points,
-        "entryId": posted.entry_id.get(),
-        "balance": balance.net,
+        "redeemed": spent.points,
+        "entryId": spent.entry_id,
+        "balance": spent.balance,
+        "repeated": spent.repeated,
     })))
 }
 
