@@ -6,6 +6,7 @@ use fidelis_domain::comms::CommsError;
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::groups::GroupError;
+use fidelis_domain::identity::IdentityError;
 use fidelis_domain::incentives::IncentivesError;
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
@@ -27,6 +28,8 @@ pub enum AppError {
     Incentives(#[from] IncentivesError),
     #[error(transparent)]
     Comms(#[from] CommsError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -72,6 +75,7 @@ impl CodedError for AppError {
             AppError::Groups(e) => e.code(),
             AppError::Incentives(e) => e.code(),
             AppError::Comms(e) => e.code(),
+            AppError::Identity(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -84,6 +88,7 @@ impl CodedError for AppError {
             AppError::Groups(e) => e.class(),
             AppError::Incentives(e) => e.class(),
             AppError::Comms(e) => e.class(),
+            AppError::Identity(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

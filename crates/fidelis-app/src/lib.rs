@@ -10,6 +10,7 @@ pub mod comms;
 pub mod customers;
 mod error;
 pub mod groups;
+pub mod identity;
 pub mod incentives;
 pub mod jobs;
 pub mod loyalty;
@@ -42,6 +43,7 @@ pub struct App {
     orgs: Arc<org::OrgCache>,
     auth: Arc<org::Authenticator>,
     delivery: Arc<comms::Delivery>,
+    clients: Arc<identity::ClientVerifier>,
 }
 
 impl App {
@@ -52,6 +54,7 @@ impl App {
             orgs: Arc::new(org::OrgCache::default()),
             auth: Arc::new(org::Authenticator::default()),
             delivery: Arc::new(comms::Delivery::default()),
+            clients: Arc::new(identity::ClientVerifier::default()),
         }
     }
 
@@ -85,5 +88,6 @@ impl App {
     pub fn forget_cached(&self) {
         self.orgs.clear();
         self.auth.clear();
+        self.clients.clear();
     }
 }

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod error;
 pub mod groups;
 pub mod id;
+pub mod identity;
 pub mod incentives;
 pub mod loyalty;
 pub mod org;

@@ -14,6 +14,8 @@ mod groups;
 mod incentives;
 mod json;
 mod loyalty;
+mod mobile;
+mod oauth;
 mod openapi;
 mod ops;
 mod serve;

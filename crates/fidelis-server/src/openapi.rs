@@ -20,10 +20,20 @@ use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Response, Schema};
 pub const EDGE_MARK: &str = "x-fidelis-edge";
 
 /// Operations anyone may call: no 401, 403 or 429.
-const PUBLIC: &[&str] = &["/health"];
+const PUBLIC: &[&str] = &[
+    "/health",
+    "/o/{org}/.well-known/oauth-authorization-server",
+    "/.well-known/oauth-authorization-server/o/{org}",
+    "/o/{org}/oauth2/authorize",
+];
 
 /// Operations that authenticate by their body rather than by headers: 401 and 429, no 403.
-const SIGN_IN: &[&str] = &["/v3/oauth/token/generate"];
+const SIGN_IN: &[&str] = &[
+    "/v3/oauth/token/generate",
+    "/o/{org}/oauth2/token",
+    "/o/{org}/oauth2/revoke",
+    "/o/{org}/oauth2/introspect",
+];
 
 /// The API version of a path, which decides its envelopes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -217,7 +227,8 @@ fn complete_operation(path: &str, op: &mut Operation) {
         let RefOr::T(response) = response else {
             continue;
         };
-        if !response.content.is_empty() {
+        // Redirects have no body.
+        if !response.content.is_empty() || status.starts_with('3') {
             continue;
         }
         let schema = if status.starts_with('2') {

@@ -48,6 +48,8 @@ pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
     let request_timeout = limits.request_timeout;
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::api::routes())
+        .merge(crate::oauth::routes())
+        .merge(crate::mobile::routes())
         .routes(routes!(ops::health))
         .split_for_parts();
     let mut doc = doc;

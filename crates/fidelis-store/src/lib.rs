@@ -12,6 +12,7 @@ mod db;
 mod dialect;
 mod error;
 pub mod groups;
+pub mod identity;
 pub mod incentives;
 pub mod jobs;
 pub mod loyalty;

@@ -385,6 +385,7 @@ impl OrgRepo<'_> {
         crate::incentives::apply_config(&mut tx, org_id, &file.incentives, tz, now, &mut summary)
             .await?;
         crate::comms::apply_config(&mut tx, org_id, &file.comms, &mut summary).await?;
+        crate::identity::apply_config(&mut tx, org_id, &file.identity, now, &mut summary).await?;
         tx.commit().await?;
         Ok(summary)
     }

@@ -43,6 +43,8 @@ pub struct OrgFile {
     pub incentives: crate::incentives::config::IncentivesConfig,
     /// `[comms]`: sender IDs and from-addresses per org and concept, bulk SMS hours.
     pub comms: crate::comms::CommsConfig,
+    /// `[identity]`: partner OAuth clients and OTP limits.
+    pub identity: crate::identity::IdentityConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +116,8 @@ struct RawFile {
     incentives: crate::incentives::config::IncentivesSection,
     #[serde(default)]
     comms: crate::comms::config::CommsSection,
+    #[serde(default)]
+    identity: crate::identity::config::IdentitySection,
 }
 
 #[derive(Deserialize)]
@@ -454,6 +458,7 @@ impl Validator<'_> {
         let loyalty = raw.loyalty.validate(self);
         let incentives = raw.incentives.validate(self);
         let comms = raw.comms.validate(self);
+        let identity = raw.identity.validate(self);
         OrgFile {
             org,
             concepts,
@@ -466,6 +471,7 @@ impl Validator<'_> {
             loyalty,
             incentives,
             comms,
+            identity,
         }
     }
 
