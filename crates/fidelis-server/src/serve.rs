@@ -34,7 +34,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-cap-request-id");
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Fidelis",
-    description = "Loyalty and customer data platform; Capillary-compatible API"
+    description = "Loyalty and customer data platform; Capillary-compatible API. v1.1 calls \
+                   also read and answer XML: a `.xml` path suffix, `format=xml`, or `Accept` / \
+                   `Content-Type: application/xml` (docs/api.md, XML)."
 ))]
 struct ApiDoc;
 

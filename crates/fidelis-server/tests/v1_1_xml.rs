@@ -522,6 +522,8 @@ both_backends!(communications_in_xml, |app| {
     assert_eq!(e.text("status"), "Queued");
     assert!(e.text("description").starts_with("Dear Tom,"));
     assert_eq!(e.text("attachments/file_name"), "sample.pdf");
+    // JSON null is `null="true"`: no OU was named.
+    assert!(e.at("ou").null, "{e:#?}");
     let (status, doc) = xml(app.till(
         Method::GET,
         &format!("/v1.1/communications/email?format=xml&id={}", e.text("id")),
@@ -634,4 +636,42 @@ both_backends!(xml_bombs_are_refused_at_a_bounded_cost, |app| {
     let (status, doc) = xml(post_xml(&app, "/v1.1/communications/sms", &huge)).await;
     assert_eq!(status, 413);
     assert_eq!(doc.text("status/code"), "413");
+});
+
+both_backends!(the_openapi_document_declares_xml_on_v1_1_only, |app| {
+    let (status, doc) = send(app.http.get(app.url("/openapi.json"))).await;
+    assert_eq!(status, 200);
+    let mut v1_1 = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            let is_v1_1 = path.starts_with("/v1.1/");
+            v1_1 += usize::from(is_v1_1);
+            if !op["requestBody"].is_null() {
+                let content = &op["requestBody"]["content"];
+                assert_eq!(
+                    !content["application/xml"].is_null(),
+                    is_v1_1,
+                    "{method} {path} body"
+                );
+            }
+            for (code, r) in responses {
+                if r["content"]["application/json"].is_null() {
+                    continue;
+                }
+                assert_eq!(
+                    r["content"]["application/xml"]["schema"],
+                    if is_v1_1 {
+                        r["content"]["application/json"]["schema"].clone()
+                    } else {
+                        serde_json::Value::Null
+                    },
+                    "{method} {path} {code}"
+                );
+            }
+        }
+    }
+    assert!(v1_1 >= 13, "{v1_1} v1.1 operations");
 });
