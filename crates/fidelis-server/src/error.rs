@@ -252,6 +252,19 @@ async fn rejection(res: Response) -> (ApiError, axum::http::HeaderMap) {
     (err, parts.headers)
 }
 
+/// The v1.1 error envelope `{"response": {"status": {"success": "false", "code", "message"}}}`.
+pub(crate) fn v1_1_error(e: &ApiError) -> serde_json::Value {
+    json!({
+        "response": {
+            "status": {
+                "success": "false",
+                "code": e.first_code().to_string(),
+                "message": e.first_message(),
+            }
+        }
+    })
+}
+
 /// Writes the envelope of the API version the path belongs to: v1.1
 /// `{"response": {"status": {"success": "false", "code": "n", "message": "…"}}}`, v3
 /// `{"data": null, "errors": [...]}`, and v2 (and everything else)
@@ -259,18 +272,7 @@ async fn rejection(res: Response) -> (ApiError, axum::http::HeaderMap) {
 pub async fn render_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let body: fn(&ApiError) -> serde_json::Value = if path.starts_with("/v1.1/") {
-        |e| {
-            let first = e.items.first();
-            json!({
-                "response": {
-                    "status": {
-                        "success": "false",
-                        "code": first.map(|i| i.code).unwrap_or(500).to_string(),
-                        "message": first.map(|i| i.message.as_str()).unwrap_or("Failed"),
-                    }
-                }
-            })
-        }
+        v1_1_error
     } else if path.starts_with("/v3/") {
         |e| json!({ "data": null, "errors": items_json(e) })
     } else {

@@ -22,6 +22,7 @@ mod serve;
 mod state;
 mod text_guard;
 pub mod text_limits;
+mod xml;
 
 pub use error::ApiError;
 pub use serve::{

@@ -8,7 +8,8 @@
 //!   character or be over its length limit: `text_guard`, `text_limits`);
 //! - 401, 403 and 429 on every authenticated operation (`auth`);
 //! - 413 and 415 on every operation with a body (`serve::MAX_BODY_BYTES`, `ApiJson`);
-//! - 503 on every operation (the request timeout, `edge`).
+//! - 503 on every operation (the request timeout, `edge`);
+//! - on v1.1, every body and answer also as `application/xml` (`crate::xml`).
 
 use serde_json::json;
 use utoipa::openapi::extensions::Extensions;
@@ -191,7 +192,10 @@ fn edge_responses(
         out.push(("413", "413 body over 16 KiB"));
     } else if has_body {
         out.push(("413", "413 body over 2 MiB"));
-        out.push(("415", "415 body without Content-Type: application/json"));
+        out.push((
+            "415",
+            "415 body without Content-Type: application/json (v1.1: or application/xml)",
+        ));
     }
     out.push(("503", "503 the request ran past the request timeout"));
     out
@@ -244,6 +248,28 @@ fn complete_operation(path: &str, op: &mut Operation) {
         response
             .content
             .insert("application/json".to_string(), json_content(schema));
+    }
+    if version == Version::V1_1 {
+        also_xml(op);
+    }
+}
+
+/// v1.1 also reads and answers XML (`crate::xml`, docs/api.md "XML"): the JSON schemas
+/// again under `application/xml`, describing the JSON the XML converts to and from.
+fn also_xml(op: &mut Operation) {
+    const JSON: &str = "application/json";
+    const XML: &str = "application/xml";
+    if let Some(body) = op.request_body.as_mut() {
+        if let Some(c) = body.content.get(JSON).cloned() {
+            body.content.insert(XML.to_string(), c);
+        }
+    }
+    for response in op.responses.responses.values_mut() {
+        if let RefOr::T(r) = response {
+            if let Some(c) = r.content.get(JSON).cloned() {
+                r.content.insert(XML.to_string(), c);
+            }
+        }
     }
 }
 

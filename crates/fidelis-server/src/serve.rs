@@ -34,7 +34,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-cap-request-id");
 #[derive(OpenApi)]
 #[openapi(info(
     title = "Fidelis",
-    description = "Loyalty and customer data platform; Capillary-compatible API"
+    description = "Loyalty and customer data platform; Capillary-compatible API. v1.1 calls \
+                   also read and answer XML: a `.xml` path suffix, `format=xml`, or `Accept` / \
+                   `Content-Type: application/xml` (docs/api.md, XML)."
 ))]
 struct ApiDoc;
 
@@ -55,23 +57,29 @@ pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
     let mut doc = doc;
     crate::openapi::complete(&mut doc);
     let doc = std::sync::Arc::new(doc);
-    api.route(
-        "/openapi.json",
-        get(move || async move { Json(doc.as_ref().clone()) }),
-    )
-    .fallback(|| async { crate::ApiError::not_found("Resource not found") })
-    .layer(from_fn(move |req: Request, next: Next| {
-        edge::time_limit(request_timeout, req, next)
-    }))
-    .layer(from_fn(crate::text_guard::check_uri))
-    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-    .layer(from_fn(limit_body))
-    .layer(from_fn(crate::error::render_errors))
-    .layer(from_fn(ops::track))
-    .layer(TraceLayer::new_for_http())
-    .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-    .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-    .with_state(state)
+    let api = api
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(doc.as_ref().clone()) }),
+        )
+        .fallback(|| async { crate::ApiError::not_found("Resource not found") })
+        .layer(from_fn(move |req: Request, next: Next| {
+            edge::time_limit(request_timeout, req, next)
+        }))
+        .layer(from_fn(crate::text_guard::check_uri))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(limit_body))
+        .layer(from_fn(crate::error::render_errors))
+        .layer(from_fn(ops::track))
+        .with_state(state);
+    // Around the whole router, so the v1.1 `.xml` / `.json` suffixes are removed before
+    // routing; every other path passes through.
+    Router::new()
+        .fallback_service(api)
+        .layer(from_fn(crate::xml::negotiate))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
 /// Refuses a body whose announced length is over `MAX_BODY_BYTES` without reading it (a

@@ -330,7 +330,7 @@ both_backends!(bad_messages_get_documented_codes_and_queue_nothing, |app| {
         ),
         ("/v1.1/communications/sms", json!({"root": {}}), 400, "400"),
         (
-            "/v1.1/communications/sms?format=xml",
+            "/v1.1/communications/sms?format=yaml",
             json!({"root": {"sms": [{"to": "6591230001", "body": "x"}]}}),
             400,
             "400",

@@ -21,7 +21,7 @@ use crate::{ApiError, AppState};
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
-    /// `json` (the default); `xml` is not supported.
+    /// `json` (the default) or `xml` (`crate::xml` converts the body and the answer).
     pub format: Option<String>,
 }
 
@@ -29,9 +29,9 @@ impl FormatQuery {
     fn check(&self) -> Result<(), ApiError> {
         match self.format.as_deref().map(str::trim) {
             None | Some("") => Ok(()),
-            Some(f) if f.eq_ignore_ascii_case("json") => Ok(()),
+            Some(f) if f.eq_ignore_ascii_case("json") || f.eq_ignore_ascii_case("xml") => Ok(()),
             Some(f) => Err(ApiError::invalid(format!(
-                "Input is invalid: format {f} is not supported; use format=json"
+                "Input is invalid: format {f} is not supported; use format=json or format=xml"
             ))),
         }
     }

@@ -1,4 +1,4 @@
-//! `GET /v1.1/organization/get.json` and `GET /v1.1/organization/entities`.
+//! `GET /v1.1/organization/get` (also `get.json`, `get.xml`: `crate::xml`) and `GET /v1.1/organization/entities`.
 
 use axum::extract::{Query, State};
 use axum::Json;
@@ -16,7 +16,7 @@ pub(crate) async fn caller_org(state: &AppState, p: &Principal) -> Result<Org, A
 }
 
 /// The caller's org, with its IANA time zone and current UTC offset.
-#[utoipa::path(get, path = "/v1.1/organization/get.json", tag = "organization",
+#[utoipa::path(get, path = "/v1.1/organization/get", tag = "organization",
     responses((status = 200, description = "The org the credentials belong to"),
               (status = 401, description = "Authentication failed")))]
 pub async fn get_org(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
