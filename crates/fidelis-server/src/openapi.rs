@@ -7,7 +7,8 @@
 //! - 400 wherever there is a parameter or a body (it may not parse, may hold a control
 //!   character or be over its length limit: `text_guard`, `text_limits`);
 //! - 401, 403 and 429 on every authenticated operation (`auth`);
-//! - 413 and 415 on every operation with a body (`serve::MAX_BODY_BYTES`, `ApiJson`);
+//! - 413 and 415 on every operation with a body, sign-in included (`serve::MAX_BODY_BYTES`,
+//!   `ApiJson`);
 //! - 503 on every operation (the request timeout, `edge`);
 //! - on v1.1, every body and answer also as `application/xml` (`crate::xml`).
 
@@ -192,6 +193,8 @@ fn edge_responses(
         out.push(("413", "413 body over 16 KiB"));
     } else if has_body {
         out.push(("413", "413 body over 2 MiB"));
+    }
+    if has_body {
         out.push((
             "415",
             "415 body without Content-Type: application/json (v1.1: or application/xml)",
