@@ -230,6 +230,9 @@ fn complete_operation(path: &str, op: &mut Operation) {
             RefOr::T(response)
         });
     }
+    if path.starts_with("/o/") || path.starts_with("/.well-known/") {
+        oauth_refusals(responses);
+    }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {
             continue;
@@ -273,6 +276,35 @@ fn also_xml(op: &mut Operation) {
                 r.content.insert(XML.to_string(), c);
             }
         }
+    }
+}
+
+/// The OAuth endpoints refuse in RFC 6749 JSON (or an HTML page), but a request the edge
+/// refuses before the handler runs (a control character in the path, say) gets the v2
+/// envelope: their own 4xx answers may be either.
+fn oauth_refusals(responses: &mut std::collections::BTreeMap<String, RefOr<Response>>) {
+    let either = serde_json::from_value::<Schema>(json!({"oneOf": [
+        {"$ref": "#/components/schemas/OAuthError"},
+        {"$ref": "#/components/schemas/V2Errors"}
+    ]}));
+    for (status, response) in responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        let edge = response
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.contains_key(EDGE_MARK));
+        if !status.starts_with('4') || edge {
+            continue;
+        }
+        let schema = match &either {
+            Ok(s) if response.content.contains_key("application/json") => RefOr::T(s.clone()),
+            _ => schema_ref("V2Errors"),
+        };
+        response
+            .content
+            .insert("application/json".to_string(), json_content(schema));
     }
 }
 
