@@ -886,12 +886,32 @@ both!(points_and_coupons_through_the_wrapper_api, |env| {
         (json!(true), json!("70"))
     );
     assert_eq!(again["entryId"], first["entryId"]);
+    // Sixteen at once with one new key: one spends, the others get it back.
+    let racing = (0..16).map(|_| {
+        env.mobile_post(
+            at,
+            "/mobile/v2/me/points/redeem",
+            Some("k-race"),
+            json!({"points": "10"}),
+        )
+    });
+    let answers = futures::future::join_all(racing).await;
+    let entries: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|(status, a)| {
+            assert_eq!(*status, 200, "{a}");
+            a["entryId"].to_string()
+        })
+        .collect();
+    assert_eq!(entries.len(), 1, "{answers:?}");
+    let (_, points, _) = env.mobile(at, "/mobile/v2/me/points").await;
+    assert_eq!(points["programs"][0]["balance"], json!("60"), "{points}");
     let (status, err) = env
         .mobile_post(
             at,
             "/mobile/v2/me/points/redeem",
             None,
-            json!({"points": "71"}),
+            json!({"points": "61"}),
         )
         .await;
     assert_eq!(status, 400, "{err}");
@@ -903,7 +923,7 @@ both!(points_and_coupons_through_the_wrapper_api, |env| {
         .iter()
         .map(|t| t["type"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["REDEMPTION", "CREDIT"], "{txns}");
+    assert_eq!(kinds, ["REDEMPTION", "REDEMPTION", "CREDIT"], "{txns}");
 
     // Coupons: listed, redeemed once.
     let (status, list, _) = env.mobile(at, "/mobile/v2/me/coupons").await;

@@ -491,6 +491,7 @@ fn redeem(points: &str) -> Debit {
         rule: None,
         actor: till(),
         reason: None,
+        once: false,
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the wrapper API does beyond reading: spending points once per `Idempotency-Key`.
 
 use fidelis_domain::customers::CustomerId;
-use fidelis_domain::loyalty::{EntryKind, ProgramId};
+use fidelis_domain::loyalty::ProgramId;
 use rust_decimal::Decimal;
 
 use super::{Grant, Identity};
@@ -34,34 +34,23 @@ impl Identity<'_> {
         let customer = CustomerId::new(g.customer_id);
         let program = ctx.loyalty.program(program)?.clone();
         let reference = key.map(|k| format!("mobile:{}:{k}", g.client_id));
-        if let Some(reference) = &reference {
-            let ledger = loyalty.ledger(&ctx, customer, &program).await?;
-            let before = ledger.lines.iter().find(|(e, _)| {
-                e.kind == EntryKind::Redemption && e.source.reference.as_deref() == Some(reference)
-            });
-            if let Some((e, _)) = before {
-                return Ok(Spent {
-                    entry_id: e.entry_id.get(),
-                    points: -e.points,
-                    balance: ledger.balance.net,
-                    repeated: true,
-                });
-            }
-        }
         let c = loyalty.customer_by_id(&ctx, customer).await?;
         let r = Redemption {
             program: Some(program.id),
             points,
+            once: reference.is_some(),
             reference,
             notes,
         };
+        // With a key, the store spends at most once for it, atomically: a repeat (even a
+        // concurrent one) gets the first redemption back.
         let posted = loyalty.redeem(&ctx, &c, &r).await?;
         let balance = loyalty.balance(&ctx, customer, Some(program.id)).await?;
         Ok(Spent {
             entry_id: posted.entry_id.get(),
             points: -posted.points,
             balance: balance.net,
-            repeated: false,
+            repeated: posted.repeated,
         })
     }
 }

@@ -22,6 +22,9 @@ pub struct Redemption {
     /// The bill or order the points paid for.
     pub reference: Option<String>,
     pub notes: Option<String>,
+    /// Spend at most once for this reference (an idempotency key): a repeat returns the
+    /// first redemption.
+    pub once: bool,
 }
 
 /// A customer's standing in one program (`loyaltyDetails`, spec §1.2).
@@ -85,13 +88,17 @@ impl Loyalty<'_> {
         c: &Customer,
         r: &Redemption,
     ) -> Result<Posted, AppError> {
-        let (fits, available) = self.can_redeem(ctx, c, r.program, r.points).await?;
-        if !fits {
-            return Err(LoyaltyError::InsufficientPoints {
-                requested: r.points,
-                available,
+        // A `once` redemption is checked by the store under the balance lock, after it has
+        // looked for the first one (a repeat must find it even when the balance is spent).
+        if !r.once {
+            let (fits, available) = self.can_redeem(ctx, c, r.program, r.points).await?;
+            if !fits {
+                return Err(LoyaltyError::InsufficientPoints {
+                    requested: r.points,
+                    available,
+                }
+                .into());
             }
-            .into());
         }
         let d = Debit {
             kind: EntryKind::Redemption,
@@ -103,6 +110,7 @@ impl Loyalty<'_> {
             rule: Some("redeem".into()),
             actor: ctx.actor(),
             reason: r.notes.clone(),
+            once: r.once && r.reference.is_some(),
         };
         Ok(self
             .app

@@ -44,11 +44,18 @@ pub struct Debit {
     pub rule: Option<String>,
     pub actor: Actor,
     pub reason: Option<String>,
+    /// At most one entry of this kind with this source (and reference) per holder: a
+    /// repeat, even a concurrent one, finds the first under the balance lock and spends
+    /// nothing (`Posted::repeated`).
+    pub once: bool,
 }
 
 /// A written entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posted {
+    /// True when a `once` debit had been made before: `entry_id` and `points` are the
+    /// first one's, and nothing new was written.
+    pub repeated: bool,
     pub entry_id: EntryId,
     /// Signed: credits positive, debits negative.
     pub points: Decimal,
@@ -362,6 +369,7 @@ impl LoyaltyRepo<'_> {
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
         Ok(Posted {
+            repeated: false,
             entry_id,
             points: c.points,
             lot_id: Some(lot_id),
@@ -390,6 +398,32 @@ impl LoyaltyRepo<'_> {
         };
         let mut tx = self.0.begin().await?;
         let mut bal = balance::lock(&mut tx, h, now).await?;
+        if d.once {
+            // Under the holder's balance lock, so two concurrent repeats cannot both pass.
+            let first: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT id, points FROM loyalty_entries WHERE org_id = $1 AND customer_id = $2 \
+                 AND program_id = $3 AND kind = $4 AND source_kind = $5 AND source_ref = $6 \
+                 ORDER BY id LIMIT 1",
+            )
+            .bind(h.org_id.get())
+            .bind(h.key())
+            .bind(h.program_id.get())
+            .bind(d.kind.as_str())
+            .bind(d.source.kind.as_str())
+            .bind(d.source.reference.as_deref())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((id, points)) = first {
+                return Ok(Posted {
+                    repeated: true,
+                    entry_id: EntryId::new(id),
+                    points: from_milli(points),
+                    lot_id: None,
+                    expires_at: None,
+                    allocations: Vec::new(),
+                });
+            }
+        }
         let mut lots = open_lots(&mut tx, h).await?;
         let allocations =
             rules::allocate_debit(&lots, d.points, now).map_err(LoyaltyError::from)?;
@@ -408,6 +442,7 @@ impl LoyaltyRepo<'_> {
         balance::save(&mut tx, h, &bal, now).await?;
         tx.commit().await?;
         Ok(Posted {
+            repeated: false,
             entry_id,
             points: -d.points,
             lot_id: None,

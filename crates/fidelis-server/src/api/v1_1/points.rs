@@ -151,6 +151,7 @@ async fn one(
         points,
         reference: reference.clone(),
         notes,
+        once: false,
     };
     let posted = state.app.loyalty().redeem(ctx, &customer, &r).await?;
     let left = state
