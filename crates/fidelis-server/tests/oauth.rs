@@ -193,9 +193,16 @@ impl Env {
 
     /// Starts an authorization with the oauth2 crate: the URL, the state and the verifier.
     fn authorize_url(&self, scopes: &[&str]) -> (String, CsrfToken, PkceCodeVerifier) {
+        self.authorize_url_of(&self.client(), scopes)
+    }
+
+    fn authorize_url_of(
+        &self,
+        client: &Client,
+        scopes: &[&str],
+    ) -> (String, CsrfToken, PkceCodeVerifier) {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state) = self
-            .client()
+        let (url, state) = client
             .authorize_url(CsrfToken::new_random)
             .add_scopes(scopes.iter().map(|s| Scope::new(s.to_string())))
             .set_pkce_challenge(challenge)
@@ -219,7 +226,11 @@ impl Env {
 
     /// The whole browser part: a code for `scopes`, with its verifier.
     async fn code(&self, scopes: &[&str]) -> (String, PkceCodeVerifier) {
-        let (url, state, verifier) = self.authorize_url(scopes);
+        self.code_of(&self.client(), scopes).await
+    }
+
+    async fn code_of(&self, client: &Client, scopes: &[&str]) -> (String, PkceCodeVerifier) {
+        let (url, state, verifier) = self.authorize_url_of(client, scopes);
         let (status, html, location) = self.sign_in(&url).await;
         let location = if status == 303 {
             location.unwrap()
@@ -239,8 +250,16 @@ impl Env {
     }
 
     async fn tokens(&self, scopes: &[&str]) -> oauth2::basic::BasicTokenResponse {
-        let (code, verifier) = self.code(scopes).await;
-        self.client()
+        self.tokens_of(&self.client(), scopes).await
+    }
+
+    async fn tokens_of(
+        &self,
+        client: &Client,
+        scopes: &[&str],
+    ) -> oauth2::basic::BasicTokenResponse {
+        let (code, verifier) = self.code_of(client, scopes).await;
+        client
             .exchange_code(AuthorizationCode::new(code))
             .set_pkce_verifier(verifier)
             .request_async(&no_redirects())
@@ -941,3 +960,322 @@ both!(points_and_coupons_through_the_wrapper_api, |env| {
     assert_eq!(status, 400, "{err}");
     assert!(err["errors"][0]["code"].is_number(), "{err}");
 });
+
+// ---- The admin API for partner clients and OTP limits, and PUT /mobile/v2/me ----
+
+impl Env {
+    /// An admin request as the demo org's API client (token auth).
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let token = self.app.token("demo-key", "demo-secret").await;
+        let mut req = self
+            .app
+            .http
+            .request(method, self.app.url(path))
+            .header("X-CAP-API-OAUTH-TOKEN", token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        send(req).await
+    }
+}
+
+both!(partner_clients_are_managed_through_the_admin_api, |env| {
+    // A till's credentials never administer the org.
+    let (status, res) = send(env.app.till(Method::GET, "/v2/identity/clients")).await;
+    assert_eq!(status, 403, "{res}");
+
+    let (status, list) = env.admin(Method::GET, "/v2/identity/clients", None).await;
+    assert_eq!(status, 200, "{list}");
+    let demo = &list["data"][0];
+    assert_eq!(
+        (demo["clientId"].clone(), demo["managedBy"].clone()),
+        (json!("demo-partner"), json!("file"))
+    );
+    // The org file's clients change only with the file.
+    let (status, res) = env
+        .admin(
+            Method::PUT,
+            "/v2/identity/clients/demo-partner",
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(
+        (status, res["errors"][0]["code"].clone()),
+        (400, json!(1620)),
+        "{res}"
+    );
+    let (status, _) = env
+        .admin(
+            Method::POST,
+            "/v2/identity/clients/demo-partner/secret",
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // The same rules as the org file: https or loopback, known scopes, lifetimes in range.
+    for bad in [
+        json!({"clientId": "web-app", "redirectUris": ["http://evil.example/cb"], "scopes": "points"}),
+        json!({"clientId": "web-app", "redirectUris": [CALLBACK], "scopes": "points admin"}),
+        json!({"clientId": "web-app", "redirectUris": [CALLBACK], "scopes": "points", "accessTtlSeconds": 5}),
+        json!({"clientId": "a b", "redirectUris": [CALLBACK], "scopes": "points"}),
+        json!({"clientId": "web-app", "scopes": "points"}),
+    ] {
+        let (status, res) = env
+            .admin(Method::POST, "/v2/identity/clients", Some(bad.clone()))
+            .await;
+        assert_eq!(status, 400, "{bad} → {res}");
+        assert_eq!(res["errors"][0]["code"], json!(1604), "{res}");
+    }
+
+    let (status, made) = env
+        .admin(
+            Method::POST,
+            "/v2/identity/clients",
+            Some(
+                json!({"clientId": "web-app", "name": "Demo Partner App Web",
+                        "redirectUris": [CALLBACK], "scopes": "profile points"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(made["entity"]["managedBy"], json!("api"));
+    assert_eq!(made["entity"]["accessTtlSeconds"], json!(900));
+    let secret = made["entity"]["clientSecret"].as_str().unwrap().to_string();
+    assert!(
+        secret.starts_with("fid_sk_") && secret.len() > 40,
+        "{secret}"
+    );
+    // Shown once: reading the client never shows it again, and the table holds a hash.
+    let (_, read) = env
+        .admin(Method::GET, "/v2/identity/clients/web-app", None)
+        .await;
+    assert!(read["entity"].get("clientSecret").is_none(), "{read}");
+    let (hash,): (String,) =
+        sqlx::query_as("SELECT secret_hash FROM identity_clients WHERE client_id = 'web-app'")
+            .fetch_one(env.app.db.reader())
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(&secret));
+    let (status, res) = env
+        .admin(
+            Method::POST,
+            "/v2/identity/clients",
+            Some(json!({"clientId": "web-app", "redirectUris": [CALLBACK], "scopes": "points"})),
+        )
+        .await;
+    assert_eq!(
+        (status, res["errors"][0]["code"].clone()),
+        (400, json!(1619))
+    );
+
+    // The new client signs a customer in with the secret it was given.
+    let web = env.client_of("demo", "web-app", &secret);
+    let tokens = env.tokens_of(&web, &["points"]).await;
+    let at = tokens.access_token().secret().clone();
+    let (status, _, _) = env.mobile(&at, "/mobile/v2/me/points").await;
+    assert_eq!(status, 200);
+    let live = env.introspect("demo", ("web-app", &secret), &at).await;
+    assert_eq!(live["active"], json!(true), "{live}");
+
+    // Rotation: the old secret stops working at once, the new one works.
+    let (status, rotated) = env
+        .admin(Method::POST, "/v2/identity/clients/web-app/secret", None)
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let fresh = rotated["entity"]["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(fresh, secret);
+    let (status, res) = send(
+        env.app
+            .http
+            .post(format!("{}/oauth2/introspect", env.issuer("demo")))
+            .basic_auth("web-app", Some(&secret))
+            .form(&[("token", at.as_str())]),
+    )
+    .await;
+    assert_eq!(
+        (status, res["error"].clone()),
+        (401, json!("invalid_client"))
+    );
+    let live = env.introspect("demo", ("web-app", &fresh), &at).await;
+    assert_eq!(live["active"], json!(true));
+
+    // Narrowing scopes and lifetimes; then disabling revokes every token it holds.
+    let (status, changed) = env
+        .admin(
+            Method::PUT,
+            "/v2/identity/clients/web-app",
+            Some(json!({"scopes": "points", "accessTtlSeconds": 600})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        (
+            changed["entity"]["scopes"].clone(),
+            changed["entity"]["accessTtlSeconds"].clone()
+        ),
+        (json!("points"), json!(600))
+    );
+    let (status, off) = env
+        .admin(
+            Method::PUT,
+            "/v2/identity/clients/web-app",
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(
+        (status, off["entity"]["active"].clone()),
+        (200, json!(false))
+    );
+    let (status, _, challenge) = env.mobile(&at, "/mobile/v2/me/points").await;
+    assert_eq!(status, 401);
+    assert!(challenge.unwrap().contains("invalid_token"));
+    let refresh = tokens.refresh_token().unwrap().secret().clone();
+    let (status, res) = send(
+        env.app
+            .http
+            .post(format!("{}/oauth2/token", env.issuer("demo")))
+            .basic_auth("web-app", Some(&fresh))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]),
+    )
+    .await;
+    assert_eq!(
+        (status, res["error"].clone()),
+        (401, json!("invalid_client"))
+    );
+
+    // Another org's API client sees none of this org's clients.
+    env.app.apply(ACME_ORG).await;
+    let acme = env.app.token("acme-key", "acme-secret").await;
+    let (status, res) = send(
+        env.app
+            .http
+            .get(env.app.url("/v2/identity/clients/web-app"))
+            .header("X-CAP-API-OAUTH-TOKEN", acme),
+    )
+    .await;
+    assert_eq!(
+        (status, res["errors"][0]["code"].clone()),
+        (404, json!(1618))
+    );
+
+    // An unknown client is 404 to change, too.
+    let (status, _) = env
+        .admin(
+            Method::PUT,
+            "/v2/identity/clients/nobody",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+});
+
+both!(otp_limits_are_set_through_the_admin_api_and_hold, |env| {
+    let (status, cfg) = env.admin(Method::GET, "/v2/identity/otpConfig", None).await;
+    assert_eq!(status, 200, "{cfg}");
+    assert_eq!(cfg["entity"]["maxAttempts"], json!(5));
+    let (status, res) = env
+        .admin(
+            Method::PUT,
+            "/v2/identity/otpConfig",
+            Some(json!({"maxAttempts": 0})),
+        )
+        .await;
+    assert_eq!(status, 400, "{res}");
+    let (status, cfg) = env
+        .admin(
+            Method::PUT,
+            "/v2/identity/otpConfig",
+            Some(json!({"maxAttempts": 2, "perHour": 3})),
+        )
+        .await;
+    assert_eq!(status, 200, "{cfg}");
+    assert_eq!(
+        (
+            cfg["entity"]["maxAttempts"].clone(),
+            cfg["entity"]["ttlSeconds"].clone()
+        ),
+        (json!(2), json!(300))
+    );
+    // The sign-in page now allows two wrong tries per code.
+    let page = otp_page(&env).await;
+    let wrong = if env.last_otp(MOBILE).await == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let (_, html, _) = env.otp(&page, wrong).await;
+    assert!(html.contains("1 tries left"), "{html}");
+    let (_, html, _) = env.otp(&page, wrong).await;
+    assert!(html.contains("no longer valid"), "{html}");
+    // Re-applying an org file without an [identity.otp] section keeps the limits.
+    env.app.apply(common::DEMO_ORG).await;
+    let (_, cfg) = env.admin(Method::GET, "/v2/identity/otpConfig", None).await;
+    assert_eq!(cfg["entity"]["maxAttempts"], json!(2), "{cfg}");
+});
+
+both!(
+    the_customer_changes_names_and_subscriptions_with_put_me,
+    |env| {
+        let tokens = env.tokens(&["profile"]).await;
+        let at = tokens.access_token().secret();
+        let put = |body: Value| {
+            send(
+                env.app
+                    .http
+                    .put(env.app.url("/mobile/v2/me"))
+                    .bearer_auth(at)
+                    .json(&body),
+            )
+        };
+        let (status, me) = put(json!({"firstName": "  Meiling ", "subscriptions": [
+            {"channel": "SMS", "status": "OPTOUT", "priority": "BULK"}
+        ]}))
+        .await;
+        assert_eq!(status, 200, "{me}");
+        assert_eq!(
+            (me["firstName"].clone(), me["lastName"].clone()),
+            (json!("Meiling"), json!("Tan"))
+        );
+        let sms_bulk = me["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["channel"] == "SMS" && s["priority"] == "BULK")
+            .cloned();
+        assert_eq!(sms_bulk.unwrap()["status"], json!("UNSUBSCRIBED"), "{me}");
+        // The Capillary API sees the same customer.
+        let (_, c) = env
+            .app
+            .get_as_demo(&format!("/v2/customers/{}", env.customer))
+            .await;
+        assert_eq!(c["profiles"][0]["firstName"], json!("Meiling"), "{c}");
+
+        // A bad channel changes nothing, names included.
+        let (status, res) = put(json!({"lastName": "Lim", "subscriptions": [
+            {"channel": "PIGEON", "status": "OPTIN"}
+        ]}))
+        .await;
+        assert_eq!(status, 400, "{res}");
+        let (_, me, _) = env.mobile(at, "/mobile/v2/me").await;
+        assert_eq!(me["lastName"], json!("Tan"));
+        let (status, _) = put(json!({"firstName": "x".repeat(101)})).await;
+        assert_eq!(status, 400);
+        let (status, _) = put(json!({})).await;
+        assert_eq!(status, 400);
+        // Without the profile scope the change is refused.
+        let points_only = env.tokens(&["points"]).await;
+        let (status, _) = send(
+            env.app
+                .http
+                .put(env.app.url("/mobile/v2/me"))
+                .bearer_auth(points_only.access_token().secret())
+                .json(&json!({"firstName": "Eve"})),
+        )
+        .await;
+        assert_eq!(status, 403);
+    }
+);

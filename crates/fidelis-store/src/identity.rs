@@ -216,7 +216,8 @@ pub(crate) async fn apply_config(
         .map(|c| c.client_id.as_str())
         .collect();
     let active: Vec<(String,)> = sqlx::query_as(
-        "SELECT client_id FROM identity_clients WHERE org_id = $1 AND is_active = 1",
+        "SELECT client_id FROM identity_clients \
+         WHERE org_id = $1 AND is_active = 1 AND managed_by = 'file'",
     )
     .bind(org_id.get())
     .fetch_all(&mut **tx)
@@ -238,16 +239,23 @@ pub(crate) async fn apply_config(
     }
     let mut key = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut key);
-    let o = &config.otp;
-    sqlx::query(
-        "INSERT INTO identity_settings (org_id, otp_key, otp_ttl_seconds, otp_max_attempts, \
-         otp_cooldown_seconds, otp_per_hour, otp_per_day, otp_org_per_hour, otp_ip_per_hour) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id) DO UPDATE SET \
-         otp_ttl_seconds = excluded.otp_ttl_seconds, otp_max_attempts = excluded.otp_max_attempts, \
+    // The first apply stores the OTP key and limits; later ones change the limits only
+    // when the file states them (otherwise they stay as the admin API left them).
+    let o = config.otp.unwrap_or_default();
+    let on_conflict = if config.otp.is_some() {
+        "DO UPDATE SET otp_ttl_seconds = excluded.otp_ttl_seconds, \
+         otp_max_attempts = excluded.otp_max_attempts, \
          otp_cooldown_seconds = excluded.otp_cooldown_seconds, otp_per_hour = excluded.otp_per_hour, \
          otp_per_day = excluded.otp_per_day, otp_org_per_hour = excluded.otp_org_per_hour, \
-         otp_ip_per_hour = excluded.otp_ip_per_hour",
-    )
+         otp_ip_per_hour = excluded.otp_ip_per_hour"
+    } else {
+        "DO NOTHING"
+    };
+    sqlx::query(&format!(
+        "INSERT INTO identity_settings (org_id, otp_key, otp_ttl_seconds, otp_max_attempts, \
+         otp_cooldown_seconds, otp_per_hour, otp_per_day, otp_org_per_hour, otp_ip_per_hour) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id) {on_conflict}"
+    ))
     .bind(org_id.get())
     .bind(hex_encode(&key))
     .bind(o.ttl_seconds)
@@ -307,7 +315,8 @@ async fn put_client(
             && r.4 == scopes
             && r.5 == c.access_ttl_seconds
             && r.6 == c.refresh_ttl_seconds
-            && r.7 != 0;
+            && r.7 != 0
+            && managed_by_file(tx, org_id, &c.client_id).await?;
         if same {
             summary.unchanged += 1;
             return Ok(());
@@ -324,7 +333,7 @@ async fn put_client(
          redirect_uris = excluded.redirect_uris, scopes = excluded.scopes, \
          access_ttl_seconds = excluded.access_ttl_seconds, \
          refresh_ttl_seconds = excluded.refresh_ttl_seconds, is_active = 1, \
-         updated_at = excluded.updated_at",
+         managed_by = 'file', updated_at = excluded.updated_at",
     )
     .bind(org_id.get())
     .bind(&c.client_id)
@@ -339,6 +348,11 @@ async fn put_client(
     .await?;
     Ok(())
 }
+
+mod clients;
+
+use clients::managed_by_file;
+pub use clients::{ClientEntry, NewClient};
 
 impl IdentityRepo<'_> {
     /// A partner client of the org (also an inactive one).

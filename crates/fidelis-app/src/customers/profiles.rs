@@ -254,15 +254,13 @@ impl Customers<'_> {
         Ok(repo.status_log(ctx.org.id, id).await?)
     }
 
-    /// Sets subscriptions (channel × priority × org unit); returns them as stored, in the
-    /// order sent.
-    pub async fn set_subscriptions(
+    /// The subscriptions an update asks for, checked (channels, priorities, statuses and
+    /// org units), without writing anything.
+    pub async fn check_subscriptions(
         &self,
         ctx: &Ctx,
-        key: CustomerKey<'_>,
         update: &SubscriptionsUpdate<'_>,
     ) -> Result<Vec<Subscription>, AppError> {
-        let id = self.id(ctx, key).await?;
         validate_scope(update.scope, update.sub_scope)?;
         if update.subscriptions.is_empty() {
             return Err(CustomerError::InvalidInput("subscriptions is required".into()).into());
@@ -294,6 +292,19 @@ impl Customers<'_> {
                 status: SubscriptionStatus::parse(item.status)?,
             });
         }
+        Ok(subs)
+    }
+
+    /// Sets subscriptions (channel × priority × org unit); returns them as stored, in the
+    /// order sent.
+    pub async fn set_subscriptions(
+        &self,
+        ctx: &Ctx,
+        key: CustomerKey<'_>,
+        update: &SubscriptionsUpdate<'_>,
+    ) -> Result<Vec<Subscription>, AppError> {
+        let id = self.id(ctx, key).await?;
+        let subs = self.check_subscriptions(ctx, update).await?;
         self.app
             .db
             .customers()

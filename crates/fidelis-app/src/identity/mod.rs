@@ -6,7 +6,9 @@
 //! `revoke` and `introspect` act on codes and tokens stored only as SHA-256 hashes, and
 //! `bearer` turns a presented access token into the customer and scopes it may act for.
 
+mod admin;
 mod clients;
+mod me;
 mod otp;
 mod wallet;
 
@@ -22,7 +24,9 @@ use fidelis_store::identity::{
 use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 
+pub use admin::NewSecret;
 pub use clients::ClientVerifier;
+pub use me::{MeSubscription, MeUpdate};
 pub use wallet::Spent;
 
 use crate::{App, AppError, Caller};

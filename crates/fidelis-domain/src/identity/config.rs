@@ -16,6 +16,7 @@
 //! ```
 
 use std::collections::HashSet;
+use std::ops::RangeInclusive;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -102,11 +103,108 @@ impl Default for OtpConfig {
 #[derive(Debug, Clone, Default)]
 pub struct IdentityConfig {
     pub clients: Vec<ClientSpec>,
-    pub otp: OtpConfig,
+    /// The OTP limits when the file has an `[identity.otp]` section; without one, the
+    /// limits stay as they are (the defaults at first, or as the admin API set them).
+    pub otp: Option<OtpConfig>,
 }
 
 pub const DEFAULT_ACCESS_TTL: i64 = 900;
 pub const DEFAULT_REFRESH_TTL: i64 = 30 * 24 * 3600;
+pub const ACCESS_TTL_RANGE: RangeInclusive<i64> = 60..=86_400;
+pub const REFRESH_TTL_RANGE: RangeInclusive<i64> = 3600..=366 * 86_400;
+/// The shortest client secret accepted.
+pub const MIN_SECRET_LEN: usize = 16;
+
+impl OtpConfig {
+    /// Each limit's name and allowed range, in the order of [`OtpConfig::values`].
+    pub const LIMITS: [(&'static str, RangeInclusive<i64>); 7] = [
+        ("ttl_seconds", 60..=600),
+        ("max_attempts", 1..=10),
+        ("cooldown_seconds", 0..=600),
+        ("per_hour", 1..=100),
+        ("per_day", 1..=1000),
+        ("org_per_hour", 1..=10_000_000),
+        ("ip_per_hour", 1..=100_000),
+    ];
+
+    pub fn values(&self) -> [i64; 7] {
+        [
+            self.ttl_seconds,
+            self.max_attempts,
+            self.cooldown_seconds,
+            self.per_hour,
+            self.per_day,
+            self.org_per_hour,
+            self.ip_per_hour,
+        ]
+    }
+
+    pub fn from_values(v: [i64; 7]) -> Self {
+        let [ttl_seconds, max_attempts, cooldown_seconds, per_hour, per_day, org_per_hour, ip_per_hour] =
+            v;
+        Self {
+            ttl_seconds,
+            max_attempts,
+            cooldown_seconds,
+            per_hour,
+            per_day,
+            org_per_hour,
+            ip_per_hour,
+        }
+    }
+
+    /// The first limit outside its range, as `(name, message)`.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for ((name, range), value) in Self::LIMITS.iter().zip(self.values()) {
+            if !range.contains(&value) {
+                return Err((
+                    name,
+                    format!("must be between {} and {}", range.start(), range.end()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A client secret long enough to resist guessing.
+pub fn secret_rule(secret: &str) -> Result<(), String> {
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(format!("must be at least {MIN_SECRET_LEN} characters"));
+    }
+    Ok(())
+}
+
+/// At least one redirect URI, each https (or http on loopback) without a fragment: the
+/// URIs are later matched byte for byte, so what is stored is what must come back.
+pub fn redirect_uris_rule(uris: &[String]) -> Result<(), String> {
+    if uris.is_empty() {
+        return Err("must name at least one redirect URI".into());
+    }
+    for uri in uris {
+        let scheme_ok = uri.starts_with("https://")
+            || uri.starts_with("http://127.0.0.1")
+            || uri.starts_with("http://localhost")
+            || uri.starts_with("http://[::1]");
+        if !scheme_ok || uri.contains('#') || uri.chars().any(char::is_whitespace) {
+            return Err(format!(
+                "\"{uri}\" must be an https URL (or http on loopback) without a fragment"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A non-empty space-separated list of known scopes.
+pub fn client_scopes(raw: &str) -> Result<Scopes, String> {
+    match Scopes::parse(raw) {
+        Ok(s) if !s.is_empty() && s.iter().all(|x| KNOWN_SCOPES.contains(&x)) => Ok(s),
+        _ => Err(format!(
+            "must be a space-separated list of {}",
+            KNOWN_SCOPES.join(", ")
+        )),
+    }
+}
 
 impl IdentitySection {
     pub fn validate(self, v: &mut Validator<'_>) -> IdentityConfig {
@@ -122,44 +220,16 @@ impl IdentitySection {
                     format!("duplicate client_id \"{client_id}\""),
                 );
             }
-            if c.secret.get_ref().len() < 16 {
-                v.fail(
-                    &c.secret,
-                    format!("{field}.secret"),
-                    "must be at least 16 characters",
-                );
+            if let Err(msg) = secret_rule(c.secret.get_ref()) {
+                v.fail(&c.secret, format!("{field}.secret"), msg);
             }
-            if c.redirect_uris.get_ref().is_empty() {
-                v.fail(
-                    &c.redirect_uris,
-                    format!("{field}.redirect_uris"),
-                    "must name at least one redirect URI",
-                );
+            if let Err(msg) = redirect_uris_rule(c.redirect_uris.get_ref()) {
+                v.fail(&c.redirect_uris, format!("{field}.redirect_uris"), msg);
             }
-            for uri in c.redirect_uris.get_ref() {
-                let scheme_ok = uri.starts_with("https://")
-                    || uri.starts_with("http://127.0.0.1")
-                    || uri.starts_with("http://localhost")
-                    || uri.starts_with("http://[::1]");
-                if !scheme_ok || uri.contains('#') || uri.chars().any(char::is_whitespace) {
-                    v.fail(
-                        &c.redirect_uris,
-                        format!("{field}.redirect_uris"),
-                        format!("\"{uri}\" must be an https URL (or http on loopback) without a fragment"),
-                    );
-                }
-            }
-            let scopes = match Scopes::parse(c.scopes.get_ref()) {
-                Ok(s) if !s.is_empty() && s.iter().all(|x| KNOWN_SCOPES.contains(&x)) => s,
-                _ => {
-                    v.fail(
-                        &c.scopes,
-                        format!("{field}.scopes"),
-                        format!(
-                            "must be a space-separated list of {}",
-                            KNOWN_SCOPES.join(", ")
-                        ),
-                    );
+            let scopes = match client_scopes(c.scopes.get_ref()) {
+                Ok(s) => s,
+                Err(msg) => {
+                    v.fail(&c.scopes, format!("{field}.scopes"), msg);
                     Scopes::default()
                 }
             };
@@ -167,14 +237,14 @@ impl IdentitySection {
                 v,
                 c.access_ttl_seconds,
                 DEFAULT_ACCESS_TTL,
-                60..=86_400,
+                ACCESS_TTL_RANGE,
                 &format!("{field}.access_ttl_seconds"),
             );
             let refresh = ttl(
                 v,
                 c.refresh_ttl_seconds,
                 DEFAULT_REFRESH_TTL,
-                3600..=366 * 86_400,
+                REFRESH_TTL_RANGE,
                 &format!("{field}.refresh_ttl_seconds"),
             );
             clients.push(ClientSpec {
@@ -187,47 +257,25 @@ impl IdentitySection {
                 refresh_ttl_seconds: refresh,
             });
         }
-        let d = OtpConfig::default();
         let o = self.otp;
-        let otp = OtpConfig {
-            ttl_seconds: ttl(
-                v,
-                o.ttl_seconds,
-                d.ttl_seconds,
-                60..=600,
-                "identity.otp.ttl_seconds",
-            ),
-            max_attempts: ttl(
-                v,
-                o.max_attempts,
-                d.max_attempts,
-                1..=10,
-                "identity.otp.max_attempts",
-            ),
-            cooldown_seconds: ttl(
-                v,
-                o.cooldown_seconds,
-                d.cooldown_seconds,
-                0..=600,
-                "identity.otp.cooldown_seconds",
-            ),
-            per_hour: ttl(v, o.per_hour, d.per_hour, 1..=100, "identity.otp.per_hour"),
-            per_day: ttl(v, o.per_day, d.per_day, 1..=1000, "identity.otp.per_day"),
-            org_per_hour: ttl(
-                v,
-                o.org_per_hour,
-                d.org_per_hour,
-                1..=10_000_000,
-                "identity.otp.org_per_hour",
-            ),
-            ip_per_hour: ttl(
-                v,
-                o.ip_per_hour,
-                d.ip_per_hour,
-                1..=100_000,
-                "identity.otp.ip_per_hour",
-            ),
-        };
+        let given = [
+            o.ttl_seconds,
+            o.max_attempts,
+            o.cooldown_seconds,
+            o.per_hour,
+            o.per_day,
+            o.org_per_hour,
+            o.ip_per_hour,
+        ];
+        let otp = given.iter().any(Option::is_some).then(|| {
+            let d = OtpConfig::default().values();
+            let mut values = [0; 7];
+            for (i, raw) in given.into_iter().enumerate() {
+                let (name, range) = OtpConfig::LIMITS[i].clone();
+                values[i] = ttl(v, raw, d[i], range, &format!("identity.otp.{name}"));
+            }
+            OtpConfig::from_values(values)
+        });
         IdentityConfig { clients, otp }
     }
 }

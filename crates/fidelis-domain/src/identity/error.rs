@@ -44,6 +44,15 @@ pub enum IdentityError {
     InvalidToken,
     #[error("the access token does not carry the `{0}` scope")]
     InsufficientScope(String),
+    #[error("no partner client `{0}` in this org")]
+    UnknownClient(String),
+    #[error("a partner client `{0}` already exists")]
+    ClientExists(String),
+    /// Changes to a client the org file declares go through the file.
+    #[error(
+        "partner client `{0}` is declared in the org file; change it there and apply the file"
+    )]
+    ManagedByFile(String),
     #[error("invalid identity configuration: {0}")]
     Corrupt(String),
 }
@@ -86,13 +95,17 @@ impl CodedError for IdentityError {
             Self::OtpLimit => 1615,
             Self::InvalidToken => 1616,
             Self::InsufficientScope(_) => 1617,
+            Self::UnknownClient(_) => 1618,
+            Self::ClientExists(_) => 1619,
+            Self::ManagedByFile(_) => 1620,
             Self::Corrupt(_) => 500,
         }
     }
 
     fn class(&self) -> ErrorClass {
         match self {
-            Self::UnknownOrg | Self::NotRegistered => ErrorClass::NotFound,
+            Self::UnknownOrg | Self::NotRegistered | Self::UnknownClient(_) => ErrorClass::NotFound,
+            Self::ClientExists(_) | Self::ManagedByFile(_) => ErrorClass::Conflict,
             Self::InvalidClient | Self::InvalidToken => ErrorClass::Unauthenticated,
             Self::Csrf | Self::InsufficientScope(_) => ErrorClass::Forbidden,
             Self::OtpCooldown(_) | Self::OtpLimit => ErrorClass::RateLimited,

@@ -5,6 +5,7 @@
 //! codes and tokens, the OTP's HMAC and its sending limits. Randomness and "now" are passed
 //! in; storage and transport live in the store and server crates.
 
+pub mod admin;
 pub mod config;
 mod error;
 
@@ -17,6 +18,7 @@ use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
+pub use admin::{client_id_rule, ClientPatch, ClientSettings, OtpPatch};
 pub use config::{ClientSpec, IdentityConfig, OtpConfig};
 pub use error::IdentityError;
 
@@ -29,6 +31,7 @@ pub const ACCESS_PREFIX: &str = "fid_at_";
 pub const REFRESH_PREFIX: &str = "fid_rt_";
 pub const REQUEST_PREFIX: &str = "fid_rq_";
 pub const CSRF_PREFIX: &str = "fid_cs_";
+pub const CLIENT_SECRET_PREFIX: &str = "fid_sk_";
 
 /// How long an authorization code lives.
 pub const CODE_TTL: SignedDuration = SignedDuration::from_secs(60);

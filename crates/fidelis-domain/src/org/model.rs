@@ -130,7 +130,12 @@ pub const RESOURCES: &[&str] = &[
     "incentives",
     "groups",
     "communications",
+    "identity",
 ];
+
+/// Resources only API clients may be granted: a till's credentials sit in a shop's POS and
+/// never administer the org (partner OAuth clients and sign-in limits).
+pub const ADMIN_RESOURCES: &[&str] = &["identity"];
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fidelis_app::identity::Grant;
+use fidelis_app::identity::{Grant, MeSubscription, MeUpdate};
 use fidelis_app::incentives::{CodeAsk, RedeemInput, Who};
 use fidelis_app::AppError;
 use fidelis_domain::customers::CustomerId;
@@ -28,7 +28,7 @@ use crate::{ApiError, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(me))
+        .routes(routes!(me, update_me))
         .routes(routes!(points))
         .routes(routes!(transactions))
         .routes(routes!(redeem_points))
@@ -163,6 +163,21 @@ pub async fn me(State(state): State<AppState>, b: Bearer) -> Result<Json<Value>,
             json!({"programId": s.program.id.get(), "programName": s.program.name, "tier": tier})
         })
         .collect();
+    let customers = app.customers();
+    let cctx = customers.context(&caller).await?;
+    let subscriptions: Vec<Value> = customers
+        .subscriptions(&cctx, fidelis_app::customers::CustomerKey::Id(customer(&g)))
+        .await?
+        .iter()
+        .filter(|s| s.org_unit_id.is_none())
+        .map(|s| {
+            json!({
+                "channel": s.channel.as_str(),
+                "priority": s.priority.as_str(),
+                "status": s.status.as_str(),
+            })
+        })
+        .collect();
     Ok(Json(json!({
         "id": record.id.get(),
         "firstName": first.and_then(|p| p.first_name.clone()),
@@ -170,7 +185,59 @@ pub async fn me(State(state): State<AppState>, b: Bearer) -> Result<Json<Value>,
         "identifiers": identifiers,
         "status": record.status.as_str(),
         "programs": tiers,
+        "subscriptions": subscriptions,
     })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MeBody {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    /// Channel subscriptions to set, org-wide.
+    #[serde(default)]
+    subscriptions: Vec<MeSubscriptionBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MeSubscriptionBody {
+    /// `SMS`, `EMAIL`, …
+    channel: String,
+    /// `OPTIN` or `OPTOUT`.
+    status: String,
+    /// `BULK` (promotional) or `TRANS` (transactional); both when absent.
+    priority: Option<String>,
+}
+
+/// Changes the customer's names and subscriptions (`profile`); answers the customer.
+#[utoipa::path(put, path = "/mobile/v2/me", tag = "mobile", security(("bearer" = [])),
+    request_body = MeBody,
+    responses((status = 200, description = "The token's customer, changed", body = Object),
+              (status = 400, description = "A name too long, or an unknown channel or status"),
+              (status = 401, description = "invalid_token", body = crate::oauth::OAuthError),
+              (status = 403, description = "insufficient_scope", body = crate::oauth::OAuthError)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    b: Bearer,
+    ApiJson(body): ApiJson<MeBody>,
+) -> Result<Json<Value>, MobileError> {
+    let g = b.with("profile")?;
+    let up = MeUpdate {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        subscriptions: body
+            .subscriptions
+            .into_iter()
+            .map(|s| MeSubscription {
+                channel: s.channel,
+                status: s.status,
+                priority: s.priority,
+            })
+            .collect(),
+    };
+    state.app.identity().update_me(&g, &up).await?;
+    me(State(state), Bearer(g)).await
 }
 
 /// Points per program and the expiry schedule (`points`).

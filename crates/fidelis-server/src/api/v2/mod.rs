@@ -6,6 +6,7 @@ use crate::AppState;
 mod communications;
 mod customers;
 mod groups;
+mod identity;
 mod incentives;
 mod loyalty;
 mod organization;
@@ -22,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .merge(super::resource("customers", customers::routes()))
         .merge(super::resource("groups", groups::routes()))
+        .merge(super::resource("identity", identity::routes()))
         .merge(super::resource("incentives", incentives::routes()))
         .merge(super::resource(
             "communications",
