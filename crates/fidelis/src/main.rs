@@ -73,6 +73,8 @@ enum BenchCommand {
     Customers(bench::CustomersBench),
     /// v2 transactions from concurrent clients, compared with pgbench.
     Transactions(bench::TransactionsBench),
+    /// Partner OAuth: introspection, wrapper-API calls and refresh rotations.
+    Oauth(bench::OauthBench),
     /// Hostile traffic without credentials against a `serve --demo` child process: peak
     /// RSS, health latency and a real till's requests per scenario.
     Storm(bench::StormBench),
@@ -129,31 +131,17 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             apply(&db, &parsed).await?;
         }
         Command::Demo => {
-            let db = open(&settings).await?;
-            apply(
-                &db,
-                &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
-            )
-            .await?;
+            demo_db(&settings).await?;
         }
         Command::Bench(BenchCommand::Customers(opts)) => {
-            let db = open(&settings).await?;
-            apply(
-                &db,
-                &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
-            )
-            .await?;
-            bench::customers(db, opts).await?;
+            bench::customers(demo_db(&settings).await?, opts).await?;
         }
         Command::Bench(BenchCommand::Storm(opts)) => bench::storm(opts).await?,
+        Command::Bench(BenchCommand::Oauth(opts)) => {
+            bench::oauth(demo_db(&settings).await?, opts).await?;
+        }
         Command::Bench(BenchCommand::Transactions(opts)) => {
-            let db = open(&settings).await?;
-            apply(
-                &db,
-                &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
-            )
-            .await?;
-            bench::transactions(db, opts).await?;
+            bench::transactions(demo_db(&settings).await?, opts).await?;
         }
         Command::Serve { demo, .. } => {
             let db = open(&settings).await?;
@@ -194,6 +182,17 @@ async fn open(settings: &Settings) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("cannot open database {}", settings.redacted_database_url()))?;
     db.migrate().await.context("migrations failed")?;
+    Ok(db)
+}
+
+/// The database with the demo org applied (idempotent).
+async fn demo_db(settings: &Settings) -> anyhow::Result<Db> {
+    let db = open(settings).await?;
+    apply(
+        &db,
+        &parse_org_file(Path::new("examples/demo-org.toml"), DEMO_ORG)?,
+    )
+    .await?;
     Ok(db)
 }
 

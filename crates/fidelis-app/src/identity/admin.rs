@@ -119,7 +119,9 @@ impl Identity<'_> {
         let change = patch.apply_to(settings_of(&current))?;
         let db = self.app.db.identity();
         let now = self.app.now();
-        if !db.update_client(caller.org_id, id, &change, now).await? {
+        let updated = db.update_client(caller.org_id, id, &change, now).await?;
+        self.app.clients.forget(caller.org_id, id);
+        if !updated {
             return Err(IdentityError::UnknownClient(id.to_string()).into());
         }
         if !change.active {
@@ -138,10 +140,11 @@ impl Identity<'_> {
         self.api_entry(caller, id).await?;
         let (secret, hash) = fresh_secret().await?;
         let db = self.app.db.identity();
-        if !db
+        let changed = db
             .set_client_secret(caller.org_id, id, &hash, self.app.now())
-            .await?
-        {
+            .await?;
+        self.app.clients.forget(caller.org_id, id);
+        if !changed {
             return Err(IdentityError::UnknownClient(id.to_string()).into());
         }
         Ok(NewSecret {

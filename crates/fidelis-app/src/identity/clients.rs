@@ -1,13 +1,15 @@
 //! Partner client authentication. Secrets are Argon2 hashes; a verified (client, secret)
 //! pair is remembered under its SHA-256 for a minute, so the token endpoint pays one slow
-//! hash per client and minute rather than one per request.
+//! hash per client and minute rather than one per request. Client records are kept for
+//! [`RECORD_TTL`] like the org's configuration (a change through the admin API of this
+//! process forgets them at once; one made elsewhere shows within that time).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
 use fidelis_domain::credentials::sha256_hex;
 use fidelis_domain::identity::IdentityError;
-use fidelis_domain::org::Org;
+use fidelis_domain::org::{Org, OrgId};
 use fidelis_store::identity::ClientRecord;
 use jiff::{SignedDuration, Timestamp};
 
@@ -16,14 +18,42 @@ use crate::AppError;
 
 const REMEMBER: SignedDuration = SignedDuration::from_secs(60);
 const MAX_ENTRIES: usize = 10_000;
+pub const RECORD_TTL: SignedDuration = crate::org::TTL;
 
-/// Verified client credentials by digest, each until an instant.
+/// Verified client credentials by digest, each until an instant; client records by org
+/// and id, each until an instant.
 #[derive(Default)]
 pub struct ClientVerifier {
     verified: RwLock<HashMap<String, Timestamp>>,
+    records: RwLock<HashMap<(OrgId, String), (Timestamp, ClientRecord)>>,
 }
 
 impl ClientVerifier {
+    /// The client as read less than [`RECORD_TTL`] ago.
+    pub(super) fn record(&self, org: OrgId, id: &str, now: Timestamp) -> Option<ClientRecord> {
+        let map = self.records.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&(org, id.to_string()))
+            .filter(|(until, _)| *until > now)
+            .map(|(_, c)| c.clone())
+    }
+
+    pub(super) fn keep(&self, org: OrgId, c: ClientRecord, now: Timestamp) {
+        let mut map = self.records.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, (until, _)| *until > now);
+        }
+        let until = now.saturating_add(RECORD_TTL).unwrap_or(now);
+        map.insert((org, c.client_id.clone()), (until, c));
+    }
+
+    /// Forgets a client's record after a change to it.
+    pub(super) fn forget(&self, org: OrgId, id: &str) {
+        self.records
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(org, id.to_string()));
+    }
+
     fn known(&self, key: &str, now: Timestamp) -> bool {
         let map = self.verified.read().unwrap_or_else(|e| e.into_inner());
         map.get(key).is_some_and(|until| *until > now)
@@ -39,6 +69,10 @@ impl ClientVerifier {
 
     pub fn clear(&self) {
         self.verified
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.records
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();

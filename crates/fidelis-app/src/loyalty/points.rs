@@ -7,7 +7,7 @@ use fidelis_domain::loyalty::ledger::{
     explain, Balance, EntryKind, EntrySource, ExpiryScheduleItem, LedgerEntry, Lot, SourceKind,
 };
 use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, Program, ProgramId};
-use fidelis_store::loyalty::{Debit, MemberState, Posted, TierChangeRecord};
+use fidelis_store::loyalty::{Debit, MemberState, PointsOverview, Posted, TierChangeRecord};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 
@@ -148,6 +148,26 @@ impl Loyalty<'_> {
                 None => Vec::new(),
             },
         })
+    }
+
+    /// Balance, expiry schedule, redeemed and expired points of a customer in every
+    /// program they can belong to (the partner app's points page).
+    pub async fn points_overview<'c>(
+        &self,
+        ctx: &'c Ctx,
+        customer: CustomerId,
+    ) -> Result<Vec<(&'c Program, PointsOverview)>, AppError> {
+        let mut out = Vec::new();
+        for program in ctx.member_programs() {
+            let o = self
+                .app
+                .db
+                .loyalty()
+                .points_overview(&ctx.loyalty.org, customer, program.id, self.app.now())
+                .await?;
+            out.push((program, o));
+        }
+        Ok(out)
     }
 
     /// The summaries of every program a customer (or group) can belong to.

@@ -28,6 +28,8 @@ pub struct OrgConfig {
 #[derive(Default)]
 pub struct OrgCache {
     entries: RwLock<HashMap<OrgId, (Timestamp, Arc<OrgConfig>)>>,
+    /// Org codes (as in issuer URLs) to ids; a code never changes its org.
+    codes: RwLock<HashMap<String, OrgId>>,
 }
 
 impl OrgCache {
@@ -37,6 +39,30 @@ impl OrgCache {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// The configuration of the org with `code`, or `None` when there is none.
+    pub async fn by_code(&self, app: &App, code: &str) -> Result<Option<Arc<OrgConfig>>, AppError> {
+        let known = self
+            .codes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+            .copied();
+        let id = match known {
+            Some(id) => id,
+            None => {
+                let Some(org) = app.db.orgs().by_code(code).await? else {
+                    return Ok(None);
+                };
+                let mut codes = self.codes.write().unwrap_or_else(|e| e.into_inner());
+                // Codes asked for are real orgs only, so the map stays as small as the
+                // number of orgs.
+                codes.insert(org.code.clone(), org.id);
+                org.id
+            }
+        };
+        self.get(app, id).await.map(Some)
     }
 
     pub async fn get(&self, app: &App, org_id: OrgId) -> Result<Arc<OrgConfig>, AppError> {

@@ -247,29 +247,25 @@ pub async fn update_me(
               (status = 403, description = "insufficient_scope", body = crate::oauth::OAuthError)))]
 pub async fn points(State(state): State<AppState>, b: Bearer) -> Result<Json<Value>, MobileError> {
     let g = b.with("points")?;
-    let app = &state.app;
-    let ctx = app.loyalty().context(&g.caller()).await?;
-    let summaries = app.loyalty().program_summaries(&ctx, customer(&g)).await?;
-    let programs: Vec<&_> = summaries.iter().map(|s| &s.program).collect();
-    let schedule = app
-        .loyalty()
-        .expiry_schedule(&ctx, customer(&g), &programs, None, None)
-        .await?;
-    let list: Vec<Value> = summaries
+    let loyalty = state.app.loyalty();
+    let ctx = loyalty.context(&g.caller()).await?;
+    let list: Vec<Value> = loyalty
+        .points_overview(&ctx, customer(&g))
+        .await?
         .iter()
-        .map(|s| {
-            let expiring: Vec<Value> = schedule
+        .map(|(program, o)| {
+            let expiring: Vec<Value> = o
+                .schedule
                 .iter()
-                .filter(|(p, _)| *p == s.program.id)
-                .map(|(_, i)| json!({"date": i.date.to_string(), "points": i.points}))
+                .map(|i| json!({"date": i.date.to_string(), "points": i.points}))
                 .collect();
             json!({
-                "programId": s.program.id.get(),
-                "programName": s.program.name,
-                "balance": s.balance.net,
-                "available": s.balance.available,
-                "redeemed": s.redeemed,
-                "expired": s.expired,
+                "programId": program.id.get(),
+                "programName": program.name,
+                "balance": o.balance.net,
+                "available": o.balance.available,
+                "redeemed": o.redeemed,
+                "expired": o.expired,
                 "expirySchedule": expiring,
             })
         })

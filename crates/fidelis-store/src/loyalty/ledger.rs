@@ -22,6 +22,15 @@ use super::{LoyaltyContext, LoyaltyRepo, Tx};
 use crate::time::to_db;
 use crate::StoreError;
 
+/// What a customer's points page shows for one program.
+#[derive(Debug, Clone)]
+pub struct PointsOverview {
+    pub balance: Balance,
+    pub schedule: Vec<ExpiryScheduleItem>,
+    pub redeemed: Decimal,
+    pub expired: Decimal,
+}
+
 /// Points to add. The lot's expiry follows the program's policy unless `expires_at` says
 /// otherwise (`Some(None)`: never).
 #[derive(Debug, Clone)]
@@ -544,6 +553,51 @@ impl LoyaltyRepo<'_> {
             .map(|b| from_milli(b.debt))
             .unwrap_or_default();
         Ok(rules::derive_balance(&lots, debt, now))
+    }
+
+    /// A customer's points page from one read of the lots: the balance, the expiry
+    /// schedule, and the points redeemed and expired (as positive numbers).
+    pub async fn points_overview(
+        &self,
+        org: &Org,
+        entity: impl Into<EarningEntity>,
+        program_id: ProgramId,
+        now: Timestamp,
+    ) -> Result<PointsOverview, StoreError> {
+        let h = Holder {
+            org_id: org.id,
+            entity: entity.into(),
+            program_id,
+        };
+        let lots = self.lots(org.id, h.entity, program_id).await?;
+        let debt = balance::read(self.0.reader(), h)
+            .await?
+            .map(|b| from_milli(b.debt))
+            .unwrap_or_default();
+        let sums: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT kind, CAST(SUM(points) AS BIGINT) FROM loyalty_entries \
+             WHERE org_id = $1 AND customer_id = $2 AND program_id = $3 AND kind IN ($4, $5) \
+             GROUP BY kind",
+        )
+        .bind(org.id.get())
+        .bind(entity_key(h.entity))
+        .bind(program_id.get())
+        .bind(EntryKind::Redemption.as_str())
+        .bind(EntryKind::Expiry.as_str())
+        .fetch_all(self.0.reader())
+        .await?;
+        let debited = |kind: EntryKind| {
+            sums.iter()
+                .find(|(k, _)| k == kind.as_str())
+                .map(|(_, p)| -from_milli(*p))
+                .unwrap_or_default()
+        };
+        Ok(PointsOverview {
+            balance: rules::derive_balance(&lots, debt, now),
+            schedule: rules::expiry_schedule(&lots, now, &org.time_zone),
+            redeemed: debited(EntryKind::Redemption),
+            expired: debited(EntryKind::Expiry),
+        })
     }
 
     /// The ledger in (time, id) order with each debit's allocations, for "explain".

@@ -30,7 +30,7 @@ pub use cards::{
 };
 pub use earner_bills::{BillFilter, BillPoints};
 pub use goodwill::{GoodwillRecord, NewGoodwill};
-pub use ledger::{Credit, Debit, ExpiryRun, Posted};
+pub use ledger::{Credit, Debit, ExpiryRun, PointsOverview, Posted};
 pub use members::{MemberState, TierChangeRecord};
 pub use programs::LoyaltyContext;
 pub use tier_expiry::{TierRun, TIER_JOB_REFERENCE};

@@ -70,6 +70,17 @@ pub async fn run(clients: usize, seconds: u64, make: MakeRequest) -> anyhow::Res
             anyhow::Ok((hist, errors, first_error))
         }));
     }
+    collect(tasks, started).await
+}
+
+/// One client's figures: its latencies, failures, and the first failure's text.
+pub type ClientFigures = (Histogram<u64>, u64, Option<String>);
+
+/// Waits for the clients and adds their figures up.
+pub async fn collect(
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<ClientFigures>>>,
+    started: Instant,
+) -> anyhow::Result<Run> {
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let (mut errors, mut first_error) = (0, None);
     for t in tasks {

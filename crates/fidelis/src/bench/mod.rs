@@ -3,6 +3,7 @@
 
 mod customers;
 mod load;
+mod oauth;
 mod storm;
 mod transactions;
 
@@ -18,6 +19,7 @@ use fidelis_store::customers::BulkCustomer;
 use fidelis_store::Db;
 
 pub use customers::{customers, CustomersBench};
+pub use oauth::{oauth, OauthBench};
 pub use storm::{storm, StormBench};
 pub use transactions::{transactions, TransactionsBench};
 
