@@ -4,5 +4,7 @@
 //! the domain.
 
 pub mod dates;
+pub mod expr;
 
 pub use dates::{DateError, DateFormat};
+pub use expr::{Expr, Mapping};
