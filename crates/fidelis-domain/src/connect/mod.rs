@@ -5,6 +5,10 @@
 
 pub mod dates;
 pub mod expr;
+pub mod flow;
+pub mod template;
 
 pub use dates::{DateError, DateFormat};
 pub use expr::{Expr, Mapping};
+pub use flow::{Attribution, Dataflow, Source};
+pub use template::{Field, Need, Template};
