@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod comms;
+pub mod connect;
 pub mod credentials;
 pub mod customers;
 pub mod error;

@@ -1,0 +1,14 @@
+//! The connect context: Connect+ dataflows that load CSV files through the same commands as
+//! the API. Pure rules only: the date formats a file may use, and (next) dataflow files,
+//! templates and their mandatory fields. Reading files, SFTP and running rows live outside
+//! the domain.
+
+pub mod dates;
+pub mod expr;
+pub mod flow;
+pub mod template;
+
+pub use dates::{DateError, DateFormat};
+pub use expr::{Expr, Mapping};
+pub use flow::{Attribution, Dataflow, Source};
+pub use template::{Field, Need, Template};
