@@ -19,6 +19,8 @@ pub struct Db {
     backend: Backend,
     read: AnyPool,
     write: AnyPool,
+    /// Access tokens as read (see `identity::cache`), shared by every clone.
+    pub(crate) tokens: std::sync::Arc<crate::identity::TokenCache>,
 }
 
 impl Db {
@@ -35,6 +37,7 @@ impl Db {
                 backend: Backend::Sqlite,
                 read,
                 write,
+                tokens: Default::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = quiet(AnyConnectOptions::from_str(url)?);
@@ -55,6 +58,7 @@ impl Db {
                 backend: Backend::Postgres,
                 read: pool.clone(),
                 write: pool,
+                tokens: Default::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))

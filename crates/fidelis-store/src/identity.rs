@@ -349,8 +349,10 @@ async fn put_client(
     Ok(())
 }
 
+mod cache;
 mod clients;
 
+pub(crate) use cache::TokenCache;
 use clients::managed_by_file;
 pub use clients::{ClientEntry, NewClient};
 
@@ -761,12 +763,21 @@ impl IdentityRepo<'_> {
 
     /// A token by hash, of any org (the wrapper API learns the org from the token).
     pub async fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let cache = &self.0.tokens;
+        if let Some(t) = cache.get(token_hash) {
+            return Ok(Some(t));
+        }
+        let generation = cache.generation();
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM identity_tokens WHERE token_hash = $1");
         let row: Option<TokenRow> = sqlx::query_as(&sql)
             .bind(token_hash)
             .fetch_optional(self.0.reader())
             .await?;
-        row.map(token_from).transpose()
+        let t = row.map(token_from).transpose()?;
+        if let Some(t) = &t {
+            cache.keep(generation, t);
+        }
+        Ok(t)
     }
 
     /// Spends a refresh token once (rotation): false when it was spent or revoked before.
@@ -807,6 +818,9 @@ impl IdentityRepo<'_> {
         .execute(&mut *unit)
         .await?;
         unit.commit().await?;
+        self.0
+            .tokens
+            .forget(|t| t.org_id == org && t.family == family);
         Ok(done.rows_affected())
     }
 
@@ -827,7 +841,9 @@ impl IdentityRepo<'_> {
         .bind(to_db(now))
         .execute(&mut *unit)
         .await?;
-        unit.commit().await
+        unit.commit().await?;
+        self.0.tokens.forget(|t| t.token_hash == token_hash);
+        Ok(())
     }
 
     /// The scopes the customer granted the client so far.

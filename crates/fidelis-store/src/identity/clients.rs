@@ -235,6 +235,9 @@ impl IdentityRepo<'_> {
         .execute(&mut *unit)
         .await?;
         unit.commit().await?;
+        self.0
+            .tokens
+            .forget(|t| t.org_id == org && t.client_id == client_id);
         Ok(done.rows_affected())
     }
 }
