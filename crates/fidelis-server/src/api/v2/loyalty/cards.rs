@@ -95,7 +95,7 @@ pub async fn get_series(
 
 /// Every card series of the org.
 #[utoipa::path(get, path = "/v2/card/series/get/all", tag = "cards",
-    responses((status = 200, description = "`{data: [series], warnings}`")))]
+    responses((status = 200, description = "`{data: [series], warnings, errors}`")))]
 pub async fn all_series(
     State(state): State<AppState>,
     p: Principal,
@@ -103,7 +103,7 @@ pub async fn all_series(
     let ctx = state.app.loyalty().context(&p).await?;
     let all = state.app.loyalty().all_card_series(&ctx).await?;
     let data: Vec<Value> = all.iter().map(|s| render_series(&ctx, s)).collect();
-    Ok(Json(json!({"data": data, "warnings": []})))
+    Ok(Json(json!({"data": data, "warnings": [], "errors": []})))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -299,7 +299,7 @@ const MAX_BULK: usize = 200;
 
 /// `PUT /v2/card` for up to 200 cards; each succeeds or fails on its own.
 #[utoipa::path(put, path = "/v2/card/bulk", request_body = Vec<CardBody>, tag = "cards",
-    responses((status = 200, description = "`{response: [{entityId, errors, warnings}]}`, all updated"),
+    responses((status = 200, description = "`{response: [{entityId, errors, warnings}], totalCount, failureCount}`, all updated"),
               (status = 201, description = "One or more items failed"),
               (status = 400, description = "1060 more than 200 cards")))]
 pub async fn update_bulk(
@@ -341,7 +341,14 @@ pub async fn update_bulk(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(json!({"response": out}))))
+    let failures = out
+        .iter()
+        .filter(|o| o["errors"].as_array().is_some_and(|e| !e.is_empty()))
+        .count();
+    Ok((
+        status,
+        Json(json!({"response": out, "totalCount": out.len(), "failureCount": failures})),
+    ))
 }
 
 async fn update_one(
@@ -417,7 +424,7 @@ pub async fn get_card(
 
 /// A card's status changes, newest first.
 #[utoipa::path(get, path = "/v2/card/statusLog", tag = "cards", params(CardQuery),
-    responses((status = 200, description = "`{cardNumber, data: [status change], warnings}`"),
+    responses((status = 200, description = "`{cardNumber, data: [status change], warnings, errors}`"),
               (status = 404, description = "3010 no such card")))]
 pub async fn status_log(
     State(state): State<AppState>,
@@ -436,13 +443,16 @@ pub async fn status_log(
 
 /// The org's card status labels and the status each stands for.
 #[utoipa::path(get, path = "/v2/genericStatus/card/labels", tag = "cards",
-    responses((status = 200, description = "`{data: [{label, status}], warnings}`")))]
+    responses((status = 200, description = "`{data: [{label, status, type, isActive}], warnings, errors}`")))]
 pub async fn labels(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty().context(&p).await?;
     let data: Vec<Value> =
         fidelis_domain::loyalty::cards::card_labels(&ctx.loyalty.settings.card_labels)
             .into_iter()
-            .map(|l| json!({"label": l.label, "status": l.status.as_str()}))
+            .map(|l| {
+                json!({"label": l.label, "status": l.status.as_str(), "type": "CARD",
+                       "isActive": true})
+            })
             .collect();
-    Ok(Json(json!({"data": data, "warnings": []})))
+    Ok(Json(json!({"data": data, "warnings": [], "errors": []})))
 }
