@@ -1525,3 +1525,107 @@ both_backends!(documented_samples_of_companies_and_hierarchies, |app| {
         ],
     );
 });
+
+// Error cases whose codes Capillary's pages list for the call: the documented status and
+// code in the v2 envelope (`errors[0]` with `status: false`, `code`, `message`).
+both_backends!(documented_error_codes, |app| {
+    let a = register(&app, "6591000001", None).await;
+    let b = register(&app, "6591000002", None).await;
+    let bill = json!({"type": "REGULAR", "billNumber": "err-1", "billAmount": "100"});
+    let txn = "/v2/transactions?source=INSTORE&identifierName=mobile&identifierValue=6591000001";
+    post(&app, Method::POST, txn, &bill).await;
+    let group = json!({"externalId": "err-group", "groupName": "g", "maxGroupSize": 5});
+    let id = post(&app, Method::POST, "/v2/userGroup2", &group).await["entity"]
+        .as_i64()
+        .unwrap();
+    let join = format!("/v2/userGroup2/join?id={id}");
+    post(
+        &app,
+        Method::POST,
+        &join,
+        &json!([{"userId": a, "primaryMember": true}]),
+    )
+    .await;
+    let many: Vec<Value> = (0..201)
+        .map(|i| json!({"cardNumber": format!("N{i}")}))
+        .collect();
+    let change = format!("/v2/customers/{b}/changeIdentifier?source=INSTORE");
+    let cases: Vec<(Method, &str, Option<Value>, u16, i64)> = vec![
+        // _customer.md, "Update Customer Identifiers/Issue Card" and "Response Codes".
+        (
+            Method::POST,
+            &change,
+            Some(json!({"add": [{"type": "mobile", "value": "6591000001"}]})),
+            400,
+            1032,
+        ),
+        (
+            Method::POST,
+            "/v2/customers/987654/changeIdentifier?source=INSTORE",
+            Some(json!({"add": [{"type": "mobile", "value": "6591000009"}]})),
+            400,
+            8009,
+        ),
+        // _transaction.md, "Response Codes".
+        (Method::POST, txn, Some(bill.clone()), 400, 604),
+        (
+            Method::POST,
+            txn,
+            Some(json!({"type": "GIFT", "billNumber": "err-2", "billAmount": "100"})),
+            400,
+            605,
+        ),
+        (
+            Method::POST,
+            txn,
+            Some(json!({"type": "REGULAR", "billNumber": "", "billAmount": "100"})),
+            400,
+            602,
+        ),
+        // _userGroup2.md, "Error Codes".
+        (
+            Method::POST,
+            "/v2/userGroup2",
+            Some(group.clone()),
+            400,
+            1633,
+        ),
+        (Method::GET, "/v2/userGroup2", None, 400, 1635),
+        (Method::GET, "/v2/userGroup2?id=987654", None, 404, 1619),
+        // _cardLoyalty.md, "Error Codes".
+        (
+            Method::POST,
+            "/v2/card/series",
+            Some(json!({"code": "DEMOCARD", "name": "x", "type": "DIGITAL"})),
+            400,
+            3002,
+        ),
+        (
+            Method::POST,
+            "/v2/card/series",
+            Some(json!({"code": "", "name": "x", "type": "DIGITAL"})),
+            400,
+            3000,
+        ),
+        (Method::GET, "/v2/card/series/987654", None, 404, 3004),
+        (Method::PUT, "/v2/card/bulk", Some(json!(many)), 400, 1060),
+    ];
+    for (method, path, body, status, code) in cases {
+        let mut req = app.till(method.clone(), path);
+        if let Some(b) = &body {
+            req = req.json(b);
+        }
+        let (got, res) = send(req).await;
+        assert_eq!(
+            (got, &res["errors"][0]["code"]),
+            (status, &json!(code)),
+            "{method} {path}: {res}"
+        );
+        assert_eq!(res["errors"][0]["status"], false, "{res}");
+        assert!(res["errors"][0]["message"].is_string(), "{res}");
+    }
+    // A member joining twice fails on its own item, with the documented 1636.
+    let res = answered(&app, Method::POST, &join, &json!([{"userId": a}]), 201).await;
+    assert_eq!(res["response"][0]["errors"][0]["code"], 1636, "{res}");
+    assert_eq!(res["failureCount"], 1, "{res}");
+});

@@ -29,7 +29,7 @@ fn series_id(raw: &str) -> Result<i64, ApiError> {
 /// Creates a card series.
 #[utoipa::path(post, path = "/v2/card/series", request_body = SeriesBody, tag = "cards",
     responses((status = 200, description = "`{entity: seriesId, warnings}`"),
-              (status = 400, description = "703 invalid series, 3002 code exists"),
+              (status = 400, description = "3000 invalid series, 3002 code exists"),
               (status = 404, description = "1101 no such program")))]
 pub async fn create_series(
     State(state): State<AppState>,
@@ -50,7 +50,7 @@ pub async fn create_series(
 #[utoipa::path(put, path = "/v2/card/series/{seriesId}", request_body = SeriesBody, tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
     responses((status = 200, description = "The series as updated, with `warnings`"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 404, description = "3004 no such series")))]
 pub async fn update_series(
     State(state): State<AppState>,
     p: Principal,
@@ -76,7 +76,7 @@ pub async fn update_series(
 #[utoipa::path(get, path = "/v2/card/series/{seriesId}", tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
     responses((status = 200, description = "The series"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 404, description = "3004 no such series")))]
 pub async fn get_series(
     State(state): State<AppState>,
     p: Principal,
@@ -118,8 +118,8 @@ pub struct GenerateBody {
 /// Generates NOT_ISSUED cards of a series from its numbering.
 #[utoipa::path(post, path = "/v2/card/generate", request_body = GenerateBody, tag = "cards",
     responses((status = 200, description = "`{entity: [cardNumber], warnings}`; 3059 warns of numbers that existed"),
-              (status = 400, description = "701 generation disabled, 702 numbers exhausted, 3017 label, 1060 count"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 400, description = "703 generation disabled, 702 numbers exhausted, 3017 label, 1060 count"),
+              (status = 404, description = "3004 no such series")))]
 pub async fn generate(
     State(state): State<AppState>,
     p: Principal,
@@ -150,7 +150,7 @@ pub async fn generate(
 #[utoipa::path(get, path = "/v2/card/generation/logs/{seriesId}", tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
     responses((status = 200, description = "`{entity: [generation], warnings}`"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 404, description = "3004 no such series")))]
 pub async fn generation_logs(
     State(state): State<AppState>,
     p: Principal,
@@ -226,7 +226,7 @@ fn card_number(raw: Option<&str>) -> Result<Option<String>, ApiError> {
 #[utoipa::path(post, path = "/v2/card", request_body = CardBody, tag = "cards",
     responses((status = 200, description = "`{entity: cardId, warnings}`"),
               (status = 400, description = "3009 number exists, 3045 external id exists, 3017 label, 3036 active-card limit"),
-              (status = 404, description = "3000 series, 8015 customer")))]
+              (status = 404, description = "3004 series, 8015 customer")))]
 pub async fn add_card(
     State(state): State<AppState>,
     p: Principal,
