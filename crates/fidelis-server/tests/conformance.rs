@@ -1515,14 +1515,7 @@ both_backends!(documented_samples_of_companies_and_hierarchies, |app| {
         "v2_company_delete",
         &res,
         &documented!("v2_company_delete"),
-        &[
-            "externalId",
-            "companyId",
-            "name",
-            "hierarchyDefinitionCode",
-            "isActive",
-            "extendedFields",
-        ],
+        &[],
     );
 });
 

@@ -304,19 +304,27 @@ pub async fn extended_field_search(
 
 /// Deactivates the company and its sub-companies; their customers stay active.
 #[utoipa::path(delete, path = "/v2/companies", tag = "customers", params(CompanyQuery),
-    responses((status = 200, description = "`{success, warnings, errors}`"),
+    responses((status = 200, description = "The company, now inactive, with `success, warnings, errors`"),
               (status = 404, description = "1704 company not found")))]
 pub async fn delete(
     State(state): State<AppState>,
     p: Principal,
     Query(q): Query<CompanyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    state
-        .app
-        .customers()
+    let customers = state.app.customers();
+    let mut company = customers.company(&p, q.external_id.as_deref()).await?;
+    customers
         .deactivate_company(&p, q.external_id.as_deref())
         .await?;
-    Ok(Json(json!({"success": true, "warnings": [], "errors": []})))
+    // As Capillary answers: the company, now inactive.
+    company.active = false;
+    let mut v = company_json(&company);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("success".into(), json!(true));
+        obj.insert("warnings".into(), json!([]));
+        obj.insert("errors".into(), json!([]));
+    }
+    Ok(Json(v))
 }
 
 /// `GET /v2/customers/bulk?associationEntityType=company&associationEntityIdentifierType=
