@@ -338,7 +338,7 @@ both_backends!(companies_are_found_by_extended_field, |app| {
         assert_eq!(status, 200, "{res}");
     }
     let (status, res) = app
-        .get_as_demo("/v2/companies/extendedFieldSearch?name=region&value=NORTH")
+        .get_as_demo("/v2/companies/extendedFieldSearch?extendedFieldName=region&q=NORTH")
         .await;
     assert_eq!(status, 200, "{res}");
     let ids: Vec<_> = res["data"]

@@ -358,7 +358,7 @@ both_backends!(org_configs_come_from_settings, |app| {
         .get_as_demo("/v2/organization/configs/CONF_MAX_CARDS_PER_ORG")
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["value"], 3);
+    assert_eq!(body["value"], "3");
     assert_eq!(body["scope"], "ORG");
     let (status, body) = app.get_as_demo("/v2/organization/configs/NOPE").await;
     assert_eq!(status, 404);

@@ -113,7 +113,7 @@ both_backends!(series_are_created_read_and_updated, |app| {
         json!({"code": "OK4", "type": "DIGITAL", "cardGenerationConfiguration": {"prefix": "A-", "length": 5}}),
     ] {
         let (status, res) = post(&app, "/v2/card/series", &bad).await;
-        assert_eq!((status, code(&res)), (400, Some(703)), "{bad}: {res}");
+        assert_eq!((status, code(&res)), (400, Some(3000)), "{bad}: {res}");
     }
     let (status, res) = post(
         &app,
@@ -154,9 +154,9 @@ both_backends!(series_are_created_read_and_updated, |app| {
         "{res}"
     );
     let (status, res) = app.get_as_demo("/v2/card/series/424242").await;
-    assert_eq!((status, code(&res)), (404, Some(3000)), "{res}");
+    assert_eq!((status, code(&res)), (404, Some(3004)), "{res}");
     let (status, res) = app.get_as_demo("/v2/card/series/abc").await;
-    assert_eq!((status, code(&res)), (404, Some(3000)), "{res}");
+    assert_eq!((status, code(&res)), (404, Some(3004)), "{res}");
     // An org file applied again leaves API series alone.
     app.apply(common::DEMO_ORG).await;
     let (_, res) = app.get_as_demo(&format!("/v2/card/series/{id}")).await;
@@ -220,7 +220,7 @@ both_backends!(generation_numbers_cards_without_repeats, |app| {
         &json!({"seriesId": plus, "count": 1}),
     )
     .await;
-    assert_eq!((status, code(&res)), (400, Some(701)), "{res}");
+    assert_eq!((status, code(&res)), (400, Some(703)), "{res}");
     let (status, res) = post(
         &app,
         "/v2/card/generate",
@@ -281,8 +281,8 @@ both_backends!(cards_are_added_issued_and_change_status, |app| {
             json!({"seriesCode": "DEMOCARD", "cardNumber": "DC-2", "statusLabel": "Misplaced"}),
             3017,
         ),
-        (json!({"seriesCode": "NOPE", "cardNumber": "DC-2"}), 3000),
-        (json!({"seriesId": 987_654, "cardNumber": "DC-2"}), 3000),
+        (json!({"seriesCode": "NOPE", "cardNumber": "DC-2"}), 3004),
+        (json!({"seriesId": 987_654, "cardNumber": "DC-2"}), 3004),
     ] {
         let (status, res) = post(&app, "/v2/card", &body).await;
         assert_eq!(code(&res), Some(want), "{status} {body}: {res}");
@@ -552,7 +552,7 @@ both_backends!(cards_stay_inside_their_org, |app| {
     let (status, res) = send(acme(Method::GET, "/v2/card?number=SECRET-1")).await;
     assert_eq!((status, code(&res)), (404, Some(3010)), "{res}");
     let (status, res) = send(acme(Method::GET, &format!("/v2/card/series/{democard}"))).await;
-    assert_eq!((status, code(&res)), (404, Some(3000)), "{res}");
+    assert_eq!((status, code(&res)), (404, Some(3004)), "{res}");
     let (status, res) = send(
         acme(Method::PUT, "/v2/card")
             .json(&json!({"cardNumber": "SECRET-1", "statusLabel": "DELETED"})),
@@ -563,7 +563,7 @@ both_backends!(cards_stay_inside_their_org, |app| {
         acme(Method::POST, "/v2/card").json(&json!({"seriesId": democard, "cardNumber": "ACME-1"})),
     )
     .await;
-    assert_eq!((status, code(&res)), (404, Some(3000)), "{res}");
+    assert_eq!((status, code(&res)), (404, Some(3004)), "{res}");
     let (_, res) = send(acme(Method::GET, "/v2/card/series/get/all")).await;
     assert_eq!(res["data"], json!([]), "{res}");
     // The demo org's card is untouched.

@@ -60,7 +60,7 @@ impl Loyalty<'_> {
             .await?)
     }
 
-    /// A series by id (3000 when the org has none).
+    /// A series by id (3004 when the org has none).
     pub async fn card_series(&self, ctx: &Ctx, id: i64) -> Result<SeriesRecord, AppError> {
         Ok(self.app.db.loyalty().series(ctx.loyalty.org.id, id).await?)
     }

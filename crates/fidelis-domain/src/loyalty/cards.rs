@@ -283,7 +283,7 @@ impl CardSeries {
         }
     }
 
-    /// The n-th generated number of this series (701 when generation is off).
+    /// The n-th generated number of this series (703 when generation is off).
     pub fn card_number(&self, n: u64) -> Result<String, LoyaltyError> {
         self.generation
             .as_ref()
@@ -400,7 +400,7 @@ mod tests {
         assert_eq!(s.card_number(9_999_000).unwrap_err().code(), 702);
         let mut off = s.clone();
         off.generation = None;
-        assert_eq!(off.card_number(0).unwrap_err().code(), 701);
+        assert_eq!(off.card_number(0).unwrap_err().code(), 703);
         let mut bad = s.clone();
         bad.generation = Some(CardGeneration {
             prefix: "ABCDEFGHIJKL".into(),

@@ -237,5 +237,5 @@ pub fn render_log(ctx: &Ctx, card: &CardRecord, log: &[StatusLogRecord]) -> Valu
             })
         })
         .collect();
-    json!({"cardNumber": card.number, "data": data, "warnings": []})
+    json!({"cardNumber": card.number, "data": data, "warnings": [], "errors": []})
 }

@@ -328,12 +328,14 @@ async fn customer(
         .await?)
 }
 
-fn identifier(c: &CustomerRecord, kind: &str) -> Option<String> {
+/// The customer's identifier of `kind`; "" when it has none, as Capillary answers.
+fn identifier(c: &CustomerRecord, kind: &str) -> String {
     c.profiles
         .iter()
         .flat_map(|p| p.identifiers.iter())
         .find(|i| i.kind == kind)
         .map(|i| i.value.clone())
+        .unwrap_or_default()
 }
 
 fn found_customer(c: &CustomerRecord) -> Value {

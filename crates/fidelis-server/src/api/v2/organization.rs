@@ -74,7 +74,11 @@ pub async fn config(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let text = state.app.setting(&p, &name).await?;
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    // Capillary answers every value as text (`"value": "6"`).
+    let value = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::String(s)) => s,
+        _ => text,
+    };
     Ok(Json(json!({
         "entityId": p.org_id,
         "keyName": name,

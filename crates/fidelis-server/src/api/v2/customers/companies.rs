@@ -239,10 +239,12 @@ pub async fn all(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FieldSearchQuery {
-    /// Extended field name.
-    pub name: Option<String>,
-    /// The value it must hold (compared as text, without case).
-    pub value: Option<String>,
+    /// Extended field name (Capillary's parameter; `name` is accepted too).
+    #[serde(rename = "extendedFieldName", alias = "name")]
+    pub extended_field_name: Option<String>,
+    /// The value it must hold (compared as text, without case; `value` is accepted too).
+    #[serde(alias = "value")]
+    pub q: Option<String>,
     pub limit: Option<String>,
     pub offset: Option<String>,
 }
@@ -250,17 +252,22 @@ pub struct FieldSearchQuery {
 /// Active companies whose extended field `name` holds `value`, paged like the list.
 #[utoipa::path(get, path = "/v2/companies/extendedFieldSearch", tag = "customers", params(FieldSearchQuery),
     responses((status = 200, description = "`{data, pagination, warnings, errors}`"),
-              (status = 400, description = "1708 name or value missing")))]
+              (status = 400, description = "1708 extendedFieldName or q missing")))]
 pub async fn extended_field_search(
     State(state): State<AppState>,
     p: Principal,
     Query(q): Query<FieldSearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (Some(name), Some(value)) = (
-        q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()),
-        q.value.as_deref(),
+        q.extended_field_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty()),
+        q.q.as_deref(),
     ) else {
-        return Err(FleetError::CompanyFields("name and value are required".into()).into());
+        return Err(
+            FleetError::CompanyFields("extendedFieldName and q are required".into()).into(),
+        );
     };
     let page = page(q.limit.as_deref(), q.offset.as_deref())?;
     let (list, total) = state
@@ -268,24 +275,56 @@ pub async fn extended_field_search(
         .customers()
         .companies_with_field(&p, name, value, page)
         .await?;
-    Ok(Json(companies_page(&list, page, total)))
+    // Each company as in the list, plus Capillary's `entityId` and the field that matched.
+    let data: Vec<Value> = list
+        .iter()
+        .map(|c| {
+            let mut v = company_json(c);
+            let matched = c.extended_fields.as_object().and_then(|m| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+            });
+            if let (Some(obj), Some((field, found))) = (v.as_object_mut(), matched) {
+                let text = match found {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                obj.insert("entityId".into(), json!(c.id));
+                obj.insert(
+                    "matchedExtendedField".into(),
+                    json!({"fieldName": field, "fieldValue": text}),
+                );
+            }
+            v
+        })
+        .collect();
+    Ok(Json(v2_page(data, page.limit, page.offset, total)))
 }
 
 /// Deactivates the company and its sub-companies; their customers stay active.
 #[utoipa::path(delete, path = "/v2/companies", tag = "customers", params(CompanyQuery),
-    responses((status = 200, description = "`{success, warnings, errors}`"),
+    responses((status = 200, description = "The company, now inactive, with `success, warnings, errors`"),
               (status = 404, description = "1704 company not found")))]
 pub async fn delete(
     State(state): State<AppState>,
     p: Principal,
     Query(q): Query<CompanyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    state
-        .app
-        .customers()
+    let customers = state.app.customers();
+    let mut company = customers.company(&p, q.external_id.as_deref()).await?;
+    customers
         .deactivate_company(&p, q.external_id.as_deref())
         .await?;
-    Ok(Json(json!({"success": true, "warnings": [], "errors": []})))
+    // As Capillary answers: the company, now inactive.
+    company.active = false;
+    let mut v = company_json(&company);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("success".into(), json!(true));
+        obj.insert("warnings".into(), json!([]));
+        obj.insert("errors".into(), json!([]));
+    }
+    Ok(Json(v))
 }
 
 /// `GET /v2/customers/bulk?associationEntityType=company&associationEntityIdentifierType=

@@ -29,7 +29,7 @@ fn series_id(raw: &str) -> Result<i64, ApiError> {
 /// Creates a card series.
 #[utoipa::path(post, path = "/v2/card/series", request_body = SeriesBody, tag = "cards",
     responses((status = 200, description = "`{entity: seriesId, warnings}`"),
-              (status = 400, description = "703 invalid series, 3002 code exists"),
+              (status = 400, description = "3000 invalid series, 3002 code exists"),
               (status = 404, description = "1101 no such program")))]
 pub async fn create_series(
     State(state): State<AppState>,
@@ -50,7 +50,7 @@ pub async fn create_series(
 #[utoipa::path(put, path = "/v2/card/series/{seriesId}", request_body = SeriesBody, tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
     responses((status = 200, description = "The series as updated, with `warnings`"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 404, description = "3004 no such series")))]
 pub async fn update_series(
     State(state): State<AppState>,
     p: Principal,
@@ -76,7 +76,7 @@ pub async fn update_series(
 #[utoipa::path(get, path = "/v2/card/series/{seriesId}", tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
     responses((status = 200, description = "The series"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 404, description = "3004 no such series")))]
 pub async fn get_series(
     State(state): State<AppState>,
     p: Principal,
@@ -95,7 +95,7 @@ pub async fn get_series(
 
 /// Every card series of the org.
 #[utoipa::path(get, path = "/v2/card/series/get/all", tag = "cards",
-    responses((status = 200, description = "`{data: [series], warnings}`")))]
+    responses((status = 200, description = "`{data: [series], warnings, errors}`")))]
 pub async fn all_series(
     State(state): State<AppState>,
     p: Principal,
@@ -103,7 +103,7 @@ pub async fn all_series(
     let ctx = state.app.loyalty().context(&p).await?;
     let all = state.app.loyalty().all_card_series(&ctx).await?;
     let data: Vec<Value> = all.iter().map(|s| render_series(&ctx, s)).collect();
-    Ok(Json(json!({"data": data, "warnings": []})))
+    Ok(Json(json!({"data": data, "warnings": [], "errors": []})))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -118,8 +118,8 @@ pub struct GenerateBody {
 /// Generates NOT_ISSUED cards of a series from its numbering.
 #[utoipa::path(post, path = "/v2/card/generate", request_body = GenerateBody, tag = "cards",
     responses((status = 200, description = "`{entity: [cardNumber], warnings}`; 3059 warns of numbers that existed"),
-              (status = 400, description = "701 generation disabled, 702 numbers exhausted, 3017 label, 1060 count"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 400, description = "703 generation disabled, 702 numbers exhausted, 3017 label, 1060 count"),
+              (status = 404, description = "3004 no such series")))]
 pub async fn generate(
     State(state): State<AppState>,
     p: Principal,
@@ -150,7 +150,7 @@ pub async fn generate(
 #[utoipa::path(get, path = "/v2/card/generation/logs/{seriesId}", tag = "cards",
     params(("seriesId" = i64, Path, description = "Card series id")),
     responses((status = 200, description = "`{entity: [generation], warnings}`"),
-              (status = 404, description = "3000 no such series")))]
+              (status = 404, description = "3004 no such series")))]
 pub async fn generation_logs(
     State(state): State<AppState>,
     p: Principal,
@@ -226,7 +226,7 @@ fn card_number(raw: Option<&str>) -> Result<Option<String>, ApiError> {
 #[utoipa::path(post, path = "/v2/card", request_body = CardBody, tag = "cards",
     responses((status = 200, description = "`{entity: cardId, warnings}`"),
               (status = 400, description = "3009 number exists, 3045 external id exists, 3017 label, 3036 active-card limit"),
-              (status = 404, description = "3000 series, 8015 customer")))]
+              (status = 404, description = "3004 series, 8015 customer")))]
 pub async fn add_card(
     State(state): State<AppState>,
     p: Principal,
@@ -299,7 +299,7 @@ const MAX_BULK: usize = 200;
 
 /// `PUT /v2/card` for up to 200 cards; each succeeds or fails on its own.
 #[utoipa::path(put, path = "/v2/card/bulk", request_body = Vec<CardBody>, tag = "cards",
-    responses((status = 200, description = "`{response: [{entityId, errors, warnings}]}`, all updated"),
+    responses((status = 200, description = "`{response: [{entityId, errors, warnings}], totalCount, failureCount}`, all updated"),
               (status = 201, description = "One or more items failed"),
               (status = 400, description = "1060 more than 200 cards")))]
 pub async fn update_bulk(
@@ -341,7 +341,14 @@ pub async fn update_bulk(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(json!({"response": out}))))
+    let failures = out
+        .iter()
+        .filter(|o| o["errors"].as_array().is_some_and(|e| !e.is_empty()))
+        .count();
+    Ok((
+        status,
+        Json(json!({"response": out, "totalCount": out.len(), "failureCount": failures})),
+    ))
 }
 
 async fn update_one(
@@ -417,7 +424,7 @@ pub async fn get_card(
 
 /// A card's status changes, newest first.
 #[utoipa::path(get, path = "/v2/card/statusLog", tag = "cards", params(CardQuery),
-    responses((status = 200, description = "`{cardNumber, data: [status change], warnings}`"),
+    responses((status = 200, description = "`{cardNumber, data: [status change], warnings, errors}`"),
               (status = 404, description = "3010 no such card")))]
 pub async fn status_log(
     State(state): State<AppState>,
@@ -436,13 +443,16 @@ pub async fn status_log(
 
 /// The org's card status labels and the status each stands for.
 #[utoipa::path(get, path = "/v2/genericStatus/card/labels", tag = "cards",
-    responses((status = 200, description = "`{data: [{label, status}], warnings}`")))]
+    responses((status = 200, description = "`{data: [{label, status, type, isActive}], warnings, errors}`")))]
 pub async fn labels(State(state): State<AppState>, p: Principal) -> Result<Json<Value>, ApiError> {
     let ctx = state.app.loyalty().context(&p).await?;
     let data: Vec<Value> =
         fidelis_domain::loyalty::cards::card_labels(&ctx.loyalty.settings.card_labels)
             .into_iter()
-            .map(|l| json!({"label": l.label, "status": l.status.as_str()}))
+            .map(|l| {
+                json!({"label": l.label, "status": l.status.as_str(), "type": "CARD",
+                       "isActive": true})
+            })
             .collect();
-    Ok(Json(json!({"data": data, "warnings": []})))
+    Ok(Json(json!({"data": data, "warnings": [], "errors": []})))
 }
