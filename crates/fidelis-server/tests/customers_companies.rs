@@ -271,7 +271,7 @@ both_backends!(bulk_fleet_company_links_and_lists_customers, |app| {
     assert_eq!(el["entity"]["associationDetails"]["fleetCompany"], fc);
     assert_eq!(el["childSuccessCount"], 2);
     assert_eq!(
-        el["childEntities"][1]["entity"]["associationDetails"]["fleetCompany"],
+        el["childEntities"][1]["associationDetails"]["fleetCompany"],
         fc
     );
 

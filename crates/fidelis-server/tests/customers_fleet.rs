@@ -42,7 +42,7 @@ both_backends!(owner_with_two_drivers_then_forbidden_links, |app| {
         el["entity"]["associationDetails"]["childRoleCode"],
         "DRIVER"
     );
-    let driver = &el["childEntities"][0]["entity"];
+    let driver = &el["childEntities"][0];
     assert_eq!(driver["associationDetails"]["roleCode"], "DRIVER");
     assert_eq!(driver["associationDetails"]["parentCustomerId"], owner_id);
 

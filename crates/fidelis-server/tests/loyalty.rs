@@ -387,7 +387,7 @@ both_backends!(bad_input_gets_documented_codes, |app| {
         (
             json!({"type": "REGULAR", "billNumber": "x", "billAmount": true}),
             400,
-            400,
+            601,
         ),
         (
             json!({"type": "GIFT", "billNumber": "x", "billAmount": 1}),
@@ -407,7 +407,7 @@ both_backends!(bad_input_gets_documented_codes, |app| {
         (
             json!({"type": "REGULAR", "billNumber": "x", "billAmount": "ten"}),
             400,
-            400,
+            601,
         ),
         (
             json!({"type": "REGULAR", "billNumber": "x", "billAmount": 1, "outlierStatus": "WEIRD"}),

@@ -108,12 +108,21 @@ both_backends!(series_are_created_read_and_updated, |app| {
     for bad in [
         json!({"code": "BAD CODE", "type": "DIGITAL"}),
         json!({"code": "OK1", "type": "PLASTIC"}),
-        json!({"code": "OK2"}),
         json!({"code": "OK3", "type": "DIGITAL", "cardGenerationEnabled": true}),
         json!({"code": "OK4", "type": "DIGITAL", "cardGenerationConfiguration": {"prefix": "A-", "length": 5}}),
     ] {
         let (status, res) = post(&app, "/v2/card/series", &bad).await;
         assert_eq!((status, code(&res)), (400, Some(3000)), "{bad}: {res}");
+    }
+    // Capillary's card page: 3001 "Series code empty", 3003 "Series type is empty".
+    for (bad, want) in [
+        (json!({"code": "", "type": "DIGITAL"}), 3001),
+        (json!({"type": "DIGITAL"}), 3001),
+        (json!({"code": "OK2"}), 3003),
+        (json!({"code": "OK2", "type": " "}), 3003),
+    ] {
+        let (status, res) = post(&app, "/v2/card/series", &bad).await;
+        assert_eq!((status, code(&res)), (400, Some(want)), "{bad}: {res}");
     }
     let (status, res) = post(
         &app,

@@ -269,7 +269,10 @@ pub struct CardSeries {
 impl CardSeries {
     pub fn validate(&self) -> Result<(), LoyaltyError> {
         let c = &self.code;
-        if c.is_empty() || c.len() > 50 || !c.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+        if c.is_empty() {
+            return Err(LoyaltyError::CardSeriesCodeEmpty);
+        }
+        if c.len() > 50 || !c.chars().all(|ch| ch.is_ascii_alphanumeric()) {
             return Err(LoyaltyError::InvalidCardSeries(
                 "code must be 1–50 letters and digits".into(),
             ));

@@ -94,6 +94,10 @@ pub enum LoyaltyError {
     CardNumbersExhausted,
     #[error("invalid card series: {0}")]
     InvalidCardSeries(String),
+    #[error("series code empty")]
+    CardSeriesCodeEmpty,
+    #[error("series type is empty")]
+    CardSeriesTypeEmpty,
     #[error("tier {0} does not exist in the program")]
     EnrolmentTierNotFound(u32),
     #[error("an enrolment expiry date must lie in the future")]
@@ -209,6 +213,8 @@ impl CodedError for LoyaltyError {
             CardGenerationDisabled => 703,
             CardNumbersExhausted => 702,
             InvalidCardSeries(_) => 3000,
+            CardSeriesCodeEmpty => 3001,
+            CardSeriesTypeEmpty => 3003,
             EnrolmentTierNotFound(_) => 1102,
             AlreadyEnrolled => 1103,
             EnrolmentExpiryInPast => 1104,
@@ -291,6 +297,8 @@ impl CodedError for LoyaltyError {
             | CouponSeriesRequired
             | CardGenerationDisabled
             | InvalidCardSeries(_)
+            | CardSeriesCodeEmpty
+            | CardSeriesTypeEmpty
             | EnrolmentTierNotFound(_)
             | EnrolmentExpiryInPast
             | InvalidCardStatusLabel(_)

@@ -164,12 +164,12 @@ pub fn association(m: &FleetMember, child_role: Option<&str>) -> Value {
     })
 }
 
-/// A customer of `/v2/customers/bulk`: the customer object without `warnings`, and with
+/// A customer of `/v2/customers/bulk`: the customer object with its own `warnings`, and with
 /// the `associationDetails` (role and company) of an element that asked for them.
 pub fn fleet_entity(e: &FleetEntity, org: &Org) -> Value {
     let mut v = customer(&e.customer, org);
     if let Some(obj) = v.as_object_mut() {
-        obj.remove("warnings");
+        obj.insert("warnings".into(), warnings(&e.warnings));
         if let Some(a) = &e.association {
             let mut details = match &a.member {
                 Some(m) => association(m, a.child_role.as_deref()),
@@ -184,16 +184,13 @@ pub fn fleet_entity(e: &FleetEntity, org: &Org) -> Value {
     v
 }
 
-/// One element of a `/v2/customers/bulk` answer that succeeded.
+/// One element of a `/v2/customers/bulk` answer that succeeded. As in Capillary's samples,
+/// each customer carries its `warnings`, and `childEntities` are the child customers
+/// themselves.
 pub fn bulk_element(o: &ElementOutcome, org: &Org) -> Value {
-    let children: Vec<Value> = o
-        .children
-        .iter()
-        .map(|c| json!({"entity": fleet_entity(c, org), "warnings": warnings(&c.warnings)}))
-        .collect();
+    let children: Vec<Value> = o.children.iter().map(|c| fleet_entity(c, org)).collect();
     json!({
         "entity": fleet_entity(&o.entity, org),
-        "warnings": warnings(&o.entity.warnings),
         "childEntities": children,
         "childCount": o.children.len(),
         "childFailureCount": 0,

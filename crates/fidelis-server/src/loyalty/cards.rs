@@ -50,15 +50,20 @@ impl SeriesBody {
         let code = match (current, self.code.as_deref().map(str::trim)) {
             (Some(c), _) => c.code.clone(),
             (None, Some(code)) if !code.is_empty() => code.to_string(),
-            (None, _) => return Err(invalid("code is required")),
+            (None, _) => return Err(LoyaltyError::CardSeriesCodeEmpty.into()),
         };
-        let card_type = match self.card_type.as_deref().map(str::trim) {
+        let card_type = match self
+            .card_type
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             Some(t) if t.eq_ignore_ascii_case("DIGITAL") => CardType::Digital,
             Some(t) if t.eq_ignore_ascii_case("PHYSICAL") => CardType::Physical,
             Some(_) => return Err(invalid("type must be DIGITAL or PHYSICAL")),
             None => match current {
                 Some(c) => c.card_type,
-                None => return Err(invalid("type is required")),
+                None => return Err(LoyaltyError::CardSeriesTypeEmpty.into()),
             },
         };
         let name = self

@@ -4,6 +4,7 @@
 //! ""), but every value that matters is checked: unknown enum values get their documented
 //! code (605 type, 626 return type), a wrong JSON type is 400 naming the field.
 
+use axum::http::StatusCode;
 use fidelis_app::groups::GroupRef;
 use fidelis_app::incentives::{CodeAsk, MAX_ITEMS};
 use fidelis_app::loyalty::{BillInput, LineInput};
@@ -238,7 +239,9 @@ impl TxnBody {
         // The bill number and amount rules are the domain's (`NewBill::check`), applied
         // once, when the bill is recorded.
         let bill_number = text("billNumber", self.bill_number.as_ref())?.unwrap_or_default();
-        let amount = decimal("billAmount", self.bill_amount.as_ref())?;
+        // Capillary: 601 "Invalid transaction amount" for an amount that is no number.
+        let amount = decimal("billAmount", self.bill_amount.as_ref())
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, 601, e.first_message()))?;
         let return_type = text("returnType", self.return_type.as_ref())?
             .map(|t| ReturnType::parse(&t))
             .transpose()?;

@@ -96,7 +96,7 @@ async fn run(
         .into_iter()
         .map(|r| match r {
             Ok(o) => render::bulk_element(&o, &ctx.org),
-            Err(e) => json!({"entity": null, "errors": error_json(&e.into()), "warnings": [],
+            Err(e) => json!({"entity": null, "errors": error_json(&e.into()),
                 "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0}),
         })
         .collect();
@@ -119,7 +119,7 @@ fn error_json(e: &ApiError) -> Value {
 
 /// Registers customers and their fleet associations.
 #[utoipa::path(post, path = "/v2/customers/bulk", request_body = Vec<CustomerBody>, tag = "customers",
-    responses((status = 200, body = [Object], description = "Array of `{entity, warnings, childEntities, …}`"),
+    responses((status = 200, body = [Object], description = "Array of `{entity, childEntities, childCount, …}`; each customer carries its `warnings`"),
               (status = 201, body = [Object], description = "One or more elements failed (their `errors` say why)"),
               (status = 400, description = "Not an array, or more elements than a batch takes")))]
 pub async fn post_bulk(
@@ -132,7 +132,7 @@ pub async fn post_bulk(
 
 /// Updates customers and their fleet associations (same body as `POST`).
 #[utoipa::path(put, path = "/v2/customers/bulk", request_body = Vec<CustomerBody>, tag = "customers",
-    responses((status = 200, body = [Object], description = "Array of `{entity, warnings, childEntities, …}`"),
+    responses((status = 200, body = [Object], description = "Array of `{entity, childEntities, childCount, …}`; each customer carries its `warnings`"),
               (status = 201, body = [Object], description = "One or more elements failed"),
               (status = 400, description = "Not an array, or more elements than a batch takes")))]
 pub async fn put_bulk(

@@ -29,7 +29,7 @@ fn series_id(raw: &str) -> Result<i64, ApiError> {
 /// Creates a card series.
 #[utoipa::path(post, path = "/v2/card/series", request_body = SeriesBody, tag = "cards",
     responses((status = 200, description = "`{entity: seriesId, warnings}`"),
-              (status = 400, description = "3000 invalid series, 3002 code exists"),
+              (status = 400, description = "3000 invalid series, 3001 code empty, 3002 code exists, 3003 type empty"),
               (status = 404, description = "1101 no such program")))]
 pub async fn create_series(
     State(state): State<AppState>,

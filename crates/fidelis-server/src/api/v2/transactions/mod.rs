@@ -57,7 +57,7 @@ impl AddQuery {
 #[utoipa::path(post, path = "/v2/transactions", tag = "transactions", params(AddQuery),
     request_body = TxnBody,
     responses((status = 200, description = "`{createdId, warnings, errors, sideEffects, customerInfo}`"),
-              (status = 400, description = "604 repeated bill number, 605 type, 606 no identifier, 626 return type, 643/644 date window, …"),
+              (status = 400, description = "601 amount not a number, 604 repeated bill number, 605 type, 606 no identifier, 626 return type, 643/644 date window, …"),
               (status = 404, description = "8015 customer not found, 625 bill to return not found")))]
 pub async fn add(
     State(state): State<AppState>,
