@@ -6,8 +6,10 @@
 //! `revoke` and `introspect` act on codes and tokens stored only as SHA-256 hashes, and
 //! `bearer` turns a presented access token into the customer and scopes it may act for.
 
+mod authengine;
 mod clients;
 mod otp;
+mod points;
 mod wallet;
 
 use fidelis_domain::identity::{
@@ -22,7 +24,9 @@ use fidelis_store::identity::{
 use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 
+pub use authengine::{AeAnswer, AeRequest};
 pub use clients::ClientVerifier;
+pub use points::PointsCode;
 pub use wallet::Spent;
 
 use crate::{App, AppError, Caller};
@@ -582,7 +586,7 @@ impl Identity<'_> {
 }
 
 /// A random 128-bit id, hex.
-fn hex_id() -> String {
+pub(crate) fn hex_id() -> String {
     random32()[..16]
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -13,6 +13,7 @@
 //! [identity.otp]
 //! ttl_seconds = 300
 //! max_attempts = 5
+//! points_validation = "required"   # or "optional": v1.1 points redemption codes
 //! ```
 
 use std::collections::HashSet;
@@ -58,6 +59,7 @@ struct RawOtp {
     per_day: Option<Spanned<i64>>,
     org_per_hour: Option<Spanned<i64>>,
     ip_per_hour: Option<Spanned<i64>>,
+    points_validation: Option<Spanned<String>>,
 }
 
 /// A partner client as declared.
@@ -72,6 +74,33 @@ pub struct ClientSpec {
     pub refresh_ttl_seconds: i64,
 }
 
+/// Whether `POST /v1.1/points/redeem` must present a validation code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PointsValidation {
+    /// Every redemption needs a valid code (Capillary marks `validation_code` mandatory).
+    #[default]
+    Required,
+    /// Only a redemption that asks for it (`validation_type=SMS`) or brings a code.
+    Optional,
+}
+
+impl PointsValidation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Optional => "optional",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "required" => Some(Self::Required),
+            "optional" => Some(Self::Optional),
+            _ => None,
+        }
+    }
+}
+
 /// OTP lifetimes and limits (org-configurable; defaults per the security rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OtpConfig {
@@ -82,6 +111,7 @@ pub struct OtpConfig {
     pub per_day: i64,
     pub org_per_hour: i64,
     pub ip_per_hour: i64,
+    pub points_validation: PointsValidation,
 }
 
 impl Default for OtpConfig {
@@ -94,6 +124,7 @@ impl Default for OtpConfig {
             per_day: 10,
             org_per_hour: 10_000,
             ip_per_hour: 50,
+            points_validation: PointsValidation::Required,
         }
     }
 }
@@ -227,6 +258,17 @@ impl IdentitySection {
                 1..=100_000,
                 "identity.otp.ip_per_hour",
             ),
+            points_validation: match o.points_validation {
+                None => d.points_validation,
+                Some(x) => PointsValidation::parse(x.get_ref()).unwrap_or_else(|| {
+                    v.fail(
+                        &x,
+                        "identity.otp.points_validation".to_string(),
+                        "must be \"required\" or \"optional\"",
+                    );
+                    d.points_validation
+                }),
+            },
         };
         IdentityConfig { clients, otp }
     }

@@ -5,8 +5,10 @@
 //! codes and tokens, the OTP's HMAC and its sending limits. Randomness and "now" are passed
 //! in; storage and transport live in the store and server crates.
 
+pub mod authengine;
 pub mod config;
 mod error;
+pub mod otp;
 
 use std::collections::BTreeSet;
 
@@ -17,7 +19,8 @@ use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
-pub use config::{ClientSpec, IdentityConfig, OtpConfig};
+pub use authengine::AuthEngineError;
+pub use config::{ClientSpec, IdentityConfig, OtpConfig, PointsValidation};
 pub use error::IdentityError;
 
 /// The scopes the wrapper API knows.
