@@ -6,7 +6,7 @@ use fidelis_domain::comms::CommsError;
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::groups::GroupError;
-use fidelis_domain::identity::IdentityError;
+use fidelis_domain::identity::{AuthEngineError, IdentityError};
 use fidelis_domain::incentives::IncentivesError;
 use fidelis_domain::loyalty::LoyaltyError;
 use fidelis_domain::org::OrgError;
@@ -30,6 +30,8 @@ pub enum AppError {
     Comms(#[from] CommsError),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    #[error(transparent)]
+    AuthEngine(#[from] AuthEngineError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -76,6 +78,7 @@ impl CodedError for AppError {
             AppError::Incentives(e) => e.code(),
             AppError::Comms(e) => e.code(),
             AppError::Identity(e) => e.code(),
+            AppError::AuthEngine(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -89,6 +92,7 @@ impl CodedError for AppError {
             AppError::Incentives(e) => e.class(),
             AppError::Comms(e) => e.class(),
             AppError::Identity(e) => e.class(),
+            AppError::AuthEngine(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

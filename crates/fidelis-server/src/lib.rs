@@ -6,6 +6,7 @@
 
 mod api;
 pub mod auth;
+mod authengine;
 mod comms;
 mod customers;
 mod edge;

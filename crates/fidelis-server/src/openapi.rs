@@ -37,6 +37,9 @@ const SIGN_IN: &[&str] = &[
     "/o/{org}/oauth2/introspect",
 ];
 
+/// The Auth Engine's paths (mobile and web): they authenticate by their body.
+const AUTH_ENGINE: &str = "/auth/v1/";
+
 /// The API version of a path, which decides its envelopes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Version {
@@ -215,7 +218,7 @@ fn complete_operation(path: &str, op: &mut Operation) {
     let version = Version::of(path);
     let auth = if PUBLIC.contains(&path) {
         Auth::Public
-    } else if SIGN_IN.contains(&path) {
+    } else if SIGN_IN.contains(&path) || path.starts_with(AUTH_ENGINE) {
         Auth::Body
     } else {
         Auth::Headers
@@ -231,7 +234,9 @@ fn complete_operation(path: &str, op: &mut Operation) {
         });
     }
     if path.starts_with("/o/") || path.starts_with("/.well-known/") {
-        oauth_refusals(responses);
+        own_refusals(responses, "OAuthError");
+    } else if path.starts_with(AUTH_ENGINE) {
+        own_refusals(responses, "AeEnvelope");
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {
@@ -279,12 +284,13 @@ fn also_xml(op: &mut Operation) {
     }
 }
 
-/// The OAuth endpoints refuse in RFC 6749 JSON (or an HTML page), but a request the edge
-/// refuses before the handler runs (a control character in the path, say) gets the v2
-/// envelope: their own 4xx answers may be either.
-fn oauth_refusals(responses: &mut std::collections::BTreeMap<String, RefOr<Response>>) {
+/// The OAuth endpoints refuse in RFC 6749 JSON (or an HTML page), the Auth Engine in its
+/// own envelope, but a request the edge refuses before the handler runs (a control
+/// character in the path, a body that is not JSON) gets the v2 envelope: their own 4xx
+/// answers may be either.
+fn own_refusals(responses: &mut std::collections::BTreeMap<String, RefOr<Response>>, schema: &str) {
     let either = serde_json::from_value::<Schema>(json!({"oneOf": [
-        {"$ref": "#/components/schemas/OAuthError"},
+        {"$ref": format!("#/components/schemas/{schema}")},
         {"$ref": "#/components/schemas/V2Errors"}
     ]}));
     for (status, response) in responses.iter_mut() {

@@ -52,6 +52,7 @@ pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
         .merge(crate::api::routes())
         .merge(crate::oauth::routes())
         .merge(crate::mobile::routes())
+        .merge(crate::authengine::routes())
         .routes(routes!(ops::health))
         .split_for_parts();
     let mut doc = doc;

@@ -214,6 +214,13 @@ both_backends!(
 both_backends!(
     redemption_spends_points_and_the_ledger_explains_them,
     |app| {
+        // The ledger is the point here: this org redeems without validation codes
+        // (tests/points_validation.rs covers them).
+        app.apply(&format!(
+            "{}\n[identity.otp]\npoints_validation = \"optional\"\n",
+            common::DEMO_ORG
+        ))
+        .await;
         let id = register(&app, "6592230002").await;
         earn(&app, "6592230002", "L-1", "1000").await;
         let (status, r) = app

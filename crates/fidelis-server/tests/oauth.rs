@@ -7,11 +7,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{send, Backend, TestApp, ACME_ORG};
-use fidelis_app::comms::Delivery;
-use fidelis_server::ServeOptions;
+use common::sms::SmsApp;
+use common::{send, Backend, ACME_ORG};
 use jiff::SignedDuration;
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -30,17 +27,10 @@ type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointSet, EndpointSet,
 
 /// The server with SMS delivered to a file, and a registered customer.
 struct Env {
-    app: TestApp,
-    dir: PathBuf,
+    app: SmsApp,
     /// A browser: cookies are not needed, redirects are not followed.
     browser: reqwest::Client,
     customer: i64,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 fn no_redirects() -> reqwest::Client {
@@ -51,24 +41,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 async fn env(backend: Backend) -> Option<Env> {
-    let dir = std::env::temp_dir().join(format!(
-        "fidelis-oauth-{}-{:x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let delivery = Delivery {
-        sms: Some(
-            fidelis_comms::sms_gateway(&format!("file:{}", dir.join("sms.jsonl").display()))
-                .unwrap(),
-        ),
-        ..Delivery::default()
-    };
-    let options = ServeOptions {
-        jobs: false,
-        ..ServeOptions::default()
-    };
-    let app = TestApp::start_delivering(backend, options, delivery).await?;
+    let app = SmsApp::start(backend).await?;
     let (status, res) = send(app.till(Method::POST, "/v2/customers").json(&json!({
         "profiles": [{"firstName": "Mei", "lastName": "Tan", "source": "INSTORE",
                       "identifiers": [{"type": "mobile", "value": MOBILE}]}]
@@ -78,7 +51,6 @@ async fn env(backend: Backend) -> Option<Env> {
     let customer = res["createdId"].as_i64().unwrap();
     Some(Env {
         app,
-        dir,
         browser: no_redirects(),
         customer,
     })
@@ -133,32 +105,12 @@ impl Env {
 
     /// The SMS messages delivered so far.
     async fn delivered(&self) -> Vec<Value> {
-        self.app
-            .state
-            .app
-            .comms()
-            .deliver_due("test-worker")
-            .await
-            .unwrap();
-        std::fs::read_to_string(self.dir.join("sms.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        self.app.delivered().await
     }
 
     /// The code in the last SMS delivered to `to`.
     async fn last_otp(&self, to: &str) -> String {
-        let lines = self.delivered().await;
-        let last = lines
-            .iter()
-            .rev()
-            .find(|l| l["to"].as_str().unwrap().ends_with(to))
-            .expect("an SMS was delivered");
-        let body = last["body"].as_str().unwrap();
-        let code: String = body.chars().take_while(char::is_ascii_digit).collect();
-        assert_eq!(code.len(), 6, "{body}");
-        code
+        self.app.last_code(to).await
     }
 
     async fn get(&self, url: &str) -> (u16, String, Option<String>) {

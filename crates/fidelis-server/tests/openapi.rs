@@ -99,16 +99,25 @@ fn problems(path: &str, method: &str, item: &Value, op: &Value) -> Vec<String> {
             out.push(format!("{name}: response {status} has no JSON schema"));
         } else if !status.starts_with('2') && path != "/health" {
             let own = response["x-fidelis-edge"] != true;
+            // OAuth and the Auth Engine refuse in their own shape, or the edge's v2 one.
+            let own_shape = if path.starts_with("/auth/v1/") {
+                "#/components/schemas/AeEnvelope"
+            } else {
+                "#/components/schemas/OAuthError"
+            };
             let either = schema["oneOf"].as_array().is_some_and(|s| {
-                s.iter()
-                    .any(|r| r["$ref"] == "#/components/schemas/OAuthError")
+                s.iter().any(|r| r["$ref"] == own_shape)
+                    && s.iter()
+                        .any(|r| r["$ref"] == "#/components/schemas/V2Errors")
             });
             let expected = if oauth_error(path, status) && own {
                 "#/components/schemas/OAuthError"
             } else {
                 error_envelope(path)
             };
-            let oauth_path = path.starts_with("/o/") || path.starts_with("/.well-known/");
+            let oauth_path = path.starts_with("/o/")
+                || path.starts_with("/.well-known/")
+                || path.starts_with("/auth/v1/");
             if own && either && oauth_path {
                 continue;
             }

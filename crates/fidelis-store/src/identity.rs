@@ -6,7 +6,10 @@
 //! sends lock the identifier's row in `identity_otp_subjects` before counting, so the send
 //! limits hold across instances.
 
-use fidelis_domain::identity::{ClientSpec, IdentityConfig, OtpConfig, Scopes, SendCounts};
+use fidelis_domain::identity::otp::{CodeState, OtpPurpose};
+use fidelis_domain::identity::{
+    ClientSpec, IdentityConfig, OtpConfig, PointsValidation, Scopes, SendCounts,
+};
 use fidelis_domain::org::OrgId;
 use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
@@ -70,11 +73,72 @@ pub struct OtpRecord {
     pub code_hmac: String,
     pub attempts: i64,
     pub expires_at: Timestamp,
+    pub used: bool,
+    pub closed: bool,
+}
+
+impl OtpRecord {
+    /// What the domain's verdict looks at.
+    pub fn state(&self) -> CodeState {
+        CodeState {
+            attempts: self.attempts,
+            used: self.used,
+            closed: self.closed,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// An Auth Engine session as stored.
+#[derive(Debug, Clone)]
+pub struct AeSessionRecord {
+    pub session_hash: String,
+    pub web: bool,
+    pub identifier_type: String,
+    pub identifier: String,
+    pub device_id: String,
+    pub view_token_hash: String,
+    pub customer_id: Option<i64>,
+    pub family: Option<String>,
+    pub expires_at: Timestamp,
+    pub validated: bool,
+}
+
+type AeSessionRow = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+const AE_SESSION_COLUMNS: &str = "session_hash, web, identifier_type, identifier, device_id, \
+     view_token_hash, customer_id, family, expires_at, validated_at";
+
+fn ae_session_from(r: AeSessionRow) -> Result<AeSessionRecord, StoreError> {
+    Ok(AeSessionRecord {
+        session_hash: r.0,
+        web: r.1 != 0,
+        identifier_type: r.2,
+        identifier: r.3,
+        device_id: r.4,
+        view_token_hash: r.5,
+        customer_id: r.6,
+        family: r.7,
+        expires_at: from_db(r.8)?,
+        validated: r.9.is_some(),
+    })
 }
 
 /// A new OTP to store.
 pub struct NewOtp<'a> {
     pub id: &'a str,
+    pub purpose: OtpPurpose,
     pub identifier: &'a str,
     pub ip: &'a str,
     pub txn: &'a str,
@@ -117,7 +181,7 @@ pub const ACCESS: &str = "access";
 pub const REFRESH: &str = "refresh";
 
 type ClientRow = (String, String, String, String, String, i64, i64, i64);
-type SettingsRow = (String, i64, i64, i64, i64, i64, i64, i64);
+type SettingsRow = (String, i64, i64, i64, i64, i64, i64, i64, String);
 type CodeRow = (String, String, String, String, i64, String, String, i64);
 type RequestRow = (
     String,
@@ -247,14 +311,16 @@ pub(crate) async fn apply_config(
          otp_max_attempts = excluded.otp_max_attempts, \
          otp_cooldown_seconds = excluded.otp_cooldown_seconds, otp_per_hour = excluded.otp_per_hour, \
          otp_per_day = excluded.otp_per_day, otp_org_per_hour = excluded.otp_org_per_hour, \
-         otp_ip_per_hour = excluded.otp_ip_per_hour"
+         otp_ip_per_hour = excluded.otp_ip_per_hour, \
+         points_validation = excluded.points_validation"
     } else {
         "DO NOTHING"
     };
     sqlx::query(&format!(
         "INSERT INTO identity_settings (org_id, otp_key, otp_ttl_seconds, otp_max_attempts, \
-         otp_cooldown_seconds, otp_per_hour, otp_per_day, otp_org_per_hour, otp_ip_per_hour) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id) {on_conflict}"
+         otp_cooldown_seconds, otp_per_hour, otp_per_day, otp_org_per_hour, otp_ip_per_hour, \
+         points_validation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (org_id) {on_conflict}"
     ))
     .bind(org_id.get())
     .bind(hex_encode(&key))
@@ -265,6 +331,7 @@ pub(crate) async fn apply_config(
     .bind(o.per_day)
     .bind(o.org_per_hour)
     .bind(o.ip_per_hour)
+    .bind(o.points_validation.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -378,7 +445,7 @@ impl IdentityRepo<'_> {
     pub async fn settings(&self, org: OrgId) -> Result<Option<IdentitySettings>, StoreError> {
         let row: Option<SettingsRow> = sqlx::query_as(
             "SELECT otp_key, otp_ttl_seconds, otp_max_attempts, otp_cooldown_seconds, \
-             otp_per_hour, otp_per_day, otp_org_per_hour, otp_ip_per_hour \
+             otp_per_hour, otp_per_day, otp_org_per_hour, otp_ip_per_hour, points_validation \
              FROM identity_settings WHERE org_id = $1",
         )
         .bind(org.get())
@@ -395,6 +462,9 @@ impl IdentityRepo<'_> {
                     per_day: r.5,
                     org_per_hour: r.6,
                     ip_per_hour: r.7,
+                    points_validation: PointsValidation::parse(&r.8).ok_or_else(|| {
+                        StoreError::Corrupt(format!("points_validation `{}`", r.8))
+                    })?,
                 },
             })
         })
@@ -562,7 +632,7 @@ impl IdentityRepo<'_> {
         })
     }
 
-    /// Stores a new OTP for `txn`, closing the ones it supersedes.
+    /// Stores a new OTP for its purpose and subject (`txn`), closing the ones it supersedes.
     pub async fn insert_otp_in(
         &self,
         unit: &mut Unit,
@@ -571,15 +641,17 @@ impl IdentityRepo<'_> {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE identity_otps SET closed = 1 WHERE org_id = $1 AND txn = $2 AND closed = 0",
+            "UPDATE identity_otps SET closed = 1 WHERE org_id = $1 AND purpose = $2 AND txn = $3 \
+             AND closed = 0",
         )
         .bind(org.get())
+        .bind(otp.purpose.as_str())
         .bind(otp.txn)
         .execute(&mut **unit)
         .await?;
         sqlx::query(
-            "INSERT INTO identity_otps (org_id, id, identifier, ip, txn, code_hmac, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO identity_otps (org_id, id, identifier, ip, txn, code_hmac, created_at, \
+             expires_at, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(org.get())
         .bind(otp.id)
@@ -589,18 +661,27 @@ impl IdentityRepo<'_> {
         .bind(otp.code_hmac)
         .bind(to_db(now))
         .bind(to_db(otp.expires_at))
+        .bind(otp.purpose.as_str())
         .execute(&mut **unit)
         .await?;
         Ok(())
     }
 
-    /// The transaction's live (not superseded, used or dead) OTP.
-    pub async fn live_otp(&self, org: OrgId, txn: &str) -> Result<Option<OtpRecord>, StoreError> {
-        let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT id, identifier, txn, code_hmac, attempts, expires_at FROM identity_otps \
-             WHERE org_id = $1 AND txn = $2 AND closed = 0 ORDER BY created_at DESC LIMIT 1",
+    /// The newest OTP of a purpose and subject, live or not (its state decides).
+    pub async fn newest_otp(
+        &self,
+        org: OrgId,
+        purpose: OtpPurpose,
+        txn: &str,
+    ) -> Result<Option<OtpRecord>, StoreError> {
+        type Row = (String, String, String, String, i64, i64, Option<i64>, i64);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT id, identifier, txn, code_hmac, attempts, expires_at, used_at, closed \
+             FROM identity_otps WHERE org_id = $1 AND purpose = $2 AND txn = $3 \
+             ORDER BY created_at DESC, closed ASC LIMIT 1",
         )
         .bind(org.get())
+        .bind(purpose.as_str())
         .bind(txn)
         .fetch_optional(self.0.reader())
         .await?;
@@ -612,6 +693,8 @@ impl IdentityRepo<'_> {
                 code_hmac: r.3,
                 attempts: r.4,
                 expires_at: from_db(r.5)?,
+                used: r.6.is_some(),
+                closed: r.7 != 0,
             })
         })
         .transpose()
@@ -788,13 +871,27 @@ impl IdentityRepo<'_> {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        self.spend_token_in(unit, org, token_hash, REFRESH, now)
+            .await
+    }
+
+    /// Spends a token of `kind` once: false when it was spent or revoked before.
+    pub async fn spend_token_in(
+        &self,
+        unit: &mut Unit,
+        org: OrgId,
+        token_hash: &str,
+        kind: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let row: Option<(String,)> = sqlx::query_as(
             "UPDATE identity_tokens SET spent_at = $3 WHERE org_id = $1 AND token_hash = $2 \
-             AND kind = 'refresh' AND spent_at IS NULL AND revoked_at IS NULL RETURNING token_hash",
+             AND kind = $4 AND spent_at IS NULL AND revoked_at IS NULL RETURNING token_hash",
         )
         .bind(org.get())
         .bind(token_hash)
         .bind(to_db(now))
+        .bind(kind)
         .fetch_optional(&mut **unit)
         .await?;
         Ok(row.is_some())
@@ -886,5 +983,111 @@ impl IdentityRepo<'_> {
         .execute(&mut **unit)
         .await?;
         Ok(())
+    }
+
+    /// Stores a new Auth Engine session.
+    pub async fn insert_ae_session(
+        &self,
+        org: OrgId,
+        r: &AeSessionRecord,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut unit = self.0.unit().await?;
+        sqlx::query(
+            "INSERT INTO identity_ae_sessions (org_id, session_hash, web, identifier_type, \
+             identifier, device_id, view_token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(org.get())
+        .bind(&r.session_hash)
+        .bind(i64::from(r.web))
+        .bind(&r.identifier_type)
+        .bind(&r.identifier)
+        .bind(&r.device_id)
+        .bind(&r.view_token_hash)
+        .bind(to_db(now))
+        .bind(to_db(r.expires_at))
+        .execute(&mut *unit)
+        .await?;
+        unit.commit().await
+    }
+
+    /// An Auth Engine session by the hash of its id.
+    pub async fn ae_session(
+        &self,
+        org: OrgId,
+        session_hash: &str,
+    ) -> Result<Option<AeSessionRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {AE_SESSION_COLUMNS} FROM identity_ae_sessions \
+             WHERE org_id = $1 AND session_hash = $2"
+        );
+        let row: Option<AeSessionRow> = sqlx::query_as(&sql)
+            .bind(org.get())
+            .bind(session_hash)
+            .fetch_optional(self.0.reader())
+            .await?;
+        row.map(ae_session_from).transpose()
+    }
+
+    /// The session whose validation issued the token family `family`.
+    pub async fn ae_session_of_family(
+        &self,
+        org: OrgId,
+        family: &str,
+    ) -> Result<Option<AeSessionRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {AE_SESSION_COLUMNS} FROM identity_ae_sessions WHERE org_id = $1 AND family = $2"
+        );
+        let row: Option<AeSessionRow> = sqlx::query_as(&sql)
+            .bind(org.get())
+            .bind(family)
+            .fetch_optional(self.0.reader())
+            .await?;
+        row.map(ae_session_from).transpose()
+    }
+
+    /// Records the customer an Auth Engine session's code is sent to, inside `unit`.
+    pub async fn set_ae_customer_in(
+        &self,
+        unit: &mut Unit,
+        org: OrgId,
+        session_hash: &str,
+        customer_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE identity_ae_sessions SET customer_id = $3 \
+             WHERE org_id = $1 AND session_hash = $2 AND validated_at IS NULL",
+        )
+        .bind(org.get())
+        .bind(session_hash)
+        .bind(customer_id)
+        .execute(&mut **unit)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends a live session once, naming the token family it issued: false when it was
+    /// validated before or has expired.
+    pub async fn validate_ae_session_in(
+        &self,
+        unit: &mut Unit,
+        org: OrgId,
+        session_hash: &str,
+        family: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "UPDATE identity_ae_sessions SET validated_at = $3, family = $4 \
+             WHERE org_id = $1 AND session_hash = $2 AND validated_at IS NULL AND expires_at > $3 \
+             RETURNING session_hash",
+        )
+        .bind(org.get())
+        .bind(session_hash)
+        .bind(to_db(now))
+        .bind(family)
+        .fetch_optional(&mut **unit)
+        .await?;
+        Ok(row.is_some())
     }
 }

@@ -7,9 +7,11 @@
 //! `bearer` turns a presented access token into the customer and scopes it may act for.
 
 mod admin;
+mod authengine;
 mod clients;
 mod me;
 mod otp;
+mod points;
 mod wallet;
 
 use fidelis_domain::identity::{
@@ -25,8 +27,10 @@ use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 
 pub use admin::NewSecret;
+pub use authengine::{AeAnswer, AeRequest};
 pub use clients::ClientVerifier;
 pub use me::{MeSubscription, MeUpdate};
+pub use points::PointsCode;
 pub use wallet::Spent;
 
 use crate::{App, AppError, Caller};
@@ -630,7 +634,7 @@ impl Identity<'_> {
 }
 
 /// A random 128-bit id, hex.
-fn hex_id() -> String {
+pub(crate) fn hex_id() -> String {
     random32()[..16]
         .iter()
         .map(|b| format!("{b:02x}"))

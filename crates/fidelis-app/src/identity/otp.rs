@@ -1,11 +1,15 @@
-//! One-time codes for customer sign-in: six digits from the OS's CSPRNG, stored as an
-//! HMAC under the org's OTP key, sent through the comms outbox in the same unit of work
-//! that records the send, and checked with a bounded number of tries.
+//! One-time codes: six digits from the OS's CSPRNG, stored as an HMAC under the org's OTP
+//! key, sent through the comms outbox in the same unit of work that records the send, and
+//! checked with a bounded number of tries. One mechanism serves every purpose (partner
+//! OAuth sign-in, Auth Engine sessions, points redemption): a code belongs to (org,
+//! purpose, subject), the send limits count per identifier, IP and org across purposes.
 
 use fidelis_domain::comms::{EmailDraft, SmsDraft};
+use fidelis_domain::identity::otp::{judge, OtpPurpose, OtpVerdict};
 use fidelis_domain::identity::{otp_code, otp_hmac, otp_matches, IdentityError, SignInId};
 use fidelis_domain::org::{Org, Permissions};
-use fidelis_store::identity::{IdentitySettings, NewOtp};
+use fidelis_store::identity::{IdentitySettings, NewOtp, OtpRecord};
+use fidelis_store::Unit;
 use rand::Rng;
 
 use super::{hex_id, Identity, Started};
@@ -34,8 +38,43 @@ pub fn masked(id: &SignInId) -> String {
     }
 }
 
+/// Whom a code is for: its purpose, its subject, and what else it is bound to (the HMAC
+/// covers all three, so a code for one redemption amount fails for another).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeFor<'a> {
+    pub purpose: OtpPurpose,
+    pub subject: &'a str,
+    pub binding: &'a str,
+}
+
+impl CodeFor<'_> {
+    fn hmac_txn(&self) -> String {
+        match self.purpose {
+            // As before the other purposes existed: codes in flight stay valid.
+            OtpPurpose::OAuth => self.subject.to_string(),
+            p => format!("{}\u{1f}{}\u{1f}{}", p.as_str(), self.subject, self.binding),
+        }
+    }
+}
+
+/// The outcome of checking a presented code.
+#[derive(Debug)]
+pub(crate) enum CodeCheck {
+    /// Right: spend it with `spend_code_in` in the unit that acts on it.
+    Right(OtpRecord),
+    Wrong {
+        remaining: i64,
+    },
+    /// Out of tries (also when this try was right).
+    Exhausted,
+    /// None was sent, or it was used, superseded or expired.
+    Dead {
+        sent: bool,
+    },
+}
+
 impl Identity<'_> {
-    async fn settings(&self, org: &Org) -> Result<IdentitySettings, AppError> {
+    pub(crate) async fn settings(&self, org: &Org) -> Result<IdentitySettings, AppError> {
         Ok(self
             .app
             .db
@@ -43,6 +82,155 @@ impl Identity<'_> {
             .settings(org.id)
             .await?
             .ok_or_else(|| IdentityError::Corrupt("the org has no identity settings".into()))?)
+    }
+
+    /// Within `unit`: counts the sends under the org's limits, stores a new code for
+    /// `for_` (superseding the subject's older ones) and queues the message to `who`.
+    pub(crate) async fn send_code_in(
+        &self,
+        unit: &mut Unit,
+        org: &Org,
+        settings: &IdentitySettings,
+        for_: CodeFor<'_>,
+        who: &SignInId,
+        ip: &str,
+    ) -> Result<(), AppError> {
+        let now = self.app.now();
+        let code = otp_code(rand::rngs::OsRng.gen_range(0..1_000_000));
+        let hmac = otp_hmac(
+            &settings.otp_key,
+            org.id.get(),
+            who.value(),
+            &for_.hmac_txn(),
+            &code,
+        );
+        let repo = self.app.db.identity();
+        let comms = self.app.comms();
+        let ctx = comms.context(&org_caller(org)).await?;
+        let minutes = settings.otp.ttl_seconds / 60;
+        let noun = for_.purpose.noun();
+        let body = format!(
+            "{code} is your {} {noun}. It expires in {minutes} minutes. Never share it.",
+            org.name
+        );
+        let counts = repo
+            .lock_and_count_sends_in(unit, org.id, who.value(), ip, now)
+            .await?;
+        settings.otp.check_send(&counts, now)?;
+        let otp_id = hex_id();
+        repo.insert_otp_in(
+            unit,
+            org.id,
+            &NewOtp {
+                id: &otp_id,
+                purpose: for_.purpose,
+                identifier: who.value(),
+                ip,
+                txn: for_.subject,
+                code_hmac: &hmac,
+                expires_at: now.saturating_add(settings.otp.ttl()).unwrap_or(now),
+            },
+            now,
+        )
+        .await?;
+        match who {
+            SignInId::Mobile(m) => {
+                let draft = SmsDraft {
+                    to: m.clone(),
+                    body,
+                    requested_sender: None,
+                    scheduled_time: None,
+                };
+                comms.queue_sms_in(unit, &ctx, &draft).await?;
+            }
+            SignInId::Email(e) => {
+                let draft = EmailDraft {
+                    to: vec![e.clone()],
+                    cc: vec![],
+                    bcc: vec![],
+                    requested_from: None,
+                    subject: format!("Your {} {noun}", org.name),
+                    body,
+                    attachments: vec![],
+                    scheduled_time: None,
+                };
+                comms.queue_email_in(unit, &ctx, &draft).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks `code` against the subject's newest code; a wrong one costs one of its
+    /// tries. A right one is not spent yet.
+    pub(crate) async fn check_code(
+        &self,
+        org: &Org,
+        settings: &IdentitySettings,
+        for_: CodeFor<'_>,
+        code: &str,
+    ) -> Result<CodeCheck, AppError> {
+        let repo = self.app.db.identity();
+        let max = settings.otp.max_attempts;
+        let newest = repo.newest_otp(org.id, for_.purpose, for_.subject).await?;
+        let otp = match judge(
+            newest.as_ref().map(OtpRecord::state).as_ref(),
+            max,
+            self.app.now(),
+        ) {
+            OtpVerdict::Exhausted => return Ok(CodeCheck::Exhausted),
+            OtpVerdict::Dead => {
+                return Ok(CodeCheck::Dead {
+                    sent: newest.is_some(),
+                })
+            }
+            OtpVerdict::Compare => match newest {
+                Some(o) => o,
+                None => return Ok(CodeCheck::Dead { sent: false }),
+            },
+        };
+        let code = code.trim();
+        let right = code.len() == 6
+            && otp_matches(
+                &settings.otp_key,
+                org.id.get(),
+                &otp.identifier,
+                &for_.hmac_txn(),
+                code,
+                &otp.code_hmac,
+            );
+        if right {
+            return Ok(CodeCheck::Right(otp));
+        }
+        Ok(match repo.otp_wrong(org.id, &otp.id, max).await? {
+            None => CodeCheck::Dead { sent: true },
+            Some(tries) if tries >= max => CodeCheck::Exhausted,
+            Some(tries) => CodeCheck::Wrong {
+                remaining: max - tries,
+            },
+        })
+    }
+
+    /// Spends a right code once, inside `unit`: false when another request spent it
+    /// first (or it expired or died meanwhile).
+    pub(crate) async fn spend_code_in(
+        &self,
+        unit: &mut Unit,
+        org: &Org,
+        settings: &IdentitySettings,
+        otp: &OtpRecord,
+    ) -> Result<bool, AppError> {
+        Ok(self
+            .app
+            .db
+            .identity()
+            .otp_use_in(
+                unit,
+                org.id,
+                &otp.id,
+                settings.otp.max_attempts,
+                self.app.now(),
+            )
+            .await?)
     }
 
     /// Sends a code to the customer with identifier `raw` for the pending request `s`,
@@ -55,78 +243,45 @@ impl Identity<'_> {
         ip: &str,
     ) -> Result<String, AppError> {
         let who = SignInId::parse(raw, &org.country)?;
+        let customer = self.registered(org, &who).await?;
+        let settings = self.settings(org).await?;
+        let txn = &s.request.id;
+        let mut unit = self.app.db.unit().await?;
+        self.send_code_in(
+            &mut unit,
+            org,
+            &settings,
+            CodeFor {
+                purpose: OtpPurpose::OAuth,
+                subject: txn,
+                binding: "",
+            },
+            &who,
+            ip,
+        )
+        .await?;
+        self.app
+            .db
+            .identity()
+            .set_request_customer_in(&mut unit, org.id, txn, who.value(), customer)
+            .await?;
+        unit.commit().await?;
+        Ok(masked(&who))
+    }
+
+    /// The id of the customer registered with `who`, or `NotRegistered`.
+    pub(crate) async fn registered(&self, org: &Org, who: &SignInId) -> Result<i64, AppError> {
         let lookup = crate::customers::Lookup {
             source: Some("ALL".into()),
             identifier_name: Some(who.kind().into()),
             identifier_value: Some(who.value().into()),
             ..Default::default()
         };
-        let customer = match crate::customers::resolve_brief(self.app, org, &lookup).await {
-            Ok(c) => c,
-            Err(e) if e.is_internal() => return Err(e),
-            Err(_) => return Err(IdentityError::NotRegistered.into()),
-        };
-        let settings = self.settings(org).await?;
-        let now = self.app.now();
-        let code = otp_code(rand::rngs::OsRng.gen_range(0..1_000_000));
-        let txn = &s.request.id;
-        let hmac = otp_hmac(&settings.otp_key, org.id.get(), who.value(), txn, &code);
-        let repo = self.app.db.identity();
-        let comms = self.app.comms();
-        let ctx = comms.context(&org_caller(org)).await?;
-        let minutes = settings.otp.ttl_seconds / 60;
-        let body = format!(
-            "{code} is your {} sign-in code. It expires in {minutes} minutes. Never share it.",
-            org.name
-        );
-        let mut unit = self.app.db.unit().await?;
-        let counts = repo
-            .lock_and_count_sends_in(&mut unit, org.id, who.value(), ip, now)
-            .await?;
-        settings.otp.check_send(&counts, now)?;
-        repo.set_request_customer_in(&mut unit, org.id, txn, who.value(), customer.id.get())
-            .await?;
-        let otp_id = hex_id();
-        repo.insert_otp_in(
-            &mut unit,
-            org.id,
-            &NewOtp {
-                id: &otp_id,
-                identifier: who.value(),
-                ip,
-                txn,
-                code_hmac: &hmac,
-                expires_at: now.saturating_add(settings.otp.ttl()).unwrap_or(now),
-            },
-            now,
-        )
-        .await?;
-        match &who {
-            SignInId::Mobile(m) => {
-                let draft = SmsDraft {
-                    to: m.clone(),
-                    body,
-                    requested_sender: None,
-                    scheduled_time: None,
-                };
-                comms.queue_sms_in(&mut unit, &ctx, &draft).await?;
-            }
-            SignInId::Email(e) => {
-                let draft = EmailDraft {
-                    to: vec![e.clone()],
-                    cc: vec![],
-                    bcc: vec![],
-                    requested_from: None,
-                    subject: format!("Your {} sign-in code", org.name),
-                    body,
-                    attachments: vec![],
-                    scheduled_time: None,
-                };
-                comms.queue_email_in(&mut unit, &ctx, &draft).await?;
-            }
+        match crate::customers::resolve_brief(self.app, org, &lookup).await {
+            Ok(c) => Ok(c.id.get()),
+            Err(e) if e.is_internal() => Err(e),
+            Err(_) => Err(IdentityError::NotRegistered.into()),
         }
-        unit.commit().await?;
-        Ok(masked(&who))
     }
 
     /// Checks the code entered for the pending request `s`: right, it signs the customer
@@ -138,46 +293,29 @@ impl Identity<'_> {
         code: &str,
     ) -> Result<Started, AppError> {
         let settings = self.settings(org).await?;
-        let repo = self.app.db.identity();
-        let otp = repo
-            .live_otp(org.id, &s.request.id)
-            .await?
-            .ok_or(IdentityError::OtpDead)?;
-        let now = self.app.now();
-        if otp.expires_at <= now || otp.attempts >= settings.otp.max_attempts {
-            return Err(IdentityError::OtpDead.into());
-        }
-        let code = code.trim();
-        let right = code.len() == 6
-            && otp_matches(
-                &settings.otp_key,
-                org.id.get(),
-                &otp.identifier,
-                &otp.txn,
-                code,
-                &otp.code_hmac,
-            );
-        if !right {
-            let tries = repo
-                .otp_wrong(org.id, &otp.id, settings.otp.max_attempts)
-                .await?
-                .ok_or(IdentityError::OtpDead)?;
-            let remaining = settings.otp.max_attempts - tries;
-            return Err(if remaining > 0 {
-                IdentityError::WrongOtp { remaining }
-            } else {
-                IdentityError::OtpDead
+        let for_ = CodeFor {
+            purpose: OtpPurpose::OAuth,
+            subject: &s.request.id,
+            binding: "",
+        };
+        let otp = match self.check_code(org, &settings, for_, code).await? {
+            CodeCheck::Right(otp) => otp,
+            CodeCheck::Wrong { remaining } => {
+                return Err(IdentityError::WrongOtp { remaining }.into())
             }
-            .into());
-        }
+            CodeCheck::Exhausted | CodeCheck::Dead { .. } => {
+                return Err(IdentityError::OtpDead.into())
+            }
+        };
+        let now = self.app.now();
         let mut unit = self.app.db.unit().await?;
-        if !repo
-            .otp_use_in(&mut unit, org.id, &otp.id, settings.otp.max_attempts, now)
-            .await?
-        {
+        if !self.spend_code_in(&mut unit, org, &settings, &otp).await? {
             return Err(IdentityError::OtpDead.into());
         }
-        repo.authenticate_request_in(&mut unit, org.id, &s.request.id, now)
+        self.app
+            .db
+            .identity()
+            .authenticate_request_in(&mut unit, org.id, &s.request.id, now)
             .await?;
         unit.commit().await?;
         let mut signed = s.clone();

@@ -3,6 +3,7 @@
 //! explained ledger.
 
 use fidelis_domain::customers::CustomerId;
+use fidelis_domain::identity::otp::{redemption_needs_code, ValidationType};
 use fidelis_domain::loyalty::ledger::{
     explain, Balance, EntryKind, EntrySource, ExpiryScheduleItem, LedgerEntry, Lot, SourceKind,
 };
@@ -118,6 +119,42 @@ impl Loyalty<'_> {
             .loyalty()
             .debit(&ctx.loyalty, c.id, r.program, &d, self.app.now())
             .await?)
+    }
+
+    /// Spends points after checking the redemption's validation code when the org or the
+    /// request needs one (`redemption_needs_code`): a wrong code is 808 and costs a try;
+    /// a right one is spent only once the balance is known to cover the points, then the
+    /// points are spent.
+    pub async fn redeem_validated(
+        &self,
+        ctx: &Ctx,
+        c: &Customer,
+        r: &Redemption,
+        validation_type: Option<ValidationType>,
+        code: Option<&str>,
+    ) -> Result<Posted, AppError> {
+        let org = &ctx.loyalty.org;
+        let identity = self.app.identity();
+        let given = code.is_some_and(|c| !c.trim().is_empty());
+        let setting = identity.points_validation(org).await?;
+        if redemption_needs_code(setting, validation_type, given)? {
+            if r.points <= Decimal::ZERO {
+                return Err(LoyaltyError::InvalidPoints.into());
+            }
+            let right = identity
+                .check_points_code(org, c.id.get(), r.points, code)
+                .await?;
+            let (fits, available) = self.can_redeem(ctx, c, r.program, r.points).await?;
+            if !fits && !r.once {
+                return Err(LoyaltyError::InsufficientPoints {
+                    requested: r.points,
+                    available,
+                }
+                .into());
+            }
+            identity.spend_points_code(org, &right).await?;
+        }
+        self.redeem(ctx, c, r).await
     }
 
     /// One program's summary for a customer or a group.

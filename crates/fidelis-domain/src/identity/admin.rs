@@ -5,7 +5,7 @@ use super::config::{
     client_scopes, redirect_uris_rule, ACCESS_TTL_RANGE, DEFAULT_ACCESS_TTL, DEFAULT_REFRESH_TTL,
     REFRESH_TTL_RANGE,
 };
-use super::{IdentityError, OtpConfig, Scopes};
+use super::{IdentityError, OtpConfig, PointsValidation, Scopes};
 
 /// Everything about a client but its id and secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,19 +118,26 @@ fn within(
     }
 }
 
-/// A change to the OTP limits, by [`OtpConfig::LIMITS`] name: only what is given changes.
+/// A change to the OTP settings: the limits by [`OtpConfig::LIMITS`] order, and whether
+/// points redemptions need a code. Only what is given changes.
 #[derive(Debug, Clone, Default)]
-pub struct OtpPatch(pub [Option<i64>; 7]);
+pub struct OtpPatch {
+    pub limits: [Option<i64>; 7],
+    pub points_validation: Option<PointsValidation>,
+}
 
 impl OtpPatch {
     pub fn apply_to(&self, current: &OtpConfig) -> Result<OtpConfig, IdentityError> {
         let mut values = current.values();
-        for (slot, given) in values.iter_mut().zip(self.0) {
+        for (slot, given) in values.iter_mut().zip(self.limits) {
             if let Some(v) = given {
                 *slot = v;
             }
         }
-        let next = OtpConfig::from_values(values);
+        let mut next = current.with_values(values);
+        if let Some(p) = self.points_validation {
+            next.points_validation = p;
+        }
         next.check().map_err(|(name, msg)| invalid(name, msg))?;
         Ok(next)
     }
@@ -217,10 +224,10 @@ mod tests {
     fn otp_limits_change_one_at_a_time_within_their_ranges() {
         let d = OtpConfig::default();
         let mut p = OtpPatch::default();
-        p.0[1] = Some(3);
+        p.limits[1] = Some(3);
         assert_eq!(p.apply_to(&d).unwrap().max_attempts, 3);
         assert_eq!(p.apply_to(&d).unwrap().ttl_seconds, d.ttl_seconds);
-        p.0[0] = Some(5);
+        p.limits[0] = Some(5);
         assert!(p.apply_to(&d).is_err());
     }
 }

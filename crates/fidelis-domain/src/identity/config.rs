@@ -13,6 +13,7 @@
 //! [identity.otp]
 //! ttl_seconds = 300
 //! max_attempts = 5
+//! points_validation = "required"   # or "optional": v1.1 points redemption codes
 //! ```
 
 use std::collections::HashSet;
@@ -59,6 +60,7 @@ struct RawOtp {
     per_day: Option<Spanned<i64>>,
     org_per_hour: Option<Spanned<i64>>,
     ip_per_hour: Option<Spanned<i64>>,
+    points_validation: Option<Spanned<String>>,
 }
 
 /// A partner client as declared.
@@ -73,6 +75,33 @@ pub struct ClientSpec {
     pub refresh_ttl_seconds: i64,
 }
 
+/// Whether `POST /v1.1/points/redeem` must present a validation code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PointsValidation {
+    /// Every redemption needs a valid code (Capillary marks `validation_code` mandatory).
+    #[default]
+    Required,
+    /// Only a redemption that asks for it (`validation_type=SMS`) or brings a code.
+    Optional,
+}
+
+impl PointsValidation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Optional => "optional",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "required" => Some(Self::Required),
+            "optional" => Some(Self::Optional),
+            _ => None,
+        }
+    }
+}
+
 /// OTP lifetimes and limits (org-configurable; defaults per the security rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OtpConfig {
@@ -83,6 +112,7 @@ pub struct OtpConfig {
     pub per_day: i64,
     pub org_per_hour: i64,
     pub ip_per_hour: i64,
+    pub points_validation: PointsValidation,
 }
 
 impl Default for OtpConfig {
@@ -95,6 +125,7 @@ impl Default for OtpConfig {
             per_day: 10,
             org_per_hour: 10_000,
             ip_per_hour: 50,
+            points_validation: PointsValidation::Required,
         }
     }
 }
@@ -139,7 +170,8 @@ impl OtpConfig {
         ]
     }
 
-    pub fn from_values(v: [i64; 7]) -> Self {
+    /// These limits with the numbers `v` (in [`OtpConfig::values`] order).
+    pub fn with_values(self, v: [i64; 7]) -> Self {
         let [ttl_seconds, max_attempts, cooldown_seconds, per_hour, per_day, org_per_hour, ip_per_hour] =
             v;
         Self {
@@ -150,6 +182,7 @@ impl OtpConfig {
             per_day,
             org_per_hour,
             ip_per_hour,
+            ..self
         }
     }
 
@@ -267,14 +300,28 @@ impl IdentitySection {
             o.org_per_hour,
             o.ip_per_hour,
         ];
-        let otp = given.iter().any(Option::is_some).then(|| {
+        let points_validation = o.points_validation.map(|x| {
+            PointsValidation::parse(x.get_ref()).unwrap_or_else(|| {
+                v.fail(
+                    &x,
+                    "identity.otp.points_validation".to_string(),
+                    "must be \"required\" or \"optional\"",
+                );
+                PointsValidation::default()
+            })
+        });
+        let stated = given.iter().any(Option::is_some) || points_validation.is_some();
+        let otp = stated.then(|| {
             let d = OtpConfig::default().values();
             let mut values = [0; 7];
             for (i, raw) in given.into_iter().enumerate() {
                 let (name, range) = OtpConfig::LIMITS[i].clone();
                 values[i] = ttl(v, raw, d[i], range, &format!("identity.otp.{name}"));
             }
-            OtpConfig::from_values(values)
+            OtpConfig {
+                points_validation: points_validation.unwrap_or_default(),
+                ..OtpConfig::default().with_values(values)
+            }
         });
         IdentityConfig { clients, otp }
     }

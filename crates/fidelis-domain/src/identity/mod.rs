@@ -6,8 +6,10 @@
 //! in; storage and transport live in the store and server crates.
 
 pub mod admin;
+pub mod authengine;
 pub mod config;
 mod error;
+pub mod otp;
 
 use std::collections::BTreeSet;
 
@@ -19,7 +21,8 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
 pub use admin::{client_id_rule, ClientPatch, ClientSettings, OtpPatch};
-pub use config::{ClientSpec, IdentityConfig, OtpConfig};
+pub use authengine::AuthEngineError;
+pub use config::{ClientSpec, IdentityConfig, OtpConfig, PointsValidation};
 pub use error::IdentityError;
 
 /// The scopes the wrapper API knows.

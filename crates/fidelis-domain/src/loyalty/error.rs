@@ -60,6 +60,13 @@ pub enum LoyaltyError {
         requested: Decimal,
         available: Decimal,
     },
+    /// No validation code, a wrong, spent, expired or superseded one, or one out of tries.
+    #[error("Unable to redeem. Validation code is invalid")]
+    ValidationCodeInvalid,
+    #[error("Missed call redemption is disabled for your organization")]
+    MissedCallDisabled,
+    #[error("Unable to issue OTP: the customer has no mobile number or email")]
+    ValidationCodeNotIssued,
 
     // --- goodwill requests ----------------------------------------------------------------
     #[error("invalid request type: {0}")]
@@ -198,6 +205,9 @@ impl CodedError for LoyaltyError {
             InvalidReturnAmount => 629,
             InvalidPoints => 400,
             InsufficientPoints { .. } => 813,
+            ValidationCodeInvalid => 808,
+            MissedCallDisabled => 823,
+            ValidationCodeNotIssued => 860,
             InvalidRequestType(_) => 9006,
             InvalidBaseType(_) => 9008,
             InvalidGoodwillReason(_) => 9009,
@@ -291,6 +301,9 @@ impl CodedError for LoyaltyError {
             | ReturnExceedsBill { .. }
             | InvalidReturnAmount
             | InvalidPoints
+            | ValidationCodeInvalid
+            | MissedCallDisabled
+            | ValidationCodeNotIssued
             | InvalidRequestType(_)
             | InvalidBaseType(_)
             | InvalidGoodwillReason(_)

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod incentives;
+pub mod sms;
 
 use std::sync::Arc;
 use std::time::Duration;

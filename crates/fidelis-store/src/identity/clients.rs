@@ -201,7 +201,8 @@ impl IdentityRepo<'_> {
         let done = sqlx::query(
             "UPDATE identity_settings SET otp_ttl_seconds = $2, otp_max_attempts = $3, \
              otp_cooldown_seconds = $4, otp_per_hour = $5, otp_per_day = $6, \
-             otp_org_per_hour = $7, otp_ip_per_hour = $8 WHERE org_id = $1",
+             otp_org_per_hour = $7, otp_ip_per_hour = $8, points_validation = $9 \
+             WHERE org_id = $1",
         )
         .bind(org.get())
         .bind(o.ttl_seconds)
@@ -211,6 +212,7 @@ impl IdentityRepo<'_> {
         .bind(o.per_day)
         .bind(o.org_per_hour)
         .bind(o.ip_per_hour)
+        .bind(o.points_validation.as_str())
         .execute(&mut *unit)
         .await?;
         unit.commit().await?;

@@ -74,6 +74,9 @@ pub struct RedeemItem {
     points_redeemed: Option<f64>,
     transaction_number: Option<String>,
     notes: Option<String>,
+    /// The code from `GET /v1.1/points/validationcode` (808 when required and missing or
+    /// invalid).
+    validation_code: Option<String>,
 }
 
 #[derive(ToSchema)]

@@ -34,6 +34,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
             .routes(routes!(request::approve))
             .routes(routes!(request::reject))
             .routes(routes!(points::is_redeemable))
+            .routes(routes!(points::validation_code))
+            .routes(routes!(points::validation_code_alias))
             .routes(routes!(points::redeem_points)),
     ))
     .merge(super::resource(

@@ -1,5 +1,7 @@
-//! `GET /v1.1/points/isredeemable` and `POST /v1.1/points/redeem`. Thin handlers over
-//! `crate::loyalty::redeem`.
+//! `GET /v1.1/points/isredeemable`, `GET /v1.1/points/validationcode` and
+//! `POST /v1.1/points/redeem`. Thin handlers over the loyalty and identity commands: a
+//! redemption checks its `validation_code` when the org or the request asks for one
+//! (docs/loyalty.md, "Redemption validation codes").
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -8,10 +10,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::request::{batch, elements};
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
 use crate::json::ApiJson;
 use fidelis_app::loyalty::{Ctx, Customer, Redemption, V1Identifiers};
 use fidelis_domain::error::Success;
+use fidelis_domain::identity::otp::ValidationType;
+use fidelis_domain::identity::SignInId;
 use fidelis_domain::loyalty::{LoyaltyError, ProgramId};
 
 use crate::loyalty::goodwill::{item_status, v1_identifiers};
@@ -26,6 +30,10 @@ pub struct RedeemableQuery {
     pub external_id: Option<String>,
     pub id: Option<String>,
     pub card_number: Option<String>,
+    /// The customer id (as `id`).
+    pub user_id: Option<String>,
+    /// The points to redeem (for a validation code: the points it is for; a redemption of
+    /// other points does not accept it).
     pub points: Option<String>,
     #[param(value_type = Option<i64>)]
     pub program_id: Option<ProgramId>,
@@ -37,6 +45,30 @@ pub struct RedeemQuery {
     /// The program (the org's default when absent).
     #[param(value_type = Option<i64>)]
     pub program_id: Option<ProgramId>,
+    /// `SMS` (check `validation_code`), `MISSED_CALL` (823: not offered) or `NONE`. An org
+    /// that requires validation (the default) checks the code whatever this says.
+    pub validation_type: Option<String>,
+    /// `true`: like `validation_type=NONE` (still ignored where the org requires codes).
+    pub skip_validation: Option<String>,
+}
+
+/// The customer the query names (`id`, else `user_id`, else an identifier) and the points.
+async fn customer_and_points(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &RedeemableQuery,
+) -> Result<(Customer, V1Identifiers, rust_decimal::Decimal), ApiError> {
+    let ids = V1Identifiers {
+        id: q.id.clone().or(q.user_id.clone()),
+        mobile: q.mobile.clone(),
+        email: q.email.clone(),
+        external_id: q.external_id.clone(),
+        card_number: q.card_number.clone(),
+    };
+    let c = state.app.loyalty().find_v1_customer(ctx, &ids).await?;
+    let points = decimal("points", q.points.as_ref().map(|s| json!(s)).as_ref())?
+        .ok_or_else(|| ApiError::invalid("Input is invalid: points is required"))?;
+    Ok((c, ids, points))
 }
 
 /// The customer as v1.1 answers: its id, and the identifiers as they were sent.
@@ -61,16 +93,7 @@ pub async fn is_redeemable(
     Query(q): Query<RedeemableQuery>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ctx = state.app.loyalty().context(&p).await?;
-    let ids = V1Identifiers {
-        id: q.id.clone(),
-        mobile: q.mobile.clone(),
-        email: q.email.clone(),
-        external_id: q.external_id.clone(),
-        card_number: q.card_number.clone(),
-    };
-    let c = state.app.loyalty().find_v1_customer(&ctx, &ids).await?;
-    let points = decimal("points", q.points.as_ref().map(|s| json!(s)).as_ref())?
-        .ok_or_else(|| ApiError::invalid("Input is invalid: points is required"))?;
+    let (c, ids, points) = customer_and_points(&state, &ctx, &q).await?;
     let (fits, available) = state
         .app
         .loyalty()
@@ -95,11 +118,65 @@ pub async fn is_redeemable(
     Ok(batch(1, 1, json!({"points": {"redeemable": v}})))
 }
 
+/// Sends the customer a validation code (SMS, or email when named by email or without a
+/// mobile) for redeeming `points`; a newer code supersedes it.
+#[utoipa::path(get, path = "/v1.1/points/validationcode", tag = "points", params(RedeemableQuery),
+    responses((status = 200, description = "`validation_code.code{user_id, mobile, email, points, item_status}` (200 issued)"),
+              (status = 400, description = "No identifier, points missing or not positive, 860 no mobile or email to send to"),
+              (status = 404, description = "8015 customer not found"),
+              (status = 429, description = "1614 a code was sent moments ago, 1615 too many codes for this identifier, address or org")))]
+pub async fn validation_code(
+    State(state): State<AppState>,
+    p: Principal,
+    ClientAddress(ip): ClientAddress,
+    Query(q): Query<RedeemableQuery>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let ctx = state.app.loyalty().context(&p).await?;
+    let (c, ids, points) = customer_and_points(&state, &ctx, &q).await?;
+    if points <= rust_decimal::Decimal::ZERO {
+        return Err(LoyaltyError::InvalidPoints.into());
+    }
+    let by_email = ids.email.is_some() && ids.mobile.is_none();
+    let ip = ip.map(|a| a.to_string()).unwrap_or_default();
+    let sent = state
+        .app
+        .identity()
+        .send_points_code(&ctx.loyalty.org, c.id.get(), by_email, points, &ip)
+        .await?;
+    let (mobile, email) = match &sent {
+        SignInId::Mobile(m) => (m.as_str(), ""),
+        SignInId::Email(e) => ("", e.as_str()),
+    };
+    let code = json!({
+        "user_id": c.id.to_string(),
+        "mobile": mobile,
+        "email": email,
+        "points": points.normalize().to_string(),
+        "item_status": {"success": "true", "code": "200", "message": "Validation Code Issued by SMS/Email"},
+    });
+    Ok(batch(1, 1, json!({"validation_code": {"code": code}})))
+}
+
+/// The same at the spelling `validation_code`.
+#[utoipa::path(get, path = "/v1.1/points/validation_code", tag = "points", params(RedeemableQuery),
+    responses((status = 200, description = "As `/v1.1/points/validationcode`"),
+              (status = 400, description = "As `/v1.1/points/validationcode`"),
+              (status = 404, description = "8015 customer not found"),
+              (status = 429, description = "1614 cool-down, 1615 too many codes")))]
+pub async fn validation_code_alias(
+    state: State<AppState>,
+    p: Principal,
+    ip: ClientAddress,
+    q: Query<RedeemableQuery>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    validation_code(state, p, ip, q).await
+}
+
 /// Redeems points for one or more customers; each element succeeds or fails on its own.
 #[utoipa::path(post, path = "/v1.1/points/redeem", tag = "points", params(RedeemQuery),
     request_body = super::bodies::RedeemBody,
     responses((status = 200, description = "`responses.points[]` with `item_status` (800 redeemed)"),
-              (status = 400, description = "Every item failed (813 insufficient points, …)")))]
+              (status = 400, description = "Every item failed (808 validation code missing or invalid, 813 insufficient points, 823 missed call, …), or a bad validation_type")))]
 pub async fn redeem_points(
     State(state): State<AppState>,
     p: Principal,
@@ -108,10 +185,19 @@ pub async fn redeem_points(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let items = elements(&body, "redeem")?;
     let ctx = state.app.loyalty().context(&p).await?;
+    let skip = q
+        .skip_validation
+        .as_deref()
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case("true"));
+    let validation = match q.validation_type.as_deref() {
+        Some(t) => Some(ValidationType::parse(t)?),
+        None if skip => Some(ValidationType::None),
+        None => None,
+    };
     let mut out = Vec::with_capacity(items.len());
     let mut ok = 0;
     for item in &items {
-        let result = one(&state, &ctx, item, q.program_id).await;
+        let result = one(&state, &ctx, item, q.program_id, validation).await;
         if let Err(e) = &result {
             if e.is_internal() {
                 return Err(e.clone());
@@ -139,6 +225,7 @@ async fn one(
     ctx: &Ctx,
     item: &Value,
     program: Option<ProgramId>,
+    validation: Option<ValidationType>,
 ) -> Result<Value, ApiError> {
     let ids = v1_identifiers(item.get("customer"));
     let customer = state.app.loyalty().find_v1_customer(ctx, &ids).await?;
@@ -146,6 +233,7 @@ async fn one(
         .ok_or_else(|| ApiError::invalid("Input is invalid: points_redeemed is required"))?;
     let reference = text("transaction_number", item.get("transaction_number"))?;
     let notes = text("notes", item.get("notes"))?;
+    let code = text("validation_code", item.get("validation_code"))?;
     let r = Redemption {
         program,
         points,
@@ -153,7 +241,11 @@ async fn one(
         notes,
         once: false,
     };
-    let posted = state.app.loyalty().redeem(ctx, &customer, &r).await?;
+    let posted = state
+        .app
+        .loyalty()
+        .redeem_validated(ctx, &customer, &r, validation, code.as_deref())
+        .await?;
     let left = state
         .app
         .loyalty()

@@ -4,7 +4,8 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use fidelis_app::identity::NewSecret;
-use fidelis_domain::identity::{ClientPatch, OtpConfig, OtpPatch};
+use fidelis_app::AppError;
+use fidelis_domain::identity::{ClientPatch, IdentityError, OtpConfig, OtpPatch, PointsValidation};
 use fidelis_store::identity::ClientEntry;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -76,6 +77,8 @@ pub struct OtpBody {
     org_per_hour: Option<i64>,
     /// Sends asked for from one address per hour.
     ip_per_hour: Option<i64>,
+    /// `required` or `optional`: whether `POST /v1.1/points/redeem` needs a validation code.
+    points_validation: Option<String>,
 }
 
 fn client_json(e: &ClientEntry, tz: &jiff::tz::TimeZone) -> Value {
@@ -103,6 +106,7 @@ fn otp_json(o: &OtpConfig) -> Value {
         "perDay": o.per_day,
         "orgPerHour": o.org_per_hour,
         "ipPerHour": o.ip_per_hour,
+        "pointsValidation": o.points_validation.as_str(),
     }, "warnings": []})
 }
 
@@ -225,15 +229,26 @@ pub async fn set_otp_config(
     p: Principal,
     ApiJson(b): ApiJson<OtpBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let patch = OtpPatch([
-        b.ttl_seconds,
-        b.max_attempts,
-        b.cooldown_seconds,
-        b.per_hour,
-        b.per_day,
-        b.org_per_hour,
-        b.ip_per_hour,
-    ]);
+    let points_validation = match b.points_validation.as_deref() {
+        None => None,
+        Some(p) => Some(PointsValidation::parse(p).ok_or_else(|| {
+            ApiError::from(AppError::from(IdentityError::InvalidRequest(
+                "pointsValidation must be \"required\" or \"optional\"".into(),
+            )))
+        })?),
+    };
+    let patch = OtpPatch {
+        limits: [
+            b.ttl_seconds,
+            b.max_attempts,
+            b.cooldown_seconds,
+            b.per_hour,
+            b.per_day,
+            b.org_per_hour,
+            b.ip_per_hour,
+        ],
+        points_validation,
+    };
     let next = state.app.identity().set_otp_config(&p, &patch).await?;
     Ok(Json(otp_json(&next)))
 }
