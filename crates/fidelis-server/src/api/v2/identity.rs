@@ -198,6 +198,8 @@ pub async fn update(
 /// Replaces the client's secret: the old one stops working at once; the new one is in the
 /// answer, this once.
 #[utoipa::path(post, path = "/v2/identity/clients/{clientId}/secret", tag = "identity",
+    request_body(content = Object, content_type = "application/json",
+        description = "Nothing is read: send `{}` or no body"),
     params(("clientId" = String, Path, description = "The client id")),
     responses((status = 200, description = "`{entity{…, clientSecret}, warnings}`"),
               (status = 404, description = "1618 no such client"),
@@ -223,7 +225,8 @@ pub async fn otp_config(
 
 /// Changes the OTP limits sent; each must stay within its range.
 #[utoipa::path(put, path = "/v2/identity/otpConfig", tag = "identity", request_body = OtpBody,
-    responses((status = 200, description = "`{entity, warnings}`")))]
+    responses((status = 200, description = "`{entity, warnings}`"),
+              (status = 400, description = "1604 a limit outside its range, or an unknown pointsValidation")))]
 pub async fn set_otp_config(
     State(state): State<AppState>,
     p: Principal,
