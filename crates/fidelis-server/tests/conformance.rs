@@ -1267,6 +1267,17 @@ both_backends!(documented_samples_of_communications, |app| {
         &documented!("v2_communications_email"),
         &[],
     );
+    let res = get(
+        &app,
+        "/v1.1/customer/interaction?format=json&mobile=6591009000",
+    )
+    .await;
+    conforms(
+        "v11_customer_interaction",
+        &res,
+        &documented!("v11_customer_interaction"),
+        &["response.customer.interactions.network[].interaction[].messages.message"],
+    );
 });
 
 both_backends!(documented_samples_of_partner_programs, |app| {
@@ -1698,4 +1709,80 @@ both_backends!(documented_error_codes, |app| {
     let res = answered(&app, Method::POST, &join, &json!([{"userId": a}]), 201).await;
     assert_eq!(res["response"][0]["errors"][0]["code"], 1636, "{res}");
     assert_eq!(res["failureCount"], 1, "{res}");
+});
+
+both_with_sms!(documented_samples_of_points_redemption, |app| {
+    // 1000 points: a 10000 bill at the demo program's rate.
+    let mobile = "6592240009";
+    register(&app, mobile, Some("tom.sawyer@example.com")).await;
+    let path =
+        format!("/v2/transactions?source=INSTORE&identifierName=mobile&identifierValue={mobile}");
+    let bill = json!({"type": "REGULAR", "billNumber": "CF-1", "billAmount": "10000"});
+    post(&app, Method::POST, &path, &bill).await;
+
+    let res = get(
+        &app,
+        &format!("/v1.1/points/validationcode?mobile={mobile}&points=10&format=json"),
+    )
+    .await;
+    conforms(
+        "v11_points_validationcode",
+        &res,
+        &documented!("v11_points_validationcode"),
+        &[],
+    );
+    let code = app.last_code(mobile).await;
+
+    let mut redeem = request!("v11_points_redeem");
+    let item = &mut redeem["root"]["redeem"][0];
+    item["customer"]["mobile"] = json!(mobile);
+    item["validation_code"] = json!(code);
+    item["redemption_time"] = json!("2026-11-25 12:00:00");
+    item["redemption_purpose"] = json!("");
+    let res = post(
+        &app,
+        Method::POST,
+        "/v1.1/points/redeem?validation_type=SMS&format=json",
+        &redeem,
+    )
+    .await;
+    let doc = documented!("v11_points_redeem");
+    conforms(
+        "v11_points_redeem",
+        &res,
+        &doc,
+        &["response.status.code", "response.responses.points"],
+    );
+    // One element per redeemed item (the request is a list); the sample's single item is
+    // shown as an object. Each element is compared with it.
+    conforms(
+        "v11_points_redeem item",
+        &res["response"]["responses"]["points"][0],
+        &doc["response"]["responses"]["points"],
+        &[],
+    );
+});
+
+both_backends!(documented_sample_of_token_generation, |app| {
+    let mut body = request!("v3_token_generate");
+    body["key"] = json!("demo-key");
+    body["secret"] = json!("demo-secret");
+    let (status, res) = send(
+        app.http
+            .post(app.url("/v3/oauth/token/generate"))
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+    conforms(
+        "v3_token_generate",
+        &res,
+        &documented!("v3_token_generate"),
+        &[],
+    );
+    assert_eq!(
+        res["data"]["ttlSeconds"],
+        json!(3600),
+        "the client's configured expiry"
+    );
 });

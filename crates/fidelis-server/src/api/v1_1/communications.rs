@@ -330,12 +330,12 @@ pub async fn interactions(
                 .await?;
             interaction.push(json!({
                 "type": channel.as_str().to_ascii_lowercase(),
-                "count": total,
+                "count": total.to_string(),
                 "messages": {"message": list.iter().map(|m| v1_message_json(m, &ctx)).collect::<Vec<_>>()},
             }));
         }
     }
-    Ok(Json(super::super::v1_1_ok(json!({
+    let mut answer = super::super::v1_1_ok(json!({
         "customer": {
             "id": contacts.id.to_string(),
             "mobile": contacts.mobile.unwrap_or_default(),
@@ -343,5 +343,8 @@ pub async fn interactions(
             "external_id": contacts.external_id.unwrap_or_default(),
             "interactions": {"network": [{"name": "capillary", "interaction": interaction}]},
         }
-    }))))
+    }));
+    // This call's documented status names its code `response_code` (sic); both are given.
+    answer["response"]["status"]["response_code"] = answer["response"]["status"]["code"].clone();
+    Ok(Json(answer))
 }

@@ -252,9 +252,25 @@ async fn one(
         .balance(ctx, customer.id, program)
         .await?;
     let mut v = identity(&customer, &ids);
+    let reference = reference.unwrap_or_default();
+    v["user_id"] = json!(customer.id.get().to_string());
     v["points_redeemed"] = json!(points.to_string());
-    v["transaction_number"] = json!(reference.unwrap_or_default());
+    // A point is worth one unit of the org's currency (`points_currency_ratio` 1).
+    v["redeemed_value"] = num(points);
+    v["redeemed_local_value"] = num(points);
+    v["transaction_number"] = json!(reference);
     v["redemption_id"] = json!(posted.entry_id.to_string());
     v["balance"] = num(left.net);
+    v["side_effects"] = json!({"effect": [{
+        "id": posted.entry_id,
+        "case_value": "true",
+        "num_points": num(points),
+        "currency_value": num(points),
+        "validation_code": code.unwrap_or_default(),
+        "points_redemption_summary_id": posted.entry_id.to_string(),
+        "redeemed_on_bill_number": reference,
+        "redeemed_on_bill_id": -1,
+        "type": "points",
+    }]});
     Ok(v)
 }
