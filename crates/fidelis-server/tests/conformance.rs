@@ -295,6 +295,37 @@ both_backends!(documented_samples_of_organization_and_fleet, |app| {
         &documented!("v2_customers_bulk_children"),
         &[],
     );
+
+    // The documented update: a new driver placed under the owner, in a company. Only data
+    // changes: the demo org's source, mobiles, hierarchy and company.
+    let mut update = request!("v2_customers_bulk_put");
+    let driver = &mut update[0];
+    driver["profiles"] = person("6591000074")["profiles"].clone();
+    driver["associationDetails"]["hierarchyCode"] = json!("fleet");
+    driver["associationDetails"]["roleCode"] = json!("DRIVER");
+    driver["associationDetails"]["parentCustomer"] = person("6591000071");
+    driver["associationDetails"]["fleetCompany"] = json!({"externalId": "Purple2345"});
+    let updated = post(&app, Method::PUT, "/v2/customers/bulk", &update).await;
+    let placed = &updated[0]["associationDetails"];
+    assert_eq!(
+        placed["parentCustomer"]["id"], placed["parentCustomerId"],
+        "{updated}"
+    );
+    assert!(
+        placed["parentCustomer"]["profiles"][0]["identifiers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["value"] == "6591000071"),
+        "{updated}"
+    );
+    assert_eq!(updated[0]["associationDetails"]["new"], true, "{updated}");
+    conforms(
+        "v2_customers_bulk_put",
+        &updated,
+        &documented!("v2_customers_bulk_put"),
+        &[],
+    );
 });
 
 both_backends!(documented_samples_of_transactions_and_goodwill, |app| {

@@ -296,7 +296,7 @@ both_backends!(bulk_fleet_company_links_and_lists_customers, |app| {
     let (status, res) = bulk(&app, Method::PUT, &json!([moved])).await;
     assert_eq!(status, 200, "{res}");
     assert_eq!(
-        res[0]["entity"]["associationDetails"]["fleetCompany"]["externalId"],
+        res[0]["associationDetails"]["fleetCompany"]["externalId"],
         "BETA"
     );
     let (_, res) = app.get_as_demo(list).await;

@@ -91,6 +91,8 @@ pub struct Association {
 #[derive(Debug, Clone)]
 pub struct FleetEntity {
     pub customer: CustomerView,
+    /// Registered by this call (not found and updated).
+    pub created: bool,
     /// `None` when the element asked for no association.
     pub association: Option<Association>,
     pub warnings: Warnings,
@@ -100,6 +102,8 @@ pub struct FleetEntity {
 #[derive(Debug, Clone)]
 pub struct ElementOutcome {
     pub entity: FleetEntity,
+    /// The parent the element named, as stored after the call.
+    pub parent: Option<FleetEntity>,
     pub children: Vec<FleetEntity>,
 }
 
@@ -114,6 +118,7 @@ struct Under<'a> {
 struct Written {
     saved: Saved,
     associated: bool,
+    parent: Option<Saved>,
     children: Vec<Saved>,
 }
 
@@ -208,17 +213,21 @@ impl Customers<'_> {
         let Written {
             saved,
             associated,
+            parent,
             children,
         } = written;
-        let entity = self
-            .read(ctx, saved.customer_id, associated, saved.warnings)
-            .await?;
+        let entity = self.read(ctx, saved, associated).await?;
+        let parent = match parent {
+            Some(p) => Some(self.read(ctx, p, true).await?),
+            None => None,
+        };
         let mut entities = Vec::with_capacity(children.len());
         for c in children {
-            entities.push(self.read(ctx, c.customer_id, true, c.warnings).await?);
+            entities.push(self.read(ctx, c, true).await?);
         }
         Ok(ElementOutcome {
             entity,
+            parent,
             children: entities,
         })
     }
@@ -237,6 +246,7 @@ impl Customers<'_> {
             return Ok(Written {
                 saved,
                 associated: false,
+                parent: None,
                 children: Vec::new(),
             });
         };
@@ -259,6 +269,7 @@ impl Customers<'_> {
                 return Ok(Written {
                     saved,
                     associated: true,
+                    parent: None,
                     children: Vec::new(),
                 });
             }
@@ -272,19 +283,23 @@ impl Customers<'_> {
             .role_code
             .filter(|r| !r.trim().is_empty())
             .ok_or_else(|| FleetError::UnknownRole(String::new()))?;
+        let mut parent_saved = None;
         let member = match ad.parent {
             Some(parent) => {
                 let parent = self.register_in(unit, ctx, input, parent).await?;
-                repo.fleet_link_in(
-                    unit,
-                    ctx.org.id,
-                    &h,
-                    saved.customer_id,
-                    role,
-                    parent.customer_id,
-                    self.app.now(),
-                )
-                .await?
+                let member = repo
+                    .fleet_link_in(
+                        unit,
+                        ctx.org.id,
+                        &h,
+                        saved.customer_id,
+                        role,
+                        parent.customer_id,
+                        self.app.now(),
+                    )
+                    .await?;
+                parent_saved = Some(parent);
+                member
             }
             None => {
                 repo.fleet_place_in(
@@ -320,6 +335,7 @@ impl Customers<'_> {
         Ok(Written {
             saved,
             associated: true,
+            parent: parent_saved,
             children,
         })
     }
@@ -415,10 +431,10 @@ impl Customers<'_> {
     async fn read(
         &self,
         ctx: &Ctx,
-        id: CustomerId,
+        saved: Saved,
         associated: bool,
-        warnings: Warnings,
     ) -> Result<FleetEntity, AppError> {
+        let id = saved.customer_id;
         let customer = self
             .details(ctx, CustomerKey::Id(id), Embed::default())
             .await?;
@@ -429,9 +445,28 @@ impl Customers<'_> {
         };
         Ok(FleetEntity {
             customer,
+            created: saved.created,
             association,
-            warnings,
+            warnings: saved.warnings,
         })
+    }
+
+    /// Customers found (not written by this call), with their associations.
+    async fn read_stored(
+        &self,
+        ctx: &Ctx,
+        ids: Vec<CustomerId>,
+    ) -> Result<Vec<FleetEntity>, AppError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for customer_id in ids {
+            let found = Saved {
+                customer_id,
+                created: false,
+                warnings: Vec::new(),
+            };
+            out.push(self.read(ctx, found, true).await?);
+        }
+        Ok(out)
     }
 
     /// The customer's fleet role and company, as stored.
@@ -469,10 +504,7 @@ impl Customers<'_> {
             .customers()
             .fleet_children(ctx.org.id, parent, limit)
             .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.read(ctx, id, true, Vec::new()).await?);
-        }
+        let out = self.read_stored(ctx, ids).await?;
         Ok(out)
     }
 
@@ -490,10 +522,7 @@ impl Customers<'_> {
             .customers()
             .company_customers(ctx.org.id, company.id, page.limit, page.offset)
             .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.read(ctx, id, true, Vec::new()).await?);
-        }
+        let out = self.read_stored(ctx, ids).await?;
         Ok((out, total))
     }
 }

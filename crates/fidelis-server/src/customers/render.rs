@@ -198,6 +198,26 @@ pub fn bulk_element(o: &ElementOutcome, org: &Org) -> Value {
     })
 }
 
+/// One element of a `PUT /v2/customers/bulk` answer that succeeded: as in Capillary's
+/// "Update Association Details" sample, the customer itself, its `associationDetails` holding
+/// the parent customer it was placed under, and its own `errors` and `warnings`.
+pub fn put_element(o: &ElementOutcome, org: &Org) -> Value {
+    let mut v = fleet_entity(&o.entity, org);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("referralCode".into(), json!(""));
+        obj.insert("errors".into(), json!([]));
+        let details = obj.entry("associationDetails").or_insert_with(|| json!({}));
+        if let Some(d) = details.as_object_mut() {
+            if let Some(p) = &o.parent {
+                d.insert("parentCustomer".into(), customer(&p.customer, org));
+            }
+            d.insert("new".into(), json!(o.entity.created));
+            d.insert("childCustomer".into(), json!(o.parent.is_some()));
+        }
+    }
+    v
+}
+
 /// `fleetCompany` inside `associationDetails`.
 pub fn fleet_company(c: &Company) -> Value {
     json!({"externalId": c.external_id, "companyId": c.id})

@@ -7,8 +7,11 @@ use std::future::Future;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fidelis_app::customers::{BulkAssociation, BulkChild, BulkElement, BulkInput, Ctx, Warnings};
+use fidelis_app::customers::{
+    BulkAssociation, BulkChild, BulkElement, BulkInput, Ctx, ElementOutcome, Warnings,
+};
 use fidelis_domain::customers::CustomerError;
+use fidelis_domain::org::Org;
 use fidelis_store::customers::{Registration, Saved};
 use fidelis_store::Unit;
 use serde::Deserialize;
@@ -82,6 +85,7 @@ async fn run(
     state: AppState,
     p: Principal,
     body: Vec<CustomerBody>,
+    render_ok: fn(&ElementOutcome, &Org) -> Value,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let app = state.app.customers();
     let ctx = app.context(&p).await?;
@@ -95,7 +99,7 @@ async fn run(
     let out: Vec<Value> = results
         .into_iter()
         .map(|r| match r {
-            Ok(o) => render::bulk_element(&o, &ctx.org),
+            Ok(o) => render_ok(&o, &ctx.org),
             Err(e) => json!({"entity": null, "errors": error_json(&e.into()),
                 "childEntities": [], "childCount": 0, "childFailureCount": 0, "childSuccessCount": 0}),
         })
@@ -127,12 +131,12 @@ pub async fn post_bulk(
     p: Principal,
     ApiJson(body): ApiJson<Vec<CustomerBody>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    run(state, p, body).await
+    run(state, p, body, render::bulk_element).await
 }
 
 /// Updates customers and their fleet associations (same body as `POST`).
 #[utoipa::path(put, path = "/v2/customers/bulk", request_body = Vec<CustomerBody>, tag = "customers",
-    responses((status = 200, body = [Object], description = "Array of `{entity, childEntities, childCount, …}`; each customer carries its `warnings`"),
+    responses((status = 200, body = [Object], description = "Array of customers, each with its `associationDetails` (the `parentCustomer` it was placed under), `errors` and `warnings`"),
               (status = 201, body = [Object], description = "One or more elements failed"),
               (status = 400, description = "Not an array, or more elements than a batch takes")))]
 pub async fn put_bulk(
@@ -140,7 +144,7 @@ pub async fn put_bulk(
     p: Principal,
     ApiJson(body): ApiJson<Vec<CustomerBody>>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    run(state, p, body).await
+    run(state, p, body, render::put_element).await
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
