@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod comms;
 pub mod connect;
+pub mod console;
 pub mod credentials;
 pub mod customers;
 pub mod error;

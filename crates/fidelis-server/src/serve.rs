@@ -59,6 +59,7 @@ pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
     crate::openapi::complete(&mut doc);
     let doc = std::sync::Arc::new(doc);
     let api = api
+        .merge(crate::console::routes())
         .route(
             "/openapi.json",
             get(move || async move { Json(doc.as_ref().clone()) }),

@@ -386,6 +386,7 @@ impl OrgRepo<'_> {
             .await?;
         crate::comms::apply_config(&mut tx, org_id, &file.comms, &mut summary).await?;
         crate::identity::apply_config(&mut tx, org_id, &file.identity, now, &mut summary).await?;
+        crate::console::apply_config(&mut tx, org_id, &file.console, now, &mut summary).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -449,7 +450,12 @@ async fn upsert_org(
 
 /// Registers a deployment-wide name (till code, API key) for this org, refusing one that
 /// another org already holds.
-async fn claim(tx: &mut Tx, kind: &str, name: &str, org_id: OrgId) -> Result<(), StoreError> {
+pub(crate) async fn claim(
+    tx: &mut Tx,
+    kind: &str,
+    name: &str,
+    org_id: OrgId,
+) -> Result<(), StoreError> {
     let owner: Option<(i64,)> =
         sqlx::query_as("SELECT org_id FROM directory WHERE kind = $1 AND name = $2")
             .bind(kind)

@@ -394,6 +394,32 @@ fn random_token() -> String {
     token_from_bytes(&bytes)
 }
 
+impl App {
+    /// Checks a password of a person (a console staff user) named `name`, presented from
+    /// `from`: the same limiter, slow-down and bounded verification as API credentials.
+    /// Without a stored `hash` (unknown name, Google-only staff) the answer is no, after a
+    /// verification against a dummy hash, so timing does not tell which names exist.
+    pub(crate) async fn verify_password(
+        &self,
+        name: &str,
+        from: Option<IpAddr>,
+        presented: &str,
+        hash: Option<String>,
+    ) -> Result<bool, AppError> {
+        let auth = &self.auth;
+        auth.admit(name, from, self.now()).await?;
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_string());
+        let ok = auth.verify(presented.to_string(), hash).await? && known;
+        if ok {
+            auth.failures.succeeded(name, from);
+        } else {
+            auth.failures.failed(name, from, self.now());
+        }
+        Ok(ok)
+    }
+}
+
 /// A hash of a random secret nobody knows, to spend the same time on unknown keys.
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| fidelis_store::hash_secret(&random_token()).unwrap_or_default());

@@ -45,6 +45,8 @@ pub struct OrgFile {
     pub comms: crate::comms::CommsConfig,
     /// `[identity]`: partner OAuth clients and OTP limits.
     pub identity: crate::identity::IdentityConfig,
+    /// `[console]`: staff users and the Google Workspace domain.
+    pub console: crate::console::ConsoleConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +120,8 @@ struct RawFile {
     comms: crate::comms::config::CommsSection,
     #[serde(default)]
     identity: crate::identity::config::IdentitySection,
+    #[serde(default)]
+    console: crate::console::config::ConsoleSection,
 }
 
 #[derive(Deserialize)]
@@ -459,6 +463,7 @@ impl Validator<'_> {
         let incentives = raw.incentives.validate(self);
         let comms = raw.comms.validate(self);
         let identity = raw.identity.validate(self);
+        let console = raw.console.validate(self);
         OrgFile {
             org,
             concepts,
@@ -472,6 +477,7 @@ impl Validator<'_> {
             incentives,
             comms,
             identity,
+            console,
         }
     }
 

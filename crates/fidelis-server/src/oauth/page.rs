@@ -46,23 +46,7 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response {
          <body><h1>{t}</h1>{body}</body></html>",
         t = escape(title)
     );
-    let mut res = (status, doc).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    res
+    crate::html::page(status, doc)
 }
 
 /// The status a page shows an error with: never 404 (the router's 404s are the API's) nor

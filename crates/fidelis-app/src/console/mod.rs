@@ -1,0 +1,71 @@
+//! The Member Care console's commands and queries: staff sign-in and sessions, the search
+//! box, the customer single view. The pages (`fidelis-server::console`) only render what
+//! these answer; the console has no storage of its own beyond staff and sessions.
+
+mod search;
+mod session;
+
+use fidelis_domain::console::{ConsoleError, Permission, Role};
+use fidelis_domain::credentials::secrets_equal;
+use fidelis_domain::org::{Org, Permissions};
+
+pub use search::{CustomerPage, Hit, ProgramLine};
+pub use session::SignedIn;
+
+use crate::{App, Caller};
+
+pub struct Console<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn console(&self) -> Console<'_> {
+        Console { app: self }
+    }
+}
+
+/// A signed-in staff user, as every page sees them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub staff_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub org: Org,
+    /// The token every form of this session carries (derived from the session's secret).
+    pub csrf: String,
+}
+
+impl Session {
+    /// Refuses what the staff user's role does not allow.
+    pub fn require(&self, p: Permission) -> Result<(), ConsoleError> {
+        if self.role.allows(p) {
+            Ok(())
+        } else {
+            Err(ConsoleError::Forbidden)
+        }
+    }
+
+    /// Refuses a form that does not carry this session's CSRF token (compared in constant
+    /// time).
+    pub fn check_csrf(&self, presented: &str) -> Result<(), ConsoleError> {
+        if secrets_equal(self.csrf.as_bytes(), presented.as_bytes()) {
+            Ok(())
+        } else {
+            Err(ConsoleError::Csrf)
+        }
+    }
+
+    /// The caller the console acts as on the other contexts: the org, named after the
+    /// staff user (who did it, in records).
+    pub fn caller(&self) -> Caller {
+        Caller {
+            org_id: self.org.id,
+            till_id: None,
+            till_code: Some(format!("console:{}", self.email)),
+            store_id: None,
+            client_id: None,
+            permissions: Permissions::full(),
+        }
+    }
+}

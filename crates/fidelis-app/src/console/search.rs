@@ -1,0 +1,142 @@
+//! The search box and the customer single view.
+
+use fidelis_domain::console::{Permission, SearchTerm};
+use fidelis_domain::customers::{normalise_identifier, CustomerId, IdentifierType};
+use fidelis_domain::loyalty::ledger::Balance;
+use jiff::Timestamp;
+
+use super::{Console, Session};
+use crate::customers::{CustomerKey, CustomerView, Embed};
+use crate::AppError;
+
+/// The most customers one search lists.
+pub const MAX_HITS: i64 = 20;
+
+/// The identifiers the search box is tried as, in this order.
+const SEARCHED: [IdentifierType; 5] = [
+    IdentifierType::Mobile,
+    IdentifierType::Email,
+    IdentifierType::ExternalId,
+    IdentifierType::CardNumber,
+    IdentifierType::CardExternalId,
+];
+
+/// A customer a search found, and how.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub view: CustomerView,
+    /// `mobile`, `cardnumber`, `name`, …
+    pub matched: String,
+}
+
+/// One loyalty program on the customer page.
+#[derive(Debug, Clone)]
+pub struct ProgramLine {
+    pub program_id: i64,
+    pub name: String,
+    pub tier: Option<String>,
+    pub tier_valid_until: Option<Timestamp>,
+    pub balance: Balance,
+    pub member: bool,
+}
+
+/// The customer single view.
+#[derive(Debug, Clone)]
+pub struct CustomerPage {
+    pub view: CustomerView,
+    pub programs: Vec<ProgramLine>,
+}
+
+impl Console<'_> {
+    /// Customers matching the search box: by each identifier (exact, normalised as the API
+    /// does), then by a part of the name.
+    pub async fn search(&self, s: &Session, raw: &str) -> Result<Vec<Hit>, AppError> {
+        s.require(Permission::ReadCustomers)?;
+        let term = SearchTerm::parse(raw)?;
+        let repo = self.app.db.customers();
+        let mut found: Vec<(CustomerId, String)> = Vec::new();
+        for kind in SEARCHED {
+            let Ok(value) = normalise_identifier(kind, &term.text, &s.org.country) else {
+                continue;
+            };
+            match repo.lookup(s.org.id, None, None, kind, &value).await {
+                Ok(id) if !found.iter().any(|(f, _)| *f == id) => {
+                    found.push((id, kind.as_str().to_string()));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let e = AppError::from(e);
+                    if e.is_internal() {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        if term.searches_names() {
+            let named = self
+                .app
+                .db
+                .console()
+                .customers_named(s.org.id, &term.text, MAX_HITS)
+                .await?;
+            for id in named.into_iter().map(CustomerId::new) {
+                if !found.iter().any(|(f, _)| *f == id) {
+                    found.push((id, "name".into()));
+                }
+            }
+        }
+        found.truncate(MAX_HITS as usize);
+        let ctx = self.app.customers().context(&s.caller()).await?;
+        let mut hits = Vec::with_capacity(found.len());
+        for (id, matched) in found {
+            let view = self
+                .app
+                .customers()
+                .details(&ctx, CustomerKey::Id(id), Embed::default())
+                .await?;
+            hits.push(Hit { view, matched });
+        }
+        Ok(hits)
+    }
+
+    /// Everything the single view shows of customer `id`.
+    pub async fn customer(&self, s: &Session, id: CustomerId) -> Result<CustomerPage, AppError> {
+        s.require(Permission::ReadCustomers)?;
+        let caller = s.caller();
+        let ctx = self.app.customers().context(&caller).await?;
+        let view = self
+            .app
+            .customers()
+            .details(
+                &ctx,
+                CustomerKey::Id(id),
+                Embed {
+                    subscriptions: true,
+                },
+            )
+            .await?;
+        let lctx = self.app.loyalty().context(&caller).await?;
+        let summaries = self.app.loyalty().program_summaries(&lctx, id).await?;
+        let programs = summaries
+            .into_iter()
+            .map(|p| {
+                let tier = p.member.as_ref().and_then(|m| {
+                    p.program
+                        .tiers
+                        .as_ref()
+                        .and_then(|t| t.tier(m.tier.serial))
+                        .map(|t| t.name.clone())
+                });
+                ProgramLine {
+                    program_id: p.program.id.get(),
+                    name: p.program.name.clone(),
+                    tier,
+                    tier_valid_until: p.member.as_ref().and_then(|m| m.tier.valid_until),
+                    balance: p.balance,
+                    member: p.member.is_some(),
+                }
+            })
+            .collect();
+        Ok(CustomerPage { view, programs })
+    }
+}

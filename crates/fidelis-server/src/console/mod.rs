@@ -1,0 +1,20 @@
+//! The Member Care console: server-rendered pages under `/console` (askama templates, no
+//! script needed to read). Handlers parse the form or query, call `fidelis-app`'s console
+//! commands and render; the session cookie and CSRF checks live in `session`.
+
+mod pages;
+mod session;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(pages::home))
+        .route("/console/login", get(pages::login_form).post(pages::login))
+        .route("/console/logout", post(pages::logout))
+        .route("/console/search", get(pages::search))
+        .route("/console/customers/{id}", get(pages::customer))
+}

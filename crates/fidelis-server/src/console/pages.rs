@@ -1,0 +1,409 @@
+//! The console's pages: each parses its input, calls `fidelis-app` and renders a template.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::CookieJar;
+use fidelis_app::console::{CustomerPage, Hit, Session};
+use fidelis_app::AppError;
+use fidelis_domain::console::ConsoleError;
+use fidelis_domain::credentials::{secrets_equal, token_from_bytes};
+use fidelis_domain::customers::CustomerId;
+use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::org::Org;
+use rand::RngCore;
+use serde::Deserialize;
+
+use super::session::{cookie, removal, Staff, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::auth::ClientAddress;
+use crate::error::status_for;
+use crate::AppState;
+
+/// Renders a template as a page (with `crate::html::page`'s headers).
+fn render(status: StatusCode, t: &impl Template) -> Response {
+    let body = match t.render() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "console template failed");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be shown",
+            )
+                .into_response();
+        }
+    };
+    crate::html::page(status, body)
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage {
+    title: String,
+    message: String,
+}
+
+/// An error as a page, with the status its class maps to.
+pub fn error_page(e: &AppError) -> Response {
+    let status = status_for(e.class());
+    let message = if e.class() == ErrorClass::Internal {
+        tracing::error!(error = %e, "console request failed");
+        "something went wrong on our side; try again".to_string()
+    } else {
+        e.to_string()
+    };
+    let title = match status {
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::NOT_FOUND => "Not found",
+        _ => "Something is wrong",
+    };
+    render(
+        status,
+        &ErrorPage {
+            title: title.into(),
+            message,
+        },
+    )
+}
+
+/// What the header shows of the signed-in staff user.
+struct Nav {
+    org_name: String,
+    staff_name: String,
+    role: &'static str,
+    csrf: String,
+}
+
+impl Nav {
+    fn of(s: &Session) -> Self {
+        Nav {
+            org_name: s.org.name.clone(),
+            staff_name: s.name.clone(),
+            role: s.role.label(),
+            csrf: s.csrf.clone(),
+        }
+    }
+}
+
+pub async fn home(_staff: Staff) -> Redirect {
+    Redirect::to("/console/search")
+}
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct Login {
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// The sign-in form, with a fresh form token in its cookie.
+fn login_page(
+    jar: CookieJar,
+    status: StatusCode,
+    email: String,
+    error: Option<String>,
+) -> Response {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let csrf = token_from_bytes(&bytes);
+    let jar = jar.add(cookie(LOGIN_COOKIE, csrf.clone()));
+    (jar, render(status, &Login { csrf, email, error })).into_response()
+}
+
+pub async fn login_form(jar: CookieJar) -> Response {
+    login_page(jar, StatusCode::OK, String::new(), None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_string());
+    let same =
+        expected.is_some_and(|e| !e.is_empty() && secrets_equal(e.as_bytes(), f.csrf.as_bytes()));
+    if !same {
+        let e = AppError::from(ConsoleError::Csrf);
+        return login_page(jar, StatusCode::FORBIDDEN, f.email, Some(e.to_string()));
+    }
+    match state
+        .app
+        .console()
+        .sign_in(&f.email, &f.password, from)
+        .await
+    {
+        Ok(signed) => {
+            let jar = jar
+                .remove(removal(LOGIN_COOKIE))
+                .add(cookie(SESSION_COOKIE, signed.token));
+            (jar, Redirect::to("/console/search")).into_response()
+        }
+        Err(e) if e.class() == ErrorClass::Internal => error_page(&e),
+        Err(e) => login_page(jar, status_for(e.class()), f.email, Some(e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    staff: Staff,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = staff.session.check_csrf(&f.csrf) {
+        return error_page(&e.into());
+    }
+    if let Err(e) = state.app.console().sign_out(&staff.token).await {
+        return error_page(&e);
+    }
+    (
+        jar.add(removal(SESSION_COOKIE)),
+        Redirect::to("/console/login"),
+    )
+        .into_response()
+}
+
+/// One line of the search results.
+struct HitLine {
+    id: i64,
+    name: String,
+    mobile: String,
+    email: String,
+    status: String,
+    matched: String,
+}
+
+fn identifier(view: &fidelis_app::customers::CustomerView, kind: &str) -> String {
+    view.customer
+        .profiles
+        .iter()
+        .flat_map(|p| p.identifiers.iter())
+        .find(|i| i.kind == kind)
+        .map(|i| i.value.clone())
+        .unwrap_or_default()
+}
+
+fn full_name(view: &fidelis_app::customers::CustomerView) -> String {
+    let p = view.customer.profiles.first();
+    let name = [
+        p.and_then(|p| p.first_name.clone()),
+        p.and_then(|p| p.last_name.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    if name.trim().is_empty() {
+        format!("Customer {}", view.customer.id.get())
+    } else {
+        name
+    }
+}
+
+impl HitLine {
+    fn of(h: &Hit) -> Self {
+        HitLine {
+            id: h.view.customer.id.get(),
+            name: full_name(&h.view),
+            mobile: identifier(&h.view, "mobile"),
+            email: identifier(&h.view, "email"),
+            status: h.view.customer.status.as_str().to_string(),
+            matched: h.matched.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/search.html")]
+struct SearchPage {
+    org_name: String,
+    staff_name: String,
+    role: &'static str,
+    csrf: String,
+    q: String,
+    searched: bool,
+    hits: Vec<HitLine>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: Option<String>,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<SearchQuery>,
+) -> Response {
+    let s = &staff.session;
+    let nav = Nav::of(s);
+    let q = query.q.unwrap_or_default();
+    let (searched, hits, error, status) = if q.is_empty() {
+        (false, Vec::new(), None, StatusCode::OK)
+    } else {
+        match state.app.console().search(s, &q).await {
+            // One hit opens the customer straight away.
+            Ok(hits) if hits.len() == 1 => {
+                let id = hits[0].view.customer.id.get();
+                return Redirect::to(&format!("/console/customers/{id}")).into_response();
+            }
+            Ok(hits) => (
+                true,
+                hits.iter().map(HitLine::of).collect(),
+                None,
+                StatusCode::OK,
+            ),
+            Err(e) if e.class() == ErrorClass::Internal => return error_page(&e),
+            Err(e) => (
+                false,
+                Vec::new(),
+                Some(e.to_string()),
+                status_for(e.class()),
+            ),
+        }
+    };
+    render(
+        status,
+        &SearchPage {
+            org_name: nav.org_name,
+            staff_name: nav.staff_name,
+            role: nav.role,
+            csrf: nav.csrf,
+            q,
+            searched,
+            hits,
+            error,
+        },
+    )
+}
+
+struct ProgramRow {
+    name: String,
+    id: i64,
+    tier: String,
+    tier_expiry: String,
+    points: String,
+}
+
+struct CustomerModel {
+    id: i64,
+    name: String,
+    status: String,
+    label: Option<String>,
+    identifiers: Vec<(String, String, String)>,
+    subscriptions: Vec<(String, String, String)>,
+    programs: Vec<ProgramRow>,
+}
+
+/// An instant in the org's zone, with the zone's offset shown.
+fn org_time(t: jiff::Timestamp, org: &Org) -> String {
+    t.to_zoned(org.time_zone.clone())
+        .strftime("%Y-%m-%d %H:%M %:z")
+        .to_string()
+}
+
+impl CustomerModel {
+    fn of(p: &CustomerPage, org: &Org) -> Self {
+        let c = &p.view.customer;
+        CustomerModel {
+            id: c.id.get(),
+            name: full_name(&p.view),
+            status: c.status.as_str().to_string(),
+            label: c.status_label.clone(),
+            identifiers: c
+                .profiles
+                .iter()
+                .flat_map(|pr| {
+                    pr.identifiers
+                        .iter()
+                        .map(|i| (i.kind.clone(), i.value.clone(), pr.source.clone()))
+                })
+                .collect(),
+            subscriptions: p
+                .view
+                .subscriptions
+                .iter()
+                .flatten()
+                .map(|s| {
+                    (
+                        s.channel.as_str().to_string(),
+                        s.priority.as_str().to_string(),
+                        s.status.as_str().to_string(),
+                    )
+                })
+                .collect(),
+            programs: p
+                .programs
+                .iter()
+                .map(|l| ProgramRow {
+                    name: l.name.clone(),
+                    id: l.program_id,
+                    tier: l.tier.clone().unwrap_or_else(|| "—".into()),
+                    tier_expiry: l
+                        .tier_valid_until
+                        .map_or_else(|| "—".into(), |t| org_time(t, org)),
+                    points: l.balance.net.normalize().to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/customer.html")]
+struct CustomerView {
+    org_name: String,
+    staff_name: String,
+    role: &'static str,
+    csrf: String,
+    zone: String,
+    c: CustomerModel,
+}
+
+pub async fn customer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Response {
+    let s = &staff.session;
+    let Ok(id) = id.trim().parse::<i64>() else {
+        return error_page(&ConsoleError::Invalid("a customer id is a number".into()).into());
+    };
+    match state.app.console().customer(s, CustomerId::new(id)).await {
+        Ok(page) => {
+            let nav = Nav::of(s);
+            render(
+                StatusCode::OK,
+                &CustomerView {
+                    org_name: nav.org_name,
+                    staff_name: nav.staff_name,
+                    role: nav.role,
+                    csrf: nav.csrf,
+                    zone: s.org.time_zone_name().to_string(),
+                    c: CustomerModel::of(&page, &s.org),
+                },
+            )
+        }
+        Err(e) => error_page(&e),
+    }
+}

@@ -1,0 +1,295 @@
+//! The Member Care console over HTTP, as a browser without script uses it: sign-in with
+//! the form's CSRF cookie, the session cookie's attributes, search, the customer page,
+//! sign-out, and the attacks (no CSRF token, wrong passwords, another org's session).
+
+// Test code: helpers and test bodies outside #[test] functions may unwrap and panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{send, TestApp, ACME_ORG};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// A cookie-keeping client that does not follow redirects, so each answer can be checked.
+struct Agent<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl<'a> Agent<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            app,
+            http,
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let req = if cookie.is_empty() {
+            req
+        } else {
+            req.header(COOKIE, cookie.join("; "))
+        };
+        let res = req.send().await.unwrap();
+        let set_cookies: Vec<String> = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for c in &set_cookies {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        Page {
+            status: res.status(),
+            location: res
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().unwrap().to_string()),
+            set_cookies,
+            body: res.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(self.app.url(path));
+        self.send(req).await
+    }
+
+    async fn search(&mut self, q: &str) -> Page {
+        let req = self
+            .http
+            .get(self.app.url("/console/search"))
+            .query(&[("q", q)]);
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.http.post(self.app.url(path)).form(form);
+        self.send(req).await
+    }
+
+    /// Signs in through the form; the answer to the form's POST.
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/console/login").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let csrf = hidden(&form.body, "csrf");
+        self.post(
+            "/console/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// The value of the hidden field `name` of a page's form.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {body}"))
+        + marker.len();
+    body[start..].split('"').next().unwrap().to_string()
+}
+
+async fn register(app: &TestApp, first: &str, last: &str, mobile: &str, card: Option<&str>) -> i64 {
+    let mut identifiers = vec![json!({"type": "mobile", "value": mobile})];
+    if let Some(c) = card {
+        identifiers.push(
+            json!({"type": "cardnumber", "value": c, "seriesCode": "DEMOCARD",
+            "statusLabel": "ACTIVE", "cardExternalId": format!("EXT-{c}")}),
+        );
+    }
+    let body = json!({"profiles": [{"firstName": first, "lastName": last, "source": "INSTORE",
+        "identifiers": identifiers}]});
+    let (status, res) = send(app.till(Method::POST, "/v2/customers").json(&body)).await;
+    assert_eq!(status, 200, "{res}");
+    res["createdId"].as_i64().unwrap()
+}
+
+both_backends!(an_agent_signs_in_searches_and_reads_a_customer, |app| {
+    let tan = register(&app, "Tan", "Wei Ming", "6591110001", Some("DEMO7001")).await;
+    let other = register(&app, "Tanya", "Lim", "6591110002", None).await;
+    let mut agent = Agent::new(&app);
+
+    // Reading pages without a session leads to the sign-in form.
+    let page = agent.get("/console/search").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/console/login"));
+
+    let page = agent
+        .sign_in("Agent@Demo-Retail.example", "demo-agent-pw")
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location.as_deref(), Some("/console/search"));
+    let session = page
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("fidelis_console="))
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+        assert!(session.contains(attribute), "{session} lacks {attribute}");
+    }
+
+    // One hit by card number, by card external id or by mobile opens the customer.
+    for q in ["DEMO7001", "EXT-DEMO7001", "6591110001", "+65 9111 0001"] {
+        let page = agent.search(q).await;
+        assert_eq!(page.status, 303, "{q}: {}", page.body);
+        assert_eq!(
+            page.location.as_deref(),
+            Some(format!("/console/customers/{tan}").as_str()),
+            "{q}"
+        );
+    }
+    // A part of a name shared by two customers lists both.
+    let page = agent.get("/console/search?q=tan").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("/console/customers/{tan}")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("/console/customers/{other}")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("2 customer(s)"), "{}", page.body);
+    let page = agent.get("/console/search?q=6599999999").await;
+    assert!(page.body.contains("No customer matches"), "{}", page.body);
+
+    // The single view: identifiers, subscriptions, programs with points, in the org's zone.
+    let page = agent.get(&format!("/console/customers/{tan}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in [
+        "Tan Wei Ming",
+        "6591110001",
+        "DEMO7001",
+        "Asia/Singapore",
+        "Demo Rewards",
+    ] {
+        assert!(page.body.contains(text), "{text} missing: {}", page.body);
+    }
+    assert_eq!(agent.get("/console/customers/999999").await.status, 404);
+
+    // Sign-out needs the form's token, then ends the session for good.
+    let search = agent.get("/console/search").await;
+    let csrf = hidden(&search.body, "csrf");
+    let stolen = agent.cookies.clone();
+    let page = agent.post("/console/logout", &[("csrf", "forged")]).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    let page = agent.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(page.status, 303);
+    agent.cookies = stolen;
+    let page = agent.get("/console/search").await;
+    assert_eq!(page.status, 303, "an ended session still works");
+});
+
+both_backends!(
+    sign_in_refuses_wrong_passwords_forged_forms_and_fixed_sessions,
+    |app| {
+        let mut agent = Agent::new(&app);
+        for (email, password) in [
+            ("agent@demo-retail.example", "wrong-password"),
+            ("nobody@demo-retail.example", "demo-agent-pw"),
+            ("not an email", "demo-agent-pw"),
+        ] {
+            let page = agent.sign_in(email, password).await;
+            assert_eq!(page.status, 401, "{email}");
+            assert!(
+                page.body.contains("the email or password is wrong"),
+                "{}",
+                page.body
+            );
+            assert!(!agent.cookies.contains_key("fidelis_console"));
+        }
+
+        // A sign-in form posted without the form cookie (from another site) is refused.
+        let mut stranger = Agent::new(&app);
+        let page = stranger
+            .post(
+                "/console/login",
+                &[
+                    ("csrf", "x"),
+                    ("email", "agent@demo-retail.example"),
+                    ("password", "demo-agent-pw"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 403, "{}", page.body);
+
+        // A session id planted before sign-in is never the one issued.
+        let mut victim = Agent::new(&app);
+        victim
+            .cookies
+            .insert("fidelis_console".into(), "planted-by-attacker".into());
+        let page = victim
+            .sign_in("agent@demo-retail.example", "demo-agent-pw")
+            .await;
+        assert_eq!(page.status, 303);
+        assert_ne!(victim.cookies["fidelis_console"], "planted-by-attacker");
+
+        // Ten failures from one address stop that address for this email, even with the
+        // right password.
+        let mut guesser = Agent::new(&app);
+        for _ in 0..10 {
+            guesser
+                .sign_in("admin@demo-retail.example", "guess-guess")
+                .await;
+        }
+        let page = guesser
+            .sign_in("admin@demo-retail.example", "demo-admin-pw")
+            .await;
+        assert_eq!(page.status, 429, "{}", page.body);
+    }
+);
+
+both_backends!(a_session_of_another_org_sees_none_of_its_customers, |app| {
+    let demo_customer = register(&app, "Ada", "Demo", "6591110009", None).await;
+    app.apply(&format!(
+        "{ACME_ORG}\n[[console.staff]]\nemail = \"agent@acme.example\"\nname = \"Acme Agent\"\n\
+         role = \"standard\"\npassword = \"acme-agent-pw\"\n"
+    ))
+    .await;
+    let mut acme = Agent::new(&app);
+    assert_eq!(
+        acme.sign_in("agent@acme.example", "acme-agent-pw")
+            .await
+            .status,
+        303
+    );
+    let page = acme
+        .get(&format!("/console/customers/{demo_customer}"))
+        .await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    let page = acme.get("/console/search?q=6591110009").await;
+    assert!(page.body.contains("No customer matches"), "{}", page.body);
+});
