@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::HashMap;
 
+use common::incentives::{issue, series_id};
 use common::{send, TestApp, ACME_ORG};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
@@ -271,6 +272,78 @@ both_backends!(
         assert_eq!(page.status, 429, "{}", page.body);
     }
 );
+
+both_backends!(a_standard_agent_cannot_reach_admin_pages, |app| {
+    let mut agent = Agent::new(&app);
+    assert_eq!(
+        agent
+            .sign_in("agent@demo-retail.example", "demo-agent-pw")
+            .await
+            .status,
+        303
+    );
+    let page = agent.get("/console/admin/staff").await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(
+        page.body.contains("your role does not allow this page"),
+        "{}",
+        page.body
+    );
+    assert!(!agent
+        .get("/console/search")
+        .await
+        .body
+        .contains("/console/admin/staff"));
+
+    let mut admin = Agent::new(&app);
+    assert_eq!(
+        admin
+            .sign_in("admin@demo-retail.example", "demo-admin-pw")
+            .await
+            .status,
+        303
+    );
+    let page = admin.get("/console/admin/staff").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in ["agent@demo-retail.example", "Org Owner", "Standard"] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+});
+
+both_backends!(an_agent_looks_up_coupons_promo_codes_and_vouchers, |app| {
+    let ada = register(&app, "Ada", "Coupon", "6591110021", None).await;
+    let welcome = issue(&app, series_id(&app, "WELCOME10").await, ada).await;
+    let voucher = issue(&app, series_id(&app, "GV50").await, ada).await;
+    let mut agent = Agent::new(&app);
+    agent
+        .sign_in("agent@demo-retail.example", "demo-agent-pw")
+        .await;
+    let look = |code: &str| format!("/console/incentives?code={code}");
+
+    let page = agent.get(&look(&welcome)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in [
+        "Coupon",
+        "WELCOME10",
+        "Ada Coupon",
+        &format!("/console/customers/{ada}"),
+        "+08:00",
+    ] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    let page = agent.get(&look("SUMMER22")).await;
+    for text in ["Promo code", "Summer: 5 SGD off", "unlimited", "2099-12-31"] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    let page = agent.get(&look(&voucher)).await;
+    for text in ["Gift voucher", "GV50", "SGD 50 of 50"] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    let page = agent.get(&look("NOSUCHCODE")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("is invalid"), "{}", page.body);
+    assert!(!page.body.contains("Redemptions left"), "{}", page.body);
+});
 
 both_backends!(a_session_of_another_org_sees_none_of_its_customers, |app| {
     let demo_customer = register(&app, "Ada", "Demo", "6591110009", None).await;

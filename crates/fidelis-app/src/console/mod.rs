@@ -69,3 +69,35 @@ impl Session {
         }
     }
 }
+
+impl Console<'_> {
+    /// The org's staff users (an admin page).
+    pub async fn staff(
+        &self,
+        s: &Session,
+    ) -> Result<Vec<fidelis_store::console::StaffRecord>, crate::AppError> {
+        s.require(Permission::Administer)?;
+        Ok(self.app.db.console().staff(s.org.id).await?)
+    }
+}
+
+impl Console<'_> {
+    /// Incentives search: a coupon, promo or gift-voucher code of the org, or `None` for a
+    /// code that is not one (or is another org's).
+    pub async fn incentive(
+        &self,
+        s: &Session,
+        code: &str,
+    ) -> Result<Option<crate::incentives::Found>, crate::AppError> {
+        s.require(Permission::ReadCustomers)?;
+        let code = code.trim();
+        if code.is_empty() || code.chars().count() > 100 || code.chars().any(char::is_control) {
+            return Err(ConsoleError::Invalid(
+                "enter a coupon, promo or gift voucher code (at most 100 characters)".into(),
+            )
+            .into());
+        }
+        let ctx = self.app.incentives().context(&s.caller()).await?;
+        self.app.incentives().search(&ctx, code).await
+    }
+}

@@ -17,4 +17,6 @@ pub fn routes() -> Router<AppState> {
         .route("/console/logout", post(pages::logout))
         .route("/console/search", get(pages::search))
         .route("/console/customers/{id}", get(pages::customer))
+        .route("/console/incentives", get(pages::incentives))
+        .route("/console/admin/staff", get(pages::staff))
 }

@@ -12,6 +12,7 @@ use fidelis_domain::console::ConsoleError;
 use fidelis_domain::credentials::{secrets_equal, token_from_bytes};
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::error::{CodedError, ErrorClass};
+use fidelis_domain::incentives::IncentiveKind;
 use fidelis_domain::org::Org;
 use rand::RngCore;
 use serde::Deserialize;
@@ -406,4 +407,169 @@ pub async fn customer(
         }
         Err(e) => error_page(&e),
     }
+}
+
+struct StaffLine {
+    email: String,
+    name: String,
+    role: &'static str,
+    sign_in: &'static str,
+    active: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "console/staff.html")]
+struct StaffPage {
+    org_name: String,
+    staff_name: String,
+    role: &'static str,
+    csrf: String,
+    staff: Vec<StaffLine>,
+}
+
+/// `/console/admin/staff`: admins only.
+pub async fn staff(State(state): State<AppState>, staff: Staff) -> Response {
+    let s = &staff.session;
+    match state.app.console().staff(s).await {
+        Ok(list) => {
+            let nav = Nav::of(s);
+            let staff = list
+                .into_iter()
+                .map(|r| StaffLine {
+                    email: r.email,
+                    name: r.name,
+                    role: r.role.label(),
+                    sign_in: match (r.password_hash.is_some(), r.google_sub.is_some()) {
+                        (true, true) => "password, Google",
+                        (true, false) => "password",
+                        (false, _) => "Google",
+                    },
+                    active: if r.active { "yes" } else { "no" },
+                })
+                .collect();
+            render(
+                StatusCode::OK,
+                &StaffPage {
+                    org_name: nav.org_name,
+                    staff_name: nav.staff_name,
+                    role: nav.role,
+                    csrf: nav.csrf,
+                    staff,
+                },
+            )
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+struct FoundModel {
+    code: String,
+    kind: &'static str,
+    status: &'static str,
+    series: String,
+    valid_till: String,
+    holder: Option<(i64, String)>,
+    redemptions: i64,
+    left: String,
+    balance: Option<String>,
+}
+
+impl FoundModel {
+    fn of(f: &fidelis_app::incentives::Found, org: &Org) -> Self {
+        let r = &f.series.rules;
+        FoundModel {
+            code: f.coupon.code.clone(),
+            kind: match r.kind {
+                IncentiveKind::Coupon => "Coupon",
+                IncentiveKind::Promo => "Promo code",
+                IncentiveKind::GiftVoucher => "Gift voucher",
+            },
+            status: f.status.as_str(),
+            series: format!("{} — {}", f.series.code, r.description),
+            valid_till: f
+                .coupon
+                .valid_till
+                .or(r.valid_till)
+                .map_or_else(|| "no end".into(), |t| org_time(t, org)),
+            holder: f.holder.as_ref().map(|c| {
+                (
+                    c.id.get(),
+                    format!("{} {}", c.first_name, c.last_name)
+                        .trim()
+                        .to_string(),
+                )
+            }),
+            redemptions: f.coupon.redemptions,
+            left: f
+                .redemptions_left
+                .map_or_else(|| "unlimited".into(), |n| n.to_string()),
+            balance: (r.kind == IncentiveKind::GiftVoucher).then(|| {
+                let balance = f.coupon.balance.unwrap_or(r.discount_value);
+                format!(
+                    "{} {} of {}",
+                    org.currency,
+                    balance.normalize(),
+                    r.discount_value.normalize()
+                )
+            }),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/incentives.html")]
+struct IncentivesPage {
+    org_name: String,
+    staff_name: String,
+    role: &'static str,
+    csrf: String,
+    code: String,
+    found: Option<FoundModel>,
+    invalid: bool,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// `/console/incentives?code=…`: a code's details, or a clear "invalid".
+pub async fn incentives(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<CodeQuery>,
+) -> Response {
+    let s = &staff.session;
+    let code = q.code.unwrap_or_default();
+    let (found, invalid, error, status) = if code.is_empty() {
+        (None, false, None, StatusCode::OK)
+    } else {
+        match state.app.console().incentive(s, &code).await {
+            Ok(Some(f)) => (
+                Some(FoundModel::of(&f, &s.org)),
+                false,
+                None,
+                StatusCode::OK,
+            ),
+            Ok(None) => (None, true, None, StatusCode::OK),
+            Err(e) if e.class() == ErrorClass::Internal => return error_page(&e),
+            Err(e) => (None, false, Some(e.to_string()), status_for(e.class())),
+        }
+    };
+    let nav = Nav::of(s);
+    render(
+        status,
+        &IncentivesPage {
+            org_name: nav.org_name,
+            staff_name: nav.staff_name,
+            role: nav.role,
+            csrf: nav.csrf,
+            code,
+            found,
+            invalid,
+            error,
+        },
+    )
 }
