@@ -3,6 +3,7 @@
 //! this one type to HTTP in one place.
 
 use fidelis_domain::comms::CommsError;
+use fidelis_domain::connect::ConnectError;
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::groups::GroupError;
@@ -32,6 +33,8 @@ pub enum AppError {
     Identity(#[from] IdentityError),
     #[error(transparent)]
     AuthEngine(#[from] AuthEngineError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -79,6 +82,7 @@ impl CodedError for AppError {
             AppError::Comms(e) => e.code(),
             AppError::Identity(e) => e.code(),
             AppError::AuthEngine(e) => e.code(),
+            AppError::Connect(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -93,6 +97,7 @@ impl CodedError for AppError {
             AppError::Comms(e) => e.class(),
             AppError::Identity(e) => e.class(),
             AppError::AuthEngine(e) => e.class(),
+            AppError::Connect(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

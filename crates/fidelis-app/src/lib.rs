@@ -7,6 +7,7 @@
 //! `fidelis-store`; this layer loads what a rule needs, calls it and stores the outcome.
 
 pub mod comms;
+pub mod connect;
 pub mod customers;
 mod error;
 pub mod groups;

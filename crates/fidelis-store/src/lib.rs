@@ -7,6 +7,7 @@
 //! BIGINT 0/1: the types every backend maps the same way.
 
 pub mod comms;
+pub mod connect;
 pub mod customers;
 mod db;
 mod dialect;
