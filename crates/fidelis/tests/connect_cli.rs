@@ -60,7 +60,7 @@ impl Drop for Scratch {
 fn check_rejects_an_unmapped_mandatory_field_and_lists_it() {
     let s = Scratch::new("check");
     let good = examples().join("dataflows/transaction-v2-add.toml");
-    let text = std::fs::read_to_string(&good).unwrap();
+    let flow = std::fs::read_to_string(&good).unwrap();
     let out = fidelis(
         "sqlite://unused.db",
         &["connect", "check", good.to_str().unwrap()],
@@ -69,7 +69,7 @@ fn check_rejects_an_unmapped_mandatory_field_and_lists_it() {
 
     let bad = s.file(
         "bad.toml",
-        &text
+        &flow
             .replace("billAmount = \"Amount\"\n", "")
             .replace("mobile = \"Mobile\"\n", ""),
     );

@@ -86,19 +86,8 @@ impl Loyalty<'_> {
         ctx: &Ctx,
         input: &GoodwillInput,
     ) -> Result<GoodwillRecord, AppError> {
-        let mut g = new_goodwill(ctx, input)?;
-        let customer = self.requester(ctx, &input.customer).await?;
-        g.customer_id = customer.id;
-        // A card names its linked program unless the request names one.
-        g.program_id = g.program_id.or(customer.card_program);
-        if let Some(series) = g.request.coupon_series_id {
-            // An unknown series is refused now, not when a checker approves.
-            self.app
-                .db
-                .incentives()
-                .series(ctx.loyalty.org.id, SeriesId::new(series))
-                .await?;
-        }
+        // Looked up before the unit opens: on SQLite the unit holds the only writer.
+        let g = self.checked_goodwill(ctx, input).await?;
         let mut unit = self.app.db.unit().await?;
         let r = self.file_goodwill_in(&mut unit, ctx, &g).await?;
         unit.commit().await?;
@@ -113,18 +102,30 @@ impl Loyalty<'_> {
         ctx: &Ctx,
         input: &GoodwillInput,
     ) -> Result<GoodwillRecord, AppError> {
+        let g = self.checked_goodwill(ctx, input).await?;
+        self.file_goodwill_in(unit, ctx, &g).await
+    }
+
+    /// The request `input` asks for, for its customer, checked.
+    async fn checked_goodwill(
+        &self,
+        ctx: &Ctx,
+        input: &GoodwillInput,
+    ) -> Result<NewGoodwill, AppError> {
         let mut g = new_goodwill(ctx, input)?;
         let customer = self.requester(ctx, &input.customer).await?;
         g.customer_id = customer.id;
+        // A card names its linked program unless the request names one.
         g.program_id = g.program_id.or(customer.card_program);
         if let Some(series) = g.request.coupon_series_id {
+            // An unknown series is refused now, not when a checker approves.
             self.app
                 .db
                 .incentives()
                 .series(ctx.loyalty.org.id, SeriesId::new(series))
                 .await?;
         }
-        self.file_goodwill_in(unit, ctx, &g).await
+        Ok(g)
     }
 
     /// Files a checked request for its customer in `unit`, issuing an auto-approved coupon.

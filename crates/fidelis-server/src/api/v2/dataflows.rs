@@ -22,7 +22,8 @@ pub struct RunsQuery {
 
 /// The org's dataflow runs, newest first.
 #[utoipa::path(get, path = "/v2/dataflows/runs", tag = "dataflows", params(RunsQuery),
-    responses((status = 200, description = "`{data, pagination{limit, offset, total}}`")))]
+    responses((status = 200, description = "`{data, pagination{limit, offset, total}}`"),
+              (status = 400, description = "limit or offset is not a number")))]
 pub async fn runs(
     State(state): State<AppState>,
     p: Principal,
