@@ -4,6 +4,7 @@
 
 use fidelis_domain::comms::CommsError;
 use fidelis_domain::console::ConsoleError;
+use fidelis_domain::connect::ConnectError;
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::groups::GroupError;
@@ -35,6 +36,7 @@ pub enum AppError {
     AuthEngine(#[from] AuthEngineError),
     #[error(transparent)]
     Console(#[from] ConsoleError),
+    Connect(#[from] ConnectError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -83,6 +85,7 @@ impl CodedError for AppError {
             AppError::Identity(e) => e.code(),
             AppError::AuthEngine(e) => e.code(),
             AppError::Console(e) => e.code(),
+            AppError::Connect(e) => e.code(),
             AppError::Store(e) => e.code(),
         }
     }
@@ -98,6 +101,7 @@ impl CodedError for AppError {
             AppError::Identity(e) => e.class(),
             AppError::AuthEngine(e) => e.class(),
             AppError::Console(e) => e.class(),
+            AppError::Connect(e) => e.class(),
             AppError::Store(e) => e.class(),
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod comms;
 pub mod console;
+pub mod connect;
 pub mod customers;
 mod error;
 pub mod groups;

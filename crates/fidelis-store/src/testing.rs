@@ -16,6 +16,8 @@ use crate::{Backend, Db};
 pub struct TestDb {
     pub db: Db,
     pub backend: Backend,
+    /// The database's URL, for a child process (the binary) to open it too.
+    pub url: String,
     // Declared after `db`, so this pool handle is gone before the database is dropped.
     _cleanup: Cleanup,
 }
@@ -96,6 +98,7 @@ pub async fn fresh(backend: Backend) -> Option<TestDb> {
     Some(TestDb {
         db,
         backend,
+        url,
         _cleanup: cleanup,
     })
 }

@@ -91,7 +91,7 @@ impl Unit {
     /// let out = work(unit).await;
     /// unit.end_step(out).await
     /// ```
-    pub(crate) async fn begin_step(&mut self) -> Result<(), StoreError> {
+    pub async fn begin_step(&mut self) -> Result<(), StoreError> {
         let name = Self::savepoint(self.depth + 1);
         self.run(&format!("SAVEPOINT {name}")).await?;
         self.depth += 1;
@@ -100,7 +100,7 @@ impl Unit {
 
     /// Ends the step `begin_step` started: keeps its writes when `out` is `Ok`, undoes them
     /// when it is an error (the unit stays usable), and passes `out` on.
-    pub(crate) async fn end_step<T, E>(&mut self, out: Result<T, E>) -> Result<T, E>
+    pub async fn end_step<T, E>(&mut self, out: Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {

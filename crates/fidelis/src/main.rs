@@ -1,6 +1,7 @@
 //! The `fidelis` binary: serve the API, migrate, apply org files, load the demo org.
 
 mod bench;
+mod connect;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +66,9 @@ enum Command {
     /// Measure the server under load on this machine.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Connect+ dataflows: check a dataflow file, run files through it, list run reports.
+    #[command(subcommand)]
+    Connect(connect::ConnectCommand),
 }
 
 #[derive(Subcommand)]
@@ -132,6 +136,18 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Demo => {
             demo_db(&settings).await?;
+        }
+        Command::Connect(connect::ConnectCommand::Check { flow }) => {
+            let f = connect::check(&flow).await?;
+            println!(
+                "{}: dataflow `{}` ({}) is valid",
+                flow.display(),
+                f.dataflow.name,
+                f.dataflow.template.name()
+            );
+        }
+        Command::Connect(command) => {
+            connect::run(open(&settings).await?, command).await?;
         }
         Command::Bench(BenchCommand::Customers(opts)) => {
             bench::customers(demo_db(&settings).await?, opts).await?;

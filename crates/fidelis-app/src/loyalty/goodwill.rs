@@ -86,6 +86,32 @@ impl Loyalty<'_> {
         ctx: &Ctx,
         input: &GoodwillInput,
     ) -> Result<GoodwillRecord, AppError> {
+        // Looked up before the unit opens: on SQLite the unit holds the only writer.
+        let g = self.checked_goodwill(ctx, input).await?;
+        let mut unit = self.app.db.unit().await?;
+        let r = self.file_goodwill_in(&mut unit, ctx, &g).await?;
+        unit.commit().await?;
+        Ok(r)
+    }
+
+    /// `submit_goodwill` inside `unit` (a dataflow row's request commits with its key):
+    /// refused, it writes nothing and the unit stays usable.
+    pub async fn submit_goodwill_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        input: &GoodwillInput,
+    ) -> Result<GoodwillRecord, AppError> {
+        let g = self.checked_goodwill(ctx, input).await?;
+        self.file_goodwill_in(unit, ctx, &g).await
+    }
+
+    /// The request `input` asks for, for its customer, checked.
+    async fn checked_goodwill(
+        &self,
+        ctx: &Ctx,
+        input: &GoodwillInput,
+    ) -> Result<NewGoodwill, AppError> {
         let mut g = new_goodwill(ctx, input)?;
         let customer = self.requester(ctx, &input.customer).await?;
         g.customer_id = customer.id;
@@ -99,17 +125,24 @@ impl Loyalty<'_> {
                 .series(ctx.loyalty.org.id, SeriesId::new(series))
                 .await?;
         }
+        Ok(g)
+    }
+
+    /// Files a checked request for its customer in `unit`, issuing an auto-approved coupon.
+    async fn file_goodwill_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        g: &NewGoodwill,
+    ) -> Result<GoodwillRecord, AppError> {
         let now = self.app.now();
-        let mut unit = self.app.db.unit().await?;
         let r = self
             .app
             .db
             .loyalty()
-            .submit_goodwill_in(&mut unit, &ctx.loyalty, &g, customer.id.into(), now)
+            .submit_goodwill_in(unit, &ctx.loyalty, g, g.customer_id.into(), now)
             .await?;
-        let r = self.issue_goodwill_coupon(&mut unit, ctx, r).await?;
-        unit.commit().await?;
-        Ok(r)
+        self.issue_goodwill_coupon(unit, ctx, r).await
     }
 
     /// Approves or rejects one request (`kind` defaults to `GOODWILL`). An approved COUPON

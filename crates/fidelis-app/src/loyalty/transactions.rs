@@ -13,6 +13,7 @@ use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, ReturnType, Transacti
 use fidelis_domain::org::Entity;
 use fidelis_store::incentives::Redeemed;
 use fidelis_store::loyalty::{BillAward, BillRecord, NewBill, NewReturn, ReturnResult};
+use fidelis_store::Unit;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 
@@ -63,6 +64,28 @@ pub struct Outcome {
     pub warnings: Vec<AppError>,
     /// The codes redeemed with the bill.
     pub redemptions: Vec<Redeemed>,
+}
+
+/// The bill to store for `bill`, made by the caller's till for `customer_id`.
+fn new_bill(
+    ctx: &Ctx,
+    bill: &BillInput,
+    customer_id: CustomerId,
+    outlier_customer: bool,
+    billed_at: Timestamp,
+) -> NewBill {
+    NewBill {
+        customer_id,
+        program_id: None,
+        bill_number: bill.bill_number.clone(),
+        store_id: ctx.caller.store_id,
+        till_id: ctx.caller.till_id,
+        billed_at,
+        amount: bill.amount.unwrap_or_default(),
+        outlier_status: outlier_status(bill.outlier, outlier_customer),
+        actor: ctx.actor(),
+        details: bill.details.clone(),
+    }
 }
 
 /// A RETURN line of a mixed bill, with its parent bill.
@@ -137,23 +160,11 @@ impl Loyalty<'_> {
             .into());
         }
         let caller = &ctx.caller;
-        let new_bill = |customer_id: CustomerId| NewBill {
-            customer_id,
-            program_id: None,
-            bill_number: bill.bill_number.clone(),
-            store_id: caller.store_id,
-            till_id: caller.till_id,
-            billed_at,
-            amount: bill.amount.unwrap_or_default(),
-            outlier_status: outlier_status(
-                bill.outlier,
-                customer
-                    .as_ref()
-                    .is_some_and(|c| c.status.is_outlier_for_transactions()),
-            ),
-            actor: ctx.actor(),
-            details: bill.details.clone(),
-        };
+        let outlier = customer
+            .as_ref()
+            .is_some_and(|c| c.status.is_outlier_for_transactions());
+        let new_bill =
+            |customer_id: CustomerId| new_bill(ctx, &bill, customer_id, outlier, billed_at);
         let repo = self.app.db.loyalty();
         match (bill.kind, &customer) {
             (TransactionType::Regular, Some(c)) => {
@@ -273,6 +284,40 @@ impl Loyalty<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// A REGULAR bill of a known customer as one step of `unit`, so many bills (a
+    /// dataflow's rows) share one unit of work with their exactly-once keys. Groups, coupons
+    /// and return lines stay with `record_transaction`.
+    pub async fn record_bill_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        customer: &Customer,
+        bill: &BillInput,
+    ) -> Result<BillAward, AppError> {
+        if !customer.status.accepts_transactions() {
+            return Err(LoyaltyError::TransactionsBlocked.into());
+        }
+        if bill.amount.is_none() {
+            return Err(LoyaltyError::InvalidInput("billAmount is required".into()).into());
+        }
+        let now = self.app.now();
+        let outlier = customer.status.is_outlier_for_transactions();
+        let nb = new_bill(
+            ctx,
+            bill,
+            customer.id,
+            outlier,
+            bill.billed_at.unwrap_or(now),
+        );
+        let earner = EarningEntity::Customer(customer.id);
+        Ok(self
+            .app
+            .db
+            .loyalty()
+            .record_bill_as_in(unit, &ctx.loyalty, &nb, earner, now)
+            .await?)
     }
 
     /// The RETURN lines of a mixed bill, each with its parent bill (625 when one is missing).

@@ -4,11 +4,13 @@
 //! the domain.
 
 pub mod dates;
+pub mod error;
 pub mod expr;
 pub mod flow;
 pub mod template;
 
 pub use dates::{DateError, DateFormat};
+pub use error::ConnectError;
 pub use expr::{Expr, Mapping};
 pub use flow::{Attribution, Dataflow, Source};
 pub use template::{Field, Need, Template};

@@ -24,6 +24,9 @@ pub enum LoyaltyError {
     InvalidBillNumber,
     #[error("invalid bill amount {0}: billAmount must not be negative")]
     InvalidBillAmount(Decimal),
+    /// An amount that is no number (Capillary: "Invalid transaction amount").
+    #[error("Invalid transaction amount: `{0}` is not a number")]
+    AmountNotANumber(String),
     #[error("bill number already exists")]
     DuplicateBill,
     #[error("invalid transaction type: {0}")]
@@ -189,6 +192,7 @@ impl CodedError for LoyaltyError {
             InvalidBillNumber => 602,
             // "Transaction amount cannot be negative."
             InvalidBillAmount(_) => 631,
+            AmountNotANumber(_) => 601,
             DuplicateBill => 604,
             InvalidTransactionType(_) => 605,
             InvalidReturnType(_) => 626,
@@ -291,6 +295,7 @@ impl CodedError for LoyaltyError {
             InvalidConfig(_)
             | InvalidBillNumber
             | InvalidBillAmount(_)
+            | AmountNotANumber(_)
             | InvalidTransactionType(_)
             | InvalidReturnType(_)
             | InvalidOutlierStatus(_)

@@ -199,16 +199,42 @@ impl CustomerRepo<'_> {
         now: Timestamp,
     ) -> CResult<()> {
         let mut tx = self.0.begin().await?;
-        let cur = current(&mut tx, org_id, id).await?;
-        if cur.status.is_terminal() {
-            return Err(CustomerError::CustomerDeleted.into());
-        }
-        for s in subs {
-            put_subscription(&mut tx, org_id, id, s, now).await?;
-        }
+        subscriptions_tx(&mut tx, org_id, id, subs, now).await?;
         tx.commit().await?;
         Ok(())
     }
+
+    /// `set_subscriptions` as a step of `unit` (a customer registered and subscribed in one
+    /// unit of work by a dataflow row).
+    pub async fn set_subscriptions_in(
+        &self,
+        unit: &mut Unit,
+        org_id: OrgId,
+        id: CustomerId,
+        subs: &[Subscription],
+        now: Timestamp,
+    ) -> CResult<()> {
+        unit.begin_step().await?;
+        let out = subscriptions_tx(unit, org_id, id, subs, now).await;
+        unit.end_step(out).await
+    }
+}
+
+async fn subscriptions_tx(
+    tx: &mut Tx,
+    org_id: OrgId,
+    id: CustomerId,
+    subs: &[Subscription],
+    now: Timestamp,
+) -> CResult<()> {
+    let cur = current(tx, org_id, id).await?;
+    if cur.status.is_terminal() {
+        return Err(CustomerError::CustomerDeleted.into());
+    }
+    for s in subs {
+        put_subscription(tx, org_id, id, s, now).await?;
+    }
+    Ok(())
 }
 
 async fn update_tx(

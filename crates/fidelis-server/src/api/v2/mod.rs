@@ -5,6 +5,7 @@ use crate::AppState;
 
 mod communications;
 mod customers;
+mod dataflows;
 mod groups;
 mod identity;
 mod incentives;
@@ -19,7 +20,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
             OpenApiRouter::new()
                 .routes(routes!(organization::till_by_code))
                 .routes(routes!(organization::till_by_id))
-                .routes(routes!(organization::config)),
+                .routes(routes!(organization::config))
+                .routes(routes!(dataflows::runs))
+                .routes(routes!(dataflows::run)),
         ))
         .merge(super::resource("customers", customers::routes()))
         .merge(super::resource("groups", groups::routes()))

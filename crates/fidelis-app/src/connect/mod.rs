@@ -1,0 +1,227 @@
+//! The connect context: the rows of Connect+ dataflows applied through the same commands
+//! as the API (registration, bills, redemptions, goodwill), so points, tiers, coupons and
+//! side effects happen exactly as they do for a till, and run reports.
+//!
+//! Exactly once: [`Connect::apply`] takes a batch of records (a data row, or the rows of
+//! one merged bill) and applies them in ONE unit of work together with their keys
+//! (dataflow, file digest, row number; see `fidelis_store::connect`). A record whose key is
+//! already stored is answered [`Applied::AlreadyApplied`] and not applied again; a record
+//! refused by a rule is undone on its own (its key too), so the rest of the batch commits.
+//! A crash mid-batch leaves neither the batch's effects nor its keys.
+
+mod customers;
+mod rewards;
+mod runs;
+mod transactions;
+
+use std::collections::{BTreeMap, HashMap};
+
+use fidelis_domain::connect::{ConnectError, Template};
+use fidelis_domain::error::CodedError;
+use fidelis_domain::org::{OrgId, Permissions};
+use fidelis_store::Unit;
+use jiff::Timestamp;
+
+pub use runs::{accuracy, RunPage, MAX_PAGE};
+
+use crate::loyalty::Customer;
+use crate::{App, AppError, Caller};
+
+/// One effect of a file: a data row, or the consecutive rows of one bill merged
+/// (`transaction-line-item-merge`).
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// The file's row numbers this record stands for (from 1, the header not counted).
+    pub rows: Vec<u64>,
+    /// API field → value, as the dataflow mapped them (the first row's, when merged).
+    pub fields: BTreeMap<String, String>,
+    /// Date fields read as instants.
+    pub dates: BTreeMap<String, Timestamp>,
+    /// The line-item fields of each merged row (`lineItem.*`).
+    pub lines: Vec<BTreeMap<String, String>>,
+}
+
+/// What became of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Applied now; the id of what it made (customer, bill, redemption, request).
+    Done { id: i64 },
+    /// Its key was stored by an earlier run: applied then, not again.
+    AlreadyApplied,
+    /// Refused, with the API's code and message.
+    Failed { code: String, message: String },
+}
+
+/// What applying rows needs, loaded once per run (and per till for rows naming theirs).
+pub struct Ctx {
+    pub template: Template,
+    pub caller: Caller,
+    pub customers: crate::customers::Ctx,
+    pub loyalty: crate::loyalty::Ctx,
+    pub incentives: crate::incentives::Ctx,
+}
+
+/// The connect operations of an `App`.
+pub struct Connect<'a> {
+    app: &'a App,
+}
+
+impl App {
+    pub fn connect(&self) -> Connect<'_> {
+        Connect { app: self }
+    }
+}
+
+/// Customers found in one batch, by identifier, so a file's repeated customers are looked
+/// up once per batch.
+type Found = HashMap<(String, String), Customer>;
+
+impl Connect<'_> {
+    /// The org with `code`.
+    pub async fn org(&self, code: &str) -> Result<OrgId, AppError> {
+        Ok(self
+            .app
+            .orgs
+            .by_code(self.app, code)
+            .await?
+            .ok_or_else(|| ConnectError::InvalidInput(format!("no org has the code `{code}`")))?
+            .org
+            .id)
+    }
+
+    /// The context of rows of `template` attributed to `till` of org `org_id`: the dataflow
+    /// acts as that till, with full access (whoever runs it holds the database).
+    pub async fn context(
+        &self,
+        org_id: OrgId,
+        template: Template,
+        till: &str,
+    ) -> Result<Ctx, AppError> {
+        let mut caller = Caller {
+            org_id,
+            till_id: None,
+            till_code: None,
+            store_id: None,
+            client_id: None,
+            permissions: Permissions::full(),
+        };
+        self.app.attribute(&mut caller, None, till).await?;
+        Ok(Ctx {
+            template,
+            customers: self.app.customers().context(&caller).await?,
+            loyalty: self.app.loyalty().context(&caller).await?,
+            incentives: self.app.incentives().context(&caller).await?,
+            caller,
+        })
+    }
+
+    /// The id standing for (dataflow, file digest) in row keys.
+    pub async fn file_id(
+        &self,
+        org_id: OrgId,
+        dataflow: &str,
+        digest: &str,
+    ) -> Result<i64, AppError> {
+        Ok(self
+            .app
+            .db
+            .dataflows()
+            .file_id(org_id, dataflow, digest, self.app.now())
+            .await?)
+    }
+
+    /// Applies a batch of records of file `file_id` in one unit of work with their keys;
+    /// one answer per record, in order. `dry_run` does all of it and rolls it back. An
+    /// error is a failure of ours (storage): nothing of the batch was kept.
+    pub async fn apply(
+        &self,
+        ctx: &Ctx,
+        file_id: i64,
+        records: &[Record],
+        dry_run: bool,
+    ) -> Result<Vec<Applied>, AppError> {
+        let org = ctx.caller.org_id;
+        let repo = self.app.db.dataflows();
+        let mut unit = self.app.db.unit().await?;
+        let rows: Vec<u64> = records
+            .iter()
+            .flat_map(|r| r.rows.iter().copied())
+            .collect();
+        let claimed = repo.claim_rows_in(&mut unit, org, file_id, &rows).await?;
+        let mut found = Found::new();
+        let mut out = Vec::with_capacity(records.len());
+        let mut release = Vec::new();
+        for record in records {
+            let new = record
+                .rows
+                .first()
+                .is_some_and(|r| claimed.binary_search(r).is_ok());
+            if !new {
+                out.push(Applied::AlreadyApplied);
+                continue;
+            }
+            unit.begin_step().await?;
+            let done = self.apply_one(&mut unit, ctx, record, &mut found).await;
+            match unit.end_step(done).await {
+                Ok(id) => out.push(Applied::Done { id }),
+                Err(e) if e.is_internal() => return Err(e),
+                Err(e) => {
+                    release.extend(record.rows.iter().copied());
+                    out.push(Applied::Failed {
+                        code: e.code().to_string(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        repo.release_rows_in(&mut unit, org, file_id, &release)
+            .await?;
+        if dry_run {
+            unit.rollback().await?;
+        } else {
+            unit.commit().await?;
+        }
+        Ok(out)
+    }
+
+    /// One record's effect, by its template, as steps of `unit`.
+    async fn apply_one(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        record: &Record,
+        found: &mut Found,
+    ) -> Result<i64, AppError> {
+        match ctx.template {
+            Template::CustomerAdd => self.add_customer(unit, ctx, record).await,
+            Template::FleetCustomers => self.link_fleet(unit, ctx, record).await,
+            Template::TransactionAdd
+            | Template::TransactionAddWithFilter
+            | Template::TransactionLineItemMerge => {
+                self.add_transaction(unit, ctx, record, found).await
+            }
+            Template::CouponRedeem => self.redeem_coupon(unit, ctx, record, found).await,
+            Template::GoodwillPoints => self.give_goodwill(unit, ctx, record).await,
+        }
+    }
+}
+
+/// A mapped field's value, if the row has one.
+fn field<'r>(record: &'r Record, name: &str) -> Option<&'r str> {
+    record
+        .fields
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// The fields under `prefix` (`extendedFields.`), by their name after it, as JSON strings.
+fn open_fields(
+    fields: &BTreeMap<String, String>,
+    prefix: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone().into())))
+        .collect()
+}

@@ -1,0 +1,445 @@
+//! Running one file through a dataflow: the entry point every source calls
+//! ([`run_file`]: command line, watched folder, upload, SFTP).
+//!
+//! The file is read twice, streamed both times and never held in memory: once for its
+//! SHA-256 digest (the file part of each row's exactly-once key), then row by row. Rows
+//! are mapped (`rows`), gathered into batches of the dataflow's `batch_size` records and
+//! applied by `fidelis_app::connect::Connect::apply`, each batch in one unit of work with
+//! its keys. Failed rows go to the error file, the counts to the run report, which is
+//! updated after every batch.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fidelis_app::connect::{accuracy, Applied, Ctx, Record};
+use fidelis_app::{App, AppError};
+use fidelis_domain::connect::{Attribution, Template};
+use fidelis_domain::org::OrgId;
+use fidelis_store::connect::{NewRun, RunCounts};
+use sha2::{Digest, Sha256};
+
+use crate::rows::{FileError, MappedRow, RowOutcome, Rows};
+use crate::{ErrorFile, Flow};
+
+/// How far a run got, for progress bars.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    pub rows: u64,
+}
+
+/// Called after each batch.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// How to run a file.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    /// Apply every row and roll it all back: counts, error file and report, no effects.
+    pub dry_run: bool,
+    /// The org's code; `None`: the database's only org.
+    pub org: Option<String>,
+    /// Where the error file goes; `None`: the dataflow's error folder, else the folder of
+    /// the input file.
+    pub error_dir: Option<PathBuf>,
+    /// The name the report gives the file (an upload's name); `None`: the path's file name.
+    pub file_name: Option<String>,
+    pub progress: Option<ProgressFn>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub report_id: i64,
+    pub file_name: String,
+    /// SHA-256 of the file, hex.
+    pub digest: String,
+    pub counts: RunCounts,
+    /// Percent of the rows to apply (read less filtered) that are applied.
+    pub accuracy: f64,
+    /// The error file, when a row failed.
+    pub error_file: Option<PathBuf>,
+}
+
+/// Why a file could not be run (rows that fail are not this: they go to the error file).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("the file lacks columns the dataflow reads: {}", .0.join(", "))]
+    MissingColumns(Vec<String>),
+    #[error("the database holds {0} orgs: name one")]
+    WhichOrg(usize),
+    #[error("cannot write the error file {path}: {source}")]
+    ErrorFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+/// Runs `path` through `flow`: see the [module documentation](self).
+pub async fn run_file(
+    app: &App,
+    flow: &Flow,
+    path: &Path,
+    opts: &RunOptions,
+) -> Result<RunReport, RunError> {
+    let io = |source| RunError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let digest = digest(path).map_err(io)?;
+    let bytes_total = std::fs::metadata(path).map_err(io)?.len();
+    let connect = app.connect();
+    let org = org_id(app, opts).await?;
+    let zone = {
+        let ctx = app
+            .loyalty()
+            .context(&fidelis_app::Caller {
+                org_id: org,
+                till_id: None,
+                till_code: None,
+                store_id: None,
+                client_id: None,
+                permissions: fidelis_domain::org::Permissions::full(),
+            })
+            .await?;
+        ctx.tz().clone()
+    };
+    let read = Arc::new(AtomicU64::new(0));
+    let input = Counting {
+        inner: BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?),
+        read: read.clone(),
+    };
+    let d = &flow.dataflow;
+    let mut rows = Rows::new(d, zone, input)?;
+    let missing = rows.missing_columns();
+    if !missing.is_empty() {
+        return Err(RunError::MissingColumns(
+            missing.into_iter().map(str::to_string).collect(),
+        ));
+    }
+    let headers = rows.headers().to_vec();
+    let file_name = opts.file_name.clone().unwrap_or_else(|| {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        )
+    });
+    let file_id = connect.file_id(org, &d.name, &digest).await?;
+    let report_id = connect
+        .start_run(
+            org,
+            &NewRun {
+                dataflow: &d.name,
+                template: d.template.name(),
+                file_name: &file_name,
+                digest: &digest,
+                dry_run: opts.dry_run,
+                started_at: app.now(),
+            },
+        )
+        .await?;
+    let error_path = opts
+        .error_dir
+        .clone()
+        .or_else(|| flow.error_dir())
+        .unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default())
+        .join(error_file_name(path, report_id));
+    let mut run = Runner {
+        app,
+        flow,
+        org,
+        file_id,
+        dry_run: opts.dry_run,
+        contexts: HashMap::new(),
+        counts: RunCounts::default(),
+        errors: None,
+        error_path,
+        headers: (d.columns.is_none()).then_some(headers.clone()),
+        batch: Vec::new(),
+        batch_till: None,
+        report_id,
+        progress: opts.progress.clone(),
+        read: read.clone(),
+        bytes_total,
+    };
+    let till_column = match &d.attribution {
+        Attribution::Till(_) => None,
+        Attribution::TillColumn(c) => headers.iter().position(|h| h == c),
+    };
+    let merge = d.template == Template::TransactionLineItemMerge;
+    while let Some((number, cells, outcome)) = rows.next_row() {
+        run.counts.input += 1;
+        match outcome {
+            RowOutcome::Filtered => run.counts.filtered += 1,
+            RowOutcome::Failed { code, message } => run.fail(&cells, code, &message)?,
+            RowOutcome::Mapped(m) => {
+                let till = match (&d.attribution, till_column) {
+                    (Attribution::Till(t), _) => t.clone(),
+                    (_, Some(i)) => cells.get(i).cloned().unwrap_or_default(),
+                    (_, None) => String::new(),
+                };
+                if run.batch_till.as_ref().is_some_and(|t| *t != till) {
+                    run.flush().await?;
+                }
+                run.batch_till = Some(till);
+                let same_bill = merge
+                    && run.batch.last().is_some_and(|(r, _)| {
+                        r.fields.get("billNumber") == m.fields.get("billNumber")
+                    });
+                if same_bill {
+                    if let Some((r, c)) = run.batch.last_mut() {
+                        r.rows.push(number);
+                        r.lines.push(line_fields(&m));
+                        c.push(cells);
+                    }
+                } else {
+                    if run.batch.len() >= d.batch_size {
+                        run.flush().await?;
+                    }
+                    let lines = if merge {
+                        vec![line_fields(&m)]
+                    } else {
+                        Vec::new()
+                    };
+                    let record = Record {
+                        rows: vec![number],
+                        fields: m.fields,
+                        dates: m.dates,
+                        lines,
+                    };
+                    run.batch.push((record, vec![cells]));
+                }
+                continue;
+            }
+        }
+    }
+    run.flush().await?;
+    let error_file = run.finish_errors()?;
+    let shown = error_file.as_ref().map(|p| p.display().to_string());
+    connect
+        .update_run(org, report_id, &run.counts, shown.as_deref(), true)
+        .await?;
+    Ok(RunReport {
+        report_id,
+        file_name,
+        digest,
+        accuracy: accuracy(&run.counts),
+        counts: run.counts,
+        error_file,
+    })
+}
+
+/// The error file of run `report_id` of `input`: `bills.csv` → `bills.errors-17.csv`.
+fn error_file_name(input: &Path, report_id: i64) -> String {
+    let stem = input
+        .file_stem()
+        .map_or_else(|| "input".into(), |s| s.to_string_lossy().into_owned());
+    format!("{stem}.errors-{report_id}.csv")
+}
+
+/// The line-item fields of a merged row.
+fn line_fields(m: &MappedRow) -> std::collections::BTreeMap<String, String> {
+    m.fields
+        .iter()
+        .filter(|(k, _)| k.starts_with("lineItem."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// SHA-256 of the file, hex, read in blocks.
+fn digest(path: &Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+    }
+    Ok(hex::encode(hash.finalize()))
+}
+
+async fn org_id(app: &App, opts: &RunOptions) -> Result<OrgId, RunError> {
+    if let Some(code) = &opts.org {
+        return Ok(app.connect().org(code).await?);
+    }
+    let orgs = app.db().jobs().org_ids().await.map_err(AppError::from)?;
+    match orgs.as_slice() {
+        [one] => Ok(*one),
+        all => Err(RunError::WhichOrg(all.len())),
+    }
+}
+
+/// A reader that counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The state of one run between batches.
+struct Runner<'a> {
+    app: &'a App,
+    flow: &'a Flow,
+    org: OrgId,
+    file_id: i64,
+    dry_run: bool,
+    /// One context per till rows are attributed to.
+    contexts: HashMap<String, Ctx>,
+    counts: RunCounts,
+    errors: Option<ErrorFile<std::io::BufWriter<File>>>,
+    error_path: PathBuf,
+    /// The header line for the error file (none for headerless files).
+    headers: Option<Vec<String>>,
+    /// Records waiting to be applied, with each row's cells as read.
+    batch: Vec<(Record, Vec<Vec<String>>)>,
+    batch_till: Option<String>,
+    report_id: i64,
+    progress: Option<ProgressFn>,
+    /// Bytes of the file read so far, of `bytes_total`.
+    read: Arc<AtomicU64>,
+    bytes_total: u64,
+}
+
+impl Runner<'_> {
+    /// Counts a failed row and writes it to the error file (created on the first one).
+    fn fail(&mut self, cells: &[String], code: &str, message: &str) -> Result<(), RunError> {
+        self.counts.failed += 1;
+        *self.counts.errors.entry(code.to_string()).or_default() += 1;
+        let err = |source| RunError::ErrorFile {
+            path: self.error_path.display().to_string(),
+            source,
+        };
+        if self.errors.is_none() {
+            if let Some(dir) = self.error_path.parent() {
+                std::fs::create_dir_all(dir).map_err(err)?;
+            }
+            let f = File::create(&self.error_path).map_err(err)?;
+            self.errors = Some(ErrorFile::new(
+                std::io::BufWriter::new(f),
+                self.flow.dataflow.delimiter,
+                self.headers.as_deref(),
+            ));
+        }
+        if let Some(e) = self.errors.as_mut() {
+            e.push(cells, code, message)
+                .map_err(|e| err(std::io::Error::other(e)))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the error file; its path when a row failed.
+    fn finish_errors(&mut self) -> Result<Option<PathBuf>, RunError> {
+        match self.errors.take() {
+            None => Ok(None),
+            Some(e) => {
+                e.finish().map_err(|source| RunError::ErrorFile {
+                    path: self.error_path.display().to_string(),
+                    source,
+                })?;
+                Ok(Some(self.error_path.clone()))
+            }
+        }
+    }
+
+    /// Applies the waiting records (retrying a failure of ours), counts what became of
+    /// them and updates the report.
+    async fn flush(&mut self) -> Result<(), RunError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let till = self.batch_till.clone().unwrap_or_default();
+        if !self.contexts.contains_key(&till) {
+            let template = self.flow.dataflow.template;
+            match self.app.connect().context(self.org, template, &till).await {
+                Ok(ctx) => {
+                    self.contexts.insert(till.clone(), ctx);
+                }
+                // An unknown till fails its rows, not the run.
+                Err(e) if !e.is_internal() => {
+                    let code = fidelis_domain::error::CodedError::code(&e).to_string();
+                    let message = e.to_string();
+                    for (_, cells) in std::mem::take(&mut self.batch) {
+                        for c in cells {
+                            self.fail(&c, &code, &message)?;
+                        }
+                    }
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let records: Vec<Record> = self.batch.iter().map(|(r, _)| r.clone()).collect();
+        let mut attempt = 0;
+        let answers = loop {
+            let Some(ctx) = self.contexts.get(&till) else {
+                return Ok(());
+            };
+            match self
+                .app
+                .connect()
+                .apply(ctx, self.file_id, &records, self.dry_run)
+                .await
+            {
+                Ok(a) => break a,
+                Err(_) if attempt < self.flow.dataflow.retries => {
+                    attempt += 1;
+                    pause(attempt).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        for ((_, cells), answer) in std::mem::take(&mut self.batch).into_iter().zip(answers) {
+            let n = cells.len() as u64;
+            match answer {
+                Applied::Done { .. } => self.counts.succeeded += n,
+                Applied::AlreadyApplied => self.counts.skipped += n,
+                Applied::Failed { code, message } => {
+                    for c in cells {
+                        self.fail(&c, &code, &message)?;
+                    }
+                }
+            }
+        }
+        self.app
+            .connect()
+            .update_run(self.org, self.report_id, &self.counts, None, false)
+            .await?;
+        if let Some(p) = &self.progress {
+            p(Progress {
+                bytes_read: self.read.load(Ordering::Relaxed),
+                bytes_total: self.bytes_total,
+                rows: self.counts.input,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Waits before retrying a batch that failed on our side (100 ms, 200 ms, …).
+async fn pause(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+}
