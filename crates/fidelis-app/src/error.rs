@@ -36,6 +36,7 @@ pub enum AppError {
     AuthEngine(#[from] AuthEngineError),
     #[error(transparent)]
     Console(#[from] ConsoleError),
+    #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -79,6 +79,9 @@ enum BenchCommand {
     Transactions(bench::TransactionsBench),
     /// Partner OAuth: introspection, wrapper-API calls and refresh rotations.
     Oauth(bench::OauthBench),
+    /// A generated transaction CSV imported with the `transaction-v2-add` dataflow, and the
+    /// same file loaded with PostgreSQL `COPY` as the floor.
+    Import(bench::ImportBench),
     /// Hostile traffic without credentials against a `serve --demo` child process: peak
     /// RSS, health latency and a real till's requests per scenario.
     Storm(bench::StormBench),
@@ -155,6 +158,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Storm(opts)) => bench::storm(opts).await?,
         Command::Bench(BenchCommand::Oauth(opts)) => {
             bench::oauth(demo_db(&settings).await?, opts).await?;
+        }
+        Command::Bench(BenchCommand::Import(opts)) => {
+            bench::import(demo_db(&settings).await?, opts).await?;
         }
         Command::Bench(BenchCommand::Transactions(opts)) => {
             bench::transactions(demo_db(&settings).await?, opts).await?;

@@ -2,6 +2,7 @@
 //! machine. Figures go to docs/benchmarks.md; tests never time anything.
 
 mod customers;
+mod import;
 mod load;
 mod oauth;
 mod storm;
@@ -19,6 +20,7 @@ use fidelis_store::customers::BulkCustomer;
 use fidelis_store::Db;
 
 pub use customers::{customers, CustomersBench};
+pub use import::{import, ImportBench};
 pub use oauth::{oauth, OauthBench};
 pub use storm::{storm, StormBench};
 pub use transactions::{transactions, TransactionsBench};
