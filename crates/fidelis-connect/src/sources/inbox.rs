@@ -52,19 +52,12 @@ where
 {
     check_upload_name(name, pattern)?;
     tokio::fs::create_dir_all(inbox).await.map_err(storage)?;
-    let temp = inbox.join(format!(".{name}.{}.part", uuid::Uuid::new_v4().simple()));
-    let written = write(&temp, max, body).await;
-    let (sha256, size) = match written {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(e);
-        }
-    };
+    let temp = Temporary(inbox.join(format!(".{name}.{}.part", uuid::Uuid::new_v4().simple())));
+    let (sha256, size) = write(&temp.0, max, body).await?;
     let path = inbox.join(name);
     // A hard link fails when the name exists: no waiting file is replaced.
-    let linked = tokio::fs::hard_link(&temp, &path).await;
-    let _ = tokio::fs::remove_file(&temp).await;
+    let linked = tokio::fs::hard_link(&temp.0, &path).await;
+    drop(temp);
     match linked {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -85,6 +78,20 @@ where
         sha256,
         size,
     })
+}
+
+/// The temporary file, removed however the upload ends (also when the request is
+/// dropped half-way, at its timeout).
+struct Temporary(PathBuf);
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_file(&self.0) {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(file = %self.0.display(), error = %e, "cannot remove an upload's temporary file");
+            }
+        }
+    }
 }
 
 async fn write<S, B, E>(temp: &Path, max: u64, body: S) -> Result<(String, u64), InboxError>

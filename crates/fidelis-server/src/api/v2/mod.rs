@@ -5,6 +5,7 @@ use crate::AppState;
 
 mod communications;
 mod customers;
+mod dataflows;
 mod groups;
 mod identity;
 mod incentives;
@@ -22,6 +23,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .routes(routes!(organization::config)),
         ))
         .merge(super::resource("customers", customers::routes()))
+        .merge(super::resource(
+            "dataflows",
+            // Uploads are streamed to disk under their own limit, not the 2 MiB one.
+            OpenApiRouter::new()
+                .routes(routes!(dataflows::upload))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        ))
         .merge(super::resource("groups", groups::routes()))
         .merge(super::resource("identity", identity::routes()))
         .merge(super::resource("incentives", incentives::routes()))
