@@ -1,5 +1,7 @@
 //! The SFTP source against a real OpenSSH server on loopback (started by each test).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+
 mod support;
 
 use std::fs;

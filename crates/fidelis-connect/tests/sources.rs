@@ -1,5 +1,7 @@
 //! The folder source and its pickup, PGP decryption and the upload inbox, on real files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed step fails the test
+
 mod support;
 
 use std::fs;
