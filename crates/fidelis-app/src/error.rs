@@ -3,8 +3,8 @@
 //! this one type to HTTP in one place.
 
 use fidelis_domain::comms::CommsError;
-use fidelis_domain::console::ConsoleError;
 use fidelis_domain::connect::ConnectError;
+use fidelis_domain::console::ConsoleError;
 use fidelis_domain::customers::{CustomerError, FleetError};
 use fidelis_domain::error::{CodedError, ErrorClass};
 use fidelis_domain::groups::GroupError;

@@ -7,8 +7,8 @@
 //! `fidelis-store`; this layer loads what a rule needs, calls it and stores the outcome.
 
 pub mod comms;
-pub mod console;
 pub mod connect;
+pub mod console;
 pub mod customers;
 mod error;
 pub mod groups;

@@ -10,6 +10,8 @@
 //! - [`run_file`] (`run`): **the entry point of every source** (command line, watched
 //!   folder, upload, SFTP): runs one local file through a dataflow and returns its
 //!   [`RunReport`].
+//! - `sources`: where files come from — a watched folder, an SFTP folder, uploads, PGP
+//!   decryption, and the scheduled pickup inside `serve`.
 //!
 //! ```ignore
 //! let flow = Flow::load(Path::new("examples/dataflows/transaction-v2-add.toml"))?;
@@ -28,6 +30,7 @@ pub mod errors;
 pub mod flow;
 pub mod rows;
 pub mod run;
+pub mod sources;
 
 pub use errors::ErrorFile;
 pub use flow::Flow;

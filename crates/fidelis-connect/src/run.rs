@@ -103,7 +103,7 @@ pub async fn run_file(
     let digest = digest(path).map_err(io)?;
     let bytes_total = std::fs::metadata(path).map_err(io)?.len();
     let connect = app.connect();
-    let org = org_id(app, opts).await?;
+    let org = org_id(app, flow, opts).await?;
     let zone = {
         let ctx = app
             .loyalty()
@@ -275,9 +275,16 @@ fn digest(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hash.finalize()))
 }
 
-async fn org_id(app: &App, opts: &RunOptions) -> Result<OrgId, RunError> {
+/// The org named by the options, else the org of the dataflow's till, else the database's
+/// only org.
+async fn org_id(app: &App, flow: &Flow, opts: &RunOptions) -> Result<OrgId, RunError> {
     if let Some(code) = &opts.org {
         return Ok(app.connect().org(code).await?);
+    }
+    if let Attribution::Till(till) = &flow.dataflow.attribution {
+        if let Some(org) = app.connect().org_of_till(till).await? {
+            return Ok(org);
+        }
     }
     let orgs = app.db().jobs().org_ids().await.map_err(AppError::from)?;
     match orgs.as_slice() {

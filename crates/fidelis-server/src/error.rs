@@ -77,6 +77,15 @@ impl ApiError {
         )
     }
 
+    /// An upload over the configured limit (`[connect] max_upload_bytes`): HTTP 413.
+    pub fn upload_too_large(max: u64) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            413,
+            format!("File too large: the upload limit is {max} bytes"),
+        )
+    }
+
     /// A text with a NUL or another control character (`text_guard`).
     pub fn control_characters() -> Self {
         Self::invalid("Input is invalid: text must not contain NUL or other control characters")

@@ -32,4 +32,4 @@ pub use serve::{
     router, router_with, serve, shutdown_signal, EdgeLimits, Listeners, ServeOptions,
     MAX_BODY_BYTES,
 };
-pub use state::AppState;
+pub use state::{AppState, ConnectState, DEFAULT_MAX_UPLOAD_BYTES};

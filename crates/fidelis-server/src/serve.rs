@@ -86,8 +86,12 @@ pub fn router_with(state: AppState, limits: &EdgeLimits) -> Router {
 
 /// Refuses a body whose announced length is over `MAX_BODY_BYTES` without reading it (a
 /// client that sent `Expect: 100-continue` never has to send it); bodies without a length
-/// are cut off at the same limit as they are read.
+/// are cut off at the same limit as they are read. Dataflow uploads have their own limit
+/// (`ConnectState::max_upload_bytes`), checked by their handler.
 async fn limit_body(req: Request, next: Next) -> Response {
+    if is_upload(req.uri().path()) {
+        return next.run(req).await;
+    }
     let announced = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -99,6 +103,13 @@ async fn limit_body(req: Request, next: Next) -> Response {
         }
         _ => next.run(req).await,
     }
+}
+
+/// `POST /v2/dataflows/{name}/files`.
+fn is_upload(path: &str) -> bool {
+    path.strip_prefix("/v2/dataflows/")
+        .and_then(|rest| rest.strip_suffix("/files"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
 /// Where to listen: sockets already bound by the caller (the binary binds the configured
@@ -136,13 +147,17 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 const LISTEN_BACKLOG: u32 = 4096;
 
 /// How `serve` runs besides answering requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct ServeOptions {
     /// Run the periodic jobs (points expiry, partner membership end, tier expiry). Tests that
     /// drive the jobs themselves turn this off.
     pub jobs: bool,
     /// Connection and request limits of the API listener.
     pub limits: EdgeLimits,
+    /// Scheduled dataflows: each one's pickup polls its sources and hands files to the
+    /// schedule's handler (the binary builds it from `[connect]`; see
+    /// `fidelis_connect::sources::schedule`). Runs whether or not `jobs` does.
+    pub dataflows: Option<fidelis_connect::sources::schedule::Schedule>,
 }
 
 impl Default for ServeOptions {
@@ -150,6 +165,7 @@ impl Default for ServeOptions {
         Self {
             jobs: true,
             limits: EdgeLimits::default(),
+            dataflows: None,
         }
     }
 }
@@ -177,6 +193,9 @@ where
     let jobs = options
         .jobs
         .then(|| fidelis_app::jobs::spawn(app.clone(), stop_rx.clone()));
+    let dataflows = options
+        .dataflows
+        .map(|s| fidelis_connect::sources::schedule::spawn(app.clone(), s, stop_rx.clone()));
     edge::serve_connections(
         api,
         router_with(state, &options.limits),
@@ -191,6 +210,11 @@ where
     ops_server.stopped(Duration::from_secs(5)).await;
     if let Some(jobs) = jobs {
         let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
+    }
+    // A file being handled is left to finish briefly; one cut off stays in its source and
+    // is taken again (its rows' exactly-once keys keep them from applying twice).
+    if let Some(dataflows) = dataflows {
+        let _ = tokio::time::timeout(Duration::from_secs(5), dataflows).await;
     }
     app.close().await;
     ops_server.release();

@@ -220,6 +220,7 @@ async fn with_limits(backend: common::Backend, limits: EdgeLimits) -> Option<com
     let options = ServeOptions {
         jobs: false,
         limits,
+        ..ServeOptions::default()
     };
     common::TestApp::start_with(backend, options).await
 }

@@ -48,7 +48,9 @@ fn problems(path: &str, method: &str, item: &Value, op: &Value) -> Vec<String> {
         // The OAuth endpoints take forms (RFC 6749).
         let form = path.starts_with("/o/")
             && !content["application/x-www-form-urlencoded"]["schema"].is_null();
-        if content["application/json"]["schema"].is_null() && !form {
+        // Dataflow uploads take the file itself.
+        let file = path.starts_with("/v2/dataflows/") && !content["text/csv"]["schema"].is_null();
+        if content["application/json"]["schema"].is_null() && !form && !file {
             out.push(format!("{name}: no JSON request body"));
         }
     }

@@ -7,8 +7,8 @@
 //! BIGINT 0/1: the types every backend maps the same way.
 
 pub mod comms;
-pub mod console;
 pub mod connect;
+pub mod console;
 pub mod customers;
 mod db;
 mod dialect;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod connect;
+mod dataflows;
 mod settings;
 
 use std::path::{Path, PathBuf};
@@ -175,7 +176,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .await?;
             }
             let delivery = settings.delivery(demo)?;
-            let state = AppState::new(App::new(db, Arc::new(SystemClock)).with_delivery(delivery));
+            let app = App::new(db, Arc::new(SystemClock)).with_delivery(delivery);
+            let (connect, schedule) = dataflows::load(&settings, &app)?;
+            let state = AppState::new(app).with_connect(connect);
             let listeners = Listeners::bind(settings.listen, settings.metrics_listen)
                 .await
                 .with_context(|| {
@@ -189,6 +192,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 listeners,
                 ServeOptions {
                     limits: settings.edge_limits(),
+                    dataflows: schedule,
                     ..ServeOptions::default()
                 },
                 fidelis_server::shutdown_signal(),

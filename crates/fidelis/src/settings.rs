@@ -2,7 +2,7 @@
 //! variables, then command-line flags.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use fidelis_server::EdgeLimits;
@@ -39,6 +39,39 @@ pub struct Settings {
     /// Seconds a server's lease on a message it is sending lasts (longer than a gateway
     /// call may take).
     pub comms_lease_seconds: u64,
+    /// Connect+ dataflows run by `serve` (`[connect]`).
+    #[serde(default)]
+    pub connect: ConnectSettings,
+}
+
+/// `[connect]`: which dataflows `serve` knows (uploads) and schedules (pickup).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectSettings {
+    /// A folder of dataflow files: every `*.toml` in it. None: no dataflows.
+    pub dataflows: Option<PathBuf>,
+    /// Upload inboxes of dataflows without a source folder: `UPLOADS/NAME`.
+    pub uploads: PathBuf,
+    /// Where fetched (SFTP) and decrypted copies wait while they are handled; default
+    /// `fidelis-staging` in the system's temporary folder.
+    pub staging: Option<PathBuf>,
+    /// Seconds between two polls of a dataflow's sources; a file is taken once it has not
+    /// changed for one poll.
+    pub poll_seconds: u64,
+    /// The largest upload stored, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for ConnectSettings {
+    fn default() -> Self {
+        Self {
+            dataflows: None,
+            uploads: PathBuf::from("uploads"),
+            staging: None,
+            poll_seconds: 30,
+            max_upload_bytes: fidelis_server::DEFAULT_MAX_UPLOAD_BYTES,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -57,6 +90,7 @@ impl Default for Settings {
             smtp_url: None,
             sms_url: None,
             comms_lease_seconds: 60,
+            connect: ConnectSettings::default(),
         }
     }
 }
@@ -82,6 +116,7 @@ impl std::fmt::Debug for Settings {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact))
             .field("sms_url", &self.sms_url.as_deref().map(redact))
             .field("comms_lease_seconds", &self.comms_lease_seconds)
+            .field("connect", &self.connect)
             .finish()
     }
 }
@@ -141,6 +176,8 @@ impl Settings {
                 self.keep_alive_timeout_seconds,
             ),
             ("comms_lease_seconds", self.comms_lease_seconds),
+            ("connect.poll_seconds", self.connect.poll_seconds),
+            ("connect.max_upload_bytes", self.connect.max_upload_bytes),
         ] {
             if value == 0 {
                 anyhow::bail!("setting {name} must be at least 1");
@@ -180,6 +217,25 @@ impl Settings {
             d.email = Some(std::sync::Arc::new(fidelis_comms::log::LogOnly));
         }
         Ok(d)
+    }
+
+    /// The dataflows of `[connect] dataflows` (none when unset), checked: every problem of
+    /// every file is reported.
+    pub fn dataflows(&self) -> anyhow::Result<fidelis_connect::sources::Dataflows> {
+        let Some(dir) = &self.connect.dataflows else {
+            return Ok(Default::default());
+        };
+        fidelis_connect::sources::Dataflows::load_dir(dir, &self.connect.uploads).map_err(
+            |problems| anyhow::anyhow!("the dataflows cannot be served:\n{}", problems.join("\n")),
+        )
+    }
+
+    /// Where fetched and decrypted copies wait.
+    pub fn staging(&self) -> PathBuf {
+        self.connect
+            .staging
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("fidelis-staging"))
     }
 
     /// The database URL with any password replaced by `***`.
@@ -371,6 +427,47 @@ mod tests {
             ..Settings::default()
         };
         assert!(bad.delivery(false).is_err());
+    }
+
+    #[test]
+    fn connect_settings_name_the_dataflows_served() {
+        let dir = std::env::temp_dir().join(format!("fidelis-settings-{}", std::process::id()));
+        let flows = dir.join("flows");
+        std::fs::create_dir_all(&flows).unwrap();
+        std::fs::write(
+            flows.join("bills.toml"),
+            "name = \"bills\"\ntemplate = \"transaction-v2-add\"\n[mapping]\n\
+             billNumber = \"No\"\nbillAmount = \"Amount\"\nmobile = \"Mobile\"\n\
+             [attribution]\ntill = \"demo.till\"\n",
+        )
+        .unwrap();
+        let file = dir.join("fidelis.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[connect]\ndataflows = \"{}\"\npoll_seconds = 5\n",
+                flows.display()
+            ),
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file), Overrides::default()).unwrap();
+        assert_eq!(s.connect.poll_seconds, 5);
+        assert_eq!(s.connect.uploads, PathBuf::from("uploads"));
+        let known = s.dataflows().unwrap();
+        assert_eq!(
+            known.get("bills").map(|r| r.inbox.clone()),
+            Some(PathBuf::from("uploads/bills"))
+        );
+        // A bad dataflow stops the start, naming its file.
+        std::fs::write(
+            flows.join("broken.toml"),
+            "name = \"x\"\ntemplate = \"nope\"\n",
+        )
+        .unwrap();
+        let e = s.dataflows().unwrap_err().to_string();
+        assert!(e.contains("broken.toml"), "{e}");
+        assert!(Settings::default().dataflows().unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -89,6 +89,11 @@ impl Connect<'_> {
             .id)
     }
 
+    /// The org of the till `code` (till codes are unique across the deployment).
+    pub async fn org_of_till(&self, code: &str) -> Result<Option<OrgId>, AppError> {
+        Ok(self.app.db.orgs().till_login(code).await?.map(|l| l.org_id))
+    }
+
     /// The context of rows of `template` attributed to `till` of org `org_id`: the dataflow
     /// acts as that till, with full access (whoever runs it holds the database).
     pub async fn context(

@@ -7,7 +7,7 @@
 //! name = "pos-bills"
 //! template = "transaction-v2-add"
 //! [source]
-//! folder = "inbox/bills"            # or: sftp = "sftp://user@host:22/outbox"
+//! folder = "inbox/bills"            # or: sftp = "sftp://user@host:22/outbox" (+ host_key…)
 //! pattern = "^bills_.*\\.csv$"
 //! processed = "processed/bills"
 //! errors = "errors/bills"
@@ -28,17 +28,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{DateFormat, Expr, Mapping, Template};
-
-/// Where a dataflow's files come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// Only files named on the command line or uploaded.
-    Given,
-    Folder(String),
-    /// `sftp://user@host:port/path`.
-    Sftp(String),
-}
+use super::source::RawSource;
+use super::{DateFormat, Expr, Mapping, PgpKey, Source, Template};
 
 /// Which till each row is attributed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +44,8 @@ pub struct Dataflow {
     pub name: String,
     pub template: Template,
     pub source: Source,
+    /// The key that decrypts `.pgp` / `.gpg` / `.asc` files before they are read.
+    pub pgp: Option<PgpKey>,
     /// File names taken from the source (a regex as written).
     pub pattern: String,
     pub processed: Option<String>,
@@ -89,16 +82,6 @@ struct RawFlow {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSource {
-    folder: Option<String>,
-    sftp: Option<String>,
-    pattern: Option<String>,
-    processed: Option<String>,
-    errors: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFile {
     delimiter: Option<String>,
     columns: Option<Vec<String>>,
@@ -112,6 +95,8 @@ struct RawAttribution {
 }
 
 const DEFAULT_BATCH: usize = 500;
+/// File names a source takes when the dataflow names no pattern.
+pub const DEFAULT_PATTERN: &str = r"\.csv$";
 
 impl Dataflow {
     /// Parses and checks a dataflow file; every problem found is listed.
@@ -186,19 +171,15 @@ impl Dataflow {
             }
             (None, _) => None,
         };
-        let source = match (raw.source.folder, raw.source.sftp) {
-            (None, None) => Source::Given,
-            (Some(f), None) => Source::Folder(f),
-            (None, Some(s)) if s.starts_with("sftp://") => Source::Sftp(s),
-            (None, Some(_)) => {
-                problems.push("source.sftp must be sftp://user@host[:port]/path".into());
-                Source::Given
-            }
-            (Some(_), Some(_)) => {
-                problems.push("source: name a folder or an sftp URL, not both".into());
-                Source::Given
-            }
-        };
+        let (source, pgp) = raw.source.check(&mut problems);
+        let pattern = raw
+            .source
+            .pattern
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PATTERN.into());
+        if let Err(e) = regex::Regex::new(&pattern) {
+            problems.push(format!("source.pattern is not a regular expression: {e}"));
+        }
         let delimiter = match raw.file.delimiter.as_deref().unwrap_or(",") {
             "\\t" | "\t" | "tab" => b'\t',
             d if d.len() == 1 && d != "\"" && d != "\n" => d.as_bytes()[0],
@@ -227,7 +208,8 @@ impl Dataflow {
                 name: raw.name,
                 template,
                 source,
-                pattern: raw.source.pattern.unwrap_or_else(|| r"\.csv$".into()),
+                pgp,
+                pattern,
                 processed: raw.source.processed,
                 errors: raw.source.errors,
                 delimiter,
@@ -305,6 +287,48 @@ till = "demo.till"
         ] {
             assert!(all.contains(want), "{want} not in {all}");
         }
+    }
+
+    #[test]
+    fn an_sftp_source_names_its_host_key_and_a_login() {
+        let sftp = FLOW.replace(
+            "folder = \"inbox\"",
+            "sftp = \"sftp://loader@files.example.com:2222/outbox\"\n\
+             host_key = \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB0 files\"\n\
+             key_file = \"keys/loader\"\n\
+             pgp_key = \"keys/secret.asc\"\npgp_passphrase_env = \"PGP_PASS\"",
+        );
+        let f = Dataflow::parse(&sftp).unwrap();
+        let Source::Sftp(s) = &f.source else {
+            panic!("{:?}", f.source)
+        };
+        assert_eq!(
+            (s.user.as_str(), s.port, s.path.as_str()),
+            ("loader", 2222, "/outbox")
+        );
+        assert_eq!(s.key_file.as_deref(), Some("keys/loader"));
+        let pgp = f.pgp.unwrap();
+        assert_eq!(pgp.passphrase_env.as_deref(), Some("PGP_PASS"));
+
+        let bare = FLOW.replace(
+            "folder = \"inbox\"",
+            "sftp = \"sftp://files.example.com/outbox\"\npattern = \"([\"",
+        );
+        let all = Dataflow::parse(&bare).unwrap_err().join("\n");
+        for want in [
+            "user@host",
+            "host_key is required",
+            "key_file or",
+            "pattern",
+        ] {
+            assert!(all.contains(want), "{want} not in {all}");
+        }
+        let stray = FLOW.replace(
+            "folder = \"inbox\"",
+            "folder = \"in\"\nhost_key = \"SHA256:x\"",
+        );
+        let all = Dataflow::parse(&stray).unwrap_err().join("\n");
+        assert!(all.contains("only for an sftp source"), "{all}");
     }
 
     #[test]

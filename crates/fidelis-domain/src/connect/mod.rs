@@ -6,11 +6,15 @@
 pub mod dates;
 pub mod error;
 pub mod expr;
+pub mod files;
 pub mod flow;
+pub mod source;
 pub mod template;
 
 pub use dates::{DateError, DateFormat};
 pub use error::ConnectError;
 pub use expr::{Expr, Mapping};
-pub use flow::{Attribution, Dataflow, Source};
+pub use files::UploadError;
+pub use flow::{Attribution, Dataflow};
+pub use source::{PgpKey, SftpSource, Source};
 pub use template::{Field, Need, Template};

@@ -131,11 +131,14 @@ pub const RESOURCES: &[&str] = &[
     "groups",
     "communications",
     "identity",
+    "dataflows",
 ];
 
 /// Resources only API clients may be granted: a till's credentials sit in a shop's POS and
 /// never administer the org (partner OAuth clients and sign-in limits).
-pub const ADMIN_RESOURCES: &[&str] = &["identity"];
+/// Dataflow uploads load whole files through the org's tills, so they are an API client's
+/// too.
+pub const ADMIN_RESOURCES: &[&str] = &["identity", "dataflows"];
 
 #[cfg(test)]
 mod tests {

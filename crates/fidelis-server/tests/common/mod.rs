@@ -93,11 +93,22 @@ impl TestApp {
         options: ServeOptions,
         delivery: fidelis_app::comms::Delivery,
     ) -> Option<Self> {
+        Self::start_connected(backend, options, delivery, Default::default()).await
+    }
+
+    /// Like `start_delivering`, knowing the dataflows of `connect` (uploads).
+    pub async fn start_connected(
+        backend: Backend,
+        options: ServeOptions,
+        delivery: fidelis_app::comms::Delivery,
+        connect: fidelis_server::ConnectState,
+    ) -> Option<Self> {
         let test_db = fidelis_store::testing::fresh(backend).await?;
         let db = test_db.db.clone();
         let clock = Arc::new(FixedClock::new("2026-11-25T04:00:00Z".parse().unwrap()));
         let state =
-            AppState::new(fidelis_app::App::new(db.clone(), clock.clone()).with_delivery(delivery));
+            AppState::new(fidelis_app::App::new(db.clone(), clock.clone()).with_delivery(delivery))
+                .with_connect(connect);
         let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
         let listeners = Listeners::bind(loopback, loopback).await.unwrap();
         let addr = listeners.api.local_addr().unwrap();

@@ -73,7 +73,8 @@ pub async fn import(db: Db, opts: ImportBench) -> anyhow::Result<()> {
     );
 
     let app = App::new(db.clone(), Arc::new(SystemClock));
-    let flow = Flow::load(&flow).map_err(|p| anyhow::anyhow!("bench dataflow: {}", p.join("; ")))?;
+    let flow =
+        Flow::load(&flow).map_err(|p| anyhow::anyhow!("bench dataflow: {}", p.join("; ")))?;
     let opts_run = RunOptions {
         org: Some("demo".into()),
         error_dir: Some(opts.dir.clone()),

@@ -5,6 +5,7 @@ use crate::AppState;
 
 mod communications;
 mod customers;
+mod dataflow_files;
 mod dataflows;
 mod groups;
 mod identity;
@@ -25,6 +26,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
                 .routes(routes!(dataflows::run)),
         ))
         .merge(super::resource("customers", customers::routes()))
+        .merge(super::resource(
+            "dataflows",
+            // Uploads are streamed to disk under their own limit, not the 2 MiB one.
+            OpenApiRouter::new()
+                .routes(routes!(dataflow_files::upload))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        ))
         .merge(super::resource("groups", groups::routes()))
         .merge(super::resource("identity", identity::routes()))
         .merge(super::resource("incentives", incentives::routes()))
