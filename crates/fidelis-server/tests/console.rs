@@ -187,7 +187,19 @@ both_backends!(an_agent_signs_in_searches_and_reads_a_customer, |app| {
     let page = agent.get("/console/search?q=6599999999").await;
     assert!(page.body.contains("No customer matches"), "{}", page.body);
 
-    // The single view: identifiers, subscriptions, programs with points, in the org's zone.
+    // A message sent to the customer; the page shows it at the org's time (04:00Z is 12:00
+    // in Singapore), whatever the server's own zone.
+    let sms = json!({"root": {"sms": [{"to": "6591110001", "body": "Your order is ready",
+        "scheduled_time": ""}]}});
+    let (status, res) = send(
+        app.till(Method::POST, "/v1.1/communications/sms?format=json")
+            .json(&sms),
+    )
+    .await;
+    assert_eq!(status, 200, "{res}");
+
+    // The single view: identifiers, subscriptions, programs with points, interactions, all
+    // in the org's zone.
     let page = agent.get(&format!("/console/customers/{tan}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     for text in [

@@ -6,6 +6,9 @@ use fidelis_domain::loyalty::ledger::Balance;
 use jiff::Timestamp;
 
 use super::{Console, Session};
+use fidelis_store::comms::MessageRecord;
+
+use crate::comms::InteractionQuery;
 use crate::customers::{CustomerKey, CustomerView, Embed};
 use crate::AppError;
 
@@ -40,11 +43,16 @@ pub struct ProgramLine {
     pub member: bool,
 }
 
+/// The most messages the Interactions section lists (newest first).
+pub const MAX_INTERACTIONS: i64 = 50;
+
 /// The customer single view.
 #[derive(Debug, Clone)]
 pub struct CustomerPage {
     pub view: CustomerView,
     pub programs: Vec<ProgramLine>,
+    /// Every SMS and email sent to the customer, newest first.
+    pub interactions: Vec<MessageRecord>,
 }
 
 impl Console<'_> {
@@ -137,6 +145,19 @@ impl Console<'_> {
                 }
             })
             .collect();
-        Ok(CustomerPage { view, programs })
+        let cctx = self.app.comms().context(&caller).await?;
+        let query = InteractionQuery {
+            channel: None,
+            since: None,
+            until: None,
+            limit: MAX_INTERACTIONS,
+            offset: 0,
+        };
+        let (interactions, _) = self.app.comms().interactions(&cctx, id, &query).await?;
+        Ok(CustomerPage {
+            view,
+            programs,
+            interactions,
+        })
     }
 }

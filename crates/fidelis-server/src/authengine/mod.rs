@@ -11,7 +11,7 @@ use axum::Json;
 use fidelis_app::identity::{AeAnswer, AeRequest};
 use fidelis_app::AppError;
 use fidelis_domain::error::{CodedError, ErrorClass};
-use fidelis_domain::identity::AuthEngineError;
+use fidelis_domain::identity::{otp_code, AuthEngineError};
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -111,6 +111,18 @@ fn text(body: &Value, name: &str) -> Result<Option<String>, AuthEngineError> {
     }
 }
 
+/// The `otp` field: a text, or a number (Capillary documents it as a "long"); a number
+/// has lost its leading zeros, so it is read back as the six-digit code it stands for.
+fn otp(body: &Value) -> Result<Option<String>, AuthEngineError> {
+    match body.get("otp") {
+        Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if n < 1_000_000 => Ok(Some(otp_code(n))),
+            _ => Ok(Some(n.to_string())),
+        },
+        _ => text(body, "otp"),
+    }
+}
+
 fn request(web: bool, body: &Value) -> Result<AeRequest, AuthEngineError> {
     if !body.is_object() {
         return Err(AuthEngineError::InvalidDetails(
@@ -124,7 +136,7 @@ fn request(web: bool, body: &Value) -> Result<AeRequest, AuthEngineError> {
         device_id: text(body, "deviceId")?,
         brand: text(body, "brand")?,
         session_id: text(body, "sessionId")?,
-        otp: text(body, "otp")?,
+        otp: otp(body)?,
         key: text(body, "key")?,
         expired_token: text(body, "expiredToken")?,
     })
@@ -328,3 +340,20 @@ endpoint!(
     "Password reset: not enabled for any brand (1524).",
     "never"
 );
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::otp;
+
+    #[test]
+    fn an_otp_sent_as_a_number_keeps_its_leading_zeros() {
+        assert_eq!(otp(&json!({"otp": 12345})), Ok(Some("012345".into())));
+        assert_eq!(otp(&json!({"otp": 7})), Ok(Some("000007".into())));
+        assert_eq!(otp(&json!({"otp": "012345"})), Ok(Some("012345".into())));
+        // Not a six-digit code: compared as sent, and refused as wrong.
+        assert_eq!(otp(&json!({"otp": 12345678})), Ok(Some("12345678".into())));
+        assert_eq!(otp(&json!({})), Ok(None));
+    }
+}

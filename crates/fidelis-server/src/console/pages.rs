@@ -314,6 +314,15 @@ struct CustomerModel {
     identifiers: Vec<(String, String, String)>,
     subscriptions: Vec<(String, String, String)>,
     programs: Vec<ProgramRow>,
+    interactions: Vec<MessageRow>,
+}
+
+struct MessageRow {
+    channel: &'static str,
+    when: String,
+    to: String,
+    text: String,
+    status: &'static str,
 }
 
 /// An instant in the org's zone, with the zone's offset shown.
@@ -364,6 +373,21 @@ impl CustomerModel {
                         .tier_valid_until
                         .map_or_else(|| "—".into(), |t| org_time(t, org)),
                     points: l.balance.net.normalize().to_string(),
+                })
+                .collect(),
+            interactions: p
+                .interactions
+                .iter()
+                .map(|m| MessageRow {
+                    channel: m.channel.as_str(),
+                    when: org_time(m.created_at, org),
+                    to: m.recipient.clone(),
+                    text: if m.subject.is_empty() {
+                        m.body.clone()
+                    } else {
+                        m.subject.clone()
+                    },
+                    status: m.status.as_str(),
                 })
                 .collect(),
         }
