@@ -2,12 +2,14 @@
 //! record is a REGULAR bill recorded as `POST /v2/transactions` records it, so points,
 //! tiers and side effects are the API's. A merged record carries its rows' line items.
 
+use std::collections::BTreeMap;
+
+use fidelis_domain::connect::{BillDocument, DocumentLine};
 use fidelis_domain::loyalty::{LoyaltyError, TransactionType};
 use fidelis_store::Unit;
 use rust_decimal::Decimal;
-use serde_json::{json, Map, Value};
 
-use super::{field, open_fields, Connect, Ctx, Found, Record};
+use super::{field, Connect, Ctx, Found, Record};
 use crate::loyalty::{BillInput, Customer, Ident};
 use crate::AppError;
 
@@ -76,10 +78,12 @@ fn decimal_of(v: Option<&str>) -> Result<Option<Decimal>, AppError> {
     .transpose()
 }
 
-/// A number for the stored document: the decimal as a JSON number.
-fn number(d: Decimal) -> Value {
-    serde_json::Number::from_f64(f64::try_from(d).unwrap_or_default())
-        .map_or(Value::Null, Value::Number)
+/// The free-form fields under `prefix` (`extendedFields.`), by their name after it.
+fn named(fields: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+        .collect()
 }
 
 /// The bill a record describes.
@@ -92,34 +96,22 @@ fn bill(record: &Record) -> Result<BillInput, AppError> {
                 .map(String::as_str)
                 .filter(|v| !v.trim().is_empty())
         };
-        let mut line = Map::new();
-        line.insert(
-            "itemCode".into(),
-            get("lineItem.itemCode").unwrap_or("").into(),
-        );
-        if let Some(d) = get("lineItem.description") {
-            line.insert("description".into(), d.into());
-        }
-        for (key, name) in [
-            ("qty", "lineItem.qty"),
-            ("rate", "lineItem.rate"),
-            ("amount", "lineItem.amount"),
-        ] {
-            if let Some(d) = decimal_of(get(name))? {
-                line.insert(key.into(), number(d));
-            }
-        }
-        lines.push(Value::Object(line));
+        lines.push(DocumentLine {
+            item_code: get("lineItem.itemCode").unwrap_or("").to_string(),
+            description: get("lineItem.description").map(str::to_string),
+            qty: decimal_of(get("lineItem.qty"))?,
+            rate: decimal_of(get("lineItem.rate"))?,
+            amount: decimal_of(get("lineItem.amount"))?,
+        });
     }
-    let details = json!({
-        "note": field(record, "note"),
-        "grossAmount": decimal(record, "grossAmount")?.map(number),
-        "discount": decimal(record, "discount")?.map(number),
-        "extendedFields": open_fields(&record.fields, "extendedFields."),
-        "customFields": open_fields(&record.fields, "customFields."),
-        "paymentModes": [],
-        "lineItems": lines,
-    });
+    let details = BillDocument {
+        note: field(record, "note").map(str::to_string),
+        gross_amount: decimal(record, "grossAmount")?,
+        discount: decimal(record, "discount")?,
+        extended_fields: named(&record.fields, "extendedFields."),
+        custom_fields: named(&record.fields, "customFields."),
+        lines,
+    };
     Ok(BillInput {
         kind: TransactionType::Regular,
         bill_number: field(record, "billNumber").unwrap_or("").trim().to_string(),
@@ -128,7 +120,7 @@ fn bill(record: &Record) -> Result<BillInput, AppError> {
         return_type: None,
         outlier: None,
         lines: Vec::new(),
-        details: details.to_string(),
+        details: details.to_json(),
         group: None,
         coupons: Vec::new(),
     })

@@ -4,6 +4,7 @@
 //! the domain.
 
 pub mod dates;
+pub mod document;
 pub mod error;
 pub mod expr;
 pub mod files;
@@ -12,6 +13,7 @@ pub mod source;
 pub mod template;
 
 pub use dates::{DateError, DateFormat};
+pub use document::{BillDocument, DocumentLine};
 pub use error::ConnectError;
 pub use expr::{Expr, Mapping};
 pub use files::UploadError;
