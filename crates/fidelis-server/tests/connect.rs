@@ -419,3 +419,76 @@ both_backends!(
         assert_eq!(status, 404);
     }
 );
+
+/// The customer's first program as `loyaltyDetails` reports it: points, tier, purchases.
+async fn standing(app: &TestApp, mobile: &str) -> Value {
+    let (status, d) = app
+        .get_as_demo(&format!(
+            "/v2/customers/lookup/loyaltyDetails?source=INSTORE&identifierName=mobile&identifierValue={mobile}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{d}");
+    let p = &d["data"][0];
+    json!({"points": p["loyaltyPoints"], "tier": p["currentSlab"],
+           "purchases": p["cumulativePurchases"], "expiring": p["totalAvailablePoints"]})
+}
+
+both_backends!(
+    an_import_earns_what_the_same_bills_earn_through_the_api,
+    |app| {
+        let errors = Scratch::new(&app, "parity");
+        example(&app, "customer-v2-add.toml", "customers.csv", &errors).await;
+        // Through Silver (1000) and Gold (5000) within one file, a bill that earns nothing.
+        let amounts = ["600", "600", "4000", "99.99", "0", "7"];
+        for (i, amount) in amounts.iter().enumerate() {
+            let body = json!({"type": "REGULAR", "billAmount": amount,
+            "billNumber": format!("API-{i}"), "billingDate": "2026-11-20T10:00:00+08:00"});
+            let (status, res) = common::send(
+            app.till(
+                reqwest::Method::POST,
+                "/v2/transactions?source=instore&identifierName=mobile&identifierValue=6591230002",
+            )
+            .json(&body),
+        )
+        .await;
+            assert_eq!(status, 200, "{res}");
+        }
+        let flow = dated_flow("yyyy-MM-dd HH:mm:ss");
+        let mut csv = String::from("No,Amount,When,Mobile\n");
+        for (i, amount) in amounts.iter().enumerate() {
+            csv.push_str(&format!(
+                "IMP-{i},{amount},2026-11-20 10:00:00,6591230004\n"
+            ));
+        }
+        // The same number twice in one file: the second is the duplicate (604).
+        csv.push_str("IMP-1,15,2026-11-20 11:00:00,6591230004\n");
+        let r = run(&app, &flow, &errors.file("parity.csv", &csv), &errors).await;
+        assert_eq!((r.counts.succeeded, r.counts.failed), (6, 1), "{r:?}");
+        assert_eq!(r.counts.errors.get("604"), Some(&1), "{r:?}");
+
+        assert_eq!(
+            standing(&app, "6591230004").await,
+            standing(&app, "6591230002").await
+        );
+        assert_eq!(standing(&app, "6591230004").await["tier"], "Gold");
+        let all = bills(&app).await;
+        for i in 0..amounts.len() {
+            let (api, imported) = (&all[&format!("API-{i}")], &all[&format!("IMP-{i}")]);
+            assert_eq!(api["points"], imported["points"], "{api} / {imported}");
+            assert_eq!(
+                api["billDetails"]["amount"],
+                imported["billDetails"]["amount"]
+            );
+        }
+
+        // A later file reusing a stored number inside the uniqueness window is refused too.
+        let again = errors.file(
+            "again.csv",
+            "No,Amount,When,Mobile\nIMP-2,40,2026-11-21 10:00:00,6591230004\n\
+         IMP-9,40,2026-11-21 10:00:00,6591230004\n",
+        );
+        let r = run(&app, &flow, &again, &errors).await;
+        assert_eq!((r.counts.succeeded, r.counts.failed), (1, 1), "{r:?}");
+        assert_eq!(r.counts.errors.get("604"), Some(&1), "{r:?}");
+    }
+);

@@ -6,6 +6,7 @@
 //! differs per backend lives in `dialect`. Instants are BIGINT microseconds (UTC) and flags
 //! BIGINT 0/1: the types every backend maps the same way.
 
+mod batch;
 pub mod comms;
 pub mod connect;
 pub mod console;

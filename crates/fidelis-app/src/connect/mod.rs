@@ -154,28 +154,53 @@ impl Connect<'_> {
             .collect();
         let claimed = repo.claim_rows_in(&mut unit, org, file_id, &rows).await?;
         let mut found = Found::new();
+        let new: Vec<&Record> = records
+            .iter()
+            .filter(|r| {
+                r.rows
+                    .first()
+                    .is_some_and(|n| claimed.binary_search(n).is_ok())
+            })
+            .collect();
+        let mut done = if ctx.template.records_bills() {
+            self.add_transactions(&mut unit, ctx, &new, &mut found)
+                .await?
+                .into_iter()
+        } else {
+            let mut done = Vec::with_capacity(new.len());
+            for record in &new {
+                unit.begin_step().await?;
+                let one = self.apply_one(&mut unit, ctx, record, &mut found).await;
+                done.push(unit.end_step(one).await);
+            }
+            done.into_iter()
+        };
         let mut out = Vec::with_capacity(records.len());
         let mut release = Vec::new();
         for record in records {
-            let new = record
+            let fresh = record
                 .rows
                 .first()
                 .is_some_and(|r| claimed.binary_search(r).is_ok());
-            if !new {
+            if !fresh {
                 out.push(Applied::AlreadyApplied);
                 continue;
             }
-            unit.begin_step().await?;
-            let done = self.apply_one(&mut unit, ctx, record, &mut found).await;
-            match unit.end_step(done).await {
-                Ok(id) => out.push(Applied::Done { id }),
-                Err(e) if e.is_internal() => return Err(e),
-                Err(e) => {
+            match done.next() {
+                Some(Ok(id)) => out.push(Applied::Done { id }),
+                Some(Err(e)) if e.is_internal() => return Err(e),
+                Some(Err(e)) => {
                     release.extend(record.rows.iter().copied());
                     out.push(Applied::Failed {
                         code: e.code().to_string(),
                         message: e.to_string(),
                     });
+                }
+                None => {
+                    return Err(fidelis_store::StoreError::Corrupt(
+                        "a batch record was not answered".into(),
+                    )
+                    .into())
                 }
             }
         }
@@ -203,7 +228,13 @@ impl Connect<'_> {
             Template::TransactionAdd
             | Template::TransactionAddWithFilter
             | Template::TransactionLineItemMerge => {
-                self.add_transaction(unit, ctx, record, found).await
+                let mut one = self.add_transactions(unit, ctx, &[record], found).await?;
+                one.pop().unwrap_or_else(|| {
+                    Err(
+                        fidelis_store::StoreError::Corrupt("a record was not answered".into())
+                            .into(),
+                    )
+                })
             }
             Template::CouponRedeem => self.redeem_coupon(unit, ctx, record, found).await,
             Template::GoodwillPoints => self.give_goodwill(unit, ctx, record).await,

@@ -2,9 +2,10 @@
 //! record is a REGULAR bill recorded as `POST /v2/transactions` records it, so points,
 //! tiers and side effects are the API's. A merged record carries its rows' line items.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use fidelis_domain::connect::{BillDocument, DocumentLine};
+use fidelis_domain::customers::{normalise_identifier, CustomerError, IdentifierType};
 use fidelis_domain::loyalty::{LoyaltyError, TransactionType};
 use fidelis_store::Unit;
 use rust_decimal::Decimal;
@@ -17,22 +18,95 @@ use crate::AppError;
 pub(super) const IDENTIFIERS: [&str; 4] = ["mobile", "email", "externalId", "cardNumber"];
 
 impl Connect<'_> {
-    /// Records one bill (the path of a batch of transaction rows: see [`Connect::apply`]).
-    pub(super) async fn add_transaction(
+    /// Records the bills of a batch of records set-based (`Loyalty::record_bills_in`); one
+    /// answer per record: the transaction id or why it was refused (nothing of it written).
+    pub(super) async fn add_transactions(
         &self,
         unit: &mut Unit,
         ctx: &Ctx,
-        record: &Record,
+        records: &[&Record],
         found: &mut Found,
-    ) -> Result<i64, AppError> {
-        let bill = bill(record)?;
-        let customer = self.customer(ctx, record, "", found).await?;
-        let award = self
+    ) -> Result<Vec<Result<i64, AppError>>, AppError> {
+        let customers = self.customers(ctx, records, found).await?;
+        let mut answers: Vec<Option<Result<i64, AppError>>> = Vec::with_capacity(records.len());
+        let mut bills = Vec::with_capacity(records.len());
+        let mut at = Vec::with_capacity(records.len());
+        for (i, (record, customer)) in records.iter().zip(customers).enumerate() {
+            match bill(record).and_then(|b| Ok((customer?, b))) {
+                Ok(pair) => {
+                    bills.push(pair);
+                    at.push(i);
+                    answers.push(None);
+                }
+                Err(e) => answers.push(Some(Err(e))),
+            }
+        }
+        let written = self
             .app
             .loyalty()
-            .record_bill_in(unit, &ctx.loyalty, &customer, &bill)
+            .record_bills_in(unit, &ctx.loyalty, &bills)
             .await?;
-        Ok(award.transaction_id)
+        for (i, answer) in at.into_iter().zip(written) {
+            answers[i] = Some(answer.map(|a| a.transaction_id));
+        }
+        Ok(answers.into_iter().flatten().collect())
+    }
+
+    /// The customers `records` name, one answer each: identifiers of one kind are looked up
+    /// together in one query; card numbers (which also name a program) one by one.
+    async fn customers(
+        &self,
+        ctx: &Ctx,
+        records: &[&Record],
+        found: &mut Found,
+    ) -> Result<Vec<Result<Customer, AppError>>, AppError> {
+        let org = &ctx.loyalty.loyalty.org;
+        let mut wanted: Vec<Result<(IdentifierType, String), AppError>> =
+            Vec::with_capacity(records.len());
+        let mut by_kind: HashMap<IdentifierType, Vec<String>> = HashMap::new();
+        for record in records {
+            let named = IDENTIFIERS
+                .iter()
+                .find_map(|n| Some((*n, field(record, n)?)))
+                .ok_or_else(|| LoyaltyError::CustomerIdentifierRequired.into())
+                .and_then(|(n, v)| {
+                    let kind = IdentifierType::parse(n)?;
+                    let value = match kind {
+                        IdentifierType::CardNumber => v.trim().to_string(),
+                        k => normalise_identifier(k, v, &org.country)?,
+                    };
+                    Ok((kind, value))
+                });
+            if let Ok((kind, value)) = &named {
+                if *kind != IdentifierType::CardNumber {
+                    by_kind.entry(*kind).or_default().push(value.clone());
+                }
+            }
+            wanted.push(named);
+        }
+        let mut known: HashMap<(IdentifierType, String), Customer> = HashMap::new();
+        for (kind, values) in by_kind {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            let briefs = self
+                .app
+                .db
+                .customers()
+                .lookup_briefs(org.id, kind, &values)
+                .await?;
+            known.extend(briefs.into_iter().map(|(v, b)| ((kind, v), b.into())));
+        }
+        let mut out = Vec::with_capacity(records.len());
+        for (record, named) in records.iter().zip(wanted) {
+            out.push(match named {
+                Err(e) => Err(e),
+                Ok((IdentifierType::CardNumber, _)) => self.customer(ctx, record, "", found).await,
+                Ok(key) => known
+                    .get(&key)
+                    .cloned()
+                    .ok_or_else(|| CustomerError::NotFound.into()),
+            });
+        }
+        Ok(out)
     }
 
     /// The customer the record's identifier fields (after `prefix`) name; found once per

@@ -67,6 +67,30 @@ pub struct Outcome {
 }
 
 /// The bill to store for `bill`, made by the caller's till for `customer_id`.
+/// The bill `customer` makes (transactions blocked for their status are refused, 8084's
+/// kin; an outlier customer's bill is recorded as an outlier).
+fn customer_bill(
+    ctx: &Ctx,
+    customer: &Customer,
+    bill: &BillInput,
+    now: Timestamp,
+) -> Result<NewBill, AppError> {
+    if !customer.status.accepts_transactions() {
+        return Err(LoyaltyError::TransactionsBlocked.into());
+    }
+    if bill.amount.is_none() {
+        return Err(LoyaltyError::InvalidInput("billAmount is required".into()).into());
+    }
+    let outlier = customer.status.is_outlier_for_transactions();
+    Ok(new_bill(
+        ctx,
+        bill,
+        customer.id,
+        outlier,
+        bill.billed_at.unwrap_or(now),
+    ))
+}
+
 fn new_bill(
     ctx: &Ctx,
     bill: &BillInput,
@@ -296,21 +320,8 @@ impl Loyalty<'_> {
         customer: &Customer,
         bill: &BillInput,
     ) -> Result<BillAward, AppError> {
-        if !customer.status.accepts_transactions() {
-            return Err(LoyaltyError::TransactionsBlocked.into());
-        }
-        if bill.amount.is_none() {
-            return Err(LoyaltyError::InvalidInput("billAmount is required".into()).into());
-        }
         let now = self.app.now();
-        let outlier = customer.status.is_outlier_for_transactions();
-        let nb = new_bill(
-            ctx,
-            bill,
-            customer.id,
-            outlier,
-            bill.billed_at.unwrap_or(now),
-        );
+        let nb = customer_bill(ctx, customer, bill, now)?;
         let earner = EarningEntity::Customer(customer.id);
         Ok(self
             .app
@@ -318,6 +329,40 @@ impl Loyalty<'_> {
             .loyalty()
             .record_bill_as_in(unit, &ctx.loyalty, &nb, earner, now)
             .await?)
+    }
+
+    /// `record_bill_in` for many bills at once, written set-based (imports); one answer
+    /// per bill, in order. An `Err` of the whole is a failure of storage.
+    pub async fn record_bills_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        bills: &[(Customer, BillInput)],
+    ) -> Result<Vec<Result<BillAward, AppError>>, AppError> {
+        let now = self.app.now();
+        let mut answers: Vec<Option<Result<BillAward, AppError>>> = Vec::with_capacity(bills.len());
+        let mut admitted = Vec::with_capacity(bills.len());
+        let mut at = Vec::with_capacity(bills.len());
+        for (i, (customer, bill)) in bills.iter().enumerate() {
+            match customer_bill(ctx, customer, bill, now) {
+                Ok(nb) => {
+                    admitted.push((nb, EarningEntity::Customer(customer.id)));
+                    at.push(i);
+                    answers.push(None);
+                }
+                Err(e) => answers.push(Some(Err(e))),
+            }
+        }
+        let written = self
+            .app
+            .db
+            .loyalty()
+            .record_bills_in(unit, &ctx.loyalty, &admitted, now)
+            .await?;
+        for (i, answer) in at.into_iter().zip(written) {
+            answers[i] = Some(answer.map_err(AppError::from));
+        }
+        Ok(answers.into_iter().flatten().collect())
     }
 
     /// The RETURN lines of a mixed bill, each with its parent bill (625 when one is missing).

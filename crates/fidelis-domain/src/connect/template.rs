@@ -121,6 +121,16 @@ const GOODWILL: &[Field] = &[
 ];
 
 impl Template {
+    /// Whether each record is a bill (recorded as `POST /v2/transactions` records one).
+    pub fn records_bills(self) -> bool {
+        matches!(
+            self,
+            Template::TransactionAdd
+                | Template::TransactionLineItemMerge
+                | Template::TransactionAddWithFilter
+        )
+    }
+
     pub const ALL: [Self; 7] = [
         Self::CustomerAdd,
         Self::FleetCustomers,

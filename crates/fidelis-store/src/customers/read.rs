@@ -5,12 +5,15 @@ use fidelis_domain::customers::{
     Subscription, SubscriptionChannel, SubscriptionStatus,
 };
 use fidelis_domain::org::{EntityId, OrgId};
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::{
     CResult, CustomerBrief, CustomerRecord, CustomerRepo, IdentifierRecord, ProfileRecord,
     StatusLogEntry,
 };
+use crate::batch::{Col, Rows};
 use crate::time::from_db;
 use crate::StoreError;
 
@@ -105,6 +108,44 @@ impl CustomerRepo<'_> {
             return Err(CustomerError::NotFoundInSource.into());
         }
         brief(id, status, first_name, last_name)
+    }
+
+    /// `lookup_brief` for many values of one identifier kind in any source, in one query
+    /// (imports): the customers found, by value; a value no customer holds is absent.
+    pub async fn lookup_briefs(
+        &self,
+        org_id: OrgId,
+        kind: IdentifierType,
+        values: &[&str],
+    ) -> CResult<HashMap<String, CustomerBrief>> {
+        if values.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut rows = Rows::with_capacity(values.len());
+        for v in values {
+            rows.push(vec![Value::from(*v)]);
+        }
+        let source = self.0.backend().json_rows(3, &[Col::Text("v")]);
+        let found: Vec<(String, i64, String, Option<String>, Option<String>)> =
+            sqlx::query_as(&format!(
+                "SELECT o.value, o.customer_id, c.status, f.first_name, f.last_name \
+                 FROM customer_identifier_owners o \
+                 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id \
+                 LEFT JOIN customer_profiles f ON f.org_id = o.org_id \
+                 AND f.customer_id = o.customer_id \
+                 AND f.id = (SELECT MIN(q.id) FROM customer_profiles q \
+                             WHERE q.org_id = o.org_id AND q.customer_id = o.customer_id) \
+                 WHERE o.org_id = $1 AND o.kind = $2 AND o.value IN (SELECT x.v FROM {source})"
+            ))
+            .bind(org_id.get())
+            .bind(kind.as_str())
+            .bind(rows.to_param()?)
+            .fetch_all(self.0.reader())
+            .await?;
+        found
+            .into_iter()
+            .map(|(value, id, status, first, last)| Ok((value, brief(id, status, first, last)?)))
+            .collect()
     }
 
     /// Status and first profile's name in one query: what bills and points need to know

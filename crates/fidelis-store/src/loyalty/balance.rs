@@ -57,11 +57,12 @@ pub(crate) struct BalanceRow {
     pub tier: TierState,
 }
 
-type Row = (i64, i64, i64, i64, i64, i64, Option<i64>, i64);
-const COLUMNS: &str = "net, debt, lifetime_points, lifetime_purchases, tier_serial, tier_since, \
+pub(crate) type Row = (i64, i64, i64, i64, i64, i64, Option<i64>, i64);
+pub(crate) const COLUMNS: &str =
+    "net, debt, lifetime_points, lifetime_purchases, tier_serial, tier_since, \
                        tier_valid_until, tier_requalify_base";
 
-fn from_row(r: Row) -> Result<BalanceRow, StoreError> {
+pub(crate) fn from_row(r: Row) -> Result<BalanceRow, StoreError> {
     Ok(BalanceRow {
         net: r.0,
         debt: r.1,

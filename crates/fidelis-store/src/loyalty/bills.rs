@@ -15,6 +15,7 @@
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::groups::GroupId;
 use fidelis_domain::loyalty::ledger::{Actor, EntryKind, EntrySource, LotId};
+use fidelis_domain::loyalty::program::BillEarn;
 use fidelis_domain::loyalty::returns::{plan_reversal, reverse_for_return, BillEarning};
 use fidelis_domain::loyalty::transaction::{
     check_bill_number, check_return_dates, BillNumberUniqueness, NewBill, OutlierStatus,
@@ -23,14 +24,15 @@ use fidelis_domain::loyalty::{
     EarningEntity, LoyaltyError, Program, ProgramId, ReturnType, TierChange, TransactionType,
 };
 use fidelis_domain::org::{EntityId, OrgId};
+use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::balance::{self, entity_of, Holder};
+use super::balance::{self, entity_of, BalanceRow, Holder};
 use super::fixed::{from_milli, to_milli};
-use super::ledger::{open_lots, post_credit, post_debit, Why};
+use super::ledger::{apply_credit, open_lots, post_debit, write_credit, Why};
 use super::{LoyaltyContext, LoyaltyRepo, Tx};
 use crate::time::{from_db, to_db};
 use crate::{StoreError, Unit};
@@ -199,7 +201,7 @@ impl BillRecord {
 }
 
 /// The `member_id` column: the customer who made a bill the group earns.
-fn member_column(earner: EarningEntity, customer_id: CustomerId) -> Option<i64> {
+pub(crate) fn member_column(earner: EarningEntity, customer_id: CustomerId) -> Option<i64> {
     match earner {
         EarningEntity::Group(_) => Some(customer_id.get()),
         EarningEntity::Customer(_) => None,
@@ -432,6 +434,52 @@ impl LoyaltyRepo<'_> {
     }
 }
 
+/// What a bill does to its earner's balance row, by the domain's rules, applied to `bal`
+/// in memory: the award (at the tier held before the bill), the credit and the debt it
+/// settles, the lifetime purchases and the tier upgrade they bring. Both the one-bill path
+/// and the batch path (`bill_batch`) write what this decides.
+pub(crate) struct BillEffect {
+    pub earn: BillEarn,
+    /// The credit in thousandths and the part of it that settled debt.
+    pub credit: Option<(i64, i64)>,
+    pub tier_change: Option<TierChange>,
+}
+
+pub(crate) fn bill_effect(
+    program: &Program,
+    bill: &NewBill,
+    bal: &mut BalanceRow,
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Result<BillEffect, StoreError> {
+    let earn = program.earn_for_bill(bill.amount, bill.outlier_status, &bal.tier, now, tz);
+    let credit = if earn.award.awarded > Decimal::ZERO {
+        let milli = to_milli(earn.award.awarded)?;
+        Some((milli, apply_credit(bal, EntryKind::Credit, milli)?))
+    } else {
+        None
+    };
+    let mut tier_change = None;
+    if earn.counts_as_purchase {
+        bal.lifetime_purchases += to_milli(bill.amount)?;
+        tier_change = program.tier_upgrade(
+            &bal.tier,
+            from_milli(bal.lifetime_purchases),
+            from_milli(bal.lifetime_points),
+            now,
+            tz,
+        );
+    }
+    if let Some(c) = &tier_change {
+        bal.tier = c.apply();
+    }
+    Ok(BillEffect {
+        earn,
+        credit,
+        tier_change,
+    })
+}
+
 /// Writes a bill admitted to `program` and its award (the body of `record_bill_as_in`).
 async fn award_bill(
     tx: &mut Tx,
@@ -441,17 +489,16 @@ async fn award_bill(
     earner: EarningEntity,
     now: Timestamp,
 ) -> Result<BillAward, StoreError> {
-    let tz = &ctx.org.time_zone;
     let h = Holder {
         org_id: ctx.org.id,
         entity: earner,
         program_id: program.id,
     };
-    let amount = to_milli(bill.amount)?;
     // The balance row first: the award depends on the member's tier. With the award
     // known, the bill row is written once, complete.
     let mut bal = balance::lock(tx, h, now).await?;
-    let earn = program.earn_for_bill(bill.amount, bill.outlier_status, &bal.tier, now, tz);
+    let effect = bill_effect(program, bill, &mut bal, now, &ctx.org.time_zone)?;
+    let earn = &effect.earn;
     let (txn_id,): (i64,) = sqlx::query_as(
         "INSERT INTO loyalty_transactions (org_id, customer_id, program_id, txn_type, bill_number, \
          store_id, till_id, billed_at, amount, outlier_status, created_at, details, raw_points, \
@@ -466,7 +513,7 @@ async fn award_bill(
     .bind(bill.store_id.map(EntityId::get))
     .bind(bill.till_id.map(EntityId::get))
     .bind(to_db(bill.billed_at))
-    .bind(amount)
+    .bind(to_milli(bill.amount)?)
     .bind(bill.outlier_status.as_str())
     .bind(to_db(now))
     .bind(&bill.details)
@@ -480,19 +527,19 @@ async fn award_bill(
     }
     let source = EntrySource::bill(txn_id);
     let mut lot_id = None;
-    if earn.award.awarded > Decimal::ZERO {
+    if let Some((milli, settled)) = effect.credit {
         let why = Why {
             source: &source,
             rule: Some("earn"),
             actor: &bill.actor,
             reason: None,
         };
-        let (_, l) = post_credit(
+        let (_, l) = write_credit(
             tx,
             h,
-            &mut bal,
             EntryKind::Credit,
-            earn.award.awarded,
+            milli,
+            settled,
             earn.expires_at,
             &why,
             now,
@@ -500,20 +547,8 @@ async fn award_bill(
         .await?;
         lot_id = Some(l);
     }
-    let mut tier_change = None;
-    if earn.counts_as_purchase {
-        bal.lifetime_purchases += amount;
-        tier_change = program.tier_upgrade(
-            &bal.tier,
-            from_milli(bal.lifetime_purchases),
-            from_milli(bal.lifetime_points),
-            now,
-            tz,
-        );
-    }
-    if let Some(c) = &tier_change {
+    if let Some(c) = &effect.tier_change {
         record_tier_change(tx, h, c, &source).await?;
-        bal.tier = c.apply();
     }
     balance::save(tx, h, &bal, now).await?;
     Ok(BillAward {
@@ -524,7 +559,7 @@ async fn award_bill(
         points: earn.award.awarded,
         lot_id,
         expires_at: earn.expires_at,
-        tier_change,
+        tier_change: effect.tier_change,
         lifetime_purchases: from_milli(bal.lifetime_purchases),
     })
 }

@@ -102,20 +102,46 @@ pub(crate) async fn post_credit(
     now: Timestamp,
 ) -> Result<(EntryId, LotId), StoreError> {
     let milli = to_milli(points)?;
-    let settled = to_milli(rules::settle_debt(points, from_milli(bal.debt)).debt_settled)?;
-    let (entry_id, lot_id) = if tx.backend().inserts_in_with() {
-        insert_credit_pg(tx, h, kind, milli, settled, expires_at, why, now).await?
-    } else {
-        let lot_id = insert_lot(tx, h, milli, settled, expires_at, why, now).await?;
-        let entry_id = insert_entry(tx, h, kind, milli, Some(lot_id), 0, settled, why, now).await?;
-        (entry_id, lot_id)
-    };
+    let settled = apply_credit(bal, kind, milli)?;
+    write_credit(tx, h, kind, milli, settled, expires_at, why, now).await
+}
+
+/// What a credit of `milli` thousandths does to the balance row: it pays off debt first
+/// (the settled part, returned, goes into no lot) and adds the rest to the balance.
+pub(crate) fn apply_credit(
+    bal: &mut BalanceRow,
+    kind: EntryKind,
+    milli: i64,
+) -> Result<i64, StoreError> {
+    let settled =
+        to_milli(rules::settle_debt(from_milli(milli), from_milli(bal.debt)).debt_settled)?;
     bal.net += milli;
     bal.debt -= settled;
     if kind.creates_lot() {
         bal.lifetime_points += milli;
     }
-    Ok((entry_id, lot_id))
+    Ok(settled)
+}
+
+/// Writes a credit's lot and entry (`apply_credit` decided `settled`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn write_credit(
+    tx: &mut Tx,
+    h: Holder,
+    kind: EntryKind,
+    milli: i64,
+    settled: i64,
+    expires_at: Option<Timestamp>,
+    why: &Why<'_>,
+    now: Timestamp,
+) -> Result<(EntryId, LotId), StoreError> {
+    if tx.backend().inserts_in_with() {
+        insert_credit_pg(tx, h, kind, milli, settled, expires_at, why, now).await
+    } else {
+        let lot_id = insert_lot(tx, h, milli, settled, expires_at, why, now).await?;
+        let entry_id = insert_entry(tx, h, kind, milli, Some(lot_id), 0, settled, why, now).await?;
+        Ok((entry_id, lot_id))
+    }
 }
 
 /// Binds `LOT_INSERT`'s parameters $1–$11.

@@ -8,6 +8,7 @@
 
 pub(crate) mod apply;
 mod balance;
+mod bill_batch;
 mod bill_details;
 mod bill_lookup;
 mod bills;
@@ -23,6 +24,7 @@ mod programs;
 mod rows;
 mod tier_expiry;
 
+pub use bill_batch::BillAnswer;
 pub use bills::{BillAward, BillRecord, NewReturn, ReturnResult};
 pub use cards::{
     CardChange, CardKey, CardRecord, GenerationLogRecord, NewCard, SeriesRecord, StatusLogRecord,

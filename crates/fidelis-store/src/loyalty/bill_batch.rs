@@ -1,0 +1,462 @@
+//! Bills by the thousand (Connect+ imports): the same checks, rules and rows as
+//! `record_bill_as_in`, written set-based, a handful of statements per batch instead of
+//! several per bill.
+//!
+//! A batch runs in order: the bills' earners' balance rows are created and locked in one
+//! statement, bill numbers are claimed in one upsert (the same take-over rule as one
+//! bill's claim, so a duplicate within the window is refused, 604), the awards are decided
+//! in memory by `bill_effect` bill after bill (a bill sees the tier its predecessors
+//! reached), and bills, lots, entries and balances are written one statement per table.
+//! A number that repeats inside the batch starts a new segment, so every claim meets the
+//! holder it would meet one bill at a time.
+
+use std::collections::{BTreeMap, HashSet};
+
+use fidelis_domain::loyalty::ledger::{EntryKind, EntrySource, LotId};
+use fidelis_domain::loyalty::transaction::NewBill;
+use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, Program, TransactionType};
+use fidelis_domain::org::EntityId;
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::balance::{self, Holder};
+use super::bills::{admit, bill_effect, member_column, record_tier_change, BillAward};
+use super::fixed::{from_milli, to_milli};
+use super::{LoyaltyContext, LoyaltyRepo};
+use crate::batch::{reserve_ids, Col, Rows};
+use crate::time::to_db;
+use crate::{StoreError, Unit};
+
+/// One bill's answer: its award, or the rule that refused it (nothing of it was written).
+pub type BillAnswer = Result<BillAward, StoreError>;
+
+impl LoyaltyRepo<'_> {
+    /// Records `bills` (each with who earns it) in `unit`, in order; one answer per bill.
+    /// An `Err` of the whole is a failure of storage: the unit must be rolled back.
+    pub async fn record_bills_in(
+        &self,
+        unit: &mut Unit,
+        ctx: &LoyaltyContext,
+        bills: &[(NewBill, EarningEntity)],
+        now: Timestamp,
+    ) -> Result<Vec<BillAnswer>, StoreError> {
+        let mut answers: Vec<Option<BillAnswer>> = Vec::with_capacity(bills.len());
+        let mut segment: Vec<(usize, &Program)> = Vec::new();
+        let mut numbers: HashSet<(String, String)> = HashSet::new();
+        for (i, (bill, _)) in bills.iter().enumerate() {
+            match admit(ctx, bill, now) {
+                Err(e) => answers.push(Some(Err(e))),
+                Ok(program) => {
+                    let key = number_key(ctx, bill);
+                    if numbers.contains(&key) {
+                        write_segment(unit, ctx, bills, &segment, now, &mut answers).await?;
+                        segment.clear();
+                        numbers.clear();
+                    }
+                    numbers.insert(key);
+                    segment.push((i, program));
+                    answers.push(None);
+                }
+            }
+        }
+        write_segment(unit, ctx, bills, &segment, now, &mut answers).await?;
+        answers
+            .into_iter()
+            .map(|a| a.ok_or_else(|| StoreError::Corrupt("a batch bill was not answered".into())))
+            .collect()
+    }
+}
+
+/// A bill number's claim key: its scope and number.
+fn number_key(ctx: &LoyaltyContext, bill: &NewBill) -> (String, String) {
+    let rule = &ctx.settings.bill_numbers;
+    (
+        rule.scope_key(bill.store_id, bill.till_id),
+        bill.number().to_string(),
+    )
+}
+
+/// Writes the admitted bills `segment` (indexes into `bills`; no bill number twice) and
+/// answers them.
+async fn write_segment(
+    unit: &mut Unit,
+    ctx: &LoyaltyContext,
+    bills: &[(NewBill, EarningEntity)],
+    segment: &[(usize, &Program)],
+    now: Timestamp,
+    answers: &mut [Option<BillAnswer>],
+) -> Result<(), StoreError> {
+    if segment.is_empty() {
+        return Ok(());
+    }
+    let org = ctx.org.id;
+    let holder = |i: usize, p: &Program| Holder {
+        org_id: org,
+        entity: bills[i].1,
+        program_id: p.id,
+    };
+    let mut balances = lock_balances(unit, segment.iter().map(|(i, p)| holder(*i, p)), now).await?;
+    let txn_ids = reserve_ids(unit, "loyalty_transactions", segment.len()).await?;
+    let won = claim_numbers(unit, ctx, bills, segment, &txn_ids).await?;
+
+    // The awards, bill after bill, on the balances as locked.
+    let mut txns = Rows::with_capacity(segment.len());
+    let mut credits = Vec::new();
+    let mut awards = Vec::with_capacity(segment.len());
+    for (k, (i, program)) in segment.iter().enumerate() {
+        let (bill, earner) = &bills[*i];
+        let txn_id = txn_ids[k];
+        if !won.contains(&txn_id) {
+            answers[*i] = Some(Err(LoyaltyError::DuplicateBill.into()));
+            continue;
+        }
+        let h = holder(*i, program);
+        let bal = balances
+            .get_mut(&(h.key(), h.program_id.get()))
+            .ok_or_else(|| StoreError::Corrupt("a batch balance was not locked".into()))?;
+        let effect = bill_effect(program, bill, bal, now, &ctx.org.time_zone)?;
+        txns.push(vec![
+            json!(txn_id),
+            json!(h.key()),
+            json!(h.program_id.get()),
+            json!(bill.number()),
+            json!(bill.store_id.map(EntityId::get)),
+            json!(bill.till_id.map(EntityId::get)),
+            json!(to_db(bill.billed_at)),
+            json!(to_milli(bill.amount)?),
+            json!(bill.outlier_status.as_str()),
+            json!(bill.details),
+            json!(to_milli(effect.earn.award.raw)?),
+            json!(to_milli(effect.earn.award.awarded)?),
+            json!(member_column(*earner, bill.customer_id)),
+        ]);
+        if let Some((milli, settled)) = effect.credit {
+            credits.push((k, h, milli, settled));
+        }
+        if let Some(c) = &effect.tier_change {
+            record_tier_change(unit, h, c, &EntrySource::bill(txn_id)).await?;
+        }
+        awards.push((
+            *i,
+            BillAward {
+                transaction_id: txn_id,
+                earner: *earner,
+                program_id: program.id,
+                raw_points: effect.earn.award.raw,
+                points: effect.earn.award.awarded,
+                lot_id: None,
+                expires_at: effect.earn.expires_at,
+                tier_change: effect.tier_change,
+                lifetime_purchases: from_milli(bal.lifetime_purchases),
+            },
+        ));
+    }
+    insert_bills(unit, ctx, &txns, now).await?;
+
+    let lot_ids = reserve_ids(unit, "loyalty_lots", credits.len()).await?;
+    let mut lots = Rows::with_capacity(credits.len());
+    let mut entries = Rows::with_capacity(credits.len());
+    let mut lot_of = BTreeMap::new();
+    for ((k, h, milli, settled), lot_id) in credits.iter().zip(&lot_ids) {
+        let (bill, _) = &bills[segment[*k].0];
+        let txn_id = txn_ids[*k].to_string();
+        let expires = awards
+            .iter()
+            .find(|(_, a)| a.transaction_id == txn_ids[*k])
+            .and_then(|(_, a)| a.expires_at);
+        lot_of.insert(txn_ids[*k], *lot_id);
+        lots.push(vec![
+            json!(lot_id),
+            json!(h.key()),
+            json!(h.program_id.get()),
+            json!(milli),
+            json!(milli - settled),
+            json!(expires.map(to_db)),
+            json!(txn_id),
+        ]);
+        entries.push(vec![
+            json!(h.key()),
+            json!(h.program_id.get()),
+            json!(milli),
+            json!(txn_id),
+            json!(bill.actor.kind.as_str()),
+            json!(bill.actor.id),
+            json!(lot_id),
+            json!(settled),
+        ]);
+    }
+    insert_credits(unit, ctx, &lots, &entries, now).await?;
+    save_balances(unit, ctx, &balances, now).await?;
+
+    for (i, mut award) in awards {
+        award.lot_id = lot_of.get(&award.transaction_id).map(|l| LotId::new(*l));
+        answers[i] = Some(Ok(award));
+    }
+    Ok(())
+}
+
+type Balances = BTreeMap<(i64, i64), balance::BalanceRow>;
+
+/// Creates the holders' balance rows where missing and locks them all, in key order (the
+/// order every writer of several rows takes them in, so two batches never deadlock).
+async fn lock_balances(
+    unit: &mut Unit,
+    holders: impl Iterator<Item = Holder>,
+    now: Timestamp,
+) -> Result<Balances, StoreError> {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut org = None;
+    for h in holders {
+        org = Some(h.org_id);
+        keys.insert((h.key(), h.program_id.get()));
+    }
+    let Some(org) = org else {
+        return Ok(Balances::new());
+    };
+    let mut rows = Rows::with_capacity(keys.len());
+    for (c, p) in &keys {
+        rows.push(vec![json!(c), json!(p)]);
+    }
+    let source = unit.backend().json_rows(3, &[Col::Int("c"), Col::Int("p")]);
+    let found: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64)> =
+        sqlx::query_as(&format!(
+            "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
+             SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true ORDER BY x.c, x.p \
+             ON CONFLICT (org_id, customer_id, program_id) \
+             DO UPDATE SET updated_at = loyalty_balances.updated_at \
+             RETURNING customer_id, program_id, {}",
+            balance::COLUMNS
+        ))
+        .bind(org.get())
+        .bind(to_db(now))
+        .bind(rows.to_param()?)
+        .fetch_all(&mut **unit)
+        .await?;
+    let mut out = Balances::new();
+    for r in found {
+        out.insert(
+            (r.0, r.1),
+            balance::from_row((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))?,
+        );
+    }
+    if out.len() != keys.len() {
+        return Err(StoreError::Corrupt(
+            "a batch balance row was not returned".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Claims the segment's bill numbers for their reserved transaction ids in one upsert;
+/// the ids whose claim held. A holder is taken over only outside the uniqueness window
+/// (`claim_bill_number`'s rule, the window being a fixed span around each bill).
+async fn claim_numbers(
+    unit: &mut Unit,
+    ctx: &LoyaltyContext,
+    bills: &[(NewBill, EarningEntity)],
+    segment: &[(usize, &Program)],
+    txn_ids: &[i64],
+) -> Result<HashSet<i64>, StoreError> {
+    let rule = &ctx.settings.bill_numbers;
+    let mut rows = Rows::with_capacity(segment.len());
+    for ((i, _), id) in segment.iter().zip(txn_ids) {
+        let bill = &bills[*i].0;
+        let (scope, number) = number_key(ctx, bill);
+        rows.push(vec![
+            json!(scope),
+            json!(number),
+            json!(to_db(bill.billed_at)),
+            json!(id),
+        ]);
+    }
+    // Wider than any real window and far from overflowing a timestamp's arithmetic.
+    let span = rule
+        .window_start(Timestamp::MAX)
+        .map(|start| to_db(Timestamp::MAX) - to_db(start))
+        .map(|s| s.min(1 << 60));
+    let source = unit.backend().json_rows(
+        4,
+        &[Col::Text("s"), Col::Text("n"), Col::Int("b"), Col::Int("t")],
+    );
+    let won: Vec<(i64,)> = sqlx::query_as(&format!(
+        "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, transaction_id) \
+         SELECT $1, x.s, x.n, x.b, x.t FROM {source} WHERE true \
+         ON CONFLICT (org_id, scope_key, bill_number) DO UPDATE \
+         SET billed_at = excluded.billed_at, transaction_id = excluded.transaction_id \
+         WHERE $2 = 1 AND (loyalty_bill_numbers.billed_at <= excluded.billed_at - $3 \
+         OR loyalty_bill_numbers.billed_at >= excluded.billed_at + $3) \
+         RETURNING transaction_id"
+    ))
+    .bind(ctx.org.id.get())
+    .bind(i64::from(span.is_some()))
+    .bind(span.unwrap_or(0))
+    .bind(rows.to_param()?)
+    .fetch_all(&mut **unit)
+    .await?;
+    Ok(won.into_iter().map(|(id,)| id).collect())
+}
+
+async fn insert_bills(
+    unit: &mut Unit,
+    ctx: &LoyaltyContext,
+    rows: &Rows,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let source = unit.backend().json_rows(
+        4,
+        &[
+            Col::Int("id"),
+            Col::Int("c"),
+            Col::Int("p"),
+            Col::Text("n"),
+            Col::Int("s"),
+            Col::Int("t"),
+            Col::Int("b"),
+            Col::Int("a"),
+            Col::Text("o"),
+            Col::Text("d"),
+            Col::Int("r"),
+            Col::Int("w"),
+            Col::Int("m"),
+        ],
+    );
+    sqlx::query(&format!(
+        "INSERT INTO loyalty_transactions (id, org_id, customer_id, program_id, txn_type, \
+         bill_number, store_id, till_id, billed_at, amount, outlier_status, created_at, \
+         details, raw_points, points, member_id) \
+         SELECT x.id, $1, x.c, x.p, $2, x.n, x.s, x.t, x.b, x.a, x.o, $3, x.d, x.r, x.w, x.m \
+         FROM {source}"
+    ))
+    .bind(ctx.org.id.get())
+    .bind(TransactionType::Regular.as_str())
+    .bind(to_db(now))
+    .bind(rows.to_param()?)
+    .execute(&mut **unit)
+    .await?;
+    Ok(())
+}
+
+/// The credits' lots and their ledger entries (`earn` credits of bills).
+async fn insert_credits(
+    unit: &mut Unit,
+    ctx: &LoyaltyContext,
+    lots: &Rows,
+    entries: &Rows,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if lots.is_empty() {
+        return Ok(());
+    }
+    let backend = unit.backend();
+    let lot_source = backend.json_rows(
+        5,
+        &[
+            Col::Int("id"),
+            Col::Int("c"),
+            Col::Int("p"),
+            Col::Int("v"),
+            Col::Int("r"),
+            Col::Int("e"),
+            Col::Text("s"),
+        ],
+    );
+    let bill = EntrySource::bill(0);
+    sqlx::query(&format!(
+        "INSERT INTO loyalty_lots (id, org_id, customer_id, program_id, points, remaining, \
+         awarded_at, expires_at, source_kind, source_ref, rule, reason) \
+         SELECT x.id, $1, x.c, x.p, x.v, x.r, $2, x.e, $3, x.s, $4, NULL FROM {lot_source}"
+    ))
+    .bind(ctx.org.id.get())
+    .bind(to_db(now))
+    .bind(bill.kind.as_str())
+    .bind("earn")
+    .bind(lots.to_param()?)
+    .execute(&mut **unit)
+    .await?;
+    let entry_source = backend.json_rows(
+        5,
+        &[
+            Col::Int("c"),
+            Col::Int("p"),
+            Col::Int("v"),
+            Col::Text("s"),
+            Col::Text("ak"),
+            Col::Text("ai"),
+            Col::Int("l"),
+            Col::Int("d"),
+        ],
+    );
+    sqlx::query(&format!(
+        "INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
+         source_kind, source_ref, rule, actor_kind, actor_id, reason, lot_id, shortfall, \
+         debt_settled) \
+         SELECT $1, x.c, x.p, $2, x.v, $3, $4, x.s, 'earn', x.ak, x.ai, NULL, x.l, 0, x.d \
+         FROM {entry_source}"
+    ))
+    .bind(ctx.org.id.get())
+    .bind(EntryKind::Credit.as_str())
+    .bind(to_db(now))
+    .bind(bill.kind.as_str())
+    .bind(entries.to_param()?)
+    .execute(&mut **unit)
+    .await?;
+    Ok(())
+}
+
+/// Writes the locked balance rows back in one statement.
+async fn save_balances(
+    unit: &mut Unit,
+    ctx: &LoyaltyContext,
+    balances: &Balances,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let mut rows = Rows::with_capacity(balances.len());
+    for ((c, p), b) in balances {
+        rows.push(vec![
+            json!(c),
+            json!(p),
+            json!(b.net),
+            json!(b.debt),
+            json!(b.lifetime_points),
+            json!(b.lifetime_purchases),
+            json!(i64::from(b.tier.serial)),
+            json!(to_db(b.tier.since)),
+            json!(b.tier.valid_until.map(to_db)),
+            json!(to_milli(b.tier.requalify_base)?),
+        ]);
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let source = unit.backend().json_rows(
+        3,
+        &[
+            Col::Int("c"),
+            Col::Int("p"),
+            Col::Int("net"),
+            Col::Int("debt"),
+            Col::Int("lp"),
+            Col::Int("lu"),
+            Col::Int("ts"),
+            Col::Int("tsi"),
+            Col::Int("tv"),
+            Col::Int("tr"),
+        ],
+    );
+    sqlx::query(&format!(
+        "UPDATE loyalty_balances SET net = x.net, debt = x.debt, lifetime_points = x.lp, \
+         lifetime_purchases = x.lu, tier_serial = x.ts, tier_since = x.tsi, \
+         tier_valid_until = x.tv, tier_requalify_base = x.tr, updated_at = $2 \
+         FROM {source} WHERE loyalty_balances.org_id = $1 \
+         AND loyalty_balances.customer_id = x.c AND loyalty_balances.program_id = x.p"
+    ))
+    .bind(ctx.org.id.get())
+    .bind(to_db(now))
+    .bind(rows.to_param()?)
+    .execute(&mut **unit)
+    .await?;
+    Ok(())
+}
