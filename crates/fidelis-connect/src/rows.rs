@@ -1,6 +1,7 @@
 //! A CSV file read as the rows of a dataflow: each data row becomes its template's API
 //! fields (mapped, dates read as instants), or is filtered out, or fails with a reason.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -36,8 +37,9 @@ pub const BAD_DATE: &str = "INVALID_DATE";
 pub const MISSING_VALUE: &str = "MANDATORY_VALUE_MISSING";
 
 /// The data rows of one file, in order, numbered from 1 (the header line is not a row).
-pub struct Rows<'f, R: Read> {
-    flow: &'f Dataflow,
+/// `F` is the dataflow, borrowed or owned (a reader on its own thread owns it).
+pub struct Rows<F: Borrow<Dataflow>, R: Read> {
+    flow: F,
     zone: TimeZone,
     reader: csv::Reader<R>,
     headers: Vec<String>,
@@ -50,15 +52,16 @@ pub struct Rows<'f, R: Read> {
 #[error("the file cannot be read as CSV: {0}")]
 pub struct FileError(#[from] csv::Error);
 
-impl<'f, R: Read> Rows<'f, R> {
+impl<F: Borrow<Dataflow>, R: Read> Rows<F, R> {
     /// Opens `input` for `flow`; zone-less dates are read in `zone` (the org's).
-    pub fn new(flow: &'f Dataflow, zone: TimeZone, input: R) -> Result<Self, FileError> {
+    pub fn new(flow: F, zone: TimeZone, input: R) -> Result<Self, FileError> {
+        let d: &Dataflow = flow.borrow();
         let mut reader = csv::ReaderBuilder::new()
-            .delimiter(flow.delimiter)
-            .has_headers(flow.columns.is_none())
+            .delimiter(d.delimiter)
+            .has_headers(d.columns.is_none())
             .flexible(true)
             .from_reader(input);
-        let headers = match &flow.columns {
+        let headers = match &d.columns {
             Some(c) => c.clone(),
             None => reader
                 .headers()?
@@ -84,14 +87,13 @@ impl<'f, R: Read> Rows<'f, R> {
     /// Columns the mapping and filter read that the file does not have: such a file
     /// is refused before its first row.
     pub fn missing_columns(&self) -> Vec<&str> {
-        let mut wanted: Vec<&str> = self
-            .flow
+        let flow: &Dataflow = self.flow.borrow();
+        let mut wanted: Vec<&str> = flow
             .mapping
             .values()
             .flat_map(|m| m.columns())
             .chain(
-                self.flow
-                    .filter
+                flow.filter
                     .iter()
                     .flat_map(|f| f.columns().iter().map(String::as_str)),
             )
@@ -131,7 +133,7 @@ impl<'f, R: Read> Rows<'f, R> {
                 .position(|h| h == name)
                 .map(|i| cells.get(i).map_or("", String::as_str))
         };
-        if let Some(f) = &self.flow.filter {
+        if let Some(f) = &self.flow.borrow().filter {
             match f.keeps(cell) {
                 Ok(true) => {}
                 Ok(false) => return RowOutcome::Filtered,
@@ -144,7 +146,7 @@ impl<'f, R: Read> Rows<'f, R> {
             }
         }
         let mut fields = BTreeMap::new();
-        for (field, mapping) in &self.flow.mapping {
+        for (field, mapping) in &self.flow.borrow().mapping {
             match mapping.value(cell) {
                 Ok(v) => {
                     let v = v.trim().to_string();
@@ -160,7 +162,11 @@ impl<'f, R: Read> Rows<'f, R> {
                 }
             }
         }
-        let missing = self.flow.template.missing(|f| fields.contains_key(f));
+        let missing = self
+            .flow
+            .borrow()
+            .template
+            .missing(|f| fields.contains_key(f));
         if let Some(m) = missing.first() {
             return RowOutcome::Failed {
                 code: MISSING_VALUE,
@@ -168,7 +174,7 @@ impl<'f, R: Read> Rows<'f, R> {
             };
         }
         let mut dates = BTreeMap::new();
-        for (field, format) in &self.flow.dates {
+        for (field, format) in &self.flow.borrow().dates {
             if let Some(v) = fields.get(field) {
                 match format.parse(v, &self.zone) {
                     Ok(t) => {

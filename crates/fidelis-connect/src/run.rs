@@ -14,7 +14,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fidelis_app::connect::{accuracy, Applied, Ctx, Record};
 use fidelis_app::{App, AppError};
@@ -124,7 +124,7 @@ pub async fn run_file(
         read: read.clone(),
     };
     let d = &flow.dataflow;
-    let mut rows = Rows::new(d, zone, input)?;
+    let rows = Rows::new(d.clone(), zone, input)?;
     let missing = rows.missing_columns();
     if !missing.is_empty() {
         return Err(RunError::MissingColumns(
@@ -171,6 +171,7 @@ pub async fn run_file(
         headers: (d.columns.is_none()).then_some(headers.clone()),
         batch: Vec::new(),
         batch_till: None,
+        reported: Instant::now(),
         report_id,
         progress: opts.progress.clone(),
         read: read.clone(),
@@ -181,7 +182,18 @@ pub async fn run_file(
         Attribution::TillColumn(c) => headers.iter().position(|h| h == c),
     };
     let merge = d.template == Template::TransactionLineItemMerge;
-    while let Some((number, cells, outcome)) = rows.next_row() {
+    // The file is read and mapped on a thread of its own while batches are applied, so
+    // reading the next rows overlaps the database's work on the last ones.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut rows = rows;
+        while let Some(row) = rows.next_row() {
+            if tx.blocking_send(row).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some((number, cells, outcome)) = rx.recv().await {
         run.counts.input += 1;
         match outcome {
             RowOutcome::Filtered => run.counts.filtered += 1,
@@ -228,6 +240,10 @@ pub async fn run_file(
         }
     }
     run.flush().await?;
+    reader.await.map_err(|e| RunError::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e),
+    })?;
     let error_file = run.finish_errors()?;
     let shown = error_file.as_ref().map(|p| p.display().to_string());
     connect
@@ -324,6 +340,8 @@ struct Runner<'a> {
     /// Records waiting to be applied, with each row's cells as read.
     batch: Vec<(Record, Vec<Vec<String>>)>,
     batch_till: Option<String>,
+    /// When the report was last brought up to date.
+    reported: Instant,
     report_id: i64,
     progress: Option<ProgressFn>,
     /// Bytes of the file read so far, of `bytes_total`.
@@ -431,10 +449,15 @@ impl Runner<'_> {
                 }
             }
         }
-        self.app
-            .connect()
-            .update_run(self.org, self.report_id, &self.counts, None, false)
-            .await?;
+        // The report follows the run about once a second, not after every batch: a
+        // commit per batch would cost more than the batch's rows on a large file.
+        if self.reported.elapsed() >= REPORT_EVERY {
+            self.app
+                .connect()
+                .update_run(self.org, self.report_id, &self.counts, None, false)
+                .await?;
+            self.reported = Instant::now();
+        }
         if let Some(p) = &self.progress {
             p(Progress {
                 bytes_read: self.read.load(Ordering::Relaxed),
@@ -445,6 +468,12 @@ impl Runner<'_> {
         Ok(())
     }
 }
+
+/// Rows read ahead of the batch being applied.
+const READ_AHEAD: usize = 8_192;
+
+/// How often a running import brings its report up to date.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// Waits before retrying a batch that failed on our side (100 ms, 200 ms, …).
 async fn pause(attempt: u32) {

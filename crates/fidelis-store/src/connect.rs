@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 
+use crate::batch::{Col, Rows};
 use crate::time::{from_db, to_db};
 use crate::{Db, StoreError, Unit};
 
@@ -154,29 +155,24 @@ impl ConnectRepo<'_> {
         file_id: i64,
         rows: &[u64],
     ) -> Result<Vec<u64>, StoreError> {
-        let mut claimed = Vec::with_capacity(rows.len());
-        // 3 parameters a row; 300 rows stay far below either backend's parameter limit.
-        for chunk in rows.chunks(300) {
-            let mut sql =
-                String::from("INSERT INTO connect_rows (org_id, file_id, row_number) VALUES ");
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                let p = i * 3;
-                sql.push_str(&format!("(${}, ${}, ${})", p + 1, p + 2, p + 3));
-            }
-            sql.push_str(
-                " ON CONFLICT (org_id, file_id, row_number) DO NOTHING RETURNING row_number",
-            );
-            let mut q = sqlx::query_as::<_, (i64,)>(&sql);
-            for row in chunk {
-                q = q.bind(org_id.get()).bind(file_id).bind(db_count(*row));
-            }
-            for (n,) in q.fetch_all(&mut **unit).await? {
-                claimed.push(u64::try_from(n).unwrap_or(0));
-            }
+        let mut keys = Rows::with_capacity(rows.len());
+        for row in rows {
+            keys.push(vec![serde_json::json!(db_count(*row))]);
         }
+        let source = unit.backend().json_rows(3, &[Col::Int("n")]);
+        let mut claimed: Vec<u64> = sqlx::query_as::<_, (i64,)>(&format!(
+            "INSERT INTO connect_rows (org_id, file_id, row_number) \
+             SELECT $1, $2, x.n FROM {source} WHERE true \
+             ON CONFLICT (org_id, file_id, row_number) DO NOTHING RETURNING row_number"
+        ))
+        .bind(org_id.get())
+        .bind(file_id)
+        .bind(keys.to_param()?)
+        .fetch_all(&mut **unit)
+        .await?
+        .into_iter()
+        .map(|(n,)| u64::try_from(n).unwrap_or(0))
+        .collect();
         claimed.sort_unstable();
         Ok(claimed)
     }

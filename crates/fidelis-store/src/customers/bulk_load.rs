@@ -45,6 +45,23 @@ impl CustomerRepo<'_> {
                 sqlx::query(sql).execute(self.0.reader()).await?;
             }
         }
+        // The tables may have grown many times over: without fresh statistics the planner
+        // keeps treating them as small (PostgreSQL then scans an org's identifiers to look
+        // up a few hundred of them).
+        if !customers.is_empty() {
+            let mut tx = self.0.begin().await?;
+            for table in [
+                "customers",
+                "customer_profiles",
+                "customer_identifiers",
+                "customer_identifier_owners",
+            ] {
+                sqlx::query(&format!("ANALYZE {table}"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
         Ok(ids)
     }
 

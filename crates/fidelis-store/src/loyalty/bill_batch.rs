@@ -446,12 +446,19 @@ async fn save_balances(
             Col::Int("tr"),
         ],
     );
+    // An upsert of rows that exist (they were locked): it finds each row by its key, where
+    // an `UPDATE … FROM` may scan the org's balances once per batch.
     sqlx::query(&format!(
-        "UPDATE loyalty_balances SET net = x.net, debt = x.debt, lifetime_points = x.lp, \
-         lifetime_purchases = x.lu, tier_serial = x.ts, tier_since = x.tsi, \
-         tier_valid_until = x.tv, tier_requalify_base = x.tr, updated_at = $2 \
-         FROM {source} WHERE loyalty_balances.org_id = $1 \
-         AND loyalty_balances.customer_id = x.c AND loyalty_balances.program_id = x.p"
+        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, net, debt, \
+         lifetime_points, lifetime_purchases, tier_serial, tier_since, tier_valid_until, \
+         tier_requalify_base, updated_at) \
+         SELECT $1, x.c, x.p, x.net, x.debt, x.lp, x.lu, x.ts, x.tsi, x.tv, x.tr, $2 \
+         FROM {source} WHERE true \
+         ON CONFLICT (org_id, customer_id, program_id) DO UPDATE SET net = excluded.net, \
+         debt = excluded.debt, lifetime_points = excluded.lifetime_points, \
+         lifetime_purchases = excluded.lifetime_purchases, tier_serial = excluded.tier_serial, \
+         tier_since = excluded.tier_since, tier_valid_until = excluded.tier_valid_until, \
+         tier_requalify_base = excluded.tier_requalify_base, updated_at = excluded.updated_at"
     ))
     .bind(ctx.org.id.get())
     .bind(to_db(now))
