@@ -10,6 +10,7 @@
 mod common;
 
 use common::console::{hidden, Agent, Page};
+use common::incentives::{issue, series_id};
 use common::{send, TestApp};
 use fidelis_store::connect::{NewRun, RunCounts};
 use reqwest::Method;
@@ -142,7 +143,7 @@ both_backends!(the_customer_page_shows_partner_programs_and_cards, |app| {
     // Demo Plus is not linked, so it is not listed.
     assert!(!panel.body.contains("Demo Plus"), "{}", panel.body);
 
-    // The card with its status, and the other panels.
+    // The card with its status; nothing else yet.
     contains_all(
         &page_of(&mut agent, id).await,
         &[
@@ -151,6 +152,42 @@ both_backends!(the_customer_page_shows_partner_programs_and_cards, |app| {
             "No transactions.",
             "No coupons issued",
             "Not a member of any group.",
+        ],
+    );
+    // A bill, a coupon and a group show in their panels.
+    let bill = json!({"type": "REGULAR", "billNumber": "B-8001", "billAmount": "250"});
+    till_post(
+        &app,
+        Method::POST,
+        "/v2/transactions?source=instore&identifierName=mobile&identifierValue=6591120001",
+        &bill,
+    )
+    .await;
+    let code = issue(&app, series_id(&app, "WELCOME10").await, id).await;
+    let group = till_post(
+        &app,
+        Method::POST,
+        "/v2/userGroup2",
+        &json!({"externalId": "pia-family", "groupName": "Pia's family", "maxGroupSize": 4}),
+    )
+    .await["entity"]
+        .as_i64()
+        .unwrap();
+    till_post(
+        &app,
+        Method::POST,
+        &format!("/v2/userGroup2/join?id={group}"),
+        &json!([{"userId": id, "primaryMember": true}]),
+    )
+    .await;
+    let page = page_of(&mut agent, id).await;
+    contains_all(
+        &page,
+        &[
+            "<td>B-8001</td><td>REGULAR</td><td>2026-11-26 12:00 +08:00</td><td>SGD 250</td><td>25</td>",
+            &format!("/console/incentives?code={code}"),
+            "WELCOME10 — Welcome: 10% off the bill",
+            "<td>Pia&#39;s family</td><td>pia-family</td><td>primary</td>",
         ],
     );
 });
