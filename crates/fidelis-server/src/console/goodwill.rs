@@ -298,8 +298,9 @@ pub async fn file(
     let filed = async {
         let filing = f.filing()?;
         let options = console.goodwill_options(s).await?;
-        let target = console.goodwill_target(s, filing.customer).await?;
         let r = console.file_goodwill(s, &filing).await?;
+        // The request answered (a re-posted form's is the first one) names its customer.
+        let target = console.goodwill_target(s, r.customer_id).await?;
         Ok::<_, AppError>(RequestRow::of(
             &r,
             customer_name(&target.customer),
