@@ -445,6 +445,32 @@ impl GroupsRepo<'_> {
             .collect::<std::result::Result<_, _>>()?)
     }
 
+    /// The live groups a customer is an active member of, with the membership, by group id
+    /// (the console's customer page).
+    pub async fn groups_of(
+        &self,
+        org_id: OrgId,
+        customer: CustomerId,
+    ) -> Result<Vec<(GroupRecord, MemberRecord)>> {
+        let mut out = Vec::new();
+        let rows = sqlx::query(&format!(
+            "SELECT {GROUP_COLUMNS} FROM user_groups WHERE org_id = $1 AND status <> 'DELETED' \
+             AND id IN (SELECT group_id FROM user_group_members WHERE org_id = $1 \
+             AND customer_id = $2 AND is_active = 1) ORDER BY id"
+        ))
+        .bind(org_id.get())
+        .bind(customer.get())
+        .fetch_all(self.0.reader())
+        .await?;
+        for r in rows {
+            let g = group_from_row(&r)?;
+            if let Some(m) = member_in(self.0.reader(), org_id, g.id, customer).await? {
+                out.push((g, m));
+            }
+        }
+        Ok(out)
+    }
+
     /// A customer's membership of a group, past or present.
     pub async fn member(
         &self,

@@ -1,7 +1,10 @@
 //! The Member Care console's commands and queries: staff sign-in and sessions, the search
-//! box, the customer single view. The pages (`fidelis-server::console`) only render what
+//! box, the customer single view, goodwill (maker/checker) and the admin pages. The pages (`fidelis-server::console`) only render what
 //! these answer; the console has no storage of its own beyond staff and sessions.
 
+mod admin;
+mod goodwill;
+mod panels;
 mod search;
 mod session;
 
@@ -9,7 +12,9 @@ use fidelis_domain::console::{ConsoleError, Permission, Role};
 use fidelis_domain::credentials::secrets_equal;
 use fidelis_domain::org::{Org, Permissions};
 
-pub use search::{CustomerPage, Hit, ProgramLine};
+pub use goodwill::{GoodwillFiling, GoodwillOptions, GoodwillTarget, Queued, MAX_QUEUE};
+pub use panels::{Panels, PartnerPanel, MAX_COUPONS, MAX_TRANSACTIONS};
+pub use search::{CustomerPage, Hit, IdentifierMatch, ProgramLine};
 pub use session::SignedIn;
 
 use crate::{App, Caller};

@@ -5,6 +5,7 @@ use fidelis_domain::customers::{normalise_identifier, CustomerId, IdentifierType
 use fidelis_domain::loyalty::ledger::Balance;
 use jiff::Timestamp;
 
+use super::panels::Panels;
 use super::{Console, Session};
 use fidelis_store::comms::MessageRecord;
 
@@ -23,6 +24,15 @@ const SEARCHED: [IdentifierType; 5] = [
     IdentifierType::CardNumber,
     IdentifierType::CardExternalId,
 ];
+
+/// A customer found by one of their identifiers.
+#[derive(Debug, Clone)]
+pub struct IdentifierMatch {
+    pub customer: CustomerId,
+    pub kind: IdentifierType,
+    /// The identifier as stored (normalised).
+    pub value: String,
+}
 
 /// A customer a search found, and how.
 #[derive(Debug, Clone)]
@@ -53,6 +63,7 @@ pub struct CustomerPage {
     pub programs: Vec<ProgramLine>,
     /// Every SMS and email sent to the customer, newest first.
     pub interactions: Vec<MessageRecord>,
+    pub panels: Panels,
 }
 
 impl Console<'_> {
@@ -61,25 +72,12 @@ impl Console<'_> {
     pub async fn search(&self, s: &Session, raw: &str) -> Result<Vec<Hit>, AppError> {
         s.require(Permission::ReadCustomers)?;
         let term = SearchTerm::parse(raw)?;
-        let repo = self.app.db.customers();
-        let mut found: Vec<(CustomerId, String)> = Vec::new();
-        for kind in SEARCHED {
-            let Ok(value) = normalise_identifier(kind, &term.text, &s.org.country) else {
-                continue;
-            };
-            match repo.lookup(s.org.id, None, None, kind, &value).await {
-                Ok(id) if !found.iter().any(|(f, _)| *f == id) => {
-                    found.push((id, kind.as_str().to_string()));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    let e = AppError::from(e);
-                    if e.is_internal() {
-                        return Err(e);
-                    }
-                }
-            }
-        }
+        let mut found: Vec<(CustomerId, String)> = self
+            .by_identifier(s, &term)
+            .await?
+            .into_iter()
+            .map(|m| (m.customer, m.kind.as_str().to_string()))
+            .collect();
         if term.searches_names() {
             let named = self
                 .app
@@ -105,6 +103,39 @@ impl Console<'_> {
             hits.push(Hit { view, matched });
         }
         Ok(hits)
+    }
+
+    /// The customers whose identifier the term is (each customer once, in `SEARCHED`
+    /// order), with the identifier's kind and normalised value.
+    pub(super) async fn by_identifier(
+        &self,
+        s: &Session,
+        term: &SearchTerm,
+    ) -> Result<Vec<IdentifierMatch>, AppError> {
+        let repo = self.app.db.customers();
+        let mut found: Vec<IdentifierMatch> = Vec::new();
+        for kind in SEARCHED {
+            let Ok(value) = normalise_identifier(kind, &term.text, &s.org.country) else {
+                continue;
+            };
+            match repo.lookup(s.org.id, None, None, kind, &value).await {
+                Ok(id) if !found.iter().any(|f| f.customer == id) => {
+                    found.push(IdentifierMatch {
+                        customer: id,
+                        kind,
+                        value,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let e = AppError::from(e);
+                    if e.is_internal() {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Everything the single view shows of customer `id`.
@@ -154,10 +185,12 @@ impl Console<'_> {
             offset: 0,
         };
         let (interactions, _) = self.app.comms().interactions(&cctx, id, &query).await?;
+        let panels = self.panels(&caller, &view).await?;
         Ok(CustomerPage {
             view,
             programs,
             interactions,
+            panels,
         })
     }
 }

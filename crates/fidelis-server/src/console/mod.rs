@@ -2,7 +2,10 @@
 //! script needed to read). Handlers parse the form or query, call `fidelis-app`'s console
 //! commands and render; the session cookie and CSRF checks live in `session`.
 
+mod admin;
+mod goodwill;
 mod pages;
+mod panels;
 mod session;
 
 use axum::routing::{get, post};
@@ -19,4 +22,36 @@ pub fn routes() -> Router<AppState> {
         .route("/console/customers/{id}", get(pages::customer))
         .route("/console/incentives", get(pages::incentives))
         .route("/console/admin/staff", get(pages::staff))
+        .route(
+            "/console/goodwill",
+            get(goodwill::find).post(goodwill::file),
+        )
+        .route("/console/goodwill/requests", get(goodwill::queue))
+        .route(
+            "/console/goodwill/requests/{id}/approve",
+            post(goodwill::approve),
+        )
+        .route(
+            "/console/goodwill/requests/{id}/reject",
+            post(goodwill::reject),
+        )
+        .route(
+            "/console/admin/clients",
+            get(admin::clients).post(admin::create_client),
+        )
+        .route(
+            "/console/admin/clients/{id}/rotate",
+            post(admin::rotate_secret),
+        )
+        .route(
+            "/console/admin/clients/{id}/disable",
+            post(admin::disable_client),
+        )
+        .route(
+            "/console/admin/clients/{id}/enable",
+            post(admin::enable_client),
+        )
+        .route("/console/admin/otp", get(admin::otp).post(admin::set_otp))
+        .route("/console/admin/runs", get(admin::runs))
+        .route("/console/admin/runs/{id}", get(admin::run))
 }

@@ -8,7 +8,7 @@ use axum::Form;
 use axum_extra::extract::cookie::CookieJar;
 use fidelis_app::console::{CustomerPage, Hit, Session};
 use fidelis_app::AppError;
-use fidelis_domain::console::ConsoleError;
+use fidelis_domain::console::{ConsoleError, Permission};
 use fidelis_domain::credentials::{secrets_equal, token_from_bytes};
 use fidelis_domain::customers::CustomerId;
 use fidelis_domain::error::{CodedError, ErrorClass};
@@ -17,13 +17,14 @@ use fidelis_domain::org::Org;
 use rand::RngCore;
 use serde::Deserialize;
 
+use super::panels::PanelsModel;
 use super::session::{cookie, removal, Staff, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::auth::ClientAddress;
 use crate::error::status_for;
 use crate::AppState;
 
 /// Renders a template as a page (with `crate::html::page`'s headers).
-fn render(status: StatusCode, t: &impl Template) -> Response {
+pub(super) fn render(status: StatusCode, t: &impl Template) -> Response {
     let body = match t.render() {
         Ok(b) => b,
         Err(e) => {
@@ -68,21 +69,24 @@ pub fn error_page(e: &AppError) -> Response {
     )
 }
 
-/// What the header shows of the signed-in staff user.
-struct Nav {
-    org_name: String,
-    staff_name: String,
-    role: &'static str,
-    csrf: String,
+/// What the header shows of the signed-in staff user, and the links their role may use.
+pub(super) struct Nav {
+    pub org_name: String,
+    pub staff_name: String,
+    pub role: &'static str,
+    pub csrf: String,
+    /// The admin pages' links.
+    pub admin: bool,
 }
 
 impl Nav {
-    fn of(s: &Session) -> Self {
+    pub(super) fn of(s: &Session) -> Self {
         Nav {
             org_name: s.org.name.clone(),
             staff_name: s.name.clone(),
             role: s.role.label(),
             csrf: s.csrf.clone(),
+            admin: s.role.allows(Permission::Administer),
         }
     }
 }
@@ -202,7 +206,7 @@ fn identifier(view: &fidelis_app::customers::CustomerView, kind: &str) -> String
         .unwrap_or_default()
 }
 
-fn full_name(view: &fidelis_app::customers::CustomerView) -> String {
+pub(super) fn full_name(view: &fidelis_app::customers::CustomerView) -> String {
     let p = view.customer.profiles.first();
     let name = [
         p.and_then(|p| p.first_name.clone()),
@@ -235,10 +239,7 @@ impl HitLine {
 #[derive(Template)]
 #[template(path = "console/search.html")]
 struct SearchPage {
-    org_name: String,
-    staff_name: String,
-    role: &'static str,
-    csrf: String,
+    nav: Nav,
     q: String,
     searched: bool,
     hits: Vec<HitLine>,
@@ -286,10 +287,7 @@ pub async fn search(
     render(
         status,
         &SearchPage {
-            org_name: nav.org_name,
-            staff_name: nav.staff_name,
-            role: nav.role,
-            csrf: nav.csrf,
+            nav,
             q,
             searched,
             hits,
@@ -315,6 +313,7 @@ struct CustomerModel {
     subscriptions: Vec<(String, String, String)>,
     programs: Vec<ProgramRow>,
     interactions: Vec<MessageRow>,
+    panels: PanelsModel,
 }
 
 struct MessageRow {
@@ -326,7 +325,7 @@ struct MessageRow {
 }
 
 /// An instant in the org's zone, with the zone's offset shown.
-fn org_time(t: jiff::Timestamp, org: &Org) -> String {
+pub(super) fn org_time(t: jiff::Timestamp, org: &Org) -> String {
     t.to_zoned(org.time_zone.clone())
         .strftime("%Y-%m-%d %H:%M %:z")
         .to_string()
@@ -390,6 +389,7 @@ impl CustomerModel {
                     status: m.status.as_str(),
                 })
                 .collect(),
+            panels: PanelsModel::of(&p.panels, org),
         }
     }
 }
@@ -397,11 +397,9 @@ impl CustomerModel {
 #[derive(Template)]
 #[template(path = "console/customer.html")]
 struct CustomerView {
-    org_name: String,
-    staff_name: String,
-    role: &'static str,
-    csrf: String,
+    nav: Nav,
     zone: String,
+    max_transactions: u32,
     c: CustomerModel,
 }
 
@@ -420,11 +418,9 @@ pub async fn customer(
             render(
                 StatusCode::OK,
                 &CustomerView {
-                    org_name: nav.org_name,
-                    staff_name: nav.staff_name,
-                    role: nav.role,
-                    csrf: nav.csrf,
+                    nav,
                     zone: s.org.time_zone_name().to_string(),
+                    max_transactions: fidelis_app::console::MAX_TRANSACTIONS,
                     c: CustomerModel::of(&page, &s.org),
                 },
             )
@@ -444,10 +440,7 @@ struct StaffLine {
 #[derive(Template)]
 #[template(path = "console/staff.html")]
 struct StaffPage {
-    org_name: String,
-    staff_name: String,
-    role: &'static str,
-    csrf: String,
+    nav: Nav,
     staff: Vec<StaffLine>,
 }
 
@@ -471,16 +464,7 @@ pub async fn staff(State(state): State<AppState>, staff: Staff) -> Response {
                     active: if r.active { "yes" } else { "no" },
                 })
                 .collect();
-            render(
-                StatusCode::OK,
-                &StaffPage {
-                    org_name: nav.org_name,
-                    staff_name: nav.staff_name,
-                    role: nav.role,
-                    csrf: nav.csrf,
-                    staff,
-                },
-            )
+            render(StatusCode::OK, &StaffPage { nav, staff })
         }
         Err(e) => error_page(&e),
     }
@@ -543,10 +527,7 @@ impl FoundModel {
 #[derive(Template)]
 #[template(path = "console/incentives.html")]
 struct IncentivesPage {
-    org_name: String,
-    staff_name: String,
-    role: &'static str,
-    csrf: String,
+    nav: Nav,
     code: String,
     found: Option<FoundModel>,
     invalid: bool,
@@ -586,10 +567,7 @@ pub async fn incentives(
     render(
         status,
         &IncentivesPage {
-            org_name: nav.org_name,
-            staff_name: nav.staff_name,
-            role: nav.role,
-            csrf: nav.csrf,
+            nav,
             code,
             found,
             invalid,

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod console;
 pub mod incentives;
 pub mod sms;
 

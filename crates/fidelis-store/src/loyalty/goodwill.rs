@@ -245,6 +245,23 @@ impl LoyaltyRepo<'_> {
         row.map(from_row).transpose()
     }
 
+    /// The org's requests waiting for a checker, oldest first, at most `limit`.
+    pub async fn pending_goodwill(
+        &self,
+        org_id: OrgId,
+        limit: i64,
+    ) -> Result<Vec<GoodwillRecord>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM loyalty_goodwill_requests WHERE org_id = $1 \
+             AND status = 'PENDING' ORDER BY created_at, id LIMIT $2"
+        ))
+        .bind(org_id.get())
+        .bind(limit)
+        .fetch_all(self.0.reader())
+        .await?;
+        rows.into_iter().map(from_row).collect()
+    }
+
     /// A customer's requests, newest first.
     pub async fn goodwill_requests(
         &self,
