@@ -2,6 +2,7 @@
 //! box, the customer single view. The pages (`fidelis-server::console`) only render what
 //! these answer; the console has no storage of its own beyond staff and sessions.
 
+mod google;
 mod search;
 mod session;
 
@@ -9,6 +10,7 @@ use fidelis_domain::console::{ConsoleError, Permission, Role};
 use fidelis_domain::credentials::secrets_equal;
 use fidelis_domain::org::{Org, Permissions};
 
+pub use google::{GoogleCallback, GoogleRedirect, GoogleSettings, GoogleSignIn};
 pub use search::{CustomerPage, Hit, ProgramLine};
 pub use session::SignedIn;
 
