@@ -43,14 +43,7 @@ both_backends!(an_agent_signs_in_searches_and_reads_a_customer, |app| {
         .await;
     assert_eq!(page.status, 303, "{}", page.body);
     assert_eq!(page.location.as_deref(), Some("/console/search"));
-    let session = page
-        .set_cookies
-        .iter()
-        .find(|c| c.starts_with("fidelis_console="))
-        .expect("a session cookie");
-    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
-        assert!(session.contains(attribute), "{session} lacks {attribute}");
-    }
+    page.assert_session_cookie();
 
     // One hit by card number, by card external id or by mobile opens the customer.
     for q in ["DEMO7001", "EXT-DEMO7001", "6591110001", "+65 9111 0001"] {

@@ -138,15 +138,7 @@ both_backends!(
             "{}",
             trip.page.body
         );
-        let session = trip
-            .page
-            .set_cookies
-            .iter()
-            .find(|c| c.starts_with("fidelis_console="))
-            .expect("a session cookie");
-        for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
-            assert!(session.contains(attribute), "{session} lacks {attribute}");
-        }
+        trip.page.assert_session_cookie();
         assert_ne!(agent.cookies["fidelis_console"], "planted-by-attacker");
         // The sign-in's own cookie is gone.
         assert!(!agent.cookies.contains_key("fidelis_console_google"));

@@ -53,37 +53,7 @@ pub struct Settings {
 pub struct ConsoleSettings {
     /// `[console.google]`: "Sign in with Google"; without it the console offers only
     /// passwords.
-    pub google: Option<GoogleSettings>,
-}
-
-/// `[console.google]`: the OAuth client registered with Google for this deployment.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GoogleSettings {
-    pub client_id: String,
-    /// Never printed.
-    pub client_secret: String,
-    /// The OpenID provider; Google's unless a test or another provider says otherwise.
-    #[serde(default = "google_issuer")]
-    pub issuer: String,
-    /// This console's callback as registered with Google:
-    /// `https://HOST/console/login/google/callback`.
-    pub redirect_url: String,
-}
-
-fn google_issuer() -> String {
-    "https://accounts.google.com".into()
-}
-
-impl std::fmt::Debug for GoogleSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GoogleSettings")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"***")
-            .field("issuer", &self.issuer)
-            .field("redirect_url", &self.redirect_url)
-            .finish()
-    }
+    pub google: Option<fidelis_app::console::GoogleSettings>,
 }
 
 /// `[connect]`: which dataflows `serve` knows (uploads) and schedules (pickup).
@@ -277,16 +247,10 @@ impl Settings {
     /// "Sign in with Google" for the console, when `[console.google]` is set; its settings
     /// are checked here, at start-up (the provider is contacted at the first sign-in).
     pub fn google_sign_in(&self) -> anyhow::Result<Option<fidelis_app::console::GoogleSignIn>> {
-        let Some(g) = &self.console.google else {
+        let Some(settings) = &self.console.google else {
             return Ok(None);
         };
-        let settings = fidelis_app::console::GoogleSettings {
-            client_id: g.client_id.clone(),
-            client_secret: g.client_secret.clone().into(),
-            issuer: g.issuer.clone(),
-            redirect_url: g.redirect_url.clone(),
-        };
-        fidelis_app::console::GoogleSignIn::new(&settings)
+        fidelis_app::console::GoogleSignIn::new(settings)
             .map(Some)
             .map_err(anyhow::Error::msg)
     }

@@ -40,27 +40,24 @@ use super::session::SignedIn;
 use super::Console;
 use crate::AppError;
 
-/// The deployment's Google client (from the server settings).
-#[derive(Clone)]
+/// The deployment's Google client: `[console.google]` of the server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GoogleSettings {
     pub client_id: String,
+    /// Never printed, nor written back out.
+    #[serde(skip_serializing)]
     pub client_secret: SecretString,
-    /// `https://accounts.google.com` for Google.
+    /// The OpenID provider: Google's unless said otherwise.
+    #[serde(default = "google_issuer")]
     pub issuer: String,
     /// This console's callback, as registered with Google:
     /// `https://HOST/console/login/google/callback`.
     pub redirect_url: String,
 }
 
-impl std::fmt::Debug for GoogleSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GoogleSettings")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"***")
-            .field("issuer", &self.issuer)
-            .field("redirect_url", &self.redirect_url)
-            .finish()
-    }
+fn google_issuer() -> String {
+    "https://accounts.google.com".into()
 }
 
 /// Google's ID token carries the account's Workspace domain as `hd`.

@@ -113,3 +113,17 @@ pub fn hidden(body: &str, name: &str) -> String {
         + marker.len();
     body[start..].split('"').next().unwrap().to_string()
 }
+
+impl Page {
+    /// Asserts the page issued a session cookie with the console's attributes.
+    pub fn assert_session_cookie(&self) {
+        let session = self
+            .set_cookies
+            .iter()
+            .find(|c| c.starts_with("fidelis_console="))
+            .expect("a session cookie");
+        for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+            assert!(session.contains(attribute), "{session} lacks {attribute}");
+        }
+    }
+}
