@@ -96,7 +96,10 @@ both_backends!(an_agent_signs_in_searches_and_reads_a_customer, |app| {
     ] {
         assert!(page.body.contains(text), "{text} missing: {}", page.body);
     }
-    assert_eq!(agent.get("/console/customers/999999").await.status, 404);
+    // A console page, not the API's JSON 404.
+    let page = agent.get("/console/customers/999999").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("<h1>Not found</h1>"), "{}", page.body);
 
     // Sign-out needs the form's token, then ends the session for good.
     let search = agent.get("/console/search").await;

@@ -301,8 +301,10 @@ impl Console<'_> {
             tracing::info!(refusal = %r, "Google sign-in refused");
             refused(r)
         })?;
+        // `admit` admits no one without a staff user.
         let Some(staff) = staff else {
-            return Err(refused(GoogleRefusal::NotInvited(String::new())));
+            let email = account.lookup_email().unwrap_or_default();
+            return Err(refused(GoogleRefusal::NotInvited(email)));
         };
         if admission == Admission::PinNow && !repo.pin_google_sub(staff.id, &account.sub).await? {
             return Err(refused(GoogleRefusal::OtherAccount));
