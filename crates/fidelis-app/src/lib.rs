@@ -46,6 +46,8 @@ pub struct App {
     auth: Arc<org::Authenticator>,
     delivery: Arc<comms::Delivery>,
     clients: Arc<identity::ClientVerifier>,
+    /// "Sign in with Google" for the console, when the deployment configured it.
+    google: Option<Arc<console::GoogleSignIn>>,
 }
 
 impl App {
@@ -57,7 +59,14 @@ impl App {
             auth: Arc::new(org::Authenticator::default()),
             delivery: Arc::new(comms::Delivery::default()),
             clients: Arc::new(identity::ClientVerifier::default()),
+            google: None,
         }
+    }
+
+    /// The same app offering "Sign in with Google" to console staff.
+    pub fn with_google(mut self, google: console::GoogleSignIn) -> Self {
+        self.google = Some(Arc::new(google));
+        self
     }
 
     /// The same app delivering messages through `delivery`'s gateways.

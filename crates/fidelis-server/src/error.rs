@@ -206,6 +206,8 @@ async fn render(req: Request, next: Next, body: fn(&ApiError) -> serde_json::Val
     let mut res = next.run(req).await;
     let err = match res.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
+        // A console page (say, its 404) is already what the person should see.
+        None if is_page(&res) => return res,
         None if res.status() == StatusCode::NOT_FOUND => ApiError::not_found("Resource not found"),
         None if res.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -228,6 +230,14 @@ async fn render(req: Request, next: Next, body: fn(&ApiError) -> serde_json::Val
         }
     }
     out
+}
+
+/// An HTML page (the console's).
+fn is_page(res: &Response) -> bool {
+    res.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// An error response with a plain-text body: an extractor's rejection, never one of ours.

@@ -28,14 +28,7 @@ both_backends!(an_agent_signs_in_searches_and_reads_a_customer, |app| {
         .await;
     assert_eq!(page.status, 303, "{}", page.body);
     assert_eq!(page.location.as_deref(), Some("/console/search"));
-    let session = page
-        .set_cookies
-        .iter()
-        .find(|c| c.starts_with("fidelis_console="))
-        .expect("a session cookie");
-    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
-        assert!(session.contains(attribute), "{session} lacks {attribute}");
-    }
+    page.assert_session_cookie();
 
     // One hit by card number, by card external id or by mobile opens the customer.
     for q in ["DEMO7001", "EXT-DEMO7001", "6591110001", "+65 9111 0001"] {
@@ -88,7 +81,10 @@ both_backends!(an_agent_signs_in_searches_and_reads_a_customer, |app| {
     ] {
         assert!(page.body.contains(text), "{text} missing: {}", page.body);
     }
-    assert_eq!(agent.get("/console/customers/999999").await.status, 404);
+    // A console page, not the API's JSON 404.
+    let page = agent.get("/console/customers/999999").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("<h1>Not found</h1>"), "{}", page.body);
 
     // Sign-out needs the form's token, then ends the session for good.
     let search = agent.get("/console/search").await;

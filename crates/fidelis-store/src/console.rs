@@ -103,17 +103,80 @@ impl ConsoleRepo<'_> {
         rows.into_iter().map(staff).collect()
     }
 
-    /// Pins a staff user to the Google account `sub` (first Google sign-in).
-    pub async fn pin_google_sub(&self, staff_id: i64, sub: &str) -> Result<(), StoreError> {
+    /// Pins a staff user to the Google account `sub` (first Google sign-in). False when the
+    /// user is already pinned to another account, or the account to another user (a race
+    /// between two first sign-ins has one winner).
+    pub async fn pin_google_sub(&self, staff_id: i64, sub: &str) -> Result<bool, StoreError> {
         let mut unit = self.0.unit().await?;
-        sqlx::query(
+        let pinned = sqlx::query(
             "UPDATE console_staff SET google_sub = $2 WHERE id = $1 AND google_sub IS NULL",
         )
         .bind(staff_id)
         .bind(sub)
         .execute(&mut *unit)
+        .await;
+        match pinned {
+            Ok(done) if done.rows_affected() == 1 => {
+                unit.commit().await?;
+                return Ok(true);
+            }
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        drop(unit);
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT google_sub FROM console_staff WHERE id = $1")
+                .bind(staff_id)
+                .fetch_optional(self.0.reader())
+                .await?;
+        Ok(row.and_then(|r| r.0).is_some_and(|s| s == sub))
+    }
+
+    /// Records a Google sign-in under way (hashes only) and forgets those started before
+    /// `stale_before`, which can no longer finish.
+    pub async fn start_google_login(
+        &self,
+        state_hash: &str,
+        browser_hash: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut unit = self.0.unit().await?;
+        sqlx::query("DELETE FROM console_google_logins WHERE created_at < $1")
+            .bind(to_db(stale_before))
+            .execute(&mut *unit)
+            .await?;
+        sqlx::query(
+            "INSERT INTO console_google_logins (state_hash, browser_hash, created_at) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(state_hash)
+        .bind(browser_hash)
+        .bind(to_db(now))
+        .execute(&mut *unit)
         .await?;
         unit.commit().await
+    }
+
+    /// Takes the Google sign-in under way stored under `state_hash`: its browser hash and
+    /// when it started. It is deleted, so a second callback with the same state finds
+    /// nothing.
+    pub async fn take_google_login(
+        &self,
+        state_hash: &str,
+    ) -> Result<Option<(String, Timestamp)>, StoreError> {
+        let mut unit = self.0.unit().await?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "DELETE FROM console_google_logins WHERE state_hash = $1 \
+             RETURNING browser_hash, created_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(&mut *unit)
+        .await?;
+        unit.commit().await?;
+        row.map(|(browser, at)| Ok((browser, from_db(at)?)))
+            .transpose()
     }
 
     /// Stores a new session under the hash of its token.

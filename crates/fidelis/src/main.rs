@@ -176,7 +176,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .await?;
             }
             let delivery = settings.delivery(demo)?;
-            let app = App::new(db, Arc::new(SystemClock)).with_delivery(delivery);
+            let mut app = App::new(db, Arc::new(SystemClock)).with_delivery(delivery);
+            if let Some(google) = settings.google_sign_in()? {
+                app = app.with_google(google);
+            }
             let (connect, schedule) = dataflows::load(&settings, &app)?;
             let state = AppState::new(app).with_connect(connect);
             let listeners = Listeners::bind(settings.listen, settings.metrics_listen)

@@ -42,6 +42,18 @@ pub struct Settings {
     /// Connect+ dataflows run by `serve` (`[connect]`).
     #[serde(default)]
     pub connect: ConnectSettings,
+    /// The Member Care console (`[console]`).
+    #[serde(default)]
+    pub console: ConsoleSettings,
+}
+
+/// `[console]`: deployment settings of the Member Care console.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// `[console.google]`: "Sign in with Google"; without it the console offers only
+    /// passwords.
+    pub google: Option<fidelis_app::console::GoogleSettings>,
 }
 
 /// `[connect]`: which dataflows `serve` knows (uploads) and schedules (pickup).
@@ -91,6 +103,7 @@ impl Default for Settings {
             sms_url: None,
             comms_lease_seconds: 60,
             connect: ConnectSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -117,6 +130,7 @@ impl std::fmt::Debug for Settings {
             .field("sms_url", &self.sms_url.as_deref().map(redact))
             .field("comms_lease_seconds", &self.comms_lease_seconds)
             .field("connect", &self.connect)
+            .field("console", &self.console)
             .finish()
     }
 }
@@ -228,6 +242,17 @@ impl Settings {
         fidelis_connect::sources::Dataflows::load_dir(dir, &self.connect.uploads).map_err(
             |problems| anyhow::anyhow!("the dataflows cannot be served:\n{}", problems.join("\n")),
         )
+    }
+
+    /// "Sign in with Google" for the console, when `[console.google]` is set; its settings
+    /// are checked here, at start-up (the provider is contacted at the first sign-in).
+    pub fn google_sign_in(&self) -> anyhow::Result<Option<fidelis_app::console::GoogleSignIn>> {
+        let Some(settings) = &self.console.google else {
+            return Ok(None);
+        };
+        fidelis_app::console::GoogleSignIn::new(settings)
+            .map(Some)
+            .map_err(anyhow::Error::msg)
     }
 
     /// Where fetched and decrypted copies wait.
@@ -467,6 +492,37 @@ mod tests {
         let e = s.dataflows().unwrap_err().to_string();
         assert!(e.contains("broken.toml"), "{e}");
         assert!(Settings::default().dataflows().unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn google_sign_in_is_typed_checked_and_its_secret_never_shows() {
+        let dir = std::env::temp_dir().join(format!("fidelis-google-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("fidelis.toml");
+        std::fs::write(
+            &file,
+            "[console.google]\nclient_id = \"123.apps.googleusercontent.com\"\n\
+             client_secret = \"hunter2\"\n\
+             redirect_url = \"https://care.example.com/console/login/google/callback\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file), Overrides::default()).unwrap();
+        let g = s.console.google.as_ref().unwrap();
+        assert_eq!(g.issuer, "https://accounts.google.com");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(s.google_sign_in().unwrap().is_some());
+        assert!(Settings::default().google_sign_in().unwrap().is_none());
+
+        // A redirect URL that is no URL stops the start; so does a missing field.
+        let mut bad = s.clone();
+        if let Some(g) = bad.console.google.as_mut() {
+            g.redirect_url = "care.example.com/callback".into();
+        }
+        let e = bad.google_sign_in().err().unwrap().to_string();
+        assert!(e.contains("redirect_url"), "{e}");
+        std::fs::write(&file, "[console.google]\nclient_id = \"x\"\n").unwrap();
+        assert!(Settings::load(Some(&file), Overrides::default()).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,9 +1,11 @@
 //! The Member Care console's commands and queries: staff sign-in and sessions, the search
-//! box, the customer single view, goodwill (maker/checker) and the admin pages. The pages (`fidelis-server::console`) only render what
+//! box, the customer single view, goodwill (maker/checker), the admin pages and "Sign in
+//! with Google". The pages (`fidelis-server::console`) only render what
 //! these answer; the console has no storage of its own beyond staff and sessions.
 
 mod admin;
 mod goodwill;
+mod google;
 mod panels;
 mod search;
 mod session;
@@ -13,6 +15,7 @@ use fidelis_domain::credentials::secrets_equal;
 use fidelis_domain::org::{Org, Permissions};
 
 pub use goodwill::{GoodwillFiling, GoodwillOptions, GoodwillTarget, Queued, MAX_QUEUE};
+pub use google::{GoogleCallback, GoogleRedirect, GoogleSettings, GoogleSignIn};
 pub use panels::{Panels, PartnerPanel, MAX_COUPONS, MAX_TRANSACTIONS};
 pub use search::{CustomerPage, Hit, IdentifierMatch, ProgramLine};
 pub use session::SignedIn;

@@ -1,6 +1,7 @@
 //! The console context's errors. Pages render them as a message to the person; the codes
 //! keep them apart in logs and tests.
 
+use super::google::GoogleRefusal;
 use crate::error::{CodedError, ErrorClass};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,8 +26,9 @@ pub enum ConsoleError {
     UnknownStaff(String),
     #[error("a staff user {0} already exists")]
     StaffExists(String),
+    /// A refused Google sign-in, saying why.
     #[error("{0}")]
-    Google(String),
+    Google(GoogleRefusal),
     #[error("invalid console data: {0}")]
     Corrupt(String),
 }
@@ -49,7 +51,10 @@ impl CodedError for ConsoleError {
 
     fn class(&self) -> ErrorClass {
         match self {
-            Self::BadCredentials | Self::SignedOut | Self::Google(_) => ErrorClass::Unauthenticated,
+            Self::BadCredentials | Self::SignedOut => ErrorClass::Unauthenticated,
+            Self::Google(GoogleRefusal::NotConfigured) => ErrorClass::NotFound,
+            Self::Google(r) if r.is_about_the_account() => ErrorClass::Forbidden,
+            Self::Google(_) => ErrorClass::Unauthenticated,
             Self::TooManyAttempts => ErrorClass::RateLimited,
             Self::Csrf | Self::Forbidden => ErrorClass::Forbidden,
             Self::Invalid(_) => ErrorClass::Invalid,
@@ -57,5 +62,11 @@ impl CodedError for ConsoleError {
             Self::StaffExists(_) => ErrorClass::Conflict,
             Self::Corrupt(_) => ErrorClass::Internal,
         }
+    }
+}
+
+impl From<GoogleRefusal> for ConsoleError {
+    fn from(r: GoogleRefusal) -> Self {
+        Self::Google(r)
     }
 }

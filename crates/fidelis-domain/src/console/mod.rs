@@ -4,12 +4,14 @@
 
 pub mod config;
 pub mod error;
+pub mod google;
 pub mod role;
 pub mod search;
 pub mod session;
 
 pub use config::{ConsoleConfig, StaffSpec};
 pub use error::ConsoleError;
+pub use google::{GoogleAccount, GoogleRefusal};
 pub use role::{Permission, Role};
 pub use search::SearchTerm;
 pub use session::SessionPolicy;

@@ -1,9 +1,11 @@
 //! The Member Care console: server-rendered pages under `/console` (askama templates, no
 //! script needed to read). Handlers parse the form or query, call `fidelis-app`'s console
-//! commands and render; the session cookie and CSRF checks live in `session`.
+//! commands and render; the session cookie and CSRF checks live in `session`, "Sign in with
+//! Google" in `google`.
 
 mod admin;
 mod goodwill;
+mod google;
 mod pages;
 mod panels;
 mod session;
@@ -17,6 +19,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(pages::home))
         .route("/console/login", get(pages::login_form).post(pages::login))
+        .route("/console/login/google", get(google::start))
+        .route("/console/login/google/callback", get(google::callback))
         .route("/console/logout", post(pages::logout))
         .route("/console/search", get(pages::search))
         .route("/console/customers/{id}", get(pages::customer))

@@ -44,10 +44,17 @@ pub(super) fn render(status: StatusCode, t: &impl Template) -> Response {
 struct ErrorPage {
     title: String,
     message: String,
+    back_href: &'static str,
+    back_label: &'static str,
 }
 
 /// An error as a page, with the status its class maps to.
 pub fn error_page(e: &AppError) -> Response {
+    error_page_back(e, ("/console/search", "Back to search"))
+}
+
+/// An error as a page with a link back to `back` (where to go, what the link says).
+pub fn error_page_back(e: &AppError, back: (&'static str, &'static str)) -> Response {
     let status = status_for(e.class());
     let message = if e.class() == ErrorClass::Internal {
         tracing::error!(error = %e, "console request failed");
@@ -56,6 +63,7 @@ pub fn error_page(e: &AppError) -> Response {
         e.to_string()
     };
     let title = match status {
+        _ if matches!(e, AppError::Console(ConsoleError::Google(_))) => "Google sign-in refused",
         StatusCode::FORBIDDEN => "Not allowed",
         StatusCode::NOT_FOUND => "Not found",
         _ => "Something is wrong",
@@ -65,6 +73,8 @@ pub fn error_page(e: &AppError) -> Response {
         &ErrorPage {
             title: title.into(),
             message,
+            back_href: back.0,
+            back_label: back.1,
         },
     )
 }
@@ -101,10 +111,13 @@ struct Login {
     csrf: String,
     email: String,
     error: Option<String>,
+    /// Offer "Sign in with Google" (the server is configured for it).
+    google: bool,
 }
 
 /// The sign-in form, with a fresh form token in its cookie.
 fn login_page(
+    state: &AppState,
     jar: CookieJar,
     status: StatusCode,
     email: String,
@@ -114,11 +127,18 @@ fn login_page(
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let csrf = token_from_bytes(&bytes);
     let jar = jar.add(cookie(LOGIN_COOKIE, csrf.clone()));
-    (jar, render(status, &Login { csrf, email, error })).into_response()
+    let google = state.app.console().google_enabled();
+    let page = Login {
+        csrf,
+        email,
+        error,
+        google,
+    };
+    (jar, render(status, &page)).into_response()
 }
 
-pub async fn login_form(jar: CookieJar) -> Response {
-    login_page(jar, StatusCode::OK, String::new(), None)
+pub async fn login_form(State(state): State<AppState>, jar: CookieJar) -> Response {
+    login_page(&state, jar, StatusCode::OK, String::new(), None)
 }
 
 #[derive(Deserialize)]
@@ -142,7 +162,13 @@ pub async fn login(
         expected.is_some_and(|e| !e.is_empty() && secrets_equal(e.as_bytes(), f.csrf.as_bytes()));
     if !same {
         let e = AppError::from(ConsoleError::Csrf);
-        return login_page(jar, StatusCode::FORBIDDEN, f.email, Some(e.to_string()));
+        return login_page(
+            &state,
+            jar,
+            StatusCode::FORBIDDEN,
+            f.email,
+            Some(e.to_string()),
+        );
     }
     match state
         .app
@@ -157,7 +183,13 @@ pub async fn login(
             (jar, Redirect::to("/console/search")).into_response()
         }
         Err(e) if e.class() == ErrorClass::Internal => error_page(&e),
-        Err(e) => login_page(jar, status_for(e.class()), f.email, Some(e.to_string())),
+        Err(e) => login_page(
+            &state,
+            jar,
+            status_for(e.class()),
+            f.email,
+            Some(e.to_string()),
+        ),
     }
 }
 

@@ -13,8 +13,8 @@ use super::{send, TestApp};
 
 /// A cookie-keeping client that does not follow redirects, so each answer can be checked.
 pub struct Agent<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
+    pub app: &'a TestApp,
+    pub http: reqwest::Client,
     pub cookies: HashMap<String, String>,
 }
 
@@ -137,4 +137,18 @@ pub async fn register(
     let (status, res) = send(app.till(Method::POST, "/v2/customers").json(&body)).await;
     assert_eq!(status, 200, "{res}");
     res["createdId"].as_i64().unwrap()
+}
+
+impl Page {
+    /// Asserts the page issued a session cookie with the console's attributes.
+    pub fn assert_session_cookie(&self) {
+        let session = self
+            .set_cookies
+            .iter()
+            .find(|c| c.starts_with("fidelis_console="))
+            .expect("a session cookie");
+        for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+            assert!(session.contains(attribute), "{session} lacks {attribute}");
+        }
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod console;
 pub mod incentives;
+pub mod oidc;
 pub mod sms;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct TestApp {
     pub db: Db,
     pub backend: Backend,
     pub state: AppState,
+    /// The OpenID provider of `start_google`.
+    pub google: Option<oidc::Provider>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _db: fidelis_store::testing::TestDb,
@@ -104,16 +107,55 @@ impl TestApp {
         delivery: fidelis_app::comms::Delivery,
         connect: fidelis_server::ConnectState,
     ) -> Option<Self> {
+        Self::start_full(backend, options, delivery, connect, None).await
+    }
+
+    /// Like `start`, offering "Sign in with Google" through a test OpenID provider
+    /// (`self.google`) that issues tokens at the app's clock.
+    pub async fn start_google(backend: Backend) -> Option<Self> {
+        let provider = oidc::Provider::start().await;
+        let options = ServeOptions {
+            jobs: false,
+            ..ServeOptions::default()
+        };
+        let mut app = Self::start_full(
+            backend,
+            options,
+            Default::default(),
+            Default::default(),
+            Some(&provider.issuer),
+        )
+        .await?;
+        provider.use_clock(app.clock.clone());
+        app.google = Some(provider);
+        Some(app)
+    }
+
+    async fn start_full(
+        backend: Backend,
+        options: ServeOptions,
+        delivery: fidelis_app::comms::Delivery,
+        connect: fidelis_server::ConnectState,
+        google_issuer: Option<&str>,
+    ) -> Option<Self> {
         let test_db = fidelis_store::testing::fresh(backend).await?;
         let db = test_db.db.clone();
         let clock = Arc::new(FixedClock::new("2026-11-25T04:00:00Z".parse().unwrap()));
-        let state =
-            AppState::new(fidelis_app::App::new(db.clone(), clock.clone()).with_delivery(delivery))
-                .with_connect(connect);
         let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
         let listeners = Listeners::bind(loopback, loopback).await.unwrap();
         let addr = listeners.api.local_addr().unwrap();
         let metrics_addr = listeners.metrics.local_addr().unwrap();
+        let mut app = fidelis_app::App::new(db.clone(), clock.clone()).with_delivery(delivery);
+        if let Some(issuer) = google_issuer {
+            let settings = fidelis_app::console::GoogleSettings {
+                client_id: oidc::CLIENT_ID.into(),
+                client_secret: oidc::CLIENT_SECRET.to_string().into(),
+                issuer: issuer.into(),
+                redirect_url: format!("http://{addr}/console/login/google/callback"),
+            };
+            app = app.with_google(fidelis_app::console::GoogleSignIn::new(&settings).unwrap());
+        }
+        let state = AppState::new(app).with_connect(connect);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(fidelis_server::serve(
             state.clone(),
@@ -131,6 +173,7 @@ impl TestApp {
             db,
             backend,
             state,
+            google: None,
             stop: Some(stop),
             server: Some(server),
             _db: test_db,
@@ -242,10 +285,15 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// Runs one async test body against SQLite and against PostgreSQL.
+/// Runs one async test body against SQLite and against PostgreSQL; the app comes from
+/// `TestApp::start`, or from the given starter (`both_backends!(name, TestApp::start_google,
+/// |app| { … })`).
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, |$app:ident| $body:block) => {
+        $crate::both_backends!($name, $crate::common::TestApp::start, |$app| $body);
+    };
+    ($name:ident, $start:path, |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -254,13 +302,13 @@ macro_rules! both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::common::TestApp::start($crate::common::Backend::Sqlite).await.unwrap();
+                let app = $start($crate::common::Backend::Sqlite).await.unwrap();
                 body(app).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::common::TestApp::start($crate::common::Backend::Postgres).await {
+                if let Some(app) = $start($crate::common::Backend::Postgres).await {
                     body(app).await;
                 }
             }
