@@ -126,9 +126,10 @@ impl CustomerRepo<'_> {
             rows.push(vec![Value::from(*v)]);
         }
         let source = self.0.backend().json_rows(3, &[Col::Text("v")]);
-        let found: Vec<(String, i64, String, Option<String>, Option<String>)> =
-            sqlx::query_as(&format!(
-                "SELECT o.value, o.customer_id, c.status, f.first_name, f.last_name \
+        // value, customer id, status, first and last name.
+        type Found = (String, i64, String, Option<String>, Option<String>);
+        let found: Vec<Found> = sqlx::query_as(&format!(
+            "SELECT o.value, o.customer_id, c.status, f.first_name, f.last_name \
                  FROM customer_identifier_owners o \
                  JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id \
                  LEFT JOIN customer_profiles f ON f.org_id = o.org_id \
@@ -136,12 +137,12 @@ impl CustomerRepo<'_> {
                  AND f.id = (SELECT MIN(q.id) FROM customer_profiles q \
                              WHERE q.org_id = o.org_id AND q.customer_id = o.customer_id) \
                  WHERE o.org_id = $1 AND o.kind = $2 AND o.value IN (SELECT x.v FROM {source})"
-            ))
-            .bind(org_id.get())
-            .bind(kind.as_str())
-            .bind(rows.to_param()?)
-            .fetch_all(self.0.reader())
-            .await?;
+        ))
+        .bind(org_id.get())
+        .bind(kind.as_str())
+        .bind(rows.to_param()?)
+        .fetch_all(self.0.reader())
+        .await?;
         found
             .into_iter()
             .map(|(value, id, status, first, last)| Ok((value, brief(id, status, first, last)?)))

@@ -218,20 +218,21 @@ async fn lock_balances(
         rows.push(vec![json!(c), json!(p)]);
     }
     let source = unit.backend().json_rows(3, &[Col::Int("c"), Col::Int("p")]);
-    let found: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64)> =
-        sqlx::query_as(&format!(
-            "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
+    // The key (customer, program), then the balance row's columns.
+    type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
+    let found: Vec<Locked> = sqlx::query_as(&format!(
+        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
              SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true ORDER BY x.c, x.p \
              ON CONFLICT (org_id, customer_id, program_id) \
              DO UPDATE SET updated_at = loyalty_balances.updated_at \
              RETURNING customer_id, program_id, {}",
-            balance::COLUMNS
-        ))
-        .bind(org.get())
-        .bind(to_db(now))
-        .bind(rows.to_param()?)
-        .fetch_all(&mut **unit)
-        .await?;
+        balance::COLUMNS
+    ))
+    .bind(org.get())
+    .bind(to_db(now))
+    .bind(rows.to_param()?)
+    .fetch_all(&mut **unit)
+    .await?;
     let mut out = Balances::new();
     for r in found {
         out.insert(
