@@ -8,6 +8,10 @@
 //! already stored is answered [`Applied::AlreadyApplied`] and not applied again; a record
 //! refused by a rule is undone on its own (its key too), so the rest of the batch commits.
 //! A crash mid-batch leaves neither the batch's effects nor its keys.
+//!
+//! Bills (the transaction templates) are written set-based, a handful of statements per
+//! batch (`Loyalty::record_bills_in`): a refused bill writes nothing, so it needs no
+//! savepoint. The other templates run each record as a step of the unit.
 
 mod customers;
 mod rewards;
