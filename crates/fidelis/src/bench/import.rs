@@ -28,6 +28,9 @@ pub struct ImportBench {
     /// Where the generated file and the dataflow go (kept for a look afterwards).
     #[arg(long, default_value = "target/bench-import")]
     pub dir: PathBuf,
+    /// Records per batch (the dataflow's `batch_size`; its default when not given).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// PostgreSQL server for the `COPY` floor (a database `fidelis_copyfloor` is created
     /// there); `none` skips it.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
@@ -62,7 +65,11 @@ pub async fn import(db: Db, opts: ImportBench) -> anyhow::Result<()> {
     let run_id = jiff::Timestamp::now().as_millisecond();
     let file = opts.dir.join(format!("bills-{run_id}.csv"));
     let flow = opts.dir.join("bench-import.toml");
-    std::fs::write(&flow, FLOW)?;
+    let text = match opts.batch_size {
+        Some(n) => FLOW.replacen("template =", &format!("batch_size = {n}\ntemplate ="), 1),
+        None => FLOW.to_string(),
+    };
+    std::fs::write(&flow, text)?;
     let generated = std::time::Instant::now();
     generate(&file, opts.rows, opts.customers, run_id)?;
     eprintln!(
