@@ -251,3 +251,33 @@ both_backends!(a_session_of_another_org_sees_none_of_its_customers, |app| {
     let page = acme.get("/console/search?q=6591110009").await;
     assert!(page.body.contains("No customer matches"), "{}", page.body);
 });
+
+both_backends!(
+    an_identifier_opens_its_customer_even_if_a_name_contains_it,
+    |app| {
+        let holder = register(&app, "Ada", "Card", "6591110011", Some("DEMO7011")).await;
+        let named = register(&app, "Demo7011", "Lookalike", "6591110012", None).await;
+        let mut agent = Agent::new(&app);
+        assert_eq!(
+            agent
+                .sign_in("agent@demo-retail.example", "demo-agent-pw")
+                .await
+                .status,
+            303
+        );
+        // The card number is the holder's; the name that contains it is not searched.
+        let page = agent.search("DEMO7011").await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(
+            page.location.as_deref(),
+            Some(format!("/console/customers/{holder}").as_str())
+        );
+        // A fragment that is no identifier still finds the name.
+        let page = agent.search("demo701").await;
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(
+            page.location.as_deref(),
+            Some(format!("/console/customers/{named}").as_str())
+        );
+    }
+);

@@ -86,6 +86,8 @@ enum BenchCommand {
     /// Hostile traffic without credentials against a `serve --demo` child process: peak
     /// RSS, health latency and a real till's requests per scenario.
     Storm(bench::StormBench),
+    /// Console agents searching customers by card number and opening their pages.
+    Console(bench::ConsoleBench),
 }
 
 fn main() -> ExitCode {
@@ -157,6 +159,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             bench::customers(demo_db(&settings).await?, opts).await?;
         }
         Command::Bench(BenchCommand::Storm(opts)) => bench::storm(opts).await?,
+        Command::Bench(BenchCommand::Console(opts)) => {
+            bench::console(demo_db(&settings).await?, opts).await?;
+        }
         Command::Bench(BenchCommand::Oauth(opts)) => {
             bench::oauth(demo_db(&settings).await?, opts).await?;
         }

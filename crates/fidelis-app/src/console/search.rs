@@ -68,7 +68,8 @@ pub struct CustomerPage {
 
 impl Console<'_> {
     /// Customers matching the search box: by each identifier (exact, normalised as the API
-    /// does), then by a part of the name.
+    /// does), or else by a part of the name. An identifier names its customer exactly, so
+    /// the name search (a scan of every profile of the org) runs only when none matched.
     pub async fn search(&self, s: &Session, raw: &str) -> Result<Vec<Hit>, AppError> {
         s.require(Permission::ReadCustomers)?;
         let term = SearchTerm::parse(raw)?;
@@ -78,7 +79,7 @@ impl Console<'_> {
             .into_iter()
             .map(|m| (m.customer, m.kind.as_str().to_string()))
             .collect();
-        if term.searches_names() {
+        if found.is_empty() && term.searches_names() {
             let named = self
                 .app
                 .db

@@ -23,6 +23,10 @@ impl Run {
         self.hist.value_at_quantile(0.5) as f64 / 1000.0
     }
 
+    pub fn p95_ms(&self) -> f64 {
+        self.hist.value_at_quantile(0.95) as f64 / 1000.0
+    }
+
     pub fn p99_ms(&self) -> f64 {
         self.hist.value_at_quantile(0.99) as f64 / 1000.0
     }

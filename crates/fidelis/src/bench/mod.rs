@@ -1,6 +1,7 @@
 //! `fidelis bench …`: load generators that measure the real server over HTTP on this
 //! machine. Figures go to docs/benchmarks.md; tests never time anything.
 
+mod console;
 mod customers;
 mod import;
 mod load;
@@ -19,6 +20,7 @@ use fidelis_server::{AppState, Listeners, ServeOptions};
 use fidelis_store::customers::BulkCustomer;
 use fidelis_store::Db;
 
+pub use console::{console, ConsoleBench};
 pub use customers::{customers, CustomersBench};
 pub use import::{import, ImportBench};
 pub use oauth::{oauth, OauthBench};
