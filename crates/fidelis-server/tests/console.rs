@@ -78,6 +78,8 @@ both_backends!(an_agent_signs_in_searches_and_reads_a_customer, |app| {
         "DEMO7001",
         "Asia/Singapore",
         "Demo Rewards",
+        // No bill yet: the first tier, as `loyaltyDetails` reports it.
+        "<td>Bronze</td>",
     ] {
         assert!(page.body.contains(text), "{text} missing: {}", page.body);
     }

@@ -160,13 +160,14 @@ impl Console<'_> {
         let programs = summaries
             .into_iter()
             .map(|p| {
-                let tier = p.member.as_ref().and_then(|m| {
-                    p.program
-                        .tiers
-                        .as_ref()
-                        .and_then(|t| t.tier(m.tier.serial))
-                        .map(|t| t.name.clone())
-                });
+                // Before any activity a customer holds the first tier, as the API reports.
+                let serial = p.member.as_ref().map_or(1, |m| m.tier.serial);
+                let tier = p
+                    .program
+                    .tiers
+                    .as_ref()
+                    .and_then(|t| t.tier(serial))
+                    .map(|t| t.name.clone());
                 ProgramLine {
                     program_id: p.program.id.get(),
                     name: p.program.name.clone(),
