@@ -11,7 +11,7 @@ use fidelis_store::Unit;
 use serde_json::{Map, Value};
 
 use super::transactions::IDENTIFIERS;
-use super::{field, open_fields, Connect, Ctx, Record};
+use super::{field, Connect, Ctx, Record};
 use crate::customers::{SubscriptionRequest, SubscriptionsUpdate};
 use crate::AppError;
 
@@ -227,4 +227,15 @@ impl Connect<'_> {
             .register_in(unit, c.org.id, &reg, &c.actor, self.app.now())
             .await?)
     }
+}
+
+/// The fields under `prefix` (`extendedFields.`), by their name after it, as JSON strings.
+fn open_fields(
+    fields: &std::collections::BTreeMap<String, String>,
+    prefix: &str,
+) -> Map<String, Value> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone().into())))
+        .collect()
 }

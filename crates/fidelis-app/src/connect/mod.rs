@@ -254,14 +254,3 @@ fn field<'r>(record: &'r Record, name: &str) -> Option<&'r str> {
         .map(String::as_str)
         .filter(|v| !v.trim().is_empty())
 }
-
-/// The fields under `prefix` (`extendedFields.`), by their name after it, as JSON strings.
-fn open_fields(
-    fields: &BTreeMap<String, String>,
-    prefix: &str,
-) -> serde_json::Map<String, serde_json::Value> {
-    fields
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone().into())))
-        .collect()
-}

@@ -131,7 +131,7 @@ async fn write_segment(
             json!(member_column(*earner, bill.customer_id)),
         ]);
         if let Some((milli, settled)) = effect.credit {
-            credits.push((k, h, milli, settled));
+            credits.push((k, h, milli, settled, effect.earn.expires_at));
         }
         if let Some(c) = &effect.tier_change {
             record_tier_change(unit, h, c, &EntrySource::bill(txn_id)).await?;
@@ -157,13 +157,9 @@ async fn write_segment(
     let mut lots = Rows::with_capacity(credits.len());
     let mut entries = Rows::with_capacity(credits.len());
     let mut lot_of = BTreeMap::new();
-    for ((k, h, milli, settled), lot_id) in credits.iter().zip(&lot_ids) {
+    for ((k, h, milli, settled, expires), lot_id) in credits.iter().zip(&lot_ids) {
         let (bill, _) = &bills[segment[*k].0];
         let txn_id = txn_ids[*k].to_string();
-        let expires = awards
-            .iter()
-            .find(|(_, a)| a.transaction_id == txn_ids[*k])
-            .and_then(|(_, a)| a.expires_at);
         lot_of.insert(txn_ids[*k], *lot_id);
         lots.push(vec![
             json!(lot_id),
