@@ -183,59 +183,69 @@ pub async fn run_file(
     };
     let merge = d.template == Template::TransactionLineItemMerge;
     // The file is read and mapped on a thread of its own while batches are applied, so
-    // reading the next rows overlaps the database's work on the last ones.
-    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    // reading the next rows overlaps the database's work on the last ones. Rows cross
+    // over in chunks: one hand-over per row would cost as much as mapping it.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD / CHUNK);
     let reader = tokio::task::spawn_blocking(move || {
         let mut rows = rows;
+        let mut chunk = Vec::with_capacity(CHUNK);
         while let Some(row) = rows.next_row() {
-            if tx.blocking_send(row).is_err() {
-                break;
+            chunk.push(row);
+            if chunk.len() == CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                if tx.blocking_send(full).is_err() {
+                    return;
+                }
             }
         }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
+        }
     });
-    while let Some((number, cells, outcome)) = rx.recv().await {
-        run.counts.input += 1;
-        match outcome {
-            RowOutcome::Filtered => run.counts.filtered += 1,
-            RowOutcome::Failed { code, message } => run.fail(&cells, code, &message)?,
-            RowOutcome::Mapped(m) => {
-                let till = match (&d.attribution, till_column) {
-                    (Attribution::Till(t), _) => t.clone(),
-                    (_, Some(i)) => cells.get(i).cloned().unwrap_or_default(),
-                    (_, None) => String::new(),
-                };
-                if run.batch_till.as_ref().is_some_and(|t| *t != till) {
-                    run.flush().await?;
-                }
-                run.batch_till = Some(till);
-                let same_bill = merge
-                    && run.batch.last().is_some_and(|(r, _)| {
-                        r.fields.get("billNumber") == m.fields.get("billNumber")
-                    });
-                if same_bill {
-                    if let Some((r, c)) = run.batch.last_mut() {
-                        r.rows.push(number);
-                        r.lines.push(line_fields(&m));
-                        c.push(cells);
-                    }
-                } else {
-                    if run.batch.len() >= d.batch_size {
+    while let Some(chunk) = rx.recv().await {
+        for (number, cells, outcome) in chunk {
+            run.counts.input += 1;
+            match outcome {
+                RowOutcome::Filtered => run.counts.filtered += 1,
+                RowOutcome::Failed { code, message } => run.fail(&cells, code, &message)?,
+                RowOutcome::Mapped(m) => {
+                    let till = match (&d.attribution, till_column) {
+                        (Attribution::Till(t), _) => t.clone(),
+                        (_, Some(i)) => cells.get(i).cloned().unwrap_or_default(),
+                        (_, None) => String::new(),
+                    };
+                    if run.batch_till.as_ref().is_some_and(|t| *t != till) {
                         run.flush().await?;
                     }
-                    let lines = if merge {
-                        vec![line_fields(&m)]
+                    run.batch_till = Some(till);
+                    let same_bill = merge
+                        && run.batch.last().is_some_and(|(r, _)| {
+                            r.fields.get("billNumber") == m.fields.get("billNumber")
+                        });
+                    if same_bill {
+                        if let Some((r, c)) = run.batch.last_mut() {
+                            r.rows.push(number);
+                            r.lines.push(line_fields(&m));
+                            c.push(cells);
+                        }
                     } else {
-                        Vec::new()
-                    };
-                    let record = Record {
-                        rows: vec![number],
-                        fields: m.fields,
-                        dates: m.dates,
-                        lines,
-                    };
-                    run.batch.push((record, vec![cells]));
+                        if run.batch.len() >= d.batch_size {
+                            run.flush().await?;
+                        }
+                        let lines = if merge {
+                            vec![line_fields(&m)]
+                        } else {
+                            Vec::new()
+                        };
+                        let record = Record {
+                            rows: vec![number],
+                            fields: m.fields,
+                            dates: m.dates,
+                            lines,
+                        };
+                        run.batch.push((record, vec![cells]));
+                    }
                 }
-                continue;
             }
         }
     }
@@ -417,27 +427,23 @@ impl Runner<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        let records: Vec<Record> = self.batch.iter().map(|(r, _)| r.clone()).collect();
-        let mut attempt = 0;
-        let answers = loop {
-            let Some(ctx) = self.contexts.get(&till) else {
-                return Ok(());
-            };
-            match self
-                .app
-                .connect()
-                .apply(ctx, self.file_id, &records, self.dry_run)
-                .await
-            {
-                Ok(a) => break a,
-                Err(_) if attempt < self.flow.dataflow.retries => {
-                    attempt += 1;
-                    pause(attempt).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
+        let Some(ctx) = self.contexts.get(&till) else {
+            return Ok(());
         };
-        for ((_, cells), answer) in std::mem::take(&mut self.batch).into_iter().zip(answers) {
+        let parts = self.app.connect().parallel_parts(ctx);
+        let (records, cells): (Vec<Record>, Vec<Vec<Vec<String>>>) =
+            std::mem::take(&mut self.batch).into_iter().unzip();
+        let answers = apply_in_parts(
+            self.app,
+            ctx,
+            self.file_id,
+            self.dry_run,
+            self.flow.dataflow.retries,
+            records,
+            parts,
+        )
+        .await?;
+        for (cells, answer) in cells.into_iter().zip(answers) {
             let n = cells.len() as u64;
             match answer {
                 Applied::Done { .. } => self.counts.succeeded += n,
@@ -469,8 +475,71 @@ impl Runner<'_> {
     }
 }
 
-/// Rows read ahead of the batch being applied.
+/// Applies `batch` split into `parts` by customer ([`Record::customer_key`]: one customer's
+/// records stay in one part, in the file's order), the parts at once; each part is retried
+/// on its own after a failure of ours, so a part that committed is never applied again.
+/// The answers come in the batch's order.
+async fn apply_in_parts(
+    app: &App,
+    ctx: &Ctx,
+    file_id: i64,
+    dry_run: bool,
+    retries: u32,
+    batch: Vec<Record>,
+    parts: usize,
+) -> Result<Vec<Applied>, RunError> {
+    let parts = parts.max(1);
+    let total = batch.len();
+    let mut split: Vec<(Vec<usize>, Vec<Record>)> = vec![(Vec::new(), Vec::new()); parts];
+    for (i, record) in batch.into_iter().enumerate() {
+        let part = record.customer_key().map_or(0, |k| part_of(k, parts));
+        split[part].0.push(i);
+        split[part].1.push(record);
+    }
+    split.retain(|(at, _)| !at.is_empty());
+    let done = futures::future::try_join_all(split.iter().map(|(_, records)| async move {
+        let mut attempt = 0;
+        loop {
+            match app.connect().apply(ctx, file_id, records, dry_run).await {
+                Ok(a) => return Ok::<_, RunError>(a),
+                Err(_) if attempt < retries => {
+                    attempt += 1;
+                    pause(attempt).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }))
+    .await?;
+    let mut out: Vec<Option<Applied>> = vec![None; total];
+    for ((at, _), answers) in split.iter().zip(done) {
+        for (i, answer) in at.iter().zip(answers) {
+            out[*i] = Some(answer);
+        }
+    }
+    out.into_iter()
+        .map(|a| {
+            a.ok_or_else(|| {
+                RunError::App(
+                    fidelis_store::StoreError::Corrupt("a batch row was not answered".into())
+                        .into(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The part (of `parts`) a customer's records go to.
+fn part_of(key: &str, parts: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    usize::try_from(h.finish() % parts as u64).unwrap_or(0)
+}
+
+/// Rows read ahead of the batch being applied, and rows per hand-over.
 const READ_AHEAD: usize = 8_192;
+const CHUNK: usize = 256;
 
 /// How often a running import brings its report up to date.
 const REPORT_EVERY: Duration = Duration::from_secs(1);

@@ -492,3 +492,51 @@ both_backends!(
         assert_eq!(r.counts.errors.get("604"), Some(&1), "{r:?}");
     }
 );
+
+both_backends!(a_batch_applied_in_parts_answers_in_the_files_order, |app| {
+    // One batch of bills over three customers and an unknown one, with bad amounts
+    // among them: the batch is applied in parts by customer, and yet the error file
+    // lists the failed rows in the file's order and every customer earns each of
+    // their good bills once.
+    let errors = Scratch::new(&app, "parts");
+    example(&app, "customer-v2-add.toml", "customers.csv", &errors).await;
+    let flow = Flow::load(&examples().join("dataflows/transaction-v2-add.toml")).unwrap();
+    let mobiles = ["6591230001", "6591230002", "6591230004", "6591239999"];
+    let mut csv = String::from("Bill Number,Bill Date,Amount,Mobile,Store\n");
+    let mut failed = Vec::new();
+    let mut earned = std::collections::HashMap::new();
+    for i in 0..40 {
+        let mobile = mobiles[i % mobiles.len()];
+        let amount = if i % 7 == 3 {
+            "x".to_string()
+        } else {
+            format!("{}", 10 * (i + 1))
+        };
+        if amount == "x" || mobile == "6591239999" {
+            failed.push(format!("P-{i}"));
+        } else {
+            *earned.entry(mobile).or_insert(0.0) += (i + 1) as f64;
+        }
+        csv.push_str(&format!(
+            "P-{i},2026-11-20 10:{:02}:00,{amount},{mobile},orchard\n",
+            i % 60
+        ));
+    }
+    let file = errors.file("parts.csv", &csv);
+    let r = run(&app, &flow, &file, &errors).await;
+    assert_eq!(
+        (r.counts.input, r.counts.failed),
+        (40, failed.len() as u64),
+        "{r:?}"
+    );
+    let text = std::fs::read_to_string(r.error_file.unwrap()).unwrap();
+    let listed: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, failed, "{text}");
+    for (mobile, points_earned) in earned {
+        assert_eq!(points(&app, mobile).await, points_earned, "{mobile}");
+    }
+});

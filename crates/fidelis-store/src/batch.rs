@@ -78,9 +78,12 @@ pub(crate) async fn reserve_ids(
     let count = i64::try_from(n).map_err(|_| StoreError::Conflict("batch too large".into()))?;
     match unit.backend() {
         Backend::Postgres => {
+            // The sequence is looked up once (a function in the select list would run
+            // once per id).
             let ids: Vec<(i64,)> = sqlx::query_as(&format!(
-                "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) \
-                 FROM generate_series(1, $1)"
+                "WITH s AS MATERIALIZED \
+                 (SELECT pg_get_serial_sequence('{table}', 'id')::regclass AS seq) \
+                 SELECT nextval(s.seq) FROM s, generate_series(1, $1)"
             ))
             .bind(count)
             .fetch_all(&mut **unit)

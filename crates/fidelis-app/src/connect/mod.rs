@@ -11,7 +11,9 @@
 //!
 //! Bills (the transaction templates) are written set-based, a handful of statements per
 //! batch (`Loyalty::record_bills_in`): a refused bill writes nothing, so it needs no
-//! savepoint. The other templates run each record as a step of the unit.
+//! savepoint. Their customers are looked up before the unit begins, so one batch's reads
+//! overlap another's writes ([`Connect::parallel_parts`]). The other templates run each
+//! record as a step of the unit.
 
 mod customers;
 mod rewards;
@@ -43,6 +45,16 @@ pub struct Record {
     pub dates: BTreeMap<String, Timestamp>,
     /// The line-item fields of each merged row (`lineItem.*`).
     pub lines: Vec<BTreeMap<String, String>>,
+}
+
+impl Record {
+    /// The value naming the record's customer (its first identifier field, in the order
+    /// the templates try them): records with the same key are one customer's.
+    pub fn customer_key(&self) -> Option<&str> {
+        transactions::IDENTIFIERS
+            .iter()
+            .find_map(|n| field(self, n).map(str::trim))
+    }
 }
 
 /// What became of one record.
@@ -124,6 +136,19 @@ impl Connect<'_> {
         })
     }
 
+    /// Into how many parts a batch of `ctx`'s records may be split by customer
+    /// ([`Record::customer_key`]) and applied at once, each part in a unit of its own. Bills:
+    /// two (on PostgreSQL both are written at once on two connections; SQLite writes one
+    /// at a time, but one part's lookups overlap the other's writes). The other templates:
+    /// one, in the file's order.
+    pub fn parallel_parts(&self, ctx: &Ctx) -> usize {
+        if ctx.template.records_bills() {
+            2
+        } else {
+            1
+        }
+    }
+
     /// The id standing for (dataflow, file digest) in row keys.
     pub async fn file_id(
         &self,
@@ -151,23 +176,33 @@ impl Connect<'_> {
     ) -> Result<Vec<Applied>, AppError> {
         let org = ctx.caller.org_id;
         let repo = self.app.db.dataflows();
+        let mut found = Found::new();
+        let bills = if ctx.template.records_bills() {
+            let all: Vec<&Record> = records.iter().collect();
+            Some(self.bills_of(ctx, &all, &mut found).await?)
+        } else {
+            None
+        };
         let mut unit = self.app.db.unit().await?;
         let rows: Vec<u64> = records
             .iter()
             .flat_map(|r| r.rows.iter().copied())
             .collect();
         let claimed = repo.claim_rows_in(&mut unit, org, file_id, &rows).await?;
-        let mut found = Found::new();
-        let new: Vec<&Record> = records
-            .iter()
-            .filter(|r| {
-                r.rows
-                    .first()
-                    .is_some_and(|n| claimed.binary_search(n).is_ok())
-            })
-            .collect();
-        let mut done = if ctx.template.records_bills() {
-            self.add_transactions(&mut unit, ctx, &new, &mut found)
+        let is_new = |r: &Record| {
+            r.rows
+                .first()
+                .is_some_and(|n| claimed.binary_search(n).is_ok())
+        };
+        let new: Vec<&Record> = records.iter().filter(|r| is_new(r)).collect();
+        let mut done = if let Some(bills) = bills {
+            let new_bills = records
+                .iter()
+                .zip(bills)
+                .filter(|(r, _)| is_new(r))
+                .map(|(_, b)| b)
+                .collect();
+            self.record_bills(&mut unit, ctx, new_bills)
                 .await?
                 .into_iter()
         } else {
@@ -182,11 +217,7 @@ impl Connect<'_> {
         let mut out = Vec::with_capacity(records.len());
         let mut release = Vec::new();
         for record in records {
-            let fresh = record
-                .rows
-                .first()
-                .is_some_and(|r| claimed.binary_search(r).is_ok());
-            if !fresh {
+            if !is_new(record) {
                 out.push(Applied::AlreadyApplied);
                 continue;
             }
@@ -232,7 +263,8 @@ impl Connect<'_> {
             Template::TransactionAdd
             | Template::TransactionAddWithFilter
             | Template::TransactionLineItemMerge => {
-                let mut one = self.add_transactions(unit, ctx, &[record], found).await?;
+                let bills = self.bills_of(ctx, &[record], found).await?;
+                let mut one = self.record_bills(unit, ctx, bills).await?;
                 one.pop().unwrap_or_else(|| {
                     Err(
                         fidelis_store::StoreError::Corrupt("a record was not answered".into())

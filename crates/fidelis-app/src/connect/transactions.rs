@@ -18,23 +18,39 @@ use crate::AppError;
 pub(super) const IDENTIFIERS: [&str; 4] = ["mobile", "email", "externalId", "cardNumber"];
 
 impl Connect<'_> {
-    /// Records the bills of a batch of records set-based (`Loyalty::record_bills_in`); one
-    /// answer per record: the transaction id or why it was refused (nothing of it written).
-    pub(super) async fn add_transactions(
+    /// The bills `records` describe with the customers they name, one answer each. Only
+    /// reads (no unit): done before a batch takes the write lock, so another batch can be
+    /// written meanwhile.
+    pub(super) async fn bills_of(
         &self,
-        unit: &mut Unit,
         ctx: &Ctx,
         records: &[&Record],
         found: &mut Found,
-    ) -> Result<Vec<Result<i64, AppError>>, AppError> {
+    ) -> Result<Vec<Result<(Customer, BillInput), AppError>>, AppError> {
         let customers = self.customers(ctx, records, found).await?;
-        let mut answers: Vec<Option<Result<i64, AppError>>> = Vec::with_capacity(records.len());
-        let mut bills = Vec::with_capacity(records.len());
-        let mut at = Vec::with_capacity(records.len());
-        for (i, (record, customer)) in records.iter().zip(customers).enumerate() {
-            match bill(record).and_then(|b| Ok((customer?, b))) {
+        Ok(records
+            .iter()
+            .zip(customers)
+            .map(|(record, customer)| bill(record).and_then(|b| Ok((customer?, b))))
+            .collect())
+    }
+
+    /// Records `bills` (from [`Connect::bills_of`]) set-based in `unit`
+    /// (`Loyalty::record_bills_in`); one answer per bill: the transaction id or why it was
+    /// refused (nothing of it written).
+    pub(super) async fn record_bills(
+        &self,
+        unit: &mut Unit,
+        ctx: &Ctx,
+        bills: Vec<Result<(Customer, BillInput), AppError>>,
+    ) -> Result<Vec<Result<i64, AppError>>, AppError> {
+        let mut answers: Vec<Option<Result<i64, AppError>>> = Vec::with_capacity(bills.len());
+        let mut valid = Vec::with_capacity(bills.len());
+        let mut at = Vec::with_capacity(bills.len());
+        for (i, b) in bills.into_iter().enumerate() {
+            match b {
                 Ok(pair) => {
-                    bills.push(pair);
+                    valid.push(pair);
                     at.push(i);
                     answers.push(None);
                 }
@@ -44,7 +60,7 @@ impl Connect<'_> {
         let written = self
             .app
             .loyalty()
-            .record_bills_in(unit, &ctx.loyalty, &bills)
+            .record_bills_in(unit, &ctx.loyalty, &valid)
             .await?;
         for (i, answer) in at.into_iter().zip(written) {
             answers[i] = Some(answer.map(|a| a.transaction_id));

@@ -195,6 +195,7 @@ type Balances = BTreeMap<(i64, i64), balance::BalanceRow>;
 
 /// Creates the holders' balance rows where missing and locks them all, in key order (the
 /// order every writer of several rows takes them in, so two batches never deadlock).
+/// SQLite needs no row lock: the unit holds the database's write lock.
 async fn lock_balances(
     unit: &mut Unit,
     holders: impl Iterator<Item = Holder>,
@@ -213,20 +214,33 @@ async fn lock_balances(
     for (c, p) in &keys {
         rows.push(vec![json!(c), json!(p)]);
     }
-    let source = unit.backend().json_rows(3, &[Col::Int("c"), Col::Int("p")]);
-    // The key (customer, program), then the balance row's columns.
-    type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
-    let found: Vec<Locked> = sqlx::query_as(&format!(
+    let rows = rows.to_param()?;
+    let backend = unit.backend();
+    // Missing rows are created; existing ones are only read below (an upsert that
+    // "updates" them would write a new version of every row just to lock it).
+    let source = backend.json_rows(3, &[Col::Int("c"), Col::Int("p")]);
+    sqlx::query(&format!(
         "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
-             SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true ORDER BY x.c, x.p \
-             ON CONFLICT (org_id, customer_id, program_id) \
-             DO UPDATE SET updated_at = loyalty_balances.updated_at \
-             RETURNING customer_id, program_id, {}",
-        balance::COLUMNS
+         SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true ORDER BY x.c, x.p \
+         ON CONFLICT (org_id, customer_id, program_id) DO NOTHING"
     ))
     .bind(org.get())
     .bind(to_db(now))
-    .bind(rows.to_param()?)
+    .bind(rows.as_str())
+    .execute(&mut **unit)
+    .await?;
+    let source = backend.json_rows(2, &[Col::Int("c"), Col::Int("p")]);
+    // The key (customer, program), then the balance row's columns.
+    type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
+    let found: Vec<Locked> = sqlx::query_as(&format!(
+        "SELECT customer_id, program_id, {} FROM loyalty_balances \
+         WHERE org_id = $1 AND (customer_id, program_id) IN (SELECT x.c, x.p FROM {source}) \
+         ORDER BY customer_id, program_id{}",
+        balance::COLUMNS,
+        backend.for_update()
+    ))
+    .bind(org.get())
+    .bind(rows.as_str())
     .fetch_all(&mut **unit)
     .await?;
     let mut out = Balances::new();
@@ -255,14 +269,23 @@ async fn claim_numbers(
     txn_ids: &[i64],
 ) -> Result<HashSet<i64>, StoreError> {
     let rule = &ctx.settings.bill_numbers;
-    let mut rows = Rows::with_capacity(segment.len());
-    for ((i, _), id) in segment.iter().zip(txn_ids) {
-        let bill = &bills[*i].0;
-        let (scope, number) = number_key(ctx, bill);
+    // In key order, the order in which any two batches then wait for each other's claims
+    // (batches applied at once never deadlock).
+    let mut claims: Vec<_> = segment
+        .iter()
+        .zip(txn_ids)
+        .map(|((i, _), id)| {
+            let bill = &bills[*i].0;
+            (number_key(ctx, bill), to_db(bill.billed_at), *id)
+        })
+        .collect();
+    claims.sort_unstable();
+    let mut rows = Rows::with_capacity(claims.len());
+    for ((scope, number), billed_at, id) in claims {
         rows.push(vec![
             json!(scope),
             json!(number),
-            json!(to_db(bill.billed_at)),
+            json!(billed_at),
             json!(id),
         ]);
     }
