@@ -49,6 +49,15 @@ impl Backend {
         }
     }
 
+    /// The statement that lets the current transaction's commit return before it is on
+    /// disk (`Unit::commit_lazily`); none where every commit is already so.
+    pub(crate) fn lazy_commit(self) -> Option<&'static str> {
+        match self {
+            Backend::Postgres => Some("SET LOCAL synchronous_commit = off"),
+            Backend::Sqlite => None,
+        }
+    }
+
     /// Appended to the `SELECT` that picks rows to lease: PostgreSQL locks them and skips
     /// rows another transaction is leasing, so concurrent workers take different rows;
     /// SQLite's single writer already runs one lease at a time.

@@ -78,6 +78,19 @@ impl Unit {
         Ok(())
     }
 
+    /// Lets this unit's commit return before its writes are on disk: for bulk work whose
+    /// source can be replayed (an import's batch, whose row keys commit with it). A crash
+    /// of the database server may lose the last such commits, each whole, never a part;
+    /// the next ordinary commit (an import's final report) makes every earlier one
+    /// durable. PostgreSQL: `synchronous_commit = off` for this transaction; SQLite
+    /// already commits so (`synchronous = NORMAL` in WAL mode).
+    pub async fn commit_lazily(&mut self) -> Result<(), StoreError> {
+        if let Some(sql) = self.backend.lazy_commit() {
+            self.run(sql).await?;
+        }
+        Ok(())
+    }
+
     /// Undoes every write of the unit (dropping it does the same, without waiting).
     pub async fn rollback(self) -> Result<(), StoreError> {
         self.tx.rollback().await?;

@@ -228,3 +228,36 @@ both_backends!(a_failed_step_is_undone_and_the_unit_goes_on, |db| {
         .unwrap();
     assert_eq!(balance.available, "250".parse().unwrap());
 });
+
+both_backends!(
+    a_lazy_commit_keeps_its_writes_and_ends_with_its_unit,
+    |db| {
+        let ctx = demo(&db).await;
+        let org = ctx.org.id;
+        let mut unit = db.unit().await.unwrap();
+        unit.commit_lazily().await.unwrap();
+        if db.backend() == fidelis_store::Backend::Postgres {
+            let (inside,): (String,) = sqlx::query_as("SHOW synchronous_commit")
+                .fetch_one(&mut *unit)
+                .await
+                .unwrap();
+            assert_eq!(inside, "off");
+        }
+        db.customers()
+            .register_in(&mut unit, org, &registration("6591110009"), &actor(), now())
+            .await
+            .unwrap();
+        unit.commit().await.unwrap();
+        assert_eq!(db.customers().count(org).await.unwrap(), 1);
+        // Only that transaction committed lazily: the next unit's commits are durable again.
+        let mut next = db.unit().await.unwrap();
+        if db.backend() == fidelis_store::Backend::Postgres {
+            let (after,): (String,) = sqlx::query_as("SHOW synchronous_commit")
+                .fetch_one(&mut *next)
+                .await
+                .unwrap();
+            assert_eq!(after, "on");
+        }
+        next.rollback().await.unwrap();
+    }
+);
