@@ -229,20 +229,28 @@ both_backends!(a_failed_step_is_undone_and_the_unit_goes_on, |db| {
     assert_eq!(balance.available, "250".parse().unwrap());
 });
 
+/// PostgreSQL's `synchronous_commit` inside `unit` (SQLite has no such setting: `None`).
+async fn synchronous_commit(db: &Db, unit: &mut fidelis_store::Unit) -> Option<String> {
+    if db.backend() != fidelis_store::Backend::Postgres {
+        return None;
+    }
+    let (setting,): (String,) = sqlx::query_as("SHOW synchronous_commit")
+        .fetch_one(&mut **unit)
+        .await
+        .unwrap();
+    Some(setting)
+}
+
 both_backends!(
     a_lazy_commit_keeps_its_writes_and_ends_with_its_unit,
     |db| {
         let ctx = demo(&db).await;
         let org = ctx.org.id;
+        let postgres = db.backend() == fidelis_store::Backend::Postgres;
         let mut unit = db.unit().await.unwrap();
         unit.commit_lazily().await.unwrap();
-        if db.backend() == fidelis_store::Backend::Postgres {
-            let (inside,): (String,) = sqlx::query_as("SHOW synchronous_commit")
-                .fetch_one(&mut *unit)
-                .await
-                .unwrap();
-            assert_eq!(inside, "off");
-        }
+        let inside = synchronous_commit(&db, &mut unit).await;
+        assert_eq!(inside.as_deref(), postgres.then_some("off"));
         db.customers()
             .register_in(&mut unit, org, &registration("6591110009"), &actor(), now())
             .await
@@ -251,13 +259,8 @@ both_backends!(
         assert_eq!(db.customers().count(org).await.unwrap(), 1);
         // Only that transaction committed lazily: the next unit's commits are durable again.
         let mut next = db.unit().await.unwrap();
-        if db.backend() == fidelis_store::Backend::Postgres {
-            let (after,): (String,) = sqlx::query_as("SHOW synchronous_commit")
-                .fetch_one(&mut *next)
-                .await
-                .unwrap();
-            assert_eq!(after, "on");
-        }
+        let after = synchronous_commit(&db, &mut next).await;
+        assert_eq!(after.as_deref(), postgres.then_some("on"));
         next.rollback().await.unwrap();
     }
 );
