@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fidelis_app::connect::{accuracy, Applied, Ctx, Record};
+use fidelis_app::connect::{accuracy, Applied, Ctx, Ready, Record};
 use fidelis_app::{App, AppError};
-use fidelis_domain::connect::{Attribution, Template};
+use fidelis_domain::connect::{Attribution, Dataflow, Template};
 use fidelis_domain::org::OrgId;
 use fidelis_store::connect::{NewRun, RunCounts};
 use sha2::{Digest, Sha256};
@@ -87,6 +87,9 @@ pub enum RunError {
     },
     #[error(transparent)]
     App(#[from] AppError),
+    /// The applying side of the run stopped (its own error is the run's).
+    #[error("the run stopped")]
+    Stopped,
 }
 
 /// Runs `path` through `flow`: see the [module documentation](self).
@@ -164,28 +167,21 @@ pub async fn run_file(
         org,
         file_id,
         dry_run: opts.dry_run,
-        contexts: HashMap::new(),
         counts: RunCounts::default(),
         errors: None,
         error_path,
         headers: (d.columns.is_none()).then_some(headers.clone()),
-        batch: Vec::new(),
-        batch_till: None,
         reported: Instant::now(),
         report_id,
         progress: opts.progress.clone(),
         read: read.clone(),
         bytes_total,
     };
-    let till_column = match &d.attribution {
-        Attribution::Till(_) => None,
-        Attribution::TillColumn(c) => headers.iter().position(|h| h == c),
-    };
-    let merge = d.template == Template::TransactionLineItemMerge;
-    // The file is read and mapped on a thread of its own while batches are applied, so
-    // reading the next rows overlaps the database's work on the last ones. Rows cross
-    // over in chunks: one hand-over per row would cost as much as mapping it.
-    let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD / CHUNK);
+    // The file is read and mapped on a thread of its own, and batches are prepared (their
+    // customers looked up) on a task of their own, while the batch before is applied: the
+    // reading and the lookups overlap the writes. Rows cross over in chunks: one hand-over
+    // per row would cost as much as mapping it.
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD / CHUNK);
     let reader = tokio::task::spawn_blocking(move || {
         let mut rows = rows;
         let mut chunk = Vec::with_capacity(CHUNK);
@@ -202,58 +198,32 @@ pub async fn run_file(
             let _ = tx.blocking_send(chunk);
         }
     });
-    while let Some(chunk) = rx.recv().await {
-        for (number, cells, outcome) in chunk {
-            run.counts.input += 1;
-            match outcome {
-                RowOutcome::Filtered => run.counts.filtered += 1,
-                RowOutcome::Failed { code, message } => run.fail(&cells, code, &message)?,
-                RowOutcome::Mapped(m) => {
-                    let till = match (&d.attribution, till_column) {
-                        (Attribution::Till(t), _) => t.clone(),
-                        (_, Some(i)) => cells.get(i).cloned().unwrap_or_default(),
-                        (_, None) => String::new(),
-                    };
-                    if run.batch_till.as_ref().is_some_and(|t| *t != till) {
-                        run.flush().await?;
-                    }
-                    run.batch_till = Some(till);
-                    let same_bill = merge
-                        && run.batch.last().is_some_and(|(r, _)| {
-                            r.fields.get("billNumber") == m.fields.get("billNumber")
-                        });
-                    if same_bill {
-                        if let Some((r, c)) = run.batch.last_mut() {
-                            r.rows.push(number);
-                            r.lines.push(line_fields(&m));
-                            c.push(cells);
-                        }
-                    } else {
-                        if run.batch.len() >= d.batch_size {
-                            run.flush().await?;
-                        }
-                        let lines = if merge {
-                            vec![line_fields(&m)]
-                        } else {
-                            Vec::new()
-                        };
-                        let record = Record {
-                            rows: vec![number],
-                            fields: m.fields,
-                            dates: m.dates,
-                            lines,
-                        };
-                        run.batch.push((record, vec![cells]));
-                    }
-                }
-            }
-        }
+    let (work_tx, mut work_rx) = tokio::sync::mpsc::channel(1);
+    let batcher = Batcher {
+        app: app.clone(),
+        dataflow: d.clone(),
+        org,
+        till_column: match &d.attribution {
+            Attribution::Till(_) => None,
+            Attribution::TillColumn(c) => headers.iter().position(|h| h == c),
+        },
+        contexts: HashMap::new(),
+        batch: Vec::new(),
+        batch_till: None,
+        pending: Work::default(),
+        out: work_tx,
+    };
+    let preparing = tokio::spawn(batcher.run(rx));
+    // An early return drops the receiver, which stops the batcher and then the reader.
+    while let Some(work) = work_rx.recv().await {
+        run.take(work).await?;
     }
-    run.flush().await?;
-    reader.await.map_err(|e| RunError::Io {
+    let joined = |e: tokio::task::JoinError| RunError::Io {
         path: path.display().to_string(),
         source: std::io::Error::other(e),
-    })?;
+    };
+    preparing.await.map_err(joined)??;
+    reader.await.map_err(joined)?;
     let error_file = run.finish_errors()?;
     let shown = error_file.as_ref().map(|p| p.display().to_string());
     connect
@@ -340,16 +310,11 @@ struct Runner<'a> {
     org: OrgId,
     file_id: i64,
     dry_run: bool,
-    /// One context per till rows are attributed to.
-    contexts: HashMap<String, Ctx>,
     counts: RunCounts,
     errors: Option<ErrorFile<std::io::BufWriter<File>>>,
     error_path: PathBuf,
     /// The header line for the error file (none for headerless files).
     headers: Option<Vec<String>>,
-    /// Records waiting to be applied, with each row's cells as read.
-    batch: Vec<(Record, Vec<Vec<String>>)>,
-    batch_till: Option<String>,
     /// When the report was last brought up to date.
     reported: Instant,
     report_id: i64,
@@ -400,57 +365,37 @@ impl Runner<'_> {
         }
     }
 
-    /// Applies the waiting records (retrying a failure of ours), counts what became of
-    /// them and updates the report.
-    async fn flush(&mut self) -> Result<(), RunError> {
-        if self.batch.is_empty() {
-            return Ok(());
+    /// Counts a hand-over's filtered and failed rows, applies its batch (retrying a failure
+    /// of ours), counts what became of the batch's records and updates the report.
+    async fn take(&mut self, work: Work) -> Result<(), RunError> {
+        self.counts.input += work.filtered;
+        self.counts.filtered += work.filtered;
+        for (cells, code, message) in work.failed {
+            self.counts.input += 1;
+            self.fail(&cells, &code, &message)?;
         }
-        let till = self.batch_till.clone().unwrap_or_default();
-        if !self.contexts.contains_key(&till) {
-            let template = self.flow.dataflow.template;
-            match self.app.connect().context(self.org, template, &till).await {
-                Ok(ctx) => {
-                    self.contexts.insert(till.clone(), ctx);
-                }
-                // An unknown till fails its rows, not the run.
-                Err(e) if !e.is_internal() => {
-                    let code = fidelis_domain::error::CodedError::code(&e).to_string();
-                    let message = e.to_string();
-                    for (_, cells) in std::mem::take(&mut self.batch) {
+        if let Some(Prepared { ctx, ready, cells }) = work.batch {
+            self.counts.input += cells.iter().map(|c| c.len() as u64).sum::<u64>();
+            let parts = self.app.connect().parallel_parts(&ctx);
+            let answers = apply_in_parts(
+                self.app,
+                &ctx,
+                self.file_id,
+                self.dry_run,
+                self.flow.dataflow.retries,
+                ready,
+                parts,
+            )
+            .await?;
+            for (cells, answer) in cells.into_iter().zip(answers) {
+                let n = cells.len() as u64;
+                match answer {
+                    Applied::Done { .. } => self.counts.succeeded += n,
+                    Applied::AlreadyApplied => self.counts.skipped += n,
+                    Applied::Failed { code, message } => {
                         for c in cells {
                             self.fail(&c, &code, &message)?;
                         }
-                    }
-                    return Ok(());
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let Some(ctx) = self.contexts.get(&till) else {
-            return Ok(());
-        };
-        let parts = self.app.connect().parallel_parts(ctx);
-        let (records, cells): (Vec<Record>, Vec<Vec<Vec<String>>>) =
-            std::mem::take(&mut self.batch).into_iter().unzip();
-        let answers = apply_in_parts(
-            self.app,
-            ctx,
-            self.file_id,
-            self.dry_run,
-            self.flow.dataflow.retries,
-            records,
-            parts,
-        )
-        .await?;
-        for (cells, answer) in cells.into_iter().zip(answers) {
-            let n = cells.len() as u64;
-            match answer {
-                Applied::Done { .. } => self.counts.succeeded += n,
-                Applied::AlreadyApplied => self.counts.skipped += n,
-                Applied::Failed { code, message } => {
-                    for c in cells {
-                        self.fail(&c, &code, &message)?;
                     }
                 }
             }
@@ -475,6 +420,179 @@ impl Runner<'_> {
     }
 }
 
+/// What the preparing side hands the applying side: the rows read since the last
+/// hand-over.
+#[derive(Default)]
+struct Work {
+    /// Rows the filter kept out.
+    filtered: u64,
+    /// Rows that failed before being applied (mapping, an unknown till): cells, code,
+    /// message.
+    failed: Vec<(Vec<String>, String, String)>,
+    batch: Option<Prepared>,
+}
+
+/// A batch, prepared, with the cells of each record's rows.
+struct Prepared {
+    ctx: Arc<Ctx>,
+    ready: Vec<Ready>,
+    cells: Vec<Vec<Vec<String>>>,
+}
+
+impl Work {
+    fn is_empty(&self) -> bool {
+        self.filtered == 0 && self.failed.is_empty() && self.batch.is_none()
+    }
+}
+
+/// The preparing side of a run: gathers mapped rows into batches of records (merging a
+/// bill's rows for `transaction-line-item-merge`), prepares each batch and hands it over.
+struct Batcher {
+    app: App,
+    dataflow: Dataflow,
+    org: OrgId,
+    /// The column naming each row's till, for `Attribution::TillColumn`.
+    till_column: Option<usize>,
+    /// One context per till rows are attributed to.
+    contexts: HashMap<String, Arc<Ctx>>,
+    /// Records waiting to be prepared, with each row's cells as read.
+    batch: Vec<(Record, Vec<Vec<String>>)>,
+    batch_till: Option<String>,
+    /// The filtered and failed rows since the last hand-over.
+    pending: Work,
+    out: tokio::sync::mpsc::Sender<Work>,
+}
+
+impl Batcher {
+    async fn run(
+        mut self,
+        mut rows: tokio::sync::mpsc::Receiver<Vec<ReadRow>>,
+    ) -> Result<(), RunError> {
+        let merge = self.dataflow.template == Template::TransactionLineItemMerge;
+        while let Some(chunk) = rows.recv().await {
+            for (number, cells, outcome) in chunk {
+                match outcome {
+                    RowOutcome::Filtered => self.pending.filtered += 1,
+                    RowOutcome::Failed { code, message } => {
+                        self.pending.failed.push((cells, code.to_string(), message));
+                        if self.pending.failed.len() >= self.dataflow.batch_size {
+                            self.hand_over().await?;
+                        }
+                    }
+                    RowOutcome::Mapped(m) => {
+                        let till = match (&self.dataflow.attribution, self.till_column) {
+                            (Attribution::Till(t), _) => t.clone(),
+                            (_, Some(i)) => cells.get(i).cloned().unwrap_or_default(),
+                            (_, None) => String::new(),
+                        };
+                        if self.batch_till.as_ref().is_some_and(|t| *t != till) {
+                            self.hand_over().await?;
+                        }
+                        self.batch_till = Some(till);
+                        let same_bill = merge
+                            && self.batch.last().is_some_and(|(r, _)| {
+                                r.fields.get("billNumber") == m.fields.get("billNumber")
+                            });
+                        if same_bill {
+                            if let Some((r, c)) = self.batch.last_mut() {
+                                r.rows.push(number);
+                                r.lines.push(line_fields(&m));
+                                c.push(cells);
+                            }
+                        } else {
+                            if self.batch.len() >= self.dataflow.batch_size {
+                                self.hand_over().await?;
+                            }
+                            let lines = if merge {
+                                vec![line_fields(&m)]
+                            } else {
+                                Vec::new()
+                            };
+                            let record = Record {
+                                rows: vec![number],
+                                fields: m.fields,
+                                dates: m.dates,
+                                lines,
+                            };
+                            self.batch.push((record, vec![cells]));
+                        }
+                    }
+                }
+            }
+        }
+        self.hand_over().await
+    }
+
+    /// Prepares the waiting records (retrying a failure of ours) and hands them over with
+    /// the rows filtered and failed since the last hand-over. When the applying side has
+    /// stopped (its run failed), nothing is handed over and the reading ends.
+    async fn hand_over(&mut self) -> Result<(), RunError> {
+        let mut work = std::mem::take(&mut self.pending);
+        let batch = std::mem::take(&mut self.batch);
+        if !batch.is_empty() {
+            let till = self.batch_till.clone().unwrap_or_default();
+            match self.context(&till).await? {
+                // An unknown till fails its rows, not the run.
+                Err((code, message)) => {
+                    for (_, cells) in batch {
+                        for c in cells {
+                            work.failed.push((c, code.clone(), message.clone()));
+                        }
+                    }
+                }
+                Ok(ctx) => {
+                    let (mut records, cells): (Vec<Record>, Vec<_>) = batch.into_iter().unzip();
+                    let mut attempt = 0;
+                    let ready = loop {
+                        match self.app.connect().prepare(&ctx, records).await {
+                            Ok(ready) => break ready,
+                            Err((_, back)) if attempt < self.dataflow.retries => {
+                                records = back;
+                                attempt += 1;
+                                pause(attempt).await;
+                            }
+                            Err((e, _)) => return Err(e.into()),
+                        }
+                    };
+                    work.batch = Some(Prepared { ctx, ready, cells });
+                }
+            }
+        }
+        if work.is_empty() || self.out.send(work).await.is_ok() {
+            return Ok(());
+        }
+        // The applying side stopped: dropping the rows' receiver stops the reader.
+        Err(RunError::Stopped)
+    }
+
+    /// The context of rows attributed to `till`, or why there is none (the code and
+    /// message its rows fail with).
+    async fn context(
+        &mut self,
+        till: &str,
+    ) -> Result<Result<Arc<Ctx>, (String, String)>, RunError> {
+        if let Some(ctx) = self.contexts.get(till) {
+            return Ok(Ok(ctx.clone()));
+        }
+        let template = self.dataflow.template;
+        match self.app.connect().context(self.org, template, till).await {
+            Ok(ctx) => {
+                let ctx = Arc::new(ctx);
+                self.contexts.insert(till.to_string(), ctx.clone());
+                Ok(Ok(ctx))
+            }
+            Err(e) if !e.is_internal() => {
+                let code = fidelis_domain::error::CodedError::code(&e).to_string();
+                Ok(Err((code, e.to_string())))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A row as the reader hands it over: its number, its cells and what became of it.
+type ReadRow = (u64, Vec<String>, RowOutcome);
+
 /// Applies `batch` split into `parts` by customer ([`Record::customer_key`]: one customer's
 /// records stay in one part, in the file's order), the parts at once; each part is retried
 /// on its own after a failure of ours, so a part that committed is never applied again.
@@ -485,16 +603,16 @@ async fn apply_in_parts(
     file_id: i64,
     dry_run: bool,
     retries: u32,
-    batch: Vec<Record>,
+    batch: Vec<Ready>,
     parts: usize,
 ) -> Result<Vec<Applied>, RunError> {
     let parts = parts.max(1);
     let total = batch.len();
-    let mut split: Vec<(Vec<usize>, Vec<Record>)> = vec![(Vec::new(), Vec::new()); parts];
-    for (i, record) in batch.into_iter().enumerate() {
-        let part = record.customer_key().map_or(0, |k| part_of(k, parts));
+    let mut split: Vec<(Vec<usize>, Vec<Ready>)> = vec![(Vec::new(), Vec::new()); parts];
+    for (i, ready) in batch.into_iter().enumerate() {
+        let part = ready.record.customer_key().map_or(0, |k| part_of(k, parts));
         split[part].0.push(i);
-        split[part].1.push(record);
+        split[part].1.push(ready);
     }
     split.retain(|(at, _)| !at.is_empty());
     let done = futures::future::try_join_all(split.iter().map(|(_, records)| async move {

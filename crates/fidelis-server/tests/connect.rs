@@ -420,7 +420,8 @@ both_backends!(
     }
 );
 
-/// The customer's first program as `loyaltyDetails` reports it: points, tier, purchases.
+/// The customer's first program as `loyaltyDetails` reports it: points, tier, purchases,
+/// the tier changes.
 async fn standing(app: &TestApp, mobile: &str) -> Value {
     let (status, d) = app
         .get_as_demo(&format!(
@@ -429,8 +430,15 @@ async fn standing(app: &TestApp, mobile: &str) -> Value {
         .await;
     assert_eq!(status, 200, "{d}");
     let p = &d["data"][0];
+    let history: Vec<Value> = p["tierHistory"]
+        .as_array()
+        .expect("tierHistory")
+        .iter()
+        .map(|c| json!([c["activity"], c["fromSlab"], c["toSlab"], c["source"]]))
+        .collect();
     json!({"points": p["loyaltyPoints"], "tier": p["currentSlab"],
-           "purchases": p["cumulativePurchases"], "expiring": p["totalAvailablePoints"]})
+           "purchases": p["cumulativePurchases"], "expiring": p["totalAvailablePoints"],
+           "tierHistory": history})
 }
 
 both_backends!(
@@ -470,7 +478,17 @@ both_backends!(
             standing(&app, "6591230004").await,
             standing(&app, "6591230002").await
         );
-        assert_eq!(standing(&app, "6591230004").await["tier"], "Gold");
+        let imported = standing(&app, "6591230004").await;
+        assert_eq!(imported["tier"], "Gold");
+        // Both upgrades of the file are on record, each once, from a bill.
+        assert_eq!(
+            imported["tierHistory"],
+            json!([
+                ["UPGRADED", "Bronze", "Silver", "BILL"],
+                ["UPGRADED", "Silver", "Gold", "BILL"]
+            ]),
+            "{imported}"
+        );
         let all = bills(&app).await;
         for i in 0..amounts.len() {
             let (api, imported) = (&all[&format!("API-{i}")], &all[&format!("IMP-{i}")]);

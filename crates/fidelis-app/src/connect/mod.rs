@@ -30,7 +30,7 @@ use jiff::Timestamp;
 
 pub use runs::{accuracy, RunPage, MAX_PAGE};
 
-use crate::loyalty::Customer;
+use crate::loyalty::{BillInput, Customer};
 use crate::{App, AppError, Caller};
 
 /// One effect of a file: a data row, or the consecutive rows of one bill merged
@@ -54,6 +54,39 @@ impl Record {
         transactions::IDENTIFIERS
             .iter()
             .find_map(|n| field(self, n).map(str::trim))
+    }
+}
+
+/// A record with what applying it needs, read before its unit ([`Connect::prepare`]).
+#[derive(Debug, Clone)]
+pub struct Ready {
+    pub record: Record,
+    /// The bill templates' customer and bill, or why the record has none.
+    bill: Option<Result<(Customer, BillInput), Refused>>,
+}
+
+/// Why a record was refused (the API's code and message), kept to answer it.
+#[derive(Debug, Clone)]
+struct Refused {
+    code: String,
+    message: String,
+}
+
+impl Refused {
+    fn of(e: &AppError) -> Self {
+        Refused {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// A step's answer: a refusal by a rule is the record's; a failure of ours the batch's.
+    fn unless_internal(r: Result<i64, AppError>) -> Result<Result<i64, Refused>, AppError> {
+        match r {
+            Ok(id) => Ok(Ok(id)),
+            Err(e) if e.is_internal() => Err(e),
+            Err(e) => Ok(Err(Refused::of(&e))),
+        }
     }
 }
 
@@ -163,76 +196,97 @@ impl Connect<'_> {
             .await?)
     }
 
-    /// Applies a batch of records of file `file_id` in one unit of work with their keys;
-    /// one answer per record, in order. `dry_run` does all of it and rolls it back. An
+    /// Reads what applying `records` needs before any unit begins: for the bill templates,
+    /// each record's customer (looked up together) and bill, or why it has none. No write
+    /// lock is held meanwhile, so a run prepares its next batch while the last is written.
+    /// On a failure of ours (storage) the records come back with the error, to be retried.
+    pub async fn prepare(
+        &self,
+        ctx: &Ctx,
+        records: Vec<Record>,
+    ) -> Result<Vec<Ready>, (AppError, Vec<Record>)> {
+        if !ctx.template.records_bills() {
+            return Ok(records
+                .into_iter()
+                .map(|record| Ready { record, bill: None })
+                .collect());
+        }
+        let mut found = Found::new();
+        let all: Vec<&Record> = records.iter().collect();
+        let mut bills = match self.bills_of(ctx, &all, &mut found).await {
+            Ok(b) => b,
+            Err(e) => return Err((e, records)),
+        };
+        let internal = |b: &Result<_, AppError>| b.as_ref().is_err_and(AppError::is_internal);
+        if let Some(at) = bills.iter().position(internal) {
+            if let Err(e) = bills.swap_remove(at) {
+                return Err((e, records));
+            }
+        }
+        Ok(records
+            .into_iter()
+            .zip(bills)
+            .map(|(record, bill)| Ready {
+                record,
+                bill: Some(bill.map_err(|e| Refused::of(&e))),
+            })
+            .collect())
+    }
+
+    /// Applies a batch of prepared records of file `file_id` in one unit of work with their
+    /// keys; one answer per record, in order. `dry_run` does all of it and rolls it back. An
     /// error is a failure of ours (storage): nothing of the batch was kept.
     pub async fn apply(
         &self,
         ctx: &Ctx,
         file_id: i64,
-        records: &[Record],
+        ready: &[Ready],
         dry_run: bool,
     ) -> Result<Vec<Applied>, AppError> {
         let org = ctx.caller.org_id;
         let repo = self.app.db.dataflows();
-        let mut found = Found::new();
-        let bills = if ctx.template.records_bills() {
-            let all: Vec<&Record> = records.iter().collect();
-            Some(self.bills_of(ctx, &all, &mut found).await?)
-        } else {
-            None
-        };
         let mut unit = self.app.db.unit().await?;
         // The file can be run again: a batch lost with a crashed server is applied then
         // (its keys went with it); the run's final report commits durably, and with it
         // every batch before it.
         unit.commit_lazily().await?;
-        let rows: Vec<u64> = records
+        let rows: Vec<u64> = ready
             .iter()
-            .flat_map(|r| r.rows.iter().copied())
+            .flat_map(|r| r.record.rows.iter().copied())
             .collect();
         let claimed = repo.claim_rows_in(&mut unit, org, file_id, &rows).await?;
-        let is_new = |r: &Record| {
-            r.rows
+        let is_new = |r: &Ready| {
+            r.record
+                .rows
                 .first()
                 .is_some_and(|n| claimed.binary_search(n).is_ok())
         };
-        let new: Vec<&Record> = records.iter().filter(|r| is_new(r)).collect();
-        let mut done = if let Some(bills) = bills {
-            let new_bills = records
-                .iter()
-                .zip(bills)
-                .filter(|(r, _)| is_new(r))
-                .map(|(_, b)| b)
-                .collect();
-            self.record_bills(&mut unit, ctx, new_bills)
-                .await?
-                .into_iter()
+        let new: Vec<&Ready> = ready.iter().filter(|r| is_new(r)).collect();
+        let done = if ctx.template.records_bills() {
+            self.record_bills(&mut unit, ctx, &new).await?
         } else {
+            let mut found = Found::new();
             let mut done = Vec::with_capacity(new.len());
-            for record in &new {
+            for r in &new {
                 unit.begin_step().await?;
-                let one = self.apply_one(&mut unit, ctx, record, &mut found).await;
-                done.push(unit.end_step(one).await);
+                let one = self.apply_one(&mut unit, ctx, &r.record, &mut found).await;
+                done.push(Refused::unless_internal(unit.end_step(one).await)?);
             }
-            done.into_iter()
+            done
         };
-        let mut out = Vec::with_capacity(records.len());
+        let mut done = done.into_iter();
+        let mut out = Vec::with_capacity(ready.len());
         let mut release = Vec::new();
-        for record in records {
-            if !is_new(record) {
+        for r in ready {
+            if !is_new(r) {
                 out.push(Applied::AlreadyApplied);
                 continue;
             }
             match done.next() {
                 Some(Ok(id)) => out.push(Applied::Done { id }),
-                Some(Err(e)) if e.is_internal() => return Err(e),
-                Some(Err(e)) => {
-                    release.extend(record.rows.iter().copied());
-                    out.push(Applied::Failed {
-                        code: e.code().to_string(),
-                        message: e.to_string(),
-                    });
+                Some(Err(Refused { code, message })) => {
+                    release.extend(r.record.rows.iter().copied());
+                    out.push(Applied::Failed { code, message });
                 }
                 None => {
                     return Err(fidelis_store::StoreError::Corrupt(
@@ -263,18 +317,13 @@ impl Connect<'_> {
         match ctx.template {
             Template::CustomerAdd => self.add_customer(unit, ctx, record).await,
             Template::FleetCustomers => self.link_fleet(unit, ctx, record).await,
+            // Bills are prepared and written set-based (`record_bills`), never one by one.
             Template::TransactionAdd
             | Template::TransactionAddWithFilter
-            | Template::TransactionLineItemMerge => {
-                let bills = self.bills_of(ctx, &[record], found).await?;
-                let mut one = self.record_bills(unit, ctx, bills).await?;
-                one.pop().unwrap_or_else(|| {
-                    Err(
-                        fidelis_store::StoreError::Corrupt("a record was not answered".into())
-                            .into(),
-                    )
-                })
-            }
+            | Template::TransactionLineItemMerge => Err(fidelis_store::StoreError::Corrupt(
+                "a bill record reached the one-by-one path".into(),
+            )
+            .into()),
             Template::CouponRedeem => self.redeem_coupon(unit, ctx, record, found).await,
             Template::GoodwillPoints => self.give_goodwill(unit, ctx, record).await,
         }

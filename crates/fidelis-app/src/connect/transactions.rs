@@ -10,7 +10,7 @@ use fidelis_domain::loyalty::{LoyaltyError, TransactionType};
 use fidelis_store::Unit;
 use rust_decimal::Decimal;
 
-use super::{field, Connect, Ctx, Found, Record};
+use super::{field, Connect, Ctx, Found, Ready, Record, Refused};
 use crate::loyalty::{BillInput, Customer, Ident};
 use crate::AppError;
 
@@ -35,26 +35,27 @@ impl Connect<'_> {
             .collect())
     }
 
-    /// Records `bills` (from [`Connect::bills_of`]) set-based in `unit`
-    /// (`Loyalty::record_bills_in`); one answer per bill: the transaction id or why it was
-    /// refused (nothing of it written).
+    /// Records the prepared bills of `new` set-based in `unit`
+    /// (`Loyalty::record_bills_in`); one answer per record: the transaction id or why it
+    /// was refused (nothing of it written).
     pub(super) async fn record_bills(
         &self,
         unit: &mut Unit,
         ctx: &Ctx,
-        bills: Vec<Result<(Customer, BillInput), AppError>>,
-    ) -> Result<Vec<Result<i64, AppError>>, AppError> {
-        let mut answers: Vec<Option<Result<i64, AppError>>> = Vec::with_capacity(bills.len());
-        let mut valid = Vec::with_capacity(bills.len());
-        let mut at = Vec::with_capacity(bills.len());
-        for (i, b) in bills.into_iter().enumerate() {
-            match b {
-                Ok(pair) => {
-                    valid.push(pair);
+        new: &[&Ready],
+    ) -> Result<Vec<Result<i64, Refused>>, AppError> {
+        let mut answers: Vec<Option<Result<i64, Refused>>> = Vec::with_capacity(new.len());
+        let mut valid = Vec::with_capacity(new.len());
+        let mut at = Vec::with_capacity(new.len());
+        for (i, r) in new.iter().enumerate() {
+            match &r.bill {
+                Some(Ok(pair)) => {
+                    valid.push(pair.clone());
                     at.push(i);
                     answers.push(None);
                 }
-                Err(e) => answers.push(Some(Err(e))),
+                Some(Err(refused)) => answers.push(Some(Err(refused.clone()))),
+                None => answers.push(None),
             }
         }
         let written = self
@@ -63,9 +64,17 @@ impl Connect<'_> {
             .record_bills_in(unit, &ctx.loyalty, &valid)
             .await?;
         for (i, answer) in at.into_iter().zip(written) {
-            answers[i] = Some(answer.map(|a| a.transaction_id));
+            answers[i] = Some(Refused::unless_internal(answer.map(|a| a.transaction_id))?);
         }
-        Ok(answers.into_iter().flatten().collect())
+        answers
+            .into_iter()
+            .map(|a| {
+                a.ok_or_else(|| {
+                    fidelis_store::StoreError::Corrupt("a bill record was not prepared".into())
+                        .into()
+                })
+            })
+            .collect()
     }
 
     /// The customers `records` name, one answer each: identifiers of one kind are looked up

@@ -14,13 +14,13 @@ use std::collections::{BTreeMap, HashSet};
 
 use fidelis_domain::loyalty::ledger::{EntryKind, EntrySource, LotId};
 use fidelis_domain::loyalty::transaction::NewBill;
-use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, Program, TransactionType};
+use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, Program, TierChange, TransactionType};
 use fidelis_domain::org::EntityId;
 use jiff::Timestamp;
 use serde_json::json;
 
 use super::balance::{self, Holder};
-use super::bills::{admit, bill_effect, member_column, record_tier_change, BillAward};
+use super::bills::{admit, bill_effect, member_column, tier_change_kind, BillAward};
 use super::fixed::{from_milli, to_milli};
 use super::{LoyaltyContext, LoyaltyRepo};
 use crate::batch::{reserve_ids, Col, Rows};
@@ -101,6 +101,7 @@ async fn write_segment(
 
     // The awards, bill after bill, on the balances as locked.
     let mut txns = Rows::with_capacity(segment.len());
+    let mut tier_changes = Rows::default();
     let mut credits = Vec::new();
     let mut awards = Vec::with_capacity(segment.len());
     for (k, (i, program)) in segment.iter().enumerate() {
@@ -134,7 +135,7 @@ async fn write_segment(
             credits.push((k, h, milli, settled, effect.earn.expires_at));
         }
         if let Some(c) = &effect.tier_change {
-            record_tier_change(unit, h, c, &EntrySource::bill(txn_id)).await?;
+            tier_changes.push(tier_change_row(h, c, &EntrySource::bill(txn_id))?);
         }
         awards.push((
             *i,
@@ -152,6 +153,7 @@ async fn write_segment(
         ));
     }
     insert_bills(unit, ctx, &txns, now).await?;
+    insert_tier_changes(unit, ctx, &tier_changes).await?;
 
     let lot_ids = reserve_ids(unit, "loyalty_lots", credits.len()).await?;
     let mut lots = Rows::with_capacity(credits.len());
@@ -195,7 +197,7 @@ type Balances = BTreeMap<(i64, i64), balance::BalanceRow>;
 
 /// Creates the holders' balance rows where missing and locks them all, in key order (the
 /// order every writer of several rows takes them in, so two batches never deadlock).
-/// SQLite needs no row lock: the unit holds the database's write lock.
+/// SQLite takes no row lock: the unit holds the database's write lock.
 async fn lock_balances(
     unit: &mut Unit,
     holders: impl Iterator<Item = Holder>,
@@ -214,33 +216,23 @@ async fn lock_balances(
     for (c, p) in &keys {
         rows.push(vec![json!(c), json!(p)]);
     }
-    let rows = rows.to_param()?;
-    let backend = unit.backend();
-    // Missing rows are created; existing ones are only read below (an upsert that
-    // "updates" them would write a new version of every row just to lock it).
-    let source = backend.json_rows(3, &[Col::Int("c"), Col::Int("p")]);
-    sqlx::query(&format!(
-        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
-         SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true ORDER BY x.c, x.p \
-         ON CONFLICT (org_id, customer_id, program_id) DO NOTHING"
-    ))
-    .bind(org.get())
-    .bind(to_db(now))
-    .bind(rows.as_str())
-    .execute(&mut **unit)
-    .await?;
-    let source = backend.json_rows(2, &[Col::Int("c"), Col::Int("p")]);
+    // One upsert, driven by the key's unique index whatever the table's statistics say (a
+    // first import starts on an empty table, whose stale statistics once made a lookup
+    // of the locked rows scan it per batch); conflicting rows are locked and returned.
+    let source = unit.backend().json_rows(3, &[Col::Int("c"), Col::Int("p")]);
     // The key (customer, program), then the balance row's columns.
     type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
     let found: Vec<Locked> = sqlx::query_as(&format!(
-        "SELECT customer_id, program_id, {} FROM loyalty_balances \
-         WHERE org_id = $1 AND (customer_id, program_id) IN (SELECT x.c, x.p FROM {source}) \
-         ORDER BY customer_id, program_id{}",
+        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
+         SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true ORDER BY x.c, x.p \
+         ON CONFLICT (org_id, customer_id, program_id) \
+         DO UPDATE SET updated_at = loyalty_balances.updated_at \
+         RETURNING customer_id, program_id, {}",
         balance::COLUMNS,
-        backend.for_update()
     ))
     .bind(org.get())
-    .bind(rows.as_str())
+    .bind(to_db(now))
+    .bind(rows.to_param()?)
     .fetch_all(&mut **unit)
     .await?;
     let mut out = Balances::new();
@@ -353,6 +345,62 @@ async fn insert_bills(
     .bind(ctx.org.id.get())
     .bind(TransactionType::Regular.as_str())
     .bind(to_db(now))
+    .bind(rows.to_param()?)
+    .execute(&mut **unit)
+    .await?;
+    Ok(())
+}
+
+/// A tier change's row for [`insert_tier_changes`].
+fn tier_change_row(
+    h: Holder,
+    c: &TierChange,
+    source: &EntrySource,
+) -> Result<Vec<serde_json::Value>, StoreError> {
+    Ok(vec![
+        json!(h.key()),
+        json!(h.program_id.get()),
+        json!(tier_change_kind(c.kind)),
+        json!(i64::from(c.from)),
+        json!(i64::from(c.to)),
+        json!(to_db(c.effective_at)),
+        json!(c.valid_until.map(to_db)),
+        json!(to_milli(c.requalify_base)?),
+        json!(source.kind.as_str()),
+        json!(source.reference.as_deref()),
+    ])
+}
+
+/// The batch's tier changes, in one statement (one bill's go through `record_tier_change`).
+async fn insert_tier_changes(
+    unit: &mut Unit,
+    ctx: &LoyaltyContext,
+    rows: &Rows,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let source = unit.backend().json_rows(
+        2,
+        &[
+            Col::Int("c"),
+            Col::Int("p"),
+            Col::Text("k"),
+            Col::Int("f"),
+            Col::Int("t"),
+            Col::Int("e"),
+            Col::Int("v"),
+            Col::Int("r"),
+            Col::Text("sk"),
+            Col::Text("sr"),
+        ],
+    );
+    sqlx::query(&format!(
+        "INSERT INTO loyalty_tier_changes (org_id, customer_id, program_id, kind, from_serial, \
+         to_serial, effective_at, valid_until, requalify_base, source_kind, source_ref) \
+         SELECT $1, x.c, x.p, x.k, x.f, x.t, x.e, x.v, x.r, x.sk, x.sr FROM {source}"
+    ))
+    .bind(ctx.org.id.get())
     .bind(rows.to_param()?)
     .execute(&mut **unit)
     .await?;

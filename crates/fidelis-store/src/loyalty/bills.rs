@@ -153,17 +153,22 @@ pub(crate) async fn claim_bill_number(
     Ok(won.is_some())
 }
 
+/// A tier change's `kind` column.
+pub(crate) fn tier_change_kind(kind: fidelis_domain::loyalty::TierChangeKind) -> &'static str {
+    match kind {
+        fidelis_domain::loyalty::TierChangeKind::Upgrade => "UPGRADE",
+        fidelis_domain::loyalty::TierChangeKind::Renew => "RENEW",
+        fidelis_domain::loyalty::TierChangeKind::Downgrade => "DOWNGRADE",
+    }
+}
+
 pub(crate) async fn record_tier_change(
     tx: &mut Tx,
     h: Holder,
     c: &TierChange,
     source: &EntrySource,
 ) -> Result<(), StoreError> {
-    let kind = match c.kind {
-        fidelis_domain::loyalty::TierChangeKind::Upgrade => "UPGRADE",
-        fidelis_domain::loyalty::TierChangeKind::Renew => "RENEW",
-        fidelis_domain::loyalty::TierChangeKind::Downgrade => "DOWNGRADE",
-    };
+    let kind = tier_change_kind(c.kind);
     sqlx::query(
         "INSERT INTO loyalty_tier_changes (org_id, customer_id, program_id, kind, from_serial, \
          to_serial, effective_at, valid_until, requalify_base, source_kind, source_ref) \
