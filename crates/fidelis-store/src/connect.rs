@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
+use sqlx::Arguments as _;
 
-use crate::batch::{Col, Rows};
+use crate::batch::{fetch_all, Cell, Col, Rows};
 use crate::time::{from_db, to_db};
 use crate::{Db, StoreError, Unit};
 
@@ -157,22 +158,31 @@ impl ConnectRepo<'_> {
     ) -> Result<Vec<u64>, StoreError> {
         let mut keys = Rows::with_capacity(rows.len());
         for row in rows {
-            keys.push(vec![serde_json::json!(db_count(*row))]);
+            keys.push([Cell::from(db_count(*row))]);
         }
-        let source = unit.backend().json_rows(3, &[Col::Int("n")]);
-        let mut claimed: Vec<u64> = sqlx::query_as::<_, (i64,)>(&format!(
-            "INSERT INTO connect_rows (org_id, file_id, row_number) \
-             SELECT $1, $2, x.n FROM {source} WHERE true \
-             ON CONFLICT (org_id, file_id, row_number) DO NOTHING RETURNING row_number"
-        ))
-        .bind(org_id.get())
-        .bind(file_id)
-        .bind(keys.to_param()?)
-        .fetch_all(&mut **unit)
-        .await?
-        .into_iter()
-        .map(|(n,)| u64::try_from(n).unwrap_or(0))
-        .collect();
+        let backend = unit.backend();
+        let won: Vec<(i64,)> = fetch_all(
+            unit,
+            backend,
+            &keys,
+            &[Col::Int("n")],
+            &|a| {
+                a.add(org_id.get())?;
+                a.add(file_id)
+            },
+            |source| {
+                format!(
+                    "INSERT INTO connect_rows (org_id, file_id, row_number) \
+                     SELECT $1, $2, x.n FROM {source} WHERE true \
+                     ON CONFLICT (org_id, file_id, row_number) DO NOTHING RETURNING row_number"
+                )
+            },
+        )
+        .await?;
+        let mut claimed: Vec<u64> = won
+            .into_iter()
+            .map(|(n,)| u64::try_from(n).unwrap_or(0))
+            .collect();
         claimed.sort_unstable();
         Ok(claimed)
     }

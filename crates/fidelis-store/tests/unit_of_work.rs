@@ -4,19 +4,14 @@
 
 mod harness;
 
-use std::collections::BTreeMap;
-
-use fidelis_domain::customers::{
-    CustomerId, Identifier, IdentifierType, Profile, Source, SourceAccount,
-};
+use fidelis_domain::customers::{CustomerId, Identifier, IdentifierType, Source, SourceAccount};
 use fidelis_domain::loyalty::enrolment::Enrolment;
 use fidelis_domain::loyalty::ledger::{Actor as LedgerActor, ActorKind};
-use fidelis_store::customers::{Actor, IdentifierChange, NewProfile, Registration};
+use fidelis_store::customers::{Actor, IdentifierChange, Registration};
 use fidelis_store::loyalty::LoyaltyContext;
 use fidelis_store::Db;
 use harness::{apply, DEMO_ORG};
 use jiff::Timestamp;
-use serde_json::Map;
 
 fn now() -> Timestamp {
     "2026-11-25T04:00:00Z".parse().unwrap()
@@ -37,26 +32,7 @@ fn mobile(value: &str) -> Identifier {
 }
 
 fn registration(value: &str) -> Registration {
-    Registration {
-        profiles: vec![NewProfile {
-            profile: Profile {
-                account: instore(),
-                first_name: Some("Una".into()),
-                last_name: None,
-                identifiers: vec![mobile(value)],
-                comm_channels: Vec::new(),
-            },
-            fields: Map::new(),
-            channels: Vec::new(),
-            cards: BTreeMap::new(),
-        }],
-        loyalty_type: None,
-        extended_fields: Map::new(),
-        associated_with: None,
-        created_at: now(),
-        status_label: None,
-        status_reason: None,
-    }
+    harness::registration(value, "Una", now())
 }
 
 fn actor() -> Actor {

@@ -94,7 +94,7 @@ struct RawAttribution {
     till_column: Option<String>,
 }
 
-const DEFAULT_BATCH: usize = 500;
+const DEFAULT_BATCH: usize = 2_000;
 /// File names a source takes when the dataflow names no pattern.
 pub const DEFAULT_PATTERN: &str = r"\.csv$";
 
@@ -253,7 +253,7 @@ till = "demo.till"
         assert_eq!(f.source, Source::Folder("inbox".into()));
         assert_eq!(f.dates["billingDate"], DateFormat::DaySlashMonth);
         assert_eq!(f.attribution, Attribution::Till("demo.till".into()));
-        assert_eq!((f.delimiter, f.batch_size), (b',', 500));
+        assert_eq!((f.delimiter, f.batch_size), (b',', 2_000));
     }
 
     #[test]

@@ -8,12 +8,13 @@ use fidelis_domain::org::{EntityId, OrgId};
 use std::collections::HashMap;
 
 use serde_json::Value;
+use sqlx::Arguments as _;
 
 use super::{
     CResult, CustomerBrief, CustomerRecord, CustomerRepo, IdentifierRecord, ProfileRecord,
     StatusLogEntry,
 };
-use crate::batch::{Col, Rows};
+use crate::batch::{fetch_all, Cell, Col, Rows};
 use crate::time::from_db;
 use crate::StoreError;
 
@@ -123,25 +124,33 @@ impl CustomerRepo<'_> {
         }
         let mut rows = Rows::with_capacity(values.len());
         for v in values {
-            rows.push(vec![Value::from(*v)]);
+            rows.push([Cell::from(*v)]);
         }
-        let source = self.0.backend().json_rows(3, &[Col::Text("v")]);
         // value, customer id, status, first and last name.
         type Found = (String, i64, String, Option<String>, Option<String>);
-        let found: Vec<Found> = sqlx::query_as(&format!(
-            "SELECT o.value, o.customer_id, c.status, f.first_name, f.last_name \
-                 FROM customer_identifier_owners o \
-                 JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id \
-                 LEFT JOIN customer_profiles f ON f.org_id = o.org_id \
-                 AND f.customer_id = o.customer_id \
-                 AND f.id = (SELECT MIN(q.id) FROM customer_profiles q \
-                             WHERE q.org_id = o.org_id AND q.customer_id = o.customer_id) \
-                 WHERE o.org_id = $1 AND o.kind = $2 AND o.value IN (SELECT x.v FROM {source})"
-        ))
-        .bind(org_id.get())
-        .bind(kind.as_str())
-        .bind(rows.to_param()?)
-        .fetch_all(self.0.reader())
+        let mut conn = self.0.reader().acquire().await?;
+        let found: Vec<Found> = fetch_all(
+            &mut conn,
+            self.0.backend(),
+            &rows,
+            &[Col::Text("v")],
+            &|a| {
+                a.add(org_id.get())?;
+                a.add(kind.as_str())
+            },
+            |source| {
+                format!(
+                    "SELECT o.value, o.customer_id, c.status, f.first_name, f.last_name \
+                     FROM customer_identifier_owners o \
+                     JOIN customers c ON c.org_id = o.org_id AND c.id = o.customer_id \
+                     LEFT JOIN customer_profiles f ON f.org_id = o.org_id \
+                     AND f.customer_id = o.customer_id \
+                     AND f.id = (SELECT MIN(q.id) FROM customer_profiles q \
+                                 WHERE q.org_id = o.org_id AND q.customer_id = o.customer_id) \
+                     WHERE o.org_id = $1 AND o.kind = $2 AND o.value IN (SELECT x.v FROM {source})"
+                )
+            },
+        )
         .await?;
         found
             .into_iter()

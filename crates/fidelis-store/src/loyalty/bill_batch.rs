@@ -17,13 +17,13 @@ use fidelis_domain::loyalty::transaction::NewBill;
 use fidelis_domain::loyalty::{EarningEntity, LoyaltyError, Program, TierChange, TransactionType};
 use fidelis_domain::org::EntityId;
 use jiff::Timestamp;
-use serde_json::json;
+use sqlx::Arguments as _;
 
 use super::balance::{self, Holder};
 use super::bills::{admit, bill_effect, member_column, tier_change_kind, BillAward};
 use super::fixed::{from_milli, to_milli};
 use super::{LoyaltyContext, LoyaltyRepo};
-use crate::batch::{reserve_ids, Col, Rows};
+use crate::batch::{execute, fetch_all, reserve_ids, Cell, Col, Rows};
 use crate::time::to_db;
 use crate::{StoreError, Unit};
 
@@ -101,7 +101,7 @@ async fn write_segment(
 
     // The awards, bill after bill, on the balances as locked.
     let mut txns = Rows::with_capacity(segment.len());
-    let mut tier_changes = Rows::default();
+    let mut tier_changes = Rows::with_capacity(0);
     let mut credits = Vec::new();
     let mut awards = Vec::with_capacity(segment.len());
     for (k, (i, program)) in segment.iter().enumerate() {
@@ -116,20 +116,20 @@ async fn write_segment(
             .get_mut(&(h.key(), h.program_id.get()))
             .ok_or_else(|| StoreError::Corrupt("a batch balance was not locked".into()))?;
         let effect = bill_effect(program, bill, bal, now, &ctx.org.time_zone)?;
-        txns.push(vec![
-            json!(txn_id),
-            json!(h.key()),
-            json!(h.program_id.get()),
-            json!(bill.number()),
-            json!(bill.store_id.map(EntityId::get)),
-            json!(bill.till_id.map(EntityId::get)),
-            json!(to_db(bill.billed_at)),
-            json!(to_milli(bill.amount)?),
-            json!(bill.outlier_status.as_str()),
-            json!(bill.details),
-            json!(to_milli(effect.earn.award.raw)?),
-            json!(to_milli(effect.earn.award.awarded)?),
-            json!(member_column(*earner, bill.customer_id)),
+        txns.push([
+            txn_id.into(),
+            h.key().into(),
+            h.program_id.get().into(),
+            bill.number().into(),
+            bill.store_id.map(EntityId::get).into(),
+            bill.till_id.map(EntityId::get).into(),
+            to_db(bill.billed_at).into(),
+            to_milli(bill.amount)?.into(),
+            bill.outlier_status.as_str().into(),
+            bill.details.as_str().into(),
+            to_milli(effect.earn.award.raw)?.into(),
+            to_milli(effect.earn.award.awarded)?.into(),
+            member_column(*earner, bill.customer_id).into(),
         ]);
         if let Some((milli, settled)) = effect.credit {
             credits.push((k, h, milli, settled, effect.earn.expires_at));
@@ -163,24 +163,24 @@ async fn write_segment(
         let (bill, _) = &bills[segment[*k].0];
         let txn_id = txn_ids[*k].to_string();
         lot_of.insert(txn_ids[*k], *lot_id);
-        lots.push(vec![
-            json!(lot_id),
-            json!(h.key()),
-            json!(h.program_id.get()),
-            json!(milli),
-            json!(milli - settled),
-            json!(expires.map(to_db)),
-            json!(txn_id),
+        lots.push([
+            (*lot_id).into(),
+            h.key().into(),
+            h.program_id.get().into(),
+            (*milli).into(),
+            (milli - settled).into(),
+            expires.map(to_db).into(),
+            txn_id.clone().into(),
         ]);
-        entries.push(vec![
-            json!(h.key()),
-            json!(h.program_id.get()),
-            json!(milli),
-            json!(txn_id),
-            json!(bill.actor.kind.as_str()),
-            json!(bill.actor.id),
-            json!(lot_id),
-            json!(settled),
+        entries.push([
+            h.key().into(),
+            h.program_id.get().into(),
+            (*milli).into(),
+            txn_id.into(),
+            bill.actor.kind.as_str().into(),
+            bill.actor.id.as_deref().into(),
+            (*lot_id).into(),
+            (*settled).into(),
         ]);
     }
     insert_credits(unit, ctx, &lots, &entries, now).await?;
@@ -214,26 +214,34 @@ async fn lock_balances(
     };
     let mut rows = Rows::with_capacity(keys.len());
     for (c, p) in &keys {
-        rows.push(vec![json!(c), json!(p)]);
+        rows.push([(*c).into(), (*p).into()]);
     }
+    // The key (customer, program), then the balance row's columns.
+    type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
     // One upsert, driven by the key's unique index whatever the table's statistics say (a
     // first import starts on an empty table, whose stale statistics once made a lookup
     // of the locked rows scan it per batch); conflicting rows are locked and returned.
-    let source = unit.backend().json_rows(3, &[Col::Int("c"), Col::Int("p")]);
-    // The key (customer, program), then the balance row's columns.
-    type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
-    let found: Vec<Locked> = sqlx::query_as(&format!(
-        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, updated_at) \
-         SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true ORDER BY x.c, x.p \
-         ON CONFLICT (org_id, customer_id, program_id) \
-         DO UPDATE SET updated_at = loyalty_balances.updated_at \
-         RETURNING customer_id, program_id, {}",
-        balance::COLUMNS,
-    ))
-    .bind(org.get())
-    .bind(to_db(now))
-    .bind(rows.to_param()?)
-    .fetch_all(&mut **unit)
+    let backend = unit.backend();
+    let found: Vec<Locked> = fetch_all(
+        unit,
+        backend,
+        &rows,
+        &[Col::Int("c"), Col::Int("p")],
+        &|a| {
+            a.add(org.get())?;
+            a.add(to_db(now))
+        },
+        |source| {
+            format!(
+                "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, \
+                 updated_at) SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true \
+                 ORDER BY x.c, x.p ON CONFLICT (org_id, customer_id, program_id) \
+                 DO UPDATE SET updated_at = loyalty_balances.updated_at \
+                 RETURNING customer_id, program_id, {}",
+                balance::COLUMNS,
+            )
+        },
+    )
     .await?;
     let mut out = Balances::new();
     for r in found {
@@ -274,36 +282,36 @@ async fn claim_numbers(
     claims.sort_unstable();
     let mut rows = Rows::with_capacity(claims.len());
     for ((scope, number), billed_at, id) in claims {
-        rows.push(vec![
-            json!(scope),
-            json!(number),
-            json!(billed_at),
-            json!(id),
-        ]);
+        rows.push([scope.into(), number.into(), billed_at.into(), id.into()]);
     }
     // Wider than any real window and far from overflowing a timestamp's arithmetic.
     let span = rule
         .window_start(Timestamp::MAX)
         .map(|start| to_db(Timestamp::MAX) - to_db(start))
         .map(|s| s.min(1 << 60));
-    let source = unit.backend().json_rows(
-        4,
+    let backend = unit.backend();
+    let won: Vec<(i64,)> = fetch_all(
+        unit,
+        backend,
+        &rows,
         &[Col::Text("s"), Col::Text("n"), Col::Int("b"), Col::Int("t")],
-    );
-    let won: Vec<(i64,)> = sqlx::query_as(&format!(
-        "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, transaction_id) \
-         SELECT $1, x.s, x.n, x.b, x.t FROM {source} WHERE true \
-         ON CONFLICT (org_id, scope_key, bill_number) DO UPDATE \
-         SET billed_at = excluded.billed_at, transaction_id = excluded.transaction_id \
-         WHERE $2 = 1 AND (loyalty_bill_numbers.billed_at <= excluded.billed_at - $3 \
-         OR loyalty_bill_numbers.billed_at >= excluded.billed_at + $3) \
-         RETURNING transaction_id"
-    ))
-    .bind(ctx.org.id.get())
-    .bind(i64::from(span.is_some()))
-    .bind(span.unwrap_or(0))
-    .bind(rows.to_param()?)
-    .fetch_all(&mut **unit)
+        &|a| {
+            a.add(ctx.org.id.get())?;
+            a.add(i64::from(span.is_some()))?;
+            a.add(span.unwrap_or(0))
+        },
+        |source| {
+            format!(
+                "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, \
+                 transaction_id) SELECT $1, x.s, x.n, x.b, x.t FROM {source} WHERE true \
+                 ON CONFLICT (org_id, scope_key, bill_number) DO UPDATE \
+                 SET billed_at = excluded.billed_at, transaction_id = excluded.transaction_id \
+                 WHERE $2 = 1 AND (loyalty_bill_numbers.billed_at <= excluded.billed_at - $3 \
+                 OR loyalty_bill_numbers.billed_at >= excluded.billed_at + $3) \
+                 RETURNING transaction_id"
+            )
+        },
+    )
     .await?;
     Ok(won.into_iter().map(|(id,)| id).collect())
 }
@@ -311,14 +319,14 @@ async fn claim_numbers(
 async fn insert_bills(
     unit: &mut Unit,
     ctx: &LoyaltyContext,
-    rows: &Rows,
+    rows: &Rows<13>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let source = unit.backend().json_rows(
-        4,
+    let backend = unit.backend();
+    execute(
+        unit,
+        backend,
+        rows,
         &[
             Col::Int("id"),
             Col::Int("c"),
@@ -334,21 +342,22 @@ async fn insert_bills(
             Col::Int("w"),
             Col::Int("m"),
         ],
-    );
-    sqlx::query(&format!(
-        "INSERT INTO loyalty_transactions (id, org_id, customer_id, program_id, txn_type, \
-         bill_number, store_id, till_id, billed_at, amount, outlier_status, created_at, \
-         details, raw_points, points, member_id) \
-         SELECT x.id, $1, x.c, x.p, $2, x.n, x.s, x.t, x.b, x.a, x.o, $3, x.d, x.r, x.w, x.m \
-         FROM {source}"
-    ))
-    .bind(ctx.org.id.get())
-    .bind(TransactionType::Regular.as_str())
-    .bind(to_db(now))
-    .bind(rows.to_param()?)
-    .execute(&mut **unit)
-    .await?;
-    Ok(())
+        &|a| {
+            a.add(ctx.org.id.get())?;
+            a.add(TransactionType::Regular.as_str())?;
+            a.add(to_db(now))
+        },
+        |source| {
+            format!(
+                "INSERT INTO loyalty_transactions (id, org_id, customer_id, program_id, \
+                 txn_type, bill_number, store_id, till_id, billed_at, amount, outlier_status, \
+                 created_at, details, raw_points, points, member_id) \
+                 SELECT x.id, $1, x.c, x.p, $2, x.n, x.s, x.t, x.b, x.a, x.o, $3, x.d, x.r, \
+                 x.w, x.m FROM {source}"
+            )
+        },
+    )
+    .await
 }
 
 /// A tier change's row for [`insert_tier_changes`].
@@ -356,18 +365,18 @@ fn tier_change_row(
     h: Holder,
     c: &TierChange,
     source: &EntrySource,
-) -> Result<Vec<serde_json::Value>, StoreError> {
-    Ok(vec![
-        json!(h.key()),
-        json!(h.program_id.get()),
-        json!(tier_change_kind(c.kind)),
-        json!(i64::from(c.from)),
-        json!(i64::from(c.to)),
-        json!(to_db(c.effective_at)),
-        json!(c.valid_until.map(to_db)),
-        json!(to_milli(c.requalify_base)?),
-        json!(source.kind.as_str()),
-        json!(source.reference.as_deref()),
+) -> Result<[Cell; 10], StoreError> {
+    Ok([
+        h.key().into(),
+        h.program_id.get().into(),
+        tier_change_kind(c.kind).into(),
+        i64::from(c.from).into(),
+        i64::from(c.to).into(),
+        to_db(c.effective_at).into(),
+        c.valid_until.map(to_db).into(),
+        to_milli(c.requalify_base)?.into(),
+        source.kind.as_str().into(),
+        source.reference.as_deref().into(),
     ])
 }
 
@@ -375,13 +384,13 @@ fn tier_change_row(
 async fn insert_tier_changes(
     unit: &mut Unit,
     ctx: &LoyaltyContext,
-    rows: &Rows,
+    rows: &Rows<10>,
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let source = unit.backend().json_rows(
-        2,
+    let backend = unit.backend();
+    execute(
+        unit,
+        backend,
+        rows,
         &[
             Col::Int("c"),
             Col::Int("p"),
@@ -394,33 +403,33 @@ async fn insert_tier_changes(
             Col::Text("sk"),
             Col::Text("sr"),
         ],
-    );
-    sqlx::query(&format!(
-        "INSERT INTO loyalty_tier_changes (org_id, customer_id, program_id, kind, from_serial, \
-         to_serial, effective_at, valid_until, requalify_base, source_kind, source_ref) \
-         SELECT $1, x.c, x.p, x.k, x.f, x.t, x.e, x.v, x.r, x.sk, x.sr FROM {source}"
-    ))
-    .bind(ctx.org.id.get())
-    .bind(rows.to_param()?)
-    .execute(&mut **unit)
-    .await?;
-    Ok(())
+        &|a| a.add(ctx.org.id.get()),
+        |source| {
+            format!(
+                "INSERT INTO loyalty_tier_changes (org_id, customer_id, program_id, kind, \
+                 from_serial, to_serial, effective_at, valid_until, requalify_base, \
+                 source_kind, source_ref) \
+                 SELECT $1, x.c, x.p, x.k, x.f, x.t, x.e, x.v, x.r, x.sk, x.sr FROM {source}"
+            )
+        },
+    )
+    .await
 }
 
 /// The credits' lots and their ledger entries (`earn` credits of bills).
 async fn insert_credits(
     unit: &mut Unit,
     ctx: &LoyaltyContext,
-    lots: &Rows,
-    entries: &Rows,
+    lots: &Rows<7>,
+    entries: &Rows<8>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    if lots.is_empty() {
-        return Ok(());
-    }
     let backend = unit.backend();
-    let lot_source = backend.json_rows(
-        5,
+    let bill = EntrySource::bill(0);
+    execute(
+        unit,
+        backend,
+        lots,
         &[
             Col::Int("id"),
             Col::Int("c"),
@@ -430,22 +439,25 @@ async fn insert_credits(
             Col::Int("e"),
             Col::Text("s"),
         ],
-    );
-    let bill = EntrySource::bill(0);
-    sqlx::query(&format!(
-        "INSERT INTO loyalty_lots (id, org_id, customer_id, program_id, points, remaining, \
-         awarded_at, expires_at, source_kind, source_ref, rule, reason) \
-         SELECT x.id, $1, x.c, x.p, x.v, x.r, $2, x.e, $3, x.s, $4, NULL FROM {lot_source}"
-    ))
-    .bind(ctx.org.id.get())
-    .bind(to_db(now))
-    .bind(bill.kind.as_str())
-    .bind("earn")
-    .bind(lots.to_param()?)
-    .execute(&mut **unit)
+        &|a| {
+            a.add(ctx.org.id.get())?;
+            a.add(to_db(now))?;
+            a.add(bill.kind.as_str())?;
+            a.add("earn")
+        },
+        |source| {
+            format!(
+                "INSERT INTO loyalty_lots (id, org_id, customer_id, program_id, points, \
+                 remaining, awarded_at, expires_at, source_kind, source_ref, rule, reason) \
+                 SELECT x.id, $1, x.c, x.p, x.v, x.r, $2, x.e, $3, x.s, $4, NULL FROM {source}"
+            )
+        },
+    )
     .await?;
-    let entry_source = backend.json_rows(
-        5,
+    execute(
+        unit,
+        backend,
+        entries,
         &[
             Col::Int("c"),
             Col::Int("p"),
@@ -456,22 +468,23 @@ async fn insert_credits(
             Col::Int("l"),
             Col::Int("d"),
         ],
-    );
-    sqlx::query(&format!(
-        "INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, at, \
-         source_kind, source_ref, rule, actor_kind, actor_id, reason, lot_id, shortfall, \
-         debt_settled) \
-         SELECT $1, x.c, x.p, $2, x.v, $3, $4, x.s, 'earn', x.ak, x.ai, NULL, x.l, 0, x.d \
-         FROM {entry_source}"
-    ))
-    .bind(ctx.org.id.get())
-    .bind(EntryKind::Credit.as_str())
-    .bind(to_db(now))
-    .bind(bill.kind.as_str())
-    .bind(entries.to_param()?)
-    .execute(&mut **unit)
-    .await?;
-    Ok(())
+        &|a| {
+            a.add(ctx.org.id.get())?;
+            a.add(EntryKind::Credit.as_str())?;
+            a.add(to_db(now))?;
+            a.add(bill.kind.as_str())
+        },
+        |source| {
+            format!(
+                "INSERT INTO loyalty_entries (org_id, customer_id, program_id, kind, points, \
+                 at, source_kind, source_ref, rule, actor_kind, actor_id, reason, lot_id, \
+                 shortfall, debt_settled) \
+                 SELECT $1, x.c, x.p, $2, x.v, $3, $4, x.s, 'earn', x.ak, x.ai, NULL, x.l, 0, \
+                 x.d FROM {source}"
+            )
+        },
+    )
+    .await
 }
 
 /// Writes the locked balance rows back in one statement.
@@ -483,24 +496,26 @@ async fn save_balances(
 ) -> Result<(), StoreError> {
     let mut rows = Rows::with_capacity(balances.len());
     for ((c, p), b) in balances {
-        rows.push(vec![
-            json!(c),
-            json!(p),
-            json!(b.net),
-            json!(b.debt),
-            json!(b.lifetime_points),
-            json!(b.lifetime_purchases),
-            json!(i64::from(b.tier.serial)),
-            json!(to_db(b.tier.since)),
-            json!(b.tier.valid_until.map(to_db)),
-            json!(to_milli(b.tier.requalify_base)?),
+        rows.push([
+            (*c).into(),
+            (*p).into(),
+            b.net.into(),
+            b.debt.into(),
+            b.lifetime_points.into(),
+            b.lifetime_purchases.into(),
+            i64::from(b.tier.serial).into(),
+            to_db(b.tier.since).into(),
+            b.tier.valid_until.map(to_db).into(),
+            to_milli(b.tier.requalify_base)?.into(),
         ]);
     }
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let source = unit.backend().json_rows(
-        3,
+    let backend = unit.backend();
+    // An upsert of rows that exist (they were locked): it finds each row by its key, where
+    // an `UPDATE … FROM` may scan the org's balances once per batch.
+    execute(
+        unit,
+        backend,
+        &rows,
         &[
             Col::Int("c"),
             Col::Int("p"),
@@ -513,25 +528,26 @@ async fn save_balances(
             Col::Int("tv"),
             Col::Int("tr"),
         ],
-    );
-    // An upsert of rows that exist (they were locked): it finds each row by its key, where
-    // an `UPDATE … FROM` may scan the org's balances once per batch.
-    sqlx::query(&format!(
-        "INSERT INTO loyalty_balances (org_id, customer_id, program_id, net, debt, \
-         lifetime_points, lifetime_purchases, tier_serial, tier_since, tier_valid_until, \
-         tier_requalify_base, updated_at) \
-         SELECT $1, x.c, x.p, x.net, x.debt, x.lp, x.lu, x.ts, x.tsi, x.tv, x.tr, $2 \
-         FROM {source} WHERE true \
-         ON CONFLICT (org_id, customer_id, program_id) DO UPDATE SET net = excluded.net, \
-         debt = excluded.debt, lifetime_points = excluded.lifetime_points, \
-         lifetime_purchases = excluded.lifetime_purchases, tier_serial = excluded.tier_serial, \
-         tier_since = excluded.tier_since, tier_valid_until = excluded.tier_valid_until, \
-         tier_requalify_base = excluded.tier_requalify_base, updated_at = excluded.updated_at"
-    ))
-    .bind(ctx.org.id.get())
-    .bind(to_db(now))
-    .bind(rows.to_param()?)
-    .execute(&mut **unit)
-    .await?;
-    Ok(())
+        &|a| {
+            a.add(ctx.org.id.get())?;
+            a.add(to_db(now))
+        },
+        |source| {
+            format!(
+                "INSERT INTO loyalty_balances (org_id, customer_id, program_id, net, debt, \
+                 lifetime_points, lifetime_purchases, tier_serial, tier_since, \
+                 tier_valid_until, tier_requalify_base, updated_at) \
+                 SELECT $1, x.c, x.p, x.net, x.debt, x.lp, x.lu, x.ts, x.tsi, x.tv, x.tr, $2 \
+                 FROM {source} WHERE true \
+                 ON CONFLICT (org_id, customer_id, program_id) DO UPDATE SET net = excluded.net, \
+                 debt = excluded.debt, lifetime_points = excluded.lifetime_points, \
+                 lifetime_purchases = excluded.lifetime_purchases, \
+                 tier_serial = excluded.tier_serial, tier_since = excluded.tier_since, \
+                 tier_valid_until = excluded.tier_valid_until, \
+                 tier_requalify_base = excluded.tier_requalify_base, \
+                 updated_at = excluded.updated_at"
+            )
+        },
+    )
+    .await
 }

@@ -7,9 +7,14 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
+
+use fidelis_domain::customers::{Identifier, IdentifierType, Profile, Source, SourceAccount};
 use fidelis_domain::org::{Org, OrgFile};
+use fidelis_store::customers::{NewProfile, Registration};
 use fidelis_store::Db;
 use jiff::Timestamp;
+use serde_json::Map;
 
 pub const DEMO_ORG: &str = include_str!("../../../../examples/demo-org.toml");
 
@@ -60,4 +65,34 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// A customer of one in-store profile named `first_name`, known by `mobile`.
+pub fn registration(mobile: &str, first_name: &str, at: Timestamp) -> Registration {
+    Registration {
+        profiles: vec![NewProfile {
+            profile: Profile {
+                account: SourceAccount {
+                    source: Source::Instore,
+                    account_id: None,
+                },
+                first_name: Some(first_name.into()),
+                last_name: None,
+                identifiers: vec![Identifier {
+                    kind: IdentifierType::Mobile,
+                    value: mobile.into(),
+                }],
+                comm_channels: Vec::new(),
+            },
+            fields: Map::new(),
+            channels: Vec::new(),
+            cards: BTreeMap::new(),
+        }],
+        loyalty_type: None,
+        extended_fields: Map::new(),
+        associated_with: None,
+        created_at: at,
+        status_label: None,
+        status_reason: None,
+    }
 }
