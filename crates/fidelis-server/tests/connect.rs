@@ -508,6 +508,22 @@ both_backends!(
         let r = run(&app, &flow, &again, &errors).await;
         assert_eq!((r.counts.succeeded, r.counts.failed), (1, 1), "{r:?}");
         assert_eq!(r.counts.errors.get("604"), Some(&1), "{r:?}");
+
+        // Outside the window (365 days) a stored number is taken over, and only there.
+        let old = errors.file(
+            "old.csv",
+            "No,Amount,When,Mobile
+IMP-3,40,2025-06-01 10:00:00,6591230004
+         IMP-4,40,2026-06-01 10:00:00,6591230004
+",
+        );
+        let r = run(&app, &flow, &old, &errors).await;
+        assert_eq!((r.counts.succeeded, r.counts.failed), (1, 1), "{r:?}");
+        assert_eq!(r.counts.errors.get("604"), Some(&1), "{r:?}");
+        // The latest IMP-3 (the map keeps the last of a number) is the one of 2025.
+        let latest = &bills(&app).await["IMP-3"];
+        let when = latest["billDetails"]["billingTime"].as_str().unwrap();
+        assert!(when.starts_with("2025-06-01"), "{latest}");
     }
 );
 

@@ -158,7 +158,8 @@ fn to_json<const W: usize>(rows: &[[Cell; W]]) -> Result<String, StoreError> {
 }
 
 /// Sets a statement's own parameters (`$1`, `$2`, … in its SQL).
-type Own<'a> = dyn Fn(&mut AnyArguments<'a>) -> Result<(), BoxDynError> + Send + Sync + 'a;
+pub(crate) type Own<'a> =
+    dyn Fn(&mut AnyArguments<'a>) -> Result<(), BoxDynError> + Send + Sync + 'a;
 
 impl<'a, const W: usize> Part<'a, W> {
     /// The part's statement (`sql` of its derived table) and its arguments. On SQLite the

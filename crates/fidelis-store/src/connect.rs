@@ -12,9 +12,9 @@ use fidelis_domain::org::OrgId;
 use jiff::Timestamp;
 use sqlx::Arguments as _;
 
-use crate::batch::{fetch_all, Cell, Col, Rows};
+use crate::batch::{execute, fetch_all, Cell, Col, Own, Rows};
 use crate::time::{from_db, to_db};
-use crate::{Db, StoreError, Unit};
+use crate::{Backend, Db, StoreError, Unit};
 
 pub struct ConnectRepo<'a>(&'a Db);
 
@@ -161,28 +161,53 @@ impl ConnectRepo<'_> {
             keys.push([Cell::from(db_count(*row))]);
         }
         let backend = unit.backend();
-        let won: Vec<(i64,)> = fetch_all(
-            unit,
-            backend,
-            &keys,
-            &[Col::Int("n")],
-            &|a| {
-                a.add(org_id.get())?;
-                a.add(file_id)
-            },
-            |source| {
-                format!(
-                    "INSERT INTO connect_rows (org_id, file_id, row_number) \
-                     SELECT $1, $2, x.n FROM {source} WHERE true \
-                     ON CONFLICT (org_id, file_id, row_number) DO NOTHING RETURNING row_number"
-                )
-            },
-        )
-        .await?;
-        let mut claimed: Vec<u64> = won
-            .into_iter()
-            .map(|(n,)| u64::try_from(n).unwrap_or(0))
-            .collect();
+        let cols = [Col::Int("n")];
+        let own: &Own<'_> = &|a| {
+            a.add(org_id.get())?;
+            a.add(file_id)
+        };
+        let mut claimed: Vec<u64> = match backend {
+            Backend::Postgres => {
+                let won: Vec<(i64,)> = fetch_all(unit, backend, &keys, &cols, own, |source| {
+                    format!(
+                        "INSERT INTO connect_rows (org_id, file_id, row_number) \
+                         SELECT $1, $2, x.n FROM {source} WHERE true \
+                         ON CONFLICT (org_id, file_id, row_number) DO NOTHING \
+                         RETURNING row_number"
+                    )
+                })
+                .await?;
+                won.into_iter()
+                    .map(|(n,)| u64::try_from(n).unwrap_or(0))
+                    .collect()
+            }
+            // The unit holds SQLite's write lock, so the keys found first are all the insert
+            // can meet, and the insert need not return the rest: each returned row costs the
+            // driver a hand-over between threads (a third of an import's wakeups).
+            Backend::Sqlite => {
+                let found: Vec<(i64,)> = fetch_all(unit, backend, &keys, &cols, own, |source| {
+                    format!(
+                        "SELECT row_number FROM connect_rows WHERE org_id = $1 AND file_id = $2 \
+                         AND row_number IN (SELECT x.n FROM {source})"
+                    )
+                })
+                .await?;
+                execute(unit, backend, &keys, &cols, own, |source| {
+                    format!(
+                        "INSERT INTO connect_rows (org_id, file_id, row_number) \
+                         SELECT $1, $2, x.n FROM {source} WHERE true \
+                         ON CONFLICT (org_id, file_id, row_number) DO NOTHING"
+                    )
+                })
+                .await?;
+                let found: std::collections::HashSet<i64> =
+                    found.into_iter().map(|(n,)| n).collect();
+                rows.iter()
+                    .copied()
+                    .filter(|n| !found.contains(&db_count(*n)))
+                    .collect()
+            }
+        };
         claimed.sort_unstable();
         Ok(claimed)
     }

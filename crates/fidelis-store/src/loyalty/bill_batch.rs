@@ -23,9 +23,9 @@ use super::balance::{self, Holder};
 use super::bills::{admit, bill_effect, member_column, tier_change_kind, BillAward};
 use super::fixed::{from_milli, to_milli};
 use super::{LoyaltyContext, LoyaltyRepo};
-use crate::batch::{execute, fetch_all, reserve_ids, Cell, Col, Rows};
+use crate::batch::{execute, fetch_all, reserve_ids, Cell, Col, Own, Rows};
 use crate::time::to_db;
-use crate::{StoreError, Unit};
+use crate::{Backend, StoreError, Unit};
 
 /// One bill's answer: its award, or the rule that refused it (nothing of it was written).
 pub type BillAnswer = Result<BillAward, StoreError>;
@@ -218,31 +218,68 @@ async fn lock_balances(
     }
     // The key (customer, program), then the balance row's columns.
     type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
-    // One upsert, driven by the key's unique index whatever the table's statistics say (a
-    // first import starts on an empty table, whose stale statistics once made a lookup
-    // of the locked rows scan it per batch); conflicting rows are locked and returned.
     let backend = unit.backend();
-    let found: Vec<Locked> = fetch_all(
-        unit,
-        backend,
-        &rows,
-        &[Col::Int("c"), Col::Int("p")],
-        &|a| {
-            a.add(org.get())?;
-            a.add(to_db(now))
-        },
-        |source| {
-            format!(
-                "INSERT INTO loyalty_balances (org_id, customer_id, program_id, tier_since, \
-                 updated_at) SELECT $1, x.c, x.p, $2, $2 FROM {source} WHERE true \
-                 ORDER BY x.c, x.p ON CONFLICT (org_id, customer_id, program_id) \
-                 DO UPDATE SET updated_at = loyalty_balances.updated_at \
-                 RETURNING customer_id, program_id, {}",
-                balance::COLUMNS,
+    let cols = [Col::Int("c"), Col::Int("p")];
+    let own: &Own<'_> = &|a| {
+        a.add(org.get())?;
+        a.add(to_db(now))
+    };
+    let found: Vec<Locked> = match backend {
+        // One upsert, driven by the key's unique index whatever the table's statistics say
+        // (a first import starts on an empty table, whose stale statistics once made a
+        // lookup of the locked rows scan it per batch); conflicting rows are locked and
+        // returned.
+        Backend::Postgres => {
+            fetch_all(unit, backend, &rows, &cols, own, |source| {
+                format!(
+                    "INSERT INTO loyalty_balances (org_id, customer_id, program_id, \
+                     tier_since, updated_at) SELECT $1, x.c, x.p, $2, $2 FROM {source} \
+                     WHERE true ORDER BY x.c, x.p \
+                     ON CONFLICT (org_id, customer_id, program_id) \
+                     DO UPDATE SET updated_at = loyalty_balances.updated_at \
+                     RETURNING customer_id, program_id, {}",
+                    balance::COLUMNS,
+                )
+            })
+            .await?
+        }
+        // No row locks (the unit holds the write lock): missing rows are created, then
+        // all of them read as ONE row of JSON, not a row each (each returned row costs the
+        // driver a hand-over between threads).
+        Backend::Sqlite => {
+            execute(unit, backend, &rows, &cols, own, |source| {
+                format!(
+                    "INSERT INTO loyalty_balances (org_id, customer_id, program_id, \
+                     tier_since, updated_at) SELECT $1, x.c, x.p, $2, $2 FROM {source} \
+                     WHERE true ON CONFLICT (org_id, customer_id, program_id) DO NOTHING"
+                )
+            })
+            .await?;
+            let parts: Vec<(String,)> = fetch_all(
+                unit,
+                backend,
+                &rows,
+                &cols,
+                &|a| a.add(org.get()),
+                |source| {
+                    format!(
+                        "SELECT json_group_array(json_array(customer_id, program_id, {})) \
+                         FROM loyalty_balances WHERE org_id = $1 \
+                         AND (customer_id, program_id) IN (SELECT x.c, x.p FROM {source})",
+                        balance::COLUMNS,
+                    )
+                },
             )
-        },
-    )
-    .await?;
+            .await?;
+            let mut found = Vec::with_capacity(keys.len());
+            for (json,) in parts {
+                let rows: Vec<Locked> = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("balance rows: {e}")))?;
+                found.extend(rows);
+            }
+            found
+        }
+    };
     let mut out = Balances::new();
     for r in found {
         out.insert(
@@ -290,30 +327,64 @@ async fn claim_numbers(
         .map(|start| to_db(Timestamp::MAX) - to_db(start))
         .map(|s| s.min(1 << 60));
     let backend = unit.backend();
-    let won: Vec<(i64,)> = fetch_all(
-        unit,
-        backend,
-        &rows,
-        &[Col::Text("s"), Col::Text("n"), Col::Int("b"), Col::Int("t")],
-        &|a| {
-            a.add(ctx.org.id.get())?;
-            a.add(i64::from(span.is_some()))?;
-            a.add(span.unwrap_or(0))
-        },
-        |source| {
-            format!(
-                "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, \
-                 transaction_id) SELECT $1, x.s, x.n, x.b, x.t FROM {source} WHERE true \
-                 ON CONFLICT (org_id, scope_key, bill_number) DO UPDATE \
-                 SET billed_at = excluded.billed_at, transaction_id = excluded.transaction_id \
-                 WHERE $2 = 1 AND (loyalty_bill_numbers.billed_at <= excluded.billed_at - $3 \
-                 OR loyalty_bill_numbers.billed_at >= excluded.billed_at + $3) \
-                 RETURNING transaction_id"
+    let cols = [Col::Text("s"), Col::Text("n"), Col::Int("b"), Col::Int("t")];
+    let own: &Own<'_> = &|a| {
+        a.add(ctx.org.id.get())?;
+        a.add(i64::from(span.is_some()))?;
+        a.add(span.unwrap_or(0))
+    };
+    let upsert = |source: &str| {
+        format!(
+            "INSERT INTO loyalty_bill_numbers (org_id, scope_key, bill_number, billed_at, \
+             transaction_id) SELECT $1, x.s, x.n, x.b, x.t FROM {source} WHERE true \
+             ON CONFLICT (org_id, scope_key, bill_number) DO UPDATE \
+             SET billed_at = excluded.billed_at, transaction_id = excluded.transaction_id \
+             WHERE $2 = 1 AND (loyalty_bill_numbers.billed_at <= excluded.billed_at - $3 \
+             OR loyalty_bill_numbers.billed_at >= excluded.billed_at + $3)"
+        )
+    };
+    let won: Vec<(i64,)> = match backend {
+        Backend::Postgres => {
+            fetch_all(unit, backend, &rows, &cols, own, |source| {
+                format!("{} RETURNING transaction_id", upsert(source))
+            })
+            .await?
+        }
+        // The claims' holders afterwards, as ONE row of JSON (see `lock_balances`): a claim
+        // held when its number's holder is the bill's own fresh id. The unit holds the
+        // write lock, so nothing comes between.
+        Backend::Sqlite => {
+            execute(unit, backend, &rows, &cols, own, upsert).await?;
+            let parts: Vec<(String,)> = fetch_all(
+                unit,
+                backend,
+                &rows,
+                &cols,
+                &|a| a.add(ctx.org.id.get()),
+                |source| {
+                    format!(
+                        "SELECT json_group_array(transaction_id) FROM loyalty_bill_numbers \
+                         WHERE org_id = $1 \
+                         AND (scope_key, bill_number) IN (SELECT x.s, x.n FROM {source})"
+                    )
+                },
             )
-        },
-    )
-    .await?;
-    Ok(won.into_iter().map(|(id,)| id).collect())
+            .await?;
+            let mut holders = Vec::with_capacity(txn_ids.len());
+            for (json,) in parts {
+                let ids: Vec<i64> = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("bill-number holders: {e}")))?;
+                holders.extend(ids.into_iter().map(|id| (id,)));
+            }
+            holders
+        }
+    };
+    let ours: HashSet<i64> = txn_ids.iter().copied().collect();
+    Ok(won
+        .into_iter()
+        .map(|(id,)| id)
+        .filter(|id| ours.contains(id))
+        .collect())
 }
 
 async fn insert_bills(
