@@ -112,13 +112,17 @@ impl Connect<'_> {
         let mut known: HashMap<(IdentifierType, String), Customer> = HashMap::new();
         for (kind, values) in by_kind {
             let values: Vec<&str> = values.iter().map(String::as_str).collect();
-            let briefs = self
+            let found = self
                 .app
                 .db
                 .customers()
-                .lookup_briefs(org.id, kind, &values)
+                .lookup_statuses(org.id, kind, &values)
                 .await?;
-            known.extend(briefs.into_iter().map(|(v, b)| ((kind, v), b.into())));
+            known.extend(
+                found
+                    .into_iter()
+                    .map(|(v, (id, status))| ((kind, v), Customer::unnamed(id, status))),
+            );
         }
         let mut out = Vec::with_capacity(records.len());
         for (record, named) in records.iter().zip(wanted) {

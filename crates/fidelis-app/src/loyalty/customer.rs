@@ -22,6 +22,19 @@ pub struct Customer {
     pub card_program: Option<ProgramId>,
 }
 
+impl Customer {
+    /// A customer known by id and status only (imports look names up for no bill).
+    pub fn unnamed(id: CustomerId, status: CustomerStatus) -> Self {
+        Self {
+            id,
+            status,
+            first_name: String::new(),
+            last_name: String::new(),
+            card_program: None,
+        }
+    }
+}
+
 impl From<CustomerBrief> for Customer {
     fn from(c: CustomerBrief) -> Self {
         Self {
