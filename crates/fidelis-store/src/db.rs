@@ -119,6 +119,11 @@ fn quiet(opts: AnyConnectOptions) -> AnyConnectOptions {
 const WRITER_CACHE_KIB: u32 = 64 * 1024;
 const READER_CACHE_KIB: u32 = 2 * 1024;
 
+/// Pages the write-ahead log holds before a commit copies them into the database file
+/// (SQLite's default is 1,000). A page written by several commits in between is copied
+/// once: a bulk import rewrites the same index pages batch after batch.
+const WAL_CHECKPOINT_PAGES: u32 = 8 * 1024;
+
 fn sqlite_pool(max: u32, cache_kib: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
@@ -129,7 +134,8 @@ fn sqlite_pool(max: u32, cache_kib: u32) -> AnyPoolOptions {
                     format!(
                         "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
                          PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                         PRAGMA cache_size = -{cache_kib};"
+                         PRAGMA cache_size = -{cache_kib}; \
+                         PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"
                     )
                     .as_str(),
                 )
