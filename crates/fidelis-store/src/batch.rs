@@ -262,6 +262,32 @@ pub(crate) async fn execute<'a, const W: usize>(
         .map(drop)
 }
 
+/// [`fetch_all`] for a statement that returns ONE row, a JSON array (SQLite's
+/// `json_group_array`), per part: the arrays' elements, in order. On SQLite each returned
+/// row costs the driver a hand-over between threads; one row per part does not. `what`
+/// names the rows in an error.
+pub(crate) async fn fetch_json<'a, T, const W: usize>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &'a Rows<W>,
+    cols: &[Col; W],
+    own: &Own<'a>,
+    what: &str,
+    sql: impl Fn(&str) -> String,
+) -> Result<Vec<T>, StoreError>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let parts: Vec<(String,)> = fetch_all(conn, backend, rows, cols, own, sql).await?;
+    let mut out = Vec::new();
+    for (json,) in parts {
+        let items: Vec<T> =
+            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+        out.extend(items);
+    }
+    Ok(out)
+}
+
 /// PostgreSQL's derived table of the JSON rows in parameter `$param`.
 fn postgres_source(param: usize, cols: &[Col]) -> String {
     let select: Vec<String> = cols

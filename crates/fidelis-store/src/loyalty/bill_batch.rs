@@ -23,7 +23,7 @@ use super::balance::{self, Holder};
 use super::bills::{admit, bill_effect, member_column, tier_change_kind, BillAward};
 use super::fixed::{from_milli, to_milli};
 use super::{LoyaltyContext, LoyaltyRepo};
-use crate::batch::{execute, fetch_all, reserve_ids, Cell, Col, Own, Rows};
+use crate::batch::{execute, fetch_all, fetch_json, reserve_ids, Cell, Col, Own, Rows};
 use crate::time::to_db;
 use crate::{Backend, StoreError, Unit};
 
@@ -255,12 +255,13 @@ async fn lock_balances(
                 )
             })
             .await?;
-            let parts: Vec<(String,)> = fetch_all(
+            fetch_json(
                 unit,
                 backend,
                 &rows,
                 &cols,
                 &|a| a.add(org.get()),
+                "balance rows",
                 |source| {
                     format!(
                         "SELECT json_group_array(json_array(customer_id, program_id, {})) \
@@ -270,14 +271,7 @@ async fn lock_balances(
                     )
                 },
             )
-            .await?;
-            let mut found = Vec::with_capacity(keys.len());
-            for (json,) in parts {
-                let rows: Vec<Locked> = serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("balance rows: {e}")))?;
-                found.extend(rows);
-            }
-            found
+            .await?
         }
     };
     let mut out = Balances::new();
@@ -355,12 +349,13 @@ async fn claim_numbers(
         // write lock, so nothing comes between.
         Backend::Sqlite => {
             execute(unit, backend, &rows, &cols, own, upsert).await?;
-            let parts: Vec<(String,)> = fetch_all(
+            let holders: Vec<i64> = fetch_json(
                 unit,
                 backend,
                 &rows,
                 &cols,
                 &|a| a.add(ctx.org.id.get()),
+                "bill-number holders",
                 |source| {
                     format!(
                         "SELECT json_group_array(transaction_id) FROM loyalty_bill_numbers \
@@ -370,13 +365,7 @@ async fn claim_numbers(
                 },
             )
             .await?;
-            let mut holders = Vec::with_capacity(txn_ids.len());
-            for (json,) in parts {
-                let ids: Vec<i64> = serde_json::from_str(&json)
-                    .map_err(|e| StoreError::Corrupt(format!("bill-number holders: {e}")))?;
-                holders.extend(ids.into_iter().map(|id| (id,)));
-            }
-            holders
+            holders.into_iter().map(|id| (id,)).collect()
         }
     };
     let ours: HashSet<i64> = txn_ids.iter().copied().collect();
