@@ -221,17 +221,28 @@ impl ConnectRepo<'_> {
         file_id: i64,
         rows: &[u64],
     ) -> Result<(), StoreError> {
+        let mut keys = Rows::with_capacity(rows.len());
         for row in rows {
-            sqlx::query(
-                "DELETE FROM connect_rows WHERE org_id = $1 AND file_id = $2 AND row_number = $3",
-            )
-            .bind(org_id.get())
-            .bind(file_id)
-            .bind(db_count(*row))
-            .execute(&mut **unit)
-            .await?;
+            keys.push([Cell::from(db_count(*row))]);
         }
-        Ok(())
+        let backend = unit.backend();
+        execute(
+            unit,
+            backend,
+            &keys,
+            &[Col::Int("n")],
+            &|a| {
+                a.add(org_id.get())?;
+                a.add(file_id)
+            },
+            |source| {
+                format!(
+                    "DELETE FROM connect_rows WHERE org_id = $1 AND file_id = $2 \
+                     AND row_number IN (SELECT x.n FROM {source})"
+                )
+            },
+        )
+        .await
     }
 
     /// Starts a run report; its counts are written by `finish_run`.

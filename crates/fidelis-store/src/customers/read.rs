@@ -149,8 +149,7 @@ impl CustomerRepo<'_> {
         found
             .into_iter()
             .map(|(value, id, status)| {
-                let b = brief(id, status, None, None)?;
-                Ok((value, (b.id, b.status)))
+                Ok((value, (CustomerId::new(id), parse_status(id, &status)?)))
             })
             .collect()
     }
@@ -318,9 +317,14 @@ fn brief(
 ) -> CResult<CustomerBrief> {
     Ok(CustomerBrief {
         id: CustomerId::new(id),
-        status: CustomerStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {status}")))?,
+        status: parse_status(id, &status)?,
         first_name,
         last_name,
     })
+}
+
+/// Customer `id`'s stored status.
+fn parse_status(id: i64, status: &str) -> CResult<CustomerStatus> {
+    CustomerStatus::parse(status)
+        .ok_or_else(|| StoreError::Corrupt(format!("customer {id} status {status}")).into())
 }
