@@ -236,11 +236,39 @@ pub(crate) async fn fetch_all<'a, O, const W: usize>(
 where
     O: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
 {
+    fetch_all_with(Plan::Kept, conn, backend, rows, cols, own, sql).await
+}
+
+/// Whether a statement's prepared form (and so, on PostgreSQL, its plan) is kept for the
+/// next run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    Kept,
+    /// Planned afresh on each run, on the table as it is: for a read that joins the rows
+    /// to a table. A kept (generic) plan is made once; made on an empty table it scans the
+    /// table, and goes on scanning it once the table is large.
+    Fresh,
+}
+
+/// [`fetch_all`] with the statement's plan kept or made afresh ([`Plan`]).
+pub(crate) async fn fetch_all_with<'a, O, const W: usize>(
+    plan: Plan,
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &'a Rows<W>,
+    cols: &[Col; W],
+    own: &Own<'a>,
+    sql: impl Fn(&str) -> String,
+) -> Result<Vec<O>, StoreError>
+where
+    O: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+{
     let mut out = Vec::new();
     for part in rows.parts(backend, own_count(own)? + 1, cols) {
         let (sql, args) = part.statement(&sql, own)?;
         out.extend(
             sqlx::query_as_with::<_, O, _>(&sql, args)
+                .persistent(plan == Plan::Kept)
                 .fetch_all(&mut *conn)
                 .await?,
         );
@@ -248,7 +276,7 @@ where
     Ok(out)
 }
 
-/// [`fetch_all`] for a statement that returns no rows (so there is nothing to decode).
+/// [`fetch_all`] for a statement that returns no rows: the number of rows it wrote.
 pub(crate) async fn execute<'a, const W: usize>(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -256,10 +284,16 @@ pub(crate) async fn execute<'a, const W: usize>(
     cols: &[Col; W],
     own: &Own<'a>,
     sql: impl Fn(&str) -> String,
-) -> Result<(), StoreError> {
-    fetch_all::<(i64,), W>(conn, backend, rows, cols, own, sql)
-        .await
-        .map(drop)
+) -> Result<u64, StoreError> {
+    let mut written = 0;
+    for part in rows.parts(backend, own_count(own)? + 1, cols) {
+        let (sql, args) = part.statement(&sql, own)?;
+        written += sqlx::query_with(&sql, args)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(written)
 }
 
 /// [`fetch_all`] for a statement that returns ONE row, a JSON array (SQLite's

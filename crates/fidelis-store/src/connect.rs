@@ -243,6 +243,7 @@ impl ConnectRepo<'_> {
             },
         )
         .await
+        .map(drop)
     }
 
     /// Starts a run report; its counts are written by `finish_run`.

@@ -742,3 +742,49 @@ both_backends!(
         assert_eq!(entries.len(), 2);
     }
 );
+
+both_backends!(
+    a_batch_credits_every_bill_and_writes_each_balance_row_once,
+    |db| {
+        use fidelis_domain::loyalty::EarningEntity;
+        let ctx = demo(&db).await;
+        let l = db.loyalty();
+        // Customer 1 has a balance row already; 2 and 3 get theirs in the batch.
+        l.record_bill(&ctx, &bill(1, "BB-0", "100", NOW), ts(NOW))
+            .await
+            .unwrap();
+        let batch: Vec<_> = [(1, "BB-1", "200"), (2, "BB-2", "300"), (1, "BB-3", "50")]
+            .into_iter()
+            .chain([(3, "BB-4", "400"), (2, "BB-5", "10")])
+            .map(|(c, n, a)| {
+                (
+                    bill(c, n, a, NOW),
+                    EarningEntity::Customer(CustomerId::new(c)),
+                )
+            })
+            .collect();
+        let mut unit = db.unit().await.unwrap();
+        let answers = l
+            .record_bills_in(&mut unit, &ctx, &batch, ts(NOW))
+            .await
+            .unwrap();
+        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+        if db.backend() == fidelis_store::Backend::Postgres {
+            // One version of each of the three rows, each an update in place (no new key
+            // index entry): locking a row wrote no version of it.
+            let (updated, in_place): (i64, i64) = sqlx::query_as(
+                "SELECT pg_stat_get_xact_tuples_updated('loyalty_balances'::regclass), \
+                 pg_stat_get_xact_tuples_hot_updated('loyalty_balances'::regclass)",
+            )
+            .fetch_one(&mut *unit)
+            .await
+            .unwrap();
+            assert_eq!((updated, in_place), (3, 3));
+        }
+        unit.commit().await.unwrap();
+        // A point per 10 spent (the demo program), summed per customer.
+        assert_eq!(available(&db, &ctx, 1, NOW).await, d("35"));
+        assert_eq!(available(&db, &ctx, 2, NOW).await, d("31"));
+        assert_eq!(available(&db, &ctx, 3, NOW).await, d("40"));
+    }
+);

@@ -23,7 +23,9 @@ use super::balance::{self, Holder};
 use super::bills::{admit, bill_effect, member_column, tier_change_kind, BillAward};
 use super::fixed::{from_milli, to_milli};
 use super::{LoyaltyContext, LoyaltyRepo};
-use crate::batch::{execute, fetch_all, fetch_json, reserve_ids, Cell, Col, Own, Rows};
+use crate::batch::{
+    execute, fetch_all, fetch_all_with, fetch_json, reserve_ids, Cell, Col, Own, Plan, Rows,
+};
 use crate::time::to_db;
 use crate::{Backend, StoreError, Unit};
 
@@ -112,7 +114,7 @@ async fn write_segment(
             continue;
         }
         let h = holder(*i, program);
-        let bal = balances
+        let (bal, _) = balances
             .get_mut(&(h.key(), h.program_id.get()))
             .ok_or_else(|| StoreError::Corrupt("a batch balance was not locked".into()))?;
         let effect = bill_effect(program, bill, bal, now, &ctx.org.time_zone)?;
@@ -193,7 +195,9 @@ async fn write_segment(
     Ok(())
 }
 
-type Balances = BTreeMap<(i64, i64), balance::BalanceRow>;
+/// The locked balance rows by (holder key, program), each with where it lies on
+/// PostgreSQL (its `ctid`: a locked row's version stays put until this unit updates it).
+type Balances = BTreeMap<(i64, i64), (balance::BalanceRow, Option<String>)>;
 
 /// Creates the holders' balance rows where missing and locks them all, in key order (the
 /// order every writer of several rows takes them in, so two batches never deadlock).
@@ -216,8 +220,20 @@ async fn lock_balances(
     for (c, p) in &keys {
         rows.push([(*c).into(), (*p).into()]);
     }
-    // The key (customer, program), then the balance row's columns.
-    type Locked = (i64, i64, i64, i64, i64, i64, i64, i64, Option<i64>, i64);
+    // The key (customer, program), the row's place, then the balance row's columns.
+    type Locked = (
+        i64,
+        i64,
+        Option<String>,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        i64,
+    );
     let backend = unit.backend();
     let cols = [Col::Int("c"), Col::Int("p")];
     let own: &Own<'_> = &|a| {
@@ -225,19 +241,28 @@ async fn lock_balances(
         a.add(to_db(now))
     };
     let found: Vec<Locked> = match backend {
-        // One upsert, driven by the key's unique index whatever the table's statistics say
-        // (a first import starts on an empty table, whose stale statistics once made a
-        // lookup of the locked rows scan it per batch); conflicting rows are locked and
-        // returned.
+        // One upsert, driven by the key's unique index whatever the table's statistics say,
+        // creates the missing rows and locks the others: `DO UPDATE … WHERE false` locks a
+        // conflicting row without writing a version of it. The row's one new version per
+        // batch is the save's, which then fits on the row's own page (an update in place,
+        // no new index entries; see migration 0025). The rows are then read, locked.
         Backend::Postgres => {
-            fetch_all(unit, backend, &rows, &cols, own, |source| {
+            execute(unit, backend, &rows, &cols, own, |source| {
                 format!(
                     "INSERT INTO loyalty_balances (org_id, customer_id, program_id, \
                      tier_since, updated_at) SELECT $1, x.c, x.p, $2, $2 FROM {source} \
                      WHERE true ORDER BY x.c, x.p \
                      ON CONFLICT (org_id, customer_id, program_id) \
-                     DO UPDATE SET updated_at = loyalty_balances.updated_at \
-                     RETURNING customer_id, program_id, {}",
+                     DO UPDATE SET updated_at = excluded.updated_at WHERE false"
+                )
+            })
+            .await?;
+            let own: &Own<'_> = &|a| a.add(org.get());
+            fetch_all_with(Plan::Fresh, unit, backend, &rows, &cols, own, |source| {
+                format!(
+                    "SELECT customer_id, program_id, CAST(ctid AS text), {} \
+                     FROM loyalty_balances WHERE org_id = $1 \
+                     AND (customer_id, program_id) IN (SELECT x.c, x.p FROM {source})",
                     balance::COLUMNS,
                 )
             })
@@ -264,8 +289,8 @@ async fn lock_balances(
                 "balance rows",
                 |source| {
                     format!(
-                        "SELECT json_group_array(json_array(customer_id, program_id, {})) \
-                         FROM loyalty_balances WHERE org_id = $1 \
+                        "SELECT json_group_array(json_array(customer_id, program_id, \
+                         CAST(rowid AS TEXT), {})) FROM loyalty_balances WHERE org_id = $1 \
                          AND (customer_id, program_id) IN (SELECT x.c, x.p FROM {source})",
                         balance::COLUMNS,
                     )
@@ -278,7 +303,10 @@ async fn lock_balances(
     for r in found {
         out.insert(
             (r.0, r.1),
-            balance::from_row((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))?,
+            (
+                balance::from_row((r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10))?,
+                r.2,
+            ),
         );
     }
     if out.len() != keys.len() {
@@ -418,6 +446,7 @@ async fn insert_bills(
         },
     )
     .await
+    .map(drop)
 }
 
 /// A tier change's row for [`insert_tier_changes`].
@@ -474,6 +503,7 @@ async fn insert_tier_changes(
         },
     )
     .await
+    .map(drop)
 }
 
 /// The credits' lots and their ledger entries (`earn` credits of bills).
@@ -545,6 +575,7 @@ async fn insert_credits(
         },
     )
     .await
+    .map(drop)
 }
 
 /// Writes the locked balance rows back in one statement.
@@ -555,7 +586,7 @@ async fn save_balances(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let mut rows = Rows::with_capacity(balances.len());
-    for ((c, p), b) in balances {
+    for ((c, p), (b, at)) in balances {
         rows.push([
             (*c).into(),
             (*p).into(),
@@ -567,47 +598,49 @@ async fn save_balances(
             to_db(b.tier.since).into(),
             b.tier.valid_until.map(to_db).into(),
             to_milli(b.tier.requalify_base)?.into(),
+            at.as_deref().into(),
         ]);
     }
     let backend = unit.backend();
-    // An upsert of rows that exist (they were locked): it finds each row by its key, where
-    // an `UPDATE … FROM` may scan the org's balances once per batch.
-    execute(
-        unit,
-        backend,
-        &rows,
-        &[
-            Col::Int("c"),
-            Col::Int("p"),
-            Col::Int("net"),
-            Col::Int("debt"),
-            Col::Int("lp"),
-            Col::Int("lu"),
-            Col::Int("ts"),
-            Col::Int("tsi"),
-            Col::Int("tv"),
-            Col::Int("tr"),
-        ],
-        &|a| {
-            a.add(ctx.org.id.get())?;
-            a.add(to_db(now))
-        },
-        |source| {
-            format!(
-                "INSERT INTO loyalty_balances (org_id, customer_id, program_id, net, debt, \
-                 lifetime_points, lifetime_purchases, tier_serial, tier_since, \
-                 tier_valid_until, tier_requalify_base, updated_at) \
-                 SELECT $1, x.c, x.p, x.net, x.debt, x.lp, x.lu, x.ts, x.tsi, x.tv, x.tr, $2 \
-                 FROM {source} WHERE true \
-                 ON CONFLICT (org_id, customer_id, program_id) DO UPDATE SET net = excluded.net, \
-                 debt = excluded.debt, lifetime_points = excluded.lifetime_points, \
-                 lifetime_purchases = excluded.lifetime_purchases, \
-                 tier_serial = excluded.tier_serial, tier_since = excluded.tier_since, \
-                 tier_valid_until = excluded.tier_valid_until, \
-                 tier_requalify_base = excluded.tier_requalify_base, \
-                 updated_at = excluded.updated_at"
-            )
-        },
-    )
-    .await
+    let cols = [
+        Col::Int("c"),
+        Col::Int("p"),
+        Col::Int("net"),
+        Col::Int("debt"),
+        Col::Int("lp"),
+        Col::Int("lu"),
+        Col::Int("ts"),
+        Col::Int("tsi"),
+        Col::Int("tv"),
+        Col::Int("tr"),
+        Col::Text("at"),
+    ];
+    let own: &Own<'_> = &|a| {
+        a.add(ctx.org.id.get())?;
+        a.add(to_db(now))
+    };
+    // Each row where it lies (PostgreSQL's `ctid`, SQLite's `rowid`; the row is locked, so
+    // it has not moved), not looked up by its key; the key is checked all the same, and
+    // every row must have been written.
+    let place = match backend {
+        Backend::Postgres => "b.ctid = CAST(x.at AS tid)",
+        Backend::Sqlite => "b.rowid = CAST(x.at AS INTEGER)",
+    };
+    let saved = execute(unit, backend, &rows, &cols, own, |source| {
+        format!(
+            "UPDATE loyalty_balances AS b SET net = x.net, debt = x.debt, \
+             lifetime_points = x.lp, lifetime_purchases = x.lu, tier_serial = x.ts, \
+             tier_since = x.tsi, tier_valid_until = x.tv, tier_requalify_base = x.tr, \
+             updated_at = $2 FROM {source} WHERE {place} AND b.org_id = $1 \
+             AND b.customer_id = x.c AND b.program_id = x.p"
+        )
+    })
+    .await?;
+    if saved != balances.len() as u64 {
+        return Err(StoreError::Corrupt(format!(
+            "{saved} of {} locked balance rows were saved",
+            balances.len()
+        )));
+    }
+    Ok(())
 }
