@@ -3,7 +3,7 @@
 //! several per bill.
 //!
 //! A batch runs in order: the bills' earners' balance rows are created and locked in one
-//! statement, bill numbers are claimed in one upsert (the same take-over rule as one
+//! statement and read in another, bill numbers are claimed in one upsert (the same take-over rule as one
 //! bill's claim, so a duplicate within the window is refused, 604), the awards are decided
 //! in memory by `bill_effect` bill after bill (a bill sees the tier its predecessors
 //! reached), and bills, lots, entries and balances are written one statement per table.
@@ -195,8 +195,8 @@ async fn write_segment(
     Ok(())
 }
 
-/// The locked balance rows by (holder key, program), each with where it lies on
-/// PostgreSQL (its `ctid`: a locked row's version stays put until this unit updates it).
+/// The locked balance rows by (holder key, program), each with where it lies (PostgreSQL's
+/// `ctid`, SQLite's `rowid`: a locked row stays put until this unit updates it).
 type Balances = BTreeMap<(i64, i64), (balance::BalanceRow, Option<String>)>;
 
 /// Creates the holders' balance rows where missing and locks them all, in key order (the
