@@ -3,10 +3,11 @@
 //! several per bill.
 //!
 //! A batch runs in order: the bills' earners' balance rows are created and locked in one
-//! statement and read in another, bill numbers are claimed in one upsert (the same take-over rule as one
-//! bill's claim, so a duplicate within the window is refused, 604), the awards are decided
-//! in memory by `bill_effect` bill after bill (a bill sees the tier its predecessors
-//! reached), and bills, lots, entries and balances are written one statement per table.
+//! statement and read in another, bill numbers are claimed in one upsert (the same
+//! take-over rule as one bill's claim, so a duplicate within the window is refused, 604),
+//! the awards are decided in memory by `bill_effect` bill after bill (a bill sees the tier
+//! its predecessors reached), and bills, lots, entries and balances are written one
+//! statement per table.
 //! A number that repeats inside the batch starts a new segment, so every claim meets the
 //! holder it would meet one bill at a time.
 
